@@ -1,0 +1,82 @@
+/* observer.h - watch processes through /proc and report what changes.
+ *
+ * The observer holds a set of watched {pid, role}.  Each sample re-reads
+ * /proc/PID/stat through a kept fd; a change of state letter or ppid is an
+ * event (emit_state).  A vanished entry is state 'X' ("released").
+ *
+ * obs_await() waits until a process shows one of a set of states, or times
+ * out.  Exits are events, not polls: it sleeps in ppoll(2) on the pidfds of
+ * the watched processes, so an exit wakes it at once; in between it
+ * re-samples on a short back-off (tens of microseconds growing to 1 ms),
+ * which is how a change with no event of its own (R -> S) is caught.
+ */
+#ifndef PROCLAB_OBSERVER_H
+#define PROCLAB_OBSERVER_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "procfs.h"
+
+#define OBS_MAX 64
+
+struct watched {
+	pid_t pid;
+	const char *role;
+	struct proc_handle h;
+	int pidfd;              /* -1 when there is none: no exit event then */
+	bool seen;              /* sampled at least once */
+	bool gone;              /* /proc entry vanished: released */
+	bool exited;            /* the pidfd reported the exit */
+	char state;             /* last letter seen, 'X' once gone */
+	pid_t ppid;             /* last ppid seen */
+	char trail[32];         /* every state letter seen, in order */
+	struct proc_stat st;    /* last successful sample */
+};
+
+struct observer {
+	struct watched w[OBS_MAX];
+	int n;
+};
+
+struct run;
+
+/* Start watching pid under `role` (a string that outlives the run).
+ * pidfd may be -1.  Returns NULL, with a message, if the table is full or
+ * the process is already gone. */
+struct watched *obs_add(struct run *r, pid_t pid, int pidfd, const char *role);
+
+/* Read w once now; report a change (transient unless the new state is in
+ * `demonstrates`).  Returns the state letter, 'X' when gone. */
+char obs_sample(struct run *r, struct watched *w, const char *demonstrates,
+		const char *why);
+
+/* Wait until w shows one of the letters in `states` ('X': released).
+ * Changes on the way are reported as transient; reaching the state is
+ * reported as demonstrated, explained by `why`.  On timeout: pl_fail()
+ * naming what was expected and every state seen, and PL_EXIT_FAIL.
+ * Returns 0 when the state was seen. */
+int obs_await(struct run *r, struct watched *w, const char *states,
+	      const char *why);
+
+/* Sample every watched process once; every change is transient. */
+void obs_sample_all(struct run *r);
+
+/* What /proc shows of a process beyond its state, read at one moment. */
+struct probe {
+	bool status_ok;
+	struct proc_status ps;      /* VmRSS, Threads, switches, ... */
+	char wchan[64];             /* "" when unreadable */
+	int fds;                    /* entries in /proc/PID/fd, -1 if unreadable */
+	int fds_errno;
+	long long cmdline_bytes;    /* -1 if unreadable */
+	long long dir_owner;        /* uid owning /proc/PID, -1 if unknown */
+	long long file_owner;       /* uid owning /proc/PID/status */
+};
+
+/* Sample w (reporting a change as transient), then read the rest. */
+int obs_probe(struct run *r, struct watched *w, struct probe *p);
+
+void obs_release(struct observer *o);
+
+#endif

@@ -1,0 +1,96 @@
+/* procfs.h - the one place proclab reads /proc.
+ *
+ * A proc_handle keeps /proc/PID open as a directory and /proc/PID/stat open
+ * as a file.  The stat file is re-read with pread(2): the kernel renders it
+ * anew at every read, and once the task is released the read fails with
+ * ESRCH even if the pid number has been reused by another process.  Other
+ * files are opened relative to the directory fd, which is just as safe
+ * against pid reuse.
+ *
+ * The parsers are pure functions over a byte buffer so that they can be
+ * unit-tested and fuzzed on hostile input.
+ */
+#ifndef PROCLAB_PROCFS_H
+#define PROCLAB_PROCFS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Kernel threads may have names longer than TASK_COMM_LEN (16). */
+#define PROC_COMM_MAX 64
+
+struct proc_stat {
+	pid_t pid;
+	char comm[PROC_COMM_MAX];       /* raw bytes, NUL-terminated, may be cut */
+	char state;                     /* R S D T t X Z P I ... */
+	pid_t ppid, pgrp, session;
+	int tty_nr;
+	pid_t tpgid;
+	unsigned long long minflt, majflt;
+	unsigned long long utime, stime; /* clock ticks */
+	long long num_threads;
+	unsigned long long starttime;
+	unsigned long long vsize;        /* bytes */
+	long long rss;                   /* pages */
+};
+
+/* Which optional fields a proc_status holds. */
+enum {
+	PS_NAME = 1 << 0, PS_STATE = 1 << 1, PS_TGID = 1 << 2, PS_PPID = 1 << 3,
+	PS_TRACER = 1 << 4, PS_UID = 1 << 5, PS_THREADS = 1 << 6,
+	PS_VMRSS = 1 << 7, PS_VCSW = 1 << 8, PS_NVCSW = 1 << 9,
+};
+
+struct proc_status {
+	unsigned has;                   /* PS_* bits of the fields found */
+	char name[PROC_COMM_MAX];       /* unescaped */
+	char state;
+	pid_t tgid, ppid, tracer;
+	uid_t uid;                      /* real uid */
+	long long threads;
+	long long vmrss_kb;
+	long long vcsw, nvcsw;          /* voluntary / nonvoluntary ctxt switches */
+};
+
+/* Parse the text of /proc/PID/stat (len bytes, need not be NUL-terminated).
+ * Returns 0, or -1 when the text is malformed. */
+int procfs_parse_stat(const char *buf, size_t len, struct proc_stat *st);
+
+/* Parse the text of /proc/PID/status.  Unknown lines are skipped, missing
+ * fields leave their PS_* bit clear.  Returns 0, or -1 if no field at all
+ * was recognised. */
+int procfs_parse_status(const char *buf, size_t len, struct proc_status *ps);
+
+/* The long name of a state letter ("R" -> "running"), as fs/proc/array.c
+ * names them; "unknown" for anything else. */
+const char *procfs_state_name(char state);
+
+struct proc_handle {
+	pid_t pid;
+	int dirfd;
+	int statfd;
+};
+
+/* Results of the readers below. */
+enum { PROC_OK = 0, PROC_GONE = 1, PROC_ERROR = -1 };
+
+/* Open /proc/PID.  PROC_GONE when there is no such process. */
+int proc_open(struct proc_handle *h, pid_t pid);
+void proc_close(struct proc_handle *h);
+
+/* Re-read /proc/PID/stat through the kept fd. */
+int proc_read_stat(const struct proc_handle *h, struct proc_stat *st);
+/* Read and parse /proc/PID/status. */
+int proc_read_status(const struct proc_handle *h, struct proc_status *ps);
+/* Read a small file of /proc/PID (wchan, cmdline, ...) into buf (NUL
+ * added, *len set to the bytes read, without the NUL). */
+int proc_read_file(const struct proc_handle *h, const char *name,
+		   char *buf, size_t size, size_t *len);
+/* Count the entries of /proc/PID/fd; -1 with errno when it can't be read. */
+int proc_count_fds(const struct proc_handle *h);
+/* The owner of /proc/PID itself, and of a file in it. */
+int proc_owner(const struct proc_handle *h, uid_t *uid);
+int proc_file_owner(const struct proc_handle *h, const char *name, uid_t *uid);
+
+#endif

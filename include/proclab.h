@@ -1,0 +1,129 @@
+/* proclab.h - what a lab sees of the engine.
+ *
+ * A lab is one module in labs/ that fills one `struct lab` and lists it in
+ * the table of labs/labs.c.  Its run function gets a `struct run`: the
+ * options, the emitter and the observer for this run.  A lab never reads
+ * /proc and never prints: it drives processes and asks the observer
+ * (observer.h) to wait for and report what /proc shows, and it reports
+ * anything else through emit() (emit.h), which renders text or JSON.
+ *
+ * Adding a lab, the checklist:
+ *   1. labs/NAME.c: `const struct lab lab_NAME = { ... };` with a run
+ *      function that returns a PL_EXIT_* code.  Children come from
+ *      pl_fork() or puppet_spawn() (child.h), never from fork() itself.
+ *   2. One row in labs/labs.c (the table is sorted the way `list` prints).
+ *      The Makefile picks up labs/ *.c by itself.
+ *   3. labs/NAME.md: the worksheet (idea, predictions, what to run and
+ *      watch, questions, answers for the instructor).
+ *   4. tests/test_NAME.c: an integration test that runs the lab and asserts
+ *      the observed sequence and that nothing is left behind; add its
+ *      suite to tests/check_main.c.
+ *   5. The lab's JSON events in docs/json.md and its section in
+ *      man/proclab.1.
+ */
+#ifndef PROCLAB_PROCLAB_H
+#define PROCLAB_PROCLAB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "child.h"
+#include "emit.h"
+#include "observer.h"
+
+#define PROCLAB_VERSION "0.1.0"
+#define PROCLAB_SCHEMA 1
+
+/* Exit statuses. */
+enum {
+	PL_EXIT_OK = 0,          /* every stage saw what it demonstrates */
+	PL_EXIT_FAIL = 1,        /* the kernel did not show what was expected */
+	PL_EXIT_USAGE = 2,       /* bad command line */
+	PL_EXIT_UNAVAILABLE = 3, /* this machine cannot run the lab */
+};
+
+/* A lab's own option: --NAME, or --NAME ARG with a number in [min, max]. */
+struct lab_option {
+	const char *name;
+	const char *arg;          /* metavariable; NULL for a flag */
+	long long min, max, def;
+	const char *help;
+};
+
+#define LAB_OPT_MAX 8
+
+struct run;
+
+struct lab {
+	const char *name;
+	const char *summary;      /* one line for `proclab list` */
+	const char *description;  /* a paragraph for `proclab LAB --help` */
+	const struct lab_option *options; /* ends with a {NULL} row; may be NULL */
+	int (*run)(struct run *r);
+};
+
+extern const struct lab *const lab_table[];
+extern const size_t lab_count;
+
+/* One run of one lab. */
+struct run {
+	const struct lab *lab;
+
+	/* options every lab takes */
+	bool json, step, verbose, color;
+	int delay_ms, timeout_ms;
+	/* the lab's own options, in the order of lab->options */
+	long long val[LAB_OPT_MAX];
+	bool set[LAB_OPT_MAX];
+
+	/* engine state */
+	pid_t self;               /* proclab's own pid */
+	struct timespec t0;       /* when the lab started */
+	int stage;                /* number of the current stage, 0 before any */
+	const char *stage_name;
+	int sigfd;                /* signalfd for SIGINT, SIGTERM, SIGHUP, ... */
+	struct observer obs;
+	struct kids kids;         /* every process this run created */
+	bool failed;
+};
+
+/* The value of the lab's option `name` (its default when not given). */
+long long opt_val(const struct run *r, const char *name);
+bool opt_set(const struct run *r, const char *name);
+
+/* Begin stage `name`: ends the previous one first (with --step: pause for
+ * the student; with --delay: wait), then reports the new one. */
+void stage(struct run *r, const char *name, const char *what);
+
+/* The end of the lab's last stage: the same pause as between stages. */
+void stage_end(struct run *r);
+
+/* Report that the kernel did not show what a stage expects (the lab then
+ * returns PL_EXIT_FAIL).  The text says what was expected and what was
+ * seen; it is printed on stderr too. */
+int pl_fail(struct run *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* The machine can't run this lab (no /proc, a privilege missing, ...). */
+int pl_unavailable(struct run *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Wait until fd (if >= 0) is readable or timeout_ms passes (-1: forever),
+ * while watching for SIGINT/SIGTERM/SIGHUP: those end proclab at once with
+ * every child killed and reaped.  Returns 1 if fd is readable, 0 on
+ * timeout. */
+int pl_wait_fd(struct run *r, int fd, int timeout_ms);
+
+/* Seconds since the lab started. */
+double run_elapsed(const struct run *r);
+
+/* Kill and reap every process this run made that is still there. */
+void run_teardown(struct run *r);
+
+/* "proclab: LAB: " prefix of messages. */
+void pl_warnx(const struct run *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+#endif

@@ -1,0 +1,218 @@
+/* zombie.c - a child exits and its parent has not waited yet: Z.
+ *
+ * Stages: fork (R) -> block (S) -> exit (Z, and what the zombie kept and
+ * lost) -> kill (SIGKILL changes nothing) -> reap (waitpid, then X).
+ * With --ignore-sigchld: fork -> block -> exit (released: X, with or
+ * without a fleeting Z) -> wait (waitpid fails with ECHILD).
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/pidfd.h>
+#include <unistd.h>
+
+#include "proclab.h"
+#include "wstatus.h"
+
+static const struct lab_option zombie_options[] = {
+	{ "code", "N", 0, 255, 42, "the exit code the child passes to _exit" },
+	{ "touch", "MIB", 0, 64, 8,
+	  "MiB of memory the child writes first, so that there is a resident "
+	  "set to lose" },
+	{ "ignore-sigchld", NULL, 0, 1, 0,
+	  "set SIGCHLD to SIG_IGN first: the child is released at exit, "
+	  "with no zombie to wait for" },
+	{ NULL, NULL, 0, 0, 0, NULL },
+};
+
+/* One thing a process holds, before exit and as a zombie (after: -1 gone,
+ * -2 unreadable). */
+static void holds(struct run *r, pid_t pid, const char *what,
+		  const char *unit, long long before, long long after)
+{
+	const char *verdict = after == -1 ? "gone" : after < 0 ? "unreadable"
+			    : after == before ? "kept" : "changed";
+	char b[32] = "unreadable", a[32];
+
+	snprintf(a, sizeof(a), "%s", verdict);
+
+	if (before >= 0)
+		snprintf(b, sizeof(b), "%lld%s", before, unit);
+	if (after >= 0)
+		snprintf(a, sizeof(a), "%lld%s", after, unit);
+	emit(r, "holds",
+	     FIELDS(F_PID("pid", pid), F_STR("what", what),
+		    before >= 0 ? F_INT("before", before) : F_NULL("before"),
+		    after >= 0 ? F_INT("after", after) : F_NULL("after"),
+		    F_STR("verdict", verdict)),
+	     "%-24s alive: %-12s zombie: %-12s %s", what, b, a, verdict);
+}
+
+static long long if_has(const struct probe *p, unsigned bit, long long v)
+{
+	return p->status_ok && (p->ps.has & bit) ? v : -1;
+}
+
+/* What the zombie kept and what it lost, and seed 004's ownership claim. */
+static void compare(struct run *r, const struct watched *w,
+		    const struct probe *alive, const struct probe *dead,
+		    const struct proc_stat *st_alive)
+{
+	pid_t pid = w->pid;
+	uid_t me = geteuid();
+	bool dir_is_root = dead->dir_owner == 0,
+	     file_is_root = dead->file_owner == 0;
+
+	holds(r, pid, "VmRSS (resident memory)", " kB",
+	      if_has(alive, PS_VMRSS, alive->ps.vmrss_kb),
+	      if_has(dead, PS_VMRSS, dead->ps.vmrss_kb));
+	holds(r, pid, "open file descriptors", "", alive->fds,
+	      dead->fds > 0 ? dead->fds : dead->fds == 0 ? -1 : -2);
+	holds(r, pid, "cmdline bytes", "", alive->cmdline_bytes,
+	      dead->cmdline_bytes > 0 ? dead->cmdline_bytes : -1);
+	holds(r, pid, "threads", "", if_has(alive, PS_THREADS, alive->ps.threads),
+	      if_has(dead, PS_THREADS, dead->ps.threads));
+	holds(r, pid, "parent pid", "", (long long)st_alive->ppid,
+	      (long long)w->st.ppid);
+	holds(r, pid, "CPU time (ticks)", "",
+	      (long long)(st_alive->utime + st_alive->stime),
+	      (long long)(w->st.utime + w->st.stime));
+
+	emit(r, "claim",
+	     FIELDS(F_STR("source", "seed 004"),
+		    F_STR("claim", "a zombie's /proc/PID files are owned by root"),
+		    F_INT("euid", me), F_INT("dir_owner", dead->dir_owner),
+		    F_INT("file_owner", dead->file_owner),
+		    me == 0 ? F_NULL("holds")
+			    : F_BOOL("holds", dir_is_root && file_is_root)),
+	     "seed 004 says a zombie's /proc files belong to root. Seen: "
+	     "/proc/%d owned by uid %lld, /proc/%d/status by uid %lld "
+	     "(proclab runs as uid %d)%s",
+	     (int)pid, dead->dir_owner, (int)pid, dead->file_owner, (int)me,
+	     me == 0 ? ": as root this cannot tell; run as a normal user"
+	     : file_is_root && !dir_is_root
+		     ? ": true of the files (the zombie has no memory map), "
+		       "not of the directory"
+		     : "");
+}
+
+static int zombie_ignored(struct run *r, struct puppet *kid, struct watched *w)
+{
+	struct sigaction ign = { .sa_handler = SIG_IGN };
+	int status, code = (int)opt_val(r, "code");
+	bool saw_z;
+
+	stage(r, "exit", "SIGCHLD is ignored, then the child calls _exit: "
+	      "the kernel releases it at once");
+	if (sigaction(SIGCHLD, &ign, NULL) < 0) {
+		pl_warnx(r, "cannot ignore SIGCHLD: %s", strerror(errno));
+		return PL_EXIT_FAIL;
+	}
+	if (puppet_do(r, kid, PUP_EXIT, (unsigned char)code) < 0)
+		return PL_EXIT_FAIL;
+	if (obs_await(r, w, "X", "released with no zombie to wait for"))
+		return PL_EXIT_FAIL;
+	saw_z = strchr(w->trail, 'Z') != NULL;
+	emit(r, "observed", FIELDS(F_PID("pid", w->pid), F_BOOL("zombie_seen", saw_z),
+				   F_STR("trail", w->trail)),
+	     "states seen for %s %d: %s; %s", w->role, (int)w->pid, w->trail,
+	     saw_z ? "a Z flashed by before the release, too briefly to wait for"
+		   : "no Z at all: the entry just vanished");
+
+	stage(r, "wait", "the parent calls waitpid(): there is nothing to "
+	      "collect");
+	if (pl_waitpid(r, w->pid, w->role, &status) == 0)
+		return pl_fail(r, "expected waitpid(%d) to fail with ECHILD; "
+			       "it returned a status", (int)w->pid);
+	if (errno != ECHILD)
+		return pl_fail(r, "expected waitpid(%d) to fail with ECHILD; "
+			       "it failed with %s", (int)w->pid,
+			       strerrorname_np(errno));
+	return PL_EXIT_OK;
+}
+
+static int zombie_run(struct run *r)
+{
+	struct puppet kid;
+	struct watched *w;
+	struct probe alive, dead;
+	struct proc_stat st_alive;
+	int status, code = (int)opt_val(r, "code");
+	char why[128];
+
+	stage(r, "fork", "proclab forks a child; the child runs on the CPU");
+	if (puppet_spawn(r, &kid, "child") < 0)
+		return PL_EXIT_FAIL;
+	w = obs_add(r, kid.pid, kid.pidfd, "child");
+	if (w == NULL ||
+	    puppet_do(r, &kid, PUP_TOUCH, (unsigned char)opt_val(r, "touch")) ||
+	    puppet_do(r, &kid, PUP_SPIN, 0))
+		return PL_EXIT_FAIL;
+	if (obs_await(r, w, "R", "busy in a loop: on a CPU or queued for one"))
+		return PL_EXIT_FAIL;
+
+	stage(r, "block", "the child blocks in read(2) on an empty pipe");
+	if (puppet_do(r, &kid, PUP_SLEEP, 0) < 0)
+		return PL_EXIT_FAIL;
+	if (obs_await(r, w, "S", "waits in read(2) for a byte nobody sent"))
+		return PL_EXIT_FAIL;
+	obs_probe(r, w, &alive);
+	st_alive = w->st;
+	emit(r, "wchan", FIELDS(F_PID("pid", w->pid), F_STR("wchan", alive.wchan)),
+	     "%s %d sleeps in the kernel function %s", w->role, (int)w->pid,
+	     alive.wchan[0] ? alive.wchan : "(wchan unreadable)");
+
+	if (opt_set(r, "ignore-sigchld"))
+		return zombie_ignored(r, &kid, w);
+
+	stage(r, "exit", "the child calls _exit; its parent has not waited");
+	if (puppet_do(r, &kid, PUP_EXIT, (unsigned char)code) < 0)
+		return PL_EXIT_FAIL;
+	snprintf(why, sizeof(why), "exited with code %d; pid %d has not "
+		 "waited for it", code, (int)r->self);
+	if (obs_await(r, w, "Z", why))
+		return PL_EXIT_FAIL;
+	obs_probe(r, w, &dead);
+	compare(r, w, &alive, &dead, &st_alive);
+
+	stage(r, "kill", "SIGKILL to the zombie");
+	if (pidfd_send_signal(kid.pidfd, SIGKILL, NULL, 0) < 0) {
+		pl_warnx(r, "cannot send SIGKILL to %d: %s", (int)w->pid,
+			 strerror(errno));
+		return PL_EXIT_FAIL;
+	}
+	obs_sample(r, w, "Z", NULL);
+	emit(r, "signal", FIELDS(F_PID("pid", w->pid), F_STR("signame", "SIGKILL"),
+				 F_CHAR("state", w->state)),
+	     "kill(%d, SIGKILL) succeeded; /proc still shows %c (%s): it is "
+	     "already dead, only a wait can remove it", (int)w->pid, w->state,
+	     procfs_state_name(w->state));
+	if (w->state != 'Z')
+		return pl_fail(r, "expected %s %d to stay Z after SIGKILL; /proc "
+			       "showed %c", w->role, (int)w->pid, w->state);
+
+	stage(r, "reap", "the parent calls waitpid(): it collects the status "
+	      "and the kernel releases the child");
+	if (pl_waitpid(r, w->pid, w->role, &status) < 0)
+		return PL_EXIT_FAIL;
+	if (obs_await(r, w, "X", "reaped: its /proc entry is gone"))
+		return PL_EXIT_FAIL;
+	return PL_EXIT_OK;
+}
+
+const struct lab lab_zombie = {
+	.name = "zombie",
+	.summary = "a child exits before its parent waits: Z, then reaped (X)",
+	.description =
+		"The child runs (R), blocks in read(2) (S), then exits with a "
+		"code.  Its\nparent has not called wait yet, so the kernel keeps "
+		"it as a zombie (Z):\nproclab shows what the zombie still holds "
+		"and what it lost, that SIGKILL\ndoes nothing to it, and how "
+		"waitpid() collects the status and lets the\nkernel release it "
+		"(X: /proc/PID is gone).  With --ignore-sigchld the parent\n"
+		"ignores SIGCHLD first: no zombie waits, and waitpid() fails "
+		"with ECHILD.",
+	.options = zombie_options,
+	.run = zombie_run,
+};

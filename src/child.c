@@ -1,0 +1,282 @@
+/* child.c - fork children that cannot outlive proclab; puppets. */
+#include "child.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/pidfd.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "proclab.h"
+#include "wstatus.h"
+
+int kid_pidfd(const struct run *r, pid_t pid)
+{
+	for (int i = 0; i < r->kids.n; i++)
+		if (r->kids.k[i].pid == pid)
+			return r->kids.k[i].pidfd;
+	return -1;
+}
+
+int pl_track(struct run *r, pid_t pid)
+{
+	int fd;
+
+	if (r->kids.n >= KIDS_MAX) {
+		pl_warnx(r, "cannot track %d: already %d processes", (int)pid,
+			 KIDS_MAX);
+		return -1;
+	}
+	fd = pidfd_open(pid, 0);
+	if (fd < 0) {
+		pl_warnx(r, "cannot open a pidfd for %d: %s", (int)pid,
+			 strerror(errno));
+		return -1;
+	}
+	r->kids.k[r->kids.n++] = (struct kid){ pid, fd };
+	return fd;
+}
+
+pid_t pl_fork(struct run *r, const char *role, int *pidfd)
+{
+	char comm[16];          /* TASK_COMM_LEN */
+	pid_t parent = getpid(), pid;
+	int fd;
+
+	if (r->kids.n >= KIDS_MAX) {
+		pl_warnx(r, "cannot fork: this run already made %d processes",
+			 KIDS_MAX);
+		return -1;
+	}
+	/* everything a child could need is prepared before the fork */
+	snprintf(comm, sizeof(comm), "proclab-%s", role);
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		pl_warnx(r, "cannot fork: %s", strerror(errno));
+		return -1;
+	}
+	if (pid == 0) {
+		/* async-signal-safe calls only from here on */
+		sigset_t none;
+
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		signal(SIGPIPE, SIG_DFL);       /* proclab ignores it */
+		/* die with proclab; if it died before the request, go now */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 ||
+		    getppid() != parent)
+			_exit(127);
+		prctl(PR_SET_NAME, comm);
+		return 0;
+	}
+	fd = pidfd_open(pid, 0);
+	if (fd < 0) {
+		int e = errno;
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		pl_warnx(r, "cannot open a pidfd for %d: %s", (int)pid,
+			 strerror(e));
+		return -1;
+	}
+	r->kids.k[r->kids.n++] = (struct kid){ pid, fd };
+	if (pidfd != NULL)
+		*pidfd = fd;
+	return pid;
+}
+
+int pl_waitpid(struct run *r, pid_t pid, const char *role, int *status)
+{
+	int fd = kid_pidfd(r, pid);
+	struct wstatus w;
+	pid_t got;
+
+	/* the pidfd turns readable at exit: wait there, where signals and
+	 * the timeout are watched too, then collect without blocking */
+	if (fd >= 0 && !pl_wait_fd(r, fd, r->timeout_ms)) {
+		pl_fail(r, "expected %s %d to end within %d ms; it did not",
+			role, (int)pid, r->timeout_ms);
+		return -2;
+	}
+	do
+		got = waitpid(pid, status, 0);
+	while (got < 0 && errno == EINTR);
+	if (got < 0) {
+		int e = errno;
+		emit(r, "wait", FIELDS(F_PID("pid", pid), F_STR("call", "waitpid"),
+				       F_INT("errno", e),
+				       F_STR("error", strerrorname_np(e))),
+		     "waitpid(%d) failed: %s (%s)", (int)pid,
+		     strerrorname_np(e), strerror(e));
+		errno = e;
+		return -1;
+	}
+	wstatus_decode(*status, &w);
+	emit_wstatus(r, pid, role, "waitpid", &w);
+	return 0;
+}
+
+/* ---- the puppet, inside the child (async-signal-safe only) ------------- */
+
+enum { PUP_CMD_FD = 3, PUP_ACK_FD = 4, PUP_READY = '!' };
+
+static size_t page_size = 4096;
+
+static void pup_ack(unsigned char op)
+{
+	if (write(PUP_ACK_FD, &op, 1) != 1)
+		_exit(126);
+}
+
+/* Read the next 2-byte command; blocking (S) or spinning (R). */
+static void pup_next(unsigned char m[2], bool spin)
+{
+	ssize_t n;
+
+	if (spin && fcntl(PUP_CMD_FD, F_SETFL, O_NONBLOCK) < 0)
+		_exit(126);
+	do
+		n = read(PUP_CMD_FD, m, 2);
+	while (n < 0 && (errno == EINTR || errno == EAGAIN));
+	if (spin && fcntl(PUP_CMD_FD, F_SETFL, 0) < 0)
+		_exit(126);
+	if (n != 2)        /* EOF: proclab is gone, so are we */
+		_exit(0);
+}
+
+static void pup_touch(unsigned mib)
+{
+	size_t len = (size_t)mib << 20;
+	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		_exit(125);
+	for (size_t off = 0; off < len; off += page_size)
+		p[off] = 1;
+}
+
+static void __attribute__((noreturn)) puppet_main(int cmd, int ack)
+{
+	unsigned char m[2];
+	bool spin = false;
+	int a = fcntl(cmd, F_DUPFD, 10), b = fcntl(ack, F_DUPFD, 10);
+
+	if (a < 0 || b < 0 || dup2(a, PUP_CMD_FD) < 0 ||
+	    dup2(b, PUP_ACK_FD) < 0)
+		_exit(126);
+	/* hold nothing else: no sibling's pipe, no proclab fd */
+	close_range(PUP_ACK_FD + 1, ~0U, 0);
+	pup_ack(PUP_READY);
+	for (;;) {
+		pup_next(m, spin);
+		spin = false;
+		switch (m[0]) {
+		case PUP_SPIN:
+			pup_ack(m[0]);
+			spin = true;
+			break;
+		case PUP_SLEEP:
+			pup_ack(m[0]);
+			break;
+		case PUP_TOUCH:
+			pup_touch(m[1]);
+			pup_ack(m[0]);
+			break;
+		case PUP_RAISE:
+			raise(m[1]);
+			break;
+		case PUP_EXIT:
+			_exit(m[1]);
+		default:
+			_exit(124);
+		}
+	}
+}
+
+/* ---- the puppet, seen from proclab ------------------------------------- */
+
+static int pup_wait_ack(struct run *r, struct puppet *p, unsigned char want)
+{
+	unsigned char got;
+	ssize_t n;
+
+	if (!pl_wait_fd(r, p->ack, r->timeout_ms)) {
+		pl_warnx(r, "child %d did not answer within %d ms", (int)p->pid,
+			 r->timeout_ms);
+		return -1;
+	}
+	do
+		n = read(p->ack, &got, 1);
+	while (n < 0 && errno == EINTR);
+	if (n != 1 || got != want) {
+		pl_warnx(r, "child %d %s", (int)p->pid,
+			 n == 0 ? "ended unexpectedly" : "answered garbage");
+		return -1;
+	}
+	return 0;
+}
+
+int puppet_spawn(struct run *r, struct puppet *p, const char *role)
+{
+	int cmd[2], ack[2];
+
+	p->pid = -1;
+	p->cmd = p->ack = p->pidfd = -1;
+	page_size = (size_t)sysconf(_SC_PAGESIZE);
+	if (pipe2(cmd, O_CLOEXEC) < 0) {
+		pl_warnx(r, "cannot create a pipe: %s", strerror(errno));
+		return -1;
+	}
+	if (pipe2(ack, O_CLOEXEC) < 0) {
+		pl_warnx(r, "cannot create a pipe: %s", strerror(errno));
+		close(cmd[0]);
+		close(cmd[1]);
+		return -1;
+	}
+	p->pid = pl_fork(r, role, &p->pidfd);
+	if (p->pid == 0)
+		puppet_main(cmd[0], ack[1]);
+	close(cmd[0]);
+	close(ack[1]);
+	p->cmd = cmd[1];
+	p->ack = ack[0];
+	if (p->pid < 0) {
+		puppet_close(p);
+		return -1;
+	}
+	return pup_wait_ack(r, p, PUP_READY);
+}
+
+int puppet_do(struct run *r, struct puppet *p, enum puppet_op op,
+	      unsigned char arg)
+{
+	unsigned char m[2] = { (unsigned char)op, arg };
+	ssize_t n;
+
+	do
+		n = write(p->cmd, m, 2);
+	while (n < 0 && errno == EINTR);
+	if (n != 2) {
+		pl_warnx(r, "cannot command child %d: %s", (int)p->pid,
+			 n < 0 ? strerror(errno) : "short write");
+		return -1;
+	}
+	if (op == PUP_EXIT || op == PUP_RAISE)
+		return 0;
+	return pup_wait_ack(r, p, (unsigned char)op);
+}
+
+void puppet_close(struct puppet *p)
+{
+	if (p->cmd >= 0)
+		close(p->cmd);
+	if (p->ack >= 0)
+		close(p->ack);
+	p->cmd = p->ack = -1;
+}

@@ -1,0 +1,319 @@
+/* main.c - proclab: dispatch to a lab, parse its options, run it. */
+#include <err.h>
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "proclab.h"
+
+#define DELAY_MAX   600000      /* ms: ten minutes between stages */
+#define TIMEOUT_MAX 600000      /* ms */
+#define TIMEOUT_DEF 3000
+
+static const char common_usage[] =
+	"Options every lab takes:\n"
+	"  --json          print JSON Lines (see docs/json.md) instead of text\n"
+	"  --step          pause after each stage until Enter (or EOF) on stdin\n"
+	"  --delay MS      wait MS milliseconds between stages (0 to 600000)\n"
+	"  --timeout MS    how long a stage waits for the state it expects\n"
+	"                  (1 to 600000, default 3000)\n"
+	"  --no-color      no color, even on a terminal (so does NO_COLOR)\n"
+	"  -v, --verbose   say more\n"
+	"  -h, --help      show this help\n";
+
+static void usage_main(FILE *f)
+{
+	fputs("usage: proclab LAB [options]\n"
+	      "       proclab list | help [LAB] | --help | --version\n", f);
+}
+
+static void list_labs(FILE *f)
+{
+	for (size_t i = 0; i < lab_count; i++)
+		fprintf(f, "%-14s %s\n", lab_table[i]->name, lab_table[i]->summary);
+}
+
+static void help_main(void)
+{
+	usage_main(stdout);
+	fputs("\nproclab forks real processes, drives them through the states "
+	      "Linux shows in\n/proc (R S D T t Z X) and prints every "
+	      "transition as it is observed.\n\nLabs:\n", stdout);
+	list_labs(stdout);
+	fputs("\n", stdout);
+	fputs(common_usage, stdout);
+	fputs("\nExit status: 0 every stage saw what it demonstrates, 1 the "
+	      "kernel did not show\nan expected state in time, 2 usage error, "
+	      "3 this machine cannot run the lab.\n\n"
+	      "'proclab help LAB' or 'proclab LAB --help' describes a lab; "
+	      "see also proclab(1).\n", stdout);
+}
+
+static void help_lab(const struct lab *lab)
+{
+	const struct lab_option *o = lab->options;
+
+	printf("usage: proclab %s [options]\n\n%s\n\n%s\n", lab->name,
+	       lab->summary, lab->description);
+	if (o != NULL && o->name != NULL) {
+		fputs("\nOptions of this lab:\n", stdout);
+		for (; o->name != NULL; o++) {
+			char left[48];
+			snprintf(left, sizeof(left), "--%s%s%s", o->name,
+				 o->arg ? " " : "", o->arg ? o->arg : "");
+			printf("  %-15s %s", left, o->help);
+			if (o->arg)
+				printf(" (%lld to %lld, default %lld)", o->min,
+				       o->max, o->def);
+			putchar('\n');
+		}
+	}
+	putchar('\n');
+	fputs(common_usage, stdout);
+}
+
+static const struct lab *find_lab(const char *name)
+{
+	for (size_t i = 0; i < lab_count; i++)
+		if (strcmp(lab_table[i]->name, name) == 0)
+			return lab_table[i];
+	return NULL;
+}
+
+/* exit 0 after a successful write of help text, 1 if stdout failed */
+static int finish_stdout(void)
+{
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		warn("cannot write to standard output");
+		return PL_EXIT_FAIL;
+	}
+	return PL_EXIT_OK;
+}
+
+static long long number(const char *lab, const char *opt, const char *arg,
+			long long min, long long max)
+{
+	const char *errstr;
+	long long v = strtonum(arg, min, max, &errstr);
+
+	if (errstr != NULL)
+		errx(PL_EXIT_USAGE, "%s: --%s: '%s' is %s (%lld to %lld)", lab,
+		     opt, arg, errstr, min, max);
+	return v;
+}
+
+enum { OPT_JSON = 256, OPT_STEP, OPT_DELAY, OPT_TIMEOUT, OPT_NOCOLOR,
+       OPT_LAB = 512 };
+
+/* Parse argv (argv[0] is the lab's name) into r.  Exits 2 on any error,
+ * with one line on stderr naming the bad word; exits 0 after --help. */
+static void parse_options(struct run *r, int argc, char *argv[])
+{
+	static const struct option common[] = {
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "step", no_argument, NULL, OPT_STEP },
+		{ "delay", required_argument, NULL, OPT_DELAY },
+		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+		{ "no-color", no_argument, NULL, OPT_NOCOLOR },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+	};
+	enum { NCOMMON = sizeof(common) / sizeof(common[0]) };
+	struct option longopts[NCOMMON + LAB_OPT_MAX + 1];
+	const struct lab *lab = r->lab;
+	const struct lab_option *lo = lab->options;
+	bool no_color = false;
+	int n = NCOMMON, c;
+
+	memcpy(longopts, common, sizeof(common));
+	for (int i = 0; lo != NULL && lo[i].name != NULL; i++) {
+		if (i >= LAB_OPT_MAX)
+			abort();        /* the lab table is wrong */
+		longopts[n++] = (struct option){ lo[i].name,
+			lo[i].arg ? required_argument : no_argument, NULL,
+			OPT_LAB + i };
+	}
+	longopts[n] = (struct option){ 0 };
+
+	r->timeout_ms = TIMEOUT_DEF;
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":hv", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_JSON: r->json = true; break;
+		case OPT_STEP: r->step = true; break;
+		case OPT_NOCOLOR: no_color = true; break;
+		case 'v': r->verbose = true; break;
+		case 'h':
+			help_lab(lab);
+			exit(finish_stdout());
+		case OPT_DELAY:
+			r->delay_ms = (int)number(lab->name, "delay", optarg, 0,
+						  DELAY_MAX);
+			break;
+		case OPT_TIMEOUT:
+			r->timeout_ms = (int)number(lab->name, "timeout",
+						    optarg, 1, TIMEOUT_MAX);
+			break;
+		case ':':
+			errx(PL_EXIT_USAGE, "%s: option '%s' needs a value",
+			     lab->name, argv[optind - 1]);
+		case '?': {
+			const char *word = argv[optind - 1];
+			if (optopt > 0 && optopt < 256 && word[1] != '-')
+				errx(PL_EXIT_USAGE, "%s: unknown option '-%c' "
+				     "(see 'proclab %s --help')", lab->name,
+				     optopt, lab->name);
+			if (optopt != 0 && strchr(word, '=') != NULL)
+				errx(PL_EXIT_USAGE, "%s: option '%s' takes no "
+				     "value", lab->name, word);
+			errx(PL_EXIT_USAGE, "%s: unknown option '%s' (see "
+			     "'proclab %s --help')", lab->name, word,
+			     lab->name);
+		}
+		default: {
+			int i = c - OPT_LAB;
+			r->set[i] = true;
+			r->val[i] = lo[i].arg ? number(lab->name, lo[i].name,
+						       optarg, lo[i].min,
+						       lo[i].max)
+					      : 1;
+		}
+		}
+	}
+	if (optind < argc)
+		errx(PL_EXIT_USAGE, "%s: unexpected argument '%s'", lab->name,
+		     argv[optind]);
+	r->color = !r->json && emit_want_color(no_color);
+}
+
+static struct run *current;
+
+static void teardown_at_exit(void)
+{
+	if (current != NULL)
+		run_teardown(current);
+}
+
+/* Block the signals that end proclab and read them from a signalfd. */
+static int setup_signals(struct run *r)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGQUIT);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return -1;
+	r->sigfd = signalfd(-1, &set, SFD_CLOEXEC);
+	if (r->sigfd < 0)
+		return -1;
+	/* a closed stdout is an error to report, not a death */
+	signal(SIGPIPE, SIG_IGN);
+	return 0;
+}
+
+static int run_lab(const struct lab *lab, int argc, char *argv[])
+{
+	static struct run r;
+	struct utsname u;
+	int rc;
+
+	r.lab = lab;
+	r.sigfd = -1;
+	parse_options(&r, argc, argv);
+	if (access("/proc/self/stat", R_OK) < 0)
+		errx(PL_EXIT_UNAVAILABLE, "%s: /proc is not available: %s",
+		     lab->name, strerror(errno));
+	if (setup_signals(&r) < 0)
+		err(PL_EXIT_UNAVAILABLE, "%s: cannot set up signals",
+		    lab->name);
+	/* let the observer's short sleeps be short */
+	prctl(PR_SET_TIMERSLACK, 1UL);
+	setproctitle("%s", lab->name);
+	r.self = getpid();
+	clock_gettime(CLOCK_MONOTONIC, &r.t0);
+	current = &r;
+	atexit(teardown_at_exit);
+
+	if (uname(&u) < 0)
+		strcpy(u.release, "unknown");
+	emit(&r, "start",
+	     FIELDS(F_PID("pid", r.self), F_INT("schema", PROCLAB_SCHEMA),
+		    F_STR("version", PROCLAB_VERSION),
+		    F_STR("kernel", u.release)),
+	     "proclab %s, pid %d, Linux %s", lab->name, (int)r.self,
+	     u.release);
+	rc = lab->run(&r);
+	stage_end(&r);
+	run_teardown(&r);
+	if (rc == PL_EXIT_OK && r.failed)
+		rc = PL_EXIT_FAIL;
+	emit(&r, "result", FIELDS(F_BOOL("ok", rc == PL_EXIT_OK),
+				  F_INT("exit", rc)),
+	     "%s", rc == PL_EXIT_OK ? "ok: every stage showed what it "
+				       "demonstrates"
+				     : "failed: see the message above");
+	current = NULL;
+	if (finish_stdout() != PL_EXIT_OK && rc == PL_EXIT_OK)
+		rc = PL_EXIT_FAIL;
+	return rc;
+}
+
+int main(int argc, char *argv[], char *envp[])
+{
+	const struct lab *lab;
+	const char *cmd;
+
+	setproctitle_init(argc, argv, envp);
+	if (argc < 2) {
+		usage_main(stderr);
+		return PL_EXIT_USAGE;
+	}
+	cmd = argv[1];
+	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+		help_main();
+		return finish_stdout();
+	}
+	if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
+		printf("proclab %s (JSON schema %d)\n", PROCLAB_VERSION,
+		       PROCLAB_SCHEMA);
+		return finish_stdout();
+	}
+	if (strcmp(cmd, "list") == 0 || strcmp(cmd, "help") == 0) {
+		if (argc > 3 || (argc == 3 && strcmp(cmd, "list") == 0))
+			errx(PL_EXIT_USAGE, "%s: unexpected argument '%s'",
+			     cmd, argv[argc - 1]);
+		if (argc == 2) {
+			if (strcmp(cmd, "list") == 0)
+				list_labs(stdout);
+			else
+				help_main();
+			return finish_stdout();
+		}
+		lab = find_lab(argv[2]);
+		if (lab == NULL)
+			errx(PL_EXIT_USAGE, "unknown lab '%s' (see 'proclab "
+			     "list')", argv[2]);
+		help_lab(lab);
+		return finish_stdout();
+	}
+	lab = find_lab(cmd);
+	if (lab == NULL) {
+		if (cmd[0] == '-')
+			errx(PL_EXIT_USAGE, "unknown option '%s' (see "
+			     "'proclab --help')", cmd);
+		errx(PL_EXIT_USAGE, "unknown lab '%s' (see 'proclab list')",
+		     cmd);
+	}
+	return run_lab(lab, argc - 1, argv + 1);
+}

@@ -1,0 +1,216 @@
+/* observer.c - sample /proc, report changes, wait for a state. */
+#include "observer.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "proclab.h"
+
+struct watched *obs_add(struct run *r, pid_t pid, int pidfd, const char *role)
+{
+	struct observer *o = &r->obs;
+	struct watched *w;
+	int rc;
+
+	if (o->n >= OBS_MAX) {
+		pl_warnx(r, "cannot watch %s %d: already watching %d processes",
+			 role, (int)pid, OBS_MAX);
+		return NULL;
+	}
+	w = &o->w[o->n];
+	memset(w, 0, sizeof(*w));
+	rc = proc_open(&w->h, pid);
+	if (rc != PROC_OK) {
+		pl_warnx(r, "cannot watch %s %d: %s", role, (int)pid,
+			 rc == PROC_GONE ? "no such process" : strerror(errno));
+		return NULL;
+	}
+	w->pid = pid;
+	w->role = role;
+	w->pidfd = pidfd;
+	o->n++;
+	return w;
+}
+
+void obs_release(struct observer *o)
+{
+	for (int i = 0; i < o->n; i++)
+		proc_close(&o->w[i].h);
+	o->n = 0;
+}
+
+static void add_trail(struct watched *w)
+{
+	size_t n = strlen(w->trail);
+
+	if (n + 1 < sizeof(w->trail))
+		w->trail[n] = w->state;
+}
+
+static bool in_set(char state, const char *set)
+{
+	return set != NULL && state != '\0' && strchr(set, state) != NULL;
+}
+
+char obs_sample(struct run *r, struct watched *w, const char *demonstrates,
+		const char *why)
+{
+	struct proc_stat st;
+	char from = w->seen ? w->state : '\0';
+	int rc;
+
+	if (w->gone)
+		return 'X';
+	rc = proc_read_stat(&w->h, &st);
+	if (rc == PROC_OK) {
+		bool changed = !w->seen || st.state != w->state ||
+			       st.ppid != w->ppid;
+		w->st = st;
+		w->state = st.state;
+		w->ppid = st.ppid;
+		w->seen = true;
+		if (changed) {
+			bool transient = !in_set(w->state, demonstrates);
+			if (from != w->state)
+				add_trail(w);
+			emit_state(r, w, from, transient,
+				   transient ? NULL : why);
+		}
+		return w->state;
+	}
+	/* PROC_GONE, or an unreadable entry (an error is not a state: it
+	 * is reported, and the process is treated as gone) */
+	if (rc == PROC_ERROR)
+		pl_warnx(r, "cannot read /proc/%d/stat: %s", (int)w->pid,
+			 strerror(errno));
+	w->gone = true;
+	w->state = 'X';
+	w->seen = true;
+	add_trail(w);
+	emit_state(r, w, from, !in_set('X', demonstrates),
+		   in_set('X', demonstrates) ? why : NULL);
+	return 'X';
+}
+
+void obs_sample_all(struct run *r)
+{
+	for (int i = 0; i < r->obs.n; i++)
+		obs_sample(r, &r->obs.w[i], NULL, NULL);
+}
+
+int obs_probe(struct run *r, struct watched *w, struct probe *p)
+{
+	char buf[4096];
+	size_t len;
+	uid_t uid;
+
+	memset(p, 0, sizeof(*p));
+	p->fds = -1;
+	p->cmdline_bytes = p->dir_owner = p->file_owner = -1;
+	if (obs_sample(r, w, NULL, NULL) == 'X')
+		return PROC_GONE;
+	p->status_ok = proc_read_status(&w->h, &p->ps) == PROC_OK;
+	if (proc_read_file(&w->h, "wchan", buf, sizeof(p->wchan), &len) ==
+	    PROC_OK)
+		memcpy(p->wchan, buf, len + 1);
+	p->fds = proc_count_fds(&w->h);
+	p->fds_errno = p->fds < 0 ? errno : 0;
+	if (proc_read_file(&w->h, "cmdline", buf, sizeof(buf), &len) ==
+	    PROC_OK)
+		p->cmdline_bytes = (long long)len;
+	if (proc_owner(&w->h, &uid) == PROC_OK)
+		p->dir_owner = uid;
+	if (proc_file_owner(&w->h, "status", &uid) == PROC_OK)
+		p->file_owner = uid;
+	return PROC_OK;
+}
+
+static long long now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* Sleep until an exit event, a signal, or `ns` pass.  The pidfds of
+ * watched processes that have not exited are in the set, so an exit ends
+ * the sleep at once. */
+static void sleep_for_event(struct run *r, long long ns)
+{
+	struct pollfd pfd[OBS_MAX + 1];
+	struct watched *owner[OBS_MAX + 1];
+	struct timespec ts = { ns / 1000000000LL, ns % 1000000000LL };
+	nfds_t n = 0;
+	int rc;
+
+	pfd[n] = (struct pollfd){ .fd = r->sigfd, .events = POLLIN };
+	owner[n++] = NULL;
+	for (int i = 0; i < r->obs.n; i++) {
+		struct watched *w = &r->obs.w[i];
+		if (w->pidfd >= 0 && !w->exited && !w->gone) {
+			pfd[n] = (struct pollfd){ .fd = w->pidfd,
+						  .events = POLLIN };
+			owner[n++] = w;
+		}
+	}
+	rc = ppoll(pfd, n, &ts, NULL);
+	if (rc <= 0)
+		return;
+	if (pfd[0].revents)
+		pl_wait_fd(r, -1, 0);   /* takes the signal: does not return */
+	for (nfds_t i = 1; i < n; i++)
+		if (pfd[i].revents)
+			owner[i]->exited = true;
+}
+
+int obs_await(struct run *r, struct watched *w, const char *states,
+	      const char *why)
+{
+	long long deadline = now_ns() + (long long)r->timeout_ms * 1000000LL;
+	long long backoff = 0;
+	char seen[32] = "";
+	size_t nseen = 0;
+
+	for (;;) {
+		char s;
+
+		/* the others first, so that the awaited change comes last */
+		for (int i = 0; i < r->obs.n; i++)
+			if (&r->obs.w[i] != w)
+				obs_sample(r, &r->obs.w[i], NULL, NULL);
+		s = obs_sample(r, w, states, why);
+		if (in_set(s, states))
+			return 0;
+		if (nseen == 0 || seen[nseen - 1] != s) {
+			if (nseen + 1 < sizeof(seen))
+				seen[nseen++] = s;
+			seen[nseen] = '\0';
+		}
+		long long left = deadline - now_ns();
+		if (left <= 0)
+			break;
+		/* 0, 10 us, 20 us, ... 1 ms: catch a quick change quickly,
+		 * without taking a busy core from the process we watch */
+		backoff = backoff == 0 ? 10000 : backoff * 2;
+		if (backoff > 1000000)
+			backoff = 1000000;
+		sleep_for_event(r, backoff < left ? backoff : left);
+	}
+
+	char want[64] = "", saw[128] = "";
+	for (const char *p = states; *p; p++)
+		snprintf(want + strlen(want), sizeof(want) - strlen(want),
+			 "%s%c (%s)", p == states ? "" : " or ", *p,
+			 *p == 'X' ? "released" : procfs_state_name(*p));
+	for (size_t i = 0; i < nseen; i++)
+		snprintf(saw + strlen(saw), sizeof(saw) - strlen(saw), "%s%c",
+			 i ? ", " : "", seen[i]);
+	return pl_fail(r, "expected %s %d to show %s within %d ms; /proc "
+		       "showed %s", w->role, (int)w->pid, want, r->timeout_ms,
+		       saw);
+}

@@ -1,0 +1,429 @@
+/* procfs.c - parse and read /proc/PID/{stat,status,...}. */
+#include "procfs.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* ---- parsing ------------------------------------------------------------ */
+
+/* A cursor over a length-bounded buffer. */
+struct cur {
+	const char *p, *end;
+};
+
+static void skip_blanks(struct cur *c)
+{
+	while (c->p < c->end && *c->p == ' ')
+		c->p++;
+}
+
+/* Parse one decimal field (optional '-') into *v.  Rejects overflow and
+ * anything but digits up to the next blank or end. */
+static int next_ll(struct cur *c, long long *v)
+{
+	bool neg = false;
+	unsigned long long acc = 0;
+	const char *start;
+
+	skip_blanks(c);
+	if (c->p < c->end && *c->p == '-') {
+		neg = true;
+		c->p++;
+	}
+	start = c->p;
+	while (c->p < c->end && *c->p >= '0' && *c->p <= '9') {
+		unsigned d = (unsigned)(*c->p - '0');
+		if (acc > (ULLONG_MAX - d) / 10)
+			return -1;
+		acc = acc * 10 + d;
+		c->p++;
+	}
+	if (c->p == start)
+		return -1;
+	if (c->p < c->end && *c->p != ' ' && *c->p != '\n')
+		return -1;
+	if (neg) {
+		if (acc > (unsigned long long)LLONG_MAX + 1)
+			return -1;
+		*v = acc == (unsigned long long)LLONG_MAX + 1 ? LLONG_MIN
+							       : -(long long)acc;
+	} else {
+		if (acc > LLONG_MAX)
+			return -1;
+		*v = (long long)acc;
+	}
+	return 0;
+}
+
+/* Unsigned fields (flags, faults, times, vsize) may use the full 64 bits. */
+static int next_ull(struct cur *c, unsigned long long *v)
+{
+	unsigned long long acc = 0;
+	const char *start;
+
+	skip_blanks(c);
+	start = c->p;
+	while (c->p < c->end && *c->p >= '0' && *c->p <= '9') {
+		unsigned d = (unsigned)(*c->p - '0');
+		if (acc > (ULLONG_MAX - d) / 10)
+			return -1;
+		acc = acc * 10 + d;
+		c->p++;
+	}
+	if (c->p == start || (c->p < c->end && *c->p != ' ' && *c->p != '\n'))
+		return -1;
+	*v = acc;
+	return 0;
+}
+
+static int next_pid(struct cur *c, pid_t *v)
+{
+	long long x;
+
+	if (next_ll(c, &x) < 0 || x < INT_MIN || x > INT_MAX)
+		return -1;
+	*v = (pid_t)x;
+	return 0;
+}
+
+static int skip_fields(struct cur *c, int n)
+{
+	long long ignored;
+
+	while (n-- > 0)
+		if (next_ll(c, &ignored) < 0)
+			return -1;
+	return 0;
+}
+
+int procfs_parse_stat(const char *buf, size_t len, struct proc_stat *st)
+{
+	struct cur c = { buf, buf + len };
+	const char *open, *close;
+	long long tty;
+	size_t n;
+
+	memset(st, 0, sizeof(*st));
+	if (next_pid(&c, &st->pid) < 0)
+		return -1;
+	skip_blanks(&c);
+	if (c.p >= c.end || *c.p != '(')
+		return -1;
+	open = c.p;
+	/* comm may hold anything, ')' included: it ends at the LAST ')'. */
+	close = NULL;
+	for (const char *q = c.end; q > open + 0; q--)
+		if (q[-1] == ')') {
+			close = q - 1;
+			break;
+		}
+	if (close == NULL || close == open)
+		return -1;
+	n = (size_t)(close - open - 1);
+	if (n >= sizeof(st->comm))
+		n = sizeof(st->comm) - 1;
+	memcpy(st->comm, open + 1, n);
+	st->comm[n] = '\0';
+
+	c.p = close + 1;
+	if (c.p + 2 >= c.end || c.p[0] != ' ' || c.p[1] == ' ' ||
+	    c.p[2] != ' ')
+		return -1;
+	st->state = c.p[1];
+	c.p += 2;
+
+	if (next_pid(&c, &st->ppid) < 0 || next_pid(&c, &st->pgrp) < 0 ||
+	    next_pid(&c, &st->session) < 0 || next_ll(&c, &tty) < 0 ||
+	    next_pid(&c, &st->tpgid) < 0 || skip_fields(&c, 1) < 0 ||
+	    next_ull(&c, &st->minflt) < 0 || skip_fields(&c, 1) < 0 ||
+	    next_ull(&c, &st->majflt) < 0 || skip_fields(&c, 1) < 0 ||
+	    next_ull(&c, &st->utime) < 0 || next_ull(&c, &st->stime) < 0 ||
+	    skip_fields(&c, 4) < 0 || next_ll(&c, &st->num_threads) < 0 ||
+	    skip_fields(&c, 1) < 0 || next_ull(&c, &st->starttime) < 0 ||
+	    next_ull(&c, &st->vsize) < 0 || next_ll(&c, &st->rss) < 0)
+		return -1;
+	/* more fields follow rss: a text that ends here was cut short */
+	if (c.p >= c.end || tty < INT_MIN || tty > INT_MAX)
+		return -1;
+	st->tty_nr = (int)tty;
+	return 0;
+}
+
+/* Undo the escaping of the Name line (seq_escape: \n, \\, \t, octal). */
+static void unescape_name(const char *s, const char *end, char *out,
+			  size_t size)
+{
+	size_t o = 0;
+
+	while (s < end && o + 1 < size) {
+		char ch = *s++;
+		if (ch == '\\' && s < end) {
+			char e = *s++;
+			switch (e) {
+			case 'n': ch = '\n'; break;
+			case 't': ch = '\t'; break;
+			case 'r': ch = '\r'; break;
+			case 'v': ch = '\v'; break;
+			case 'f': ch = '\f'; break;
+			case 'a': ch = '\a'; break;
+			case 'e': ch = '\033'; break;
+			case '\\': ch = '\\'; break;
+			case '"': ch = '"'; break;
+			default:
+				if (e >= '0' && e <= '7') {
+					unsigned v = (unsigned)(e - '0');
+					for (int i = 0; i < 2 && s < end &&
+							*s >= '0' && *s <= '7'; i++)
+						v = v * 8 + (unsigned)(*s++ - '0');
+					ch = (char)(v & 0xff);
+				} else {
+					/* unknown escape: keep it as written */
+					out[o++] = '\\';
+					if (o + 1 >= size)
+						break;
+					ch = e;
+				}
+			}
+		}
+		out[o++] = ch;
+	}
+	out[o] = '\0';
+}
+
+/* Parse the value of "Key:\tvalue" as a number (first token). */
+static int value_ll(const char *v, const char *end, long long *out)
+{
+	struct cur c = { v, end };
+
+	while (c.p < c.end && (*c.p == '\t' || *c.p == ' '))
+		c.p++;
+	/* "VmRSS:	    1234 kB": stop the number at the blank before kB */
+	const char *q = c.p;
+	while (q < c.end && *q != ' ' && *q != '\t' && *q != '\n')
+		q++;
+	c.end = q;
+	return next_ll(&c, out);
+}
+
+int procfs_parse_status(const char *buf, size_t len, struct proc_status *ps)
+{
+	const char *p = buf, *end = buf + len;
+
+	memset(ps, 0, sizeof(*ps));
+	ps->vmrss_kb = -1;
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		const char *colon;
+		long long v;
+		size_t klen;
+
+		if (eol == NULL)
+			eol = end;
+		colon = memchr(p, ':', (size_t)(eol - p));
+		if (colon == NULL)
+			goto next;
+		klen = (size_t)(colon - p);
+#define KEY(k) (klen == sizeof(k) - 1 && memcmp(p, k, klen) == 0)
+		if (KEY("Name")) {
+			const char *v0 = colon + 1;
+			if (v0 < eol && *v0 == '\t')
+				v0++;
+			unescape_name(v0, eol, ps->name, sizeof(ps->name));
+			ps->has |= PS_NAME;
+		} else if (KEY("State")) {
+			const char *v0 = colon + 1;
+			while (v0 < eol && (*v0 == '\t' || *v0 == ' '))
+				v0++;
+			if (v0 < eol) {
+				ps->state = *v0;
+				ps->has |= PS_STATE;
+			}
+		} else if (value_ll(colon + 1, eol, &v) < 0) {
+			/* a field we know with a value we can't read: skip */
+		} else if (KEY("Tgid") && v >= 0 && v <= INT_MAX) {
+			ps->tgid = (pid_t)v, ps->has |= PS_TGID;
+		} else if (KEY("PPid") && v >= 0 && v <= INT_MAX) {
+			ps->ppid = (pid_t)v, ps->has |= PS_PPID;
+		} else if (KEY("TracerPid") && v >= 0 && v <= INT_MAX) {
+			ps->tracer = (pid_t)v, ps->has |= PS_TRACER;
+		} else if (KEY("Uid") && v >= 0 && v <= UINT_MAX) {
+			ps->uid = (uid_t)v, ps->has |= PS_UID;
+		} else if (KEY("Threads") && v >= 0) {
+			ps->threads = v, ps->has |= PS_THREADS;
+		} else if (KEY("VmRSS") && v >= 0) {
+			ps->vmrss_kb = v, ps->has |= PS_VMRSS;
+		} else if (KEY("voluntary_ctxt_switches") && v >= 0) {
+			ps->vcsw = v, ps->has |= PS_VCSW;
+		} else if (KEY("nonvoluntary_ctxt_switches") && v >= 0) {
+			ps->nvcsw = v, ps->has |= PS_NVCSW;
+		}
+#undef KEY
+next:
+		p = eol + 1;
+	}
+	return ps->has ? 0 : -1;
+}
+
+const char *procfs_state_name(char state)
+{
+	switch (state) {
+	case 'R': return "running";
+	case 'S': return "sleeping";
+	case 'D': return "disk sleep";
+	case 'T': return "stopped";
+	case 't': return "tracing stop";
+	case 'X': return "dead";
+	case 'Z': return "zombie";
+	case 'P': return "parked";
+	case 'I': return "idle";
+	default: return "unknown";
+	}
+}
+
+/* ---- reading ------------------------------------------------------------ */
+
+static int gone_or_error(void)
+{
+	return errno == ENOENT || errno == ESRCH ? PROC_GONE : PROC_ERROR;
+}
+
+int proc_open(struct proc_handle *h, pid_t pid)
+{
+	char path[32];
+
+	h->pid = pid;
+	h->dirfd = h->statfd = -1;
+	snprintf(path, sizeof(path), "/proc/%d", (int)pid);
+	h->dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (h->dirfd < 0)
+		return gone_or_error();
+	h->statfd = openat(h->dirfd, "stat", O_RDONLY | O_CLOEXEC);
+	if (h->statfd < 0) {
+		int r = gone_or_error(), e = errno;
+		close(h->dirfd);
+		h->dirfd = -1;
+		errno = e;
+		return r;
+	}
+	return PROC_OK;
+}
+
+void proc_close(struct proc_handle *h)
+{
+	if (h->statfd >= 0)
+		close(h->statfd);
+	if (h->dirfd >= 0)
+		close(h->dirfd);
+	h->statfd = h->dirfd = -1;
+}
+
+int proc_read_stat(const struct proc_handle *h, struct proc_stat *st)
+{
+	char buf[1024];
+	ssize_t n;
+
+	do
+		n = pread(h->statfd, buf, sizeof(buf), 0);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return gone_or_error();
+	if (n == 0) {
+		errno = ESRCH;
+		return PROC_GONE;
+	}
+	if (procfs_parse_stat(buf, (size_t)n, st) < 0) {
+		errno = EPROTO;
+		return PROC_ERROR;
+	}
+	return PROC_OK;
+}
+
+int proc_read_file(const struct proc_handle *h, const char *name, char *buf,
+		   size_t size, size_t *len)
+{
+	size_t got = 0;
+	int fd = openat(h->dirfd, name, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return gone_or_error();
+	while (got + 1 < size) {
+		ssize_t n = read(fd, buf + got, size - 1 - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int r = gone_or_error(), e = errno;
+			close(fd);
+			errno = e;
+			return r;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	close(fd);
+	buf[got] = '\0';
+	if (len)
+		*len = got;
+	return PROC_OK;
+}
+
+int proc_read_status(const struct proc_handle *h, struct proc_status *ps)
+{
+	char buf[4096];
+	size_t len;
+	int r = proc_read_file(h, "status", buf, sizeof(buf), &len);
+
+	if (r != PROC_OK)
+		return r;
+	if (procfs_parse_status(buf, len, ps) < 0) {
+		errno = EPROTO;
+		return PROC_ERROR;
+	}
+	return PROC_OK;
+}
+
+int proc_count_fds(const struct proc_handle *h)
+{
+	int fd = openat(h->dirfd, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d;
+	int n = 0;
+
+	if (fd < 0)
+		return -1;
+	d = fdopendir(fd);
+	if (d == NULL) {
+		close(fd);
+		return -1;
+	}
+	for (struct dirent *e; (e = readdir(d)) != NULL;)
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
+int proc_owner(const struct proc_handle *h, uid_t *uid)
+{
+	struct stat sb;
+
+	if (fstat(h->dirfd, &sb) < 0)
+		return gone_or_error();
+	*uid = sb.st_uid;
+	return PROC_OK;
+}
+
+int proc_file_owner(const struct proc_handle *h, const char *name, uid_t *uid)
+{
+	struct stat sb;
+
+	if (fstatat(h->dirfd, name, &sb, 0) < 0)
+		return gone_or_error();
+	*uid = sb.st_uid;
+	return PROC_OK;
+}

@@ -1,0 +1,271 @@
+/* run.c - one run of a lab: stages, pauses, failures, signals, teardown.
+ *
+ * The signals that end proclab (SIGINT, SIGTERM, SIGHUP, SIGQUIT) are
+ * blocked and read from a signalfd, never handled in a handler: every wait
+ * proclab does goes through pl_wait_fd() or the observer's ppoll, both of
+ * which watch that fd.  When one arrives, every child is killed and reaped
+ * and proclab exits 128 + signo.
+ */
+#include "proclab.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/pidfd.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+double run_elapsed(const struct run *r)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - r->t0.tv_sec) +
+	       (double)(now.tv_nsec - r->t0.tv_nsec) / 1e9;
+}
+
+static int opt_index(const struct run *r, const char *name)
+{
+	const struct lab_option *o = r->lab->options;
+
+	for (int i = 0; o != NULL && o[i].name != NULL; i++)
+		if (strcmp(o[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+long long opt_val(const struct run *r, const char *name)
+{
+	int i = opt_index(r, name);
+
+	if (i < 0)
+		abort();        /* a lab asked for an option it doesn't have */
+	return r->set[i] ? r->val[i] : r->lab->options[i].def;
+}
+
+bool opt_set(const struct run *r, const char *name)
+{
+	int i = opt_index(r, name);
+
+	if (i < 0)
+		abort();
+	return r->set[i];
+}
+
+void pl_warnx(const struct run *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	fflush(stdout);
+	fprintf(stderr, "proclab: %s: ", r->lab->name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static int report(struct run *r, int code, const char *fmt, va_list ap)
+{
+	char msg[1024];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	r->failed = true;
+	emit(r, code == PL_EXIT_FAIL ? "expect" : "unavailable",
+	     FIELDS(F_STR("stage_name", r->stage_name), F_STR("message", msg)),
+	     "%s", msg);
+	if (r->json || !isatty(STDOUT_FILENO) ||
+	    !isatty(STDERR_FILENO))
+		pl_warnx(r, "%s", msg);
+	return code;
+}
+
+int pl_fail(struct run *r, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = report(r, PL_EXIT_FAIL, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+int pl_unavailable(struct run *r, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = report(r, PL_EXIT_UNAVAILABLE, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+/* Kill every child of ours that /proc shows (our own children cannot be
+ * reaped, so their pids cannot be reused, while we look). */
+static int kill_own_children(pid_t self)
+{
+	DIR *d = opendir("/proc");
+	int n = 0;
+
+	if (d == NULL)
+		return 0;
+	for (struct dirent *e; (e = readdir(d)) != NULL;) {
+		struct proc_handle h;
+		struct proc_stat st;
+		const char *errstr;
+		pid_t pid = (pid_t)strtonum(e->d_name, 1, INT_MAX, &errstr);
+
+		if (errstr != NULL || proc_open(&h, pid) != PROC_OK)
+			continue;
+		if (proc_read_stat(&h, &st) == PROC_OK && st.ppid == self &&
+		    st.state != 'Z' && kill(pid, SIGKILL) == 0)
+			n++;
+		proc_close(&h);
+	}
+	closedir(d);
+	return n;
+}
+
+void run_teardown(struct run *r)
+{
+	if (getpid() != r->self)        /* never from a child */
+		return;
+	/* Whatever a killed child leaves orphaned comes to us from now on,
+	 * to be reaped here rather than left to someone else. */
+	prctl(PR_SET_CHILD_SUBREAPER, 1UL);
+	for (int i = 0; i < r->kids.n; i++) {
+		struct kid *k = &r->kids.k[i];
+
+		if (k->pidfd < 0)
+			continue;
+		/* SIGKILL ends running, sleeping, stopped, traced and
+		 * vfork-suspended processes alike; ESRCH: already gone */
+		pidfd_send_signal(k->pidfd, SIGKILL, NULL, 0);
+		close(k->pidfd);
+		k->pidfd = -1;
+	}
+	/* Reap until no child is left; kill what is still alive each round
+	 * (an adopted grandchild, one forked while we were killing). */
+	for (;;) {
+		pid_t p;
+
+		while ((p = waitpid(-1, NULL, WNOHANG)) > 0)
+			;
+		if (p < 0 && errno != EINTR)
+			break;          /* ECHILD: nothing left */
+		kill_own_children(r->self);
+		p = waitpid(-1, NULL, 0);
+		if (p < 0 && errno == ECHILD)
+			break;
+	}
+	obs_release(&r->obs);
+}
+
+static void __attribute__((noreturn)) die_by_signal(struct run *r, int sig)
+{
+	struct sigaction dfl = { .sa_handler = SIG_DFL };
+	sigset_t set;
+
+	run_teardown(r);
+	if (r->color)
+		fputs("\033[0m", stdout);
+	fflush(stdout);
+	/* end the way the signal would have ended us: 128 + signo for the
+	 * shell, and the signal itself for a parent that looks */
+	sigaction(sig, &dfl, NULL);
+	sigemptyset(&set);
+	sigaddset(&set, sig);
+	signal(SIGPIPE, SIG_DFL);
+	raise(sig);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+	_exit(128 + sig);
+}
+
+int pl_wait_fd(struct run *r, int fd, int timeout_ms)
+{
+	struct pollfd pfd[2] = {
+		{ .fd = r->sigfd, .events = POLLIN },
+		{ .fd = fd, .events = POLLIN },
+	};
+
+	for (;;) {
+		int n = poll(pfd, fd >= 0 ? 2 : 1, timeout_ms);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			pl_warnx(r, "poll: %s", strerror(errno));
+			run_teardown(r);
+			exit(PL_EXIT_FAIL);
+		}
+		if (pfd[0].revents & POLLIN) {
+			struct signalfd_siginfo si;
+			if (read(r->sigfd, &si, sizeof(si)) == sizeof(si))
+				die_by_signal(r, (int)si.ssi_signo);
+		}
+		if (n == 0)
+			return 0;
+		if (fd >= 0 && pfd[1].revents)
+			return 1;
+	}
+}
+
+/* With --step: show what to look at, then wait for a line on stdin. */
+static void pause_for_student(struct run *r)
+{
+	char pids[512] = "", ps[600];
+	size_t len = 0;
+	int nlive = 0;
+
+	for (int i = 0; i < r->obs.n && len < sizeof(pids) - 16; i++) {
+		const struct watched *w = &r->obs.w[i];
+		if (w->gone)
+			continue;
+		len += (size_t)snprintf(pids + len, sizeof(pids) - len, "%s%d",
+					nlive++ ? "," : "", (int)w->pid);
+	}
+	if (nlive == 0)
+		snprintf(pids, sizeof(pids), "%d", (int)r->self);
+	snprintf(ps, sizeof(ps), "ps -o pid,ppid,stat,wchan:20,comm -p %s",
+		 pids);
+	emit(r, "pause", FIELDS(F_STR("pids", pids), F_STR("ps", ps)),
+	     "look now: %s   (Enter continues)", ps);
+	for (;;) {
+		char buf[256];
+		ssize_t n;
+
+		pl_wait_fd(r, STDIN_FILENO, -1);
+		n = read(STDIN_FILENO, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0 || memchr(buf, '\n', (size_t)n) != NULL)
+			return;         /* a line, EOF or an error: go on */
+	}
+}
+
+void stage_end(struct run *r)
+{
+	if (r->stage == 0)
+		return;
+	if (r->step)
+		pause_for_student(r);
+	if (r->delay_ms > 0)
+		pl_wait_fd(r, -1, r->delay_ms);
+}
+
+void stage(struct run *r, const char *name, const char *what)
+{
+	stage_end(r);
+	r->stage++;
+	r->stage_name = name;
+	emit_stage(r, name, what);
+}

@@ -1,0 +1,83 @@
+/* wstatus.c - decode wait statuses with the libc macros. */
+#include "wstatus.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+
+void wstatus_decode(int raw, struct wstatus *w)
+{
+	memset(w, 0, sizeof(*w));
+	w->raw = raw;
+	if (WIFEXITED(raw)) {
+		w->exited = true;
+		w->code = WEXITSTATUS(raw);
+	} else if (WIFSIGNALED(raw)) {
+		w->signaled = true;
+		w->sig = WTERMSIG(raw);
+		w->core = WCOREDUMP(raw);
+	} else if (WIFSTOPPED(raw)) {
+		w->stopped = true;
+		w->sig = WSTOPSIG(raw);
+	} else if (WIFCONTINUED(raw)) {
+		w->continued = true;
+	}
+}
+
+int wstatus_from_siginfo(const siginfo_t *si, struct wstatus *w)
+{
+	memset(w, 0, sizeof(*w));
+	w->raw = -1;
+	switch (si->si_code) {
+	case CLD_EXITED:
+		w->exited = true;
+		w->code = si->si_status;
+		return 0;
+	case CLD_DUMPED:
+		w->core = true;
+		/* fall through */
+	case CLD_KILLED:
+		w->signaled = true;
+		w->sig = si->si_status;
+		return 0;
+	case CLD_STOPPED:
+	case CLD_TRAPPED:
+		w->stopped = true;
+		w->sig = si->si_status;
+		return 0;
+	case CLD_CONTINUED:
+		w->continued = true;
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+struct signame wstatus_signame(int sig)
+{
+	struct signame n;
+	const char *abbrev = sigabbrev_np(sig);
+
+	if (abbrev != NULL)
+		snprintf(n.s, sizeof(n.s), "SIG%s", abbrev);
+	else if (sig >= SIGRTMIN && sig <= SIGRTMAX)
+		snprintf(n.s, sizeof(n.s), "SIGRTMIN+%d", sig - SIGRTMIN);
+	else
+		snprintf(n.s, sizeof(n.s), "SIG%d", sig);
+	return n;
+}
+
+void wstatus_describe(const struct wstatus *w, char *buf, size_t size)
+{
+	if (w->exited)
+		snprintf(buf, size, "exited, code %d", w->code);
+	else if (w->signaled)
+		snprintf(buf, size, "killed by %s%s", wstatus_signame(w->sig).s,
+			 w->core ? " (core dumped)" : "");
+	else if (w->stopped)
+		snprintf(buf, size, "stopped by %s", wstatus_signame(w->sig).s);
+	else if (w->continued)
+		snprintf(buf, size, "continued");
+	else
+		snprintf(buf, size, "unrecognised status 0x%x", (unsigned)w->raw);
+}

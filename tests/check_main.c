@@ -1,0 +1,21 @@
+/* check_main.c - every suite of proclab's tests, in one runner.
+ * CK_RUN_SUITE=procfs (or CK_RUN_CASE, CK_FORK=no for gdb/valgrind) picks. */
+#include <check.h>
+#include <stdlib.h>
+
+#include "suites.h"
+
+int main(void)
+{
+	SRunner *sr = srunner_create(make_procfs_suite());
+	int failed;
+
+	srunner_add_suite(sr, make_wstatus_suite());
+	srunner_add_suite(sr, make_escape_suite());
+	srunner_add_suite(sr, make_cli_suite());
+	srunner_add_suite(sr, make_zombie_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

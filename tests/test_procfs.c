@@ -1,0 +1,303 @@
+/* test_procfs.c - the /proc parsers on nasty input, and the reader live. */
+#include <check.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "procfs.h"
+#include "suites.h"
+
+/* The fields after comm, as a real 6.18 kernel prints them. */
+static const char tail[] =
+	" S 13124 13124 1163 34816 -1 4194304 100 0 7 0 11 3 0 0 20 0 1 0 "
+	"43928 3133440 412 18446744073709551615 94134848073728 94134848093609 "
+	"140722388846640 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0 94134848109616 "
+	"94134848111232 94135767695360 140722388851339 140722388851359 "
+	"140722388851359 140722388852715 0\n";
+
+static size_t stat_line(char *buf, size_t size, const char *comm, size_t clen)
+{
+	size_t n = (size_t)snprintf(buf, size, "4242 (");
+
+	memcpy(buf + n, comm, clen);
+	n += clen;
+	n += (size_t)snprintf(buf + n, size - n, ")%s", tail);
+	return n;
+}
+
+static void check_comm(const char *comm, size_t clen, const char *want)
+{
+	char buf[1024];
+	struct proc_stat st;
+	size_t n = stat_line(buf, sizeof(buf), comm, clen);
+
+	ck_assert_int_eq(procfs_parse_stat(buf, n, &st), 0);
+	ck_assert_str_eq(st.comm, want);
+	ck_assert_int_eq(st.pid, 4242);
+	ck_assert_int_eq(st.state, 'S');
+	ck_assert_int_eq(st.ppid, 13124);
+	ck_assert_int_eq(st.session, 1163);
+	ck_assert_int_eq(st.tty_nr, 34816);
+	ck_assert_int_eq(st.tpgid, -1);
+	ck_assert_uint_eq(st.minflt, 100);
+	ck_assert_uint_eq(st.majflt, 7);
+	ck_assert_uint_eq(st.utime, 11);
+	ck_assert_uint_eq(st.stime, 3);
+	ck_assert_int_eq(st.num_threads, 1);
+	ck_assert_uint_eq(st.starttime, 43928);
+	ck_assert_uint_eq(st.vsize, 3133440);
+	ck_assert_int_eq(st.rss, 412);
+}
+
+START_TEST(stat_plain)
+{
+	check_comm("cat", 3, "cat");
+}
+END_TEST
+
+START_TEST(stat_nasty_comms)
+{
+	static const char *const comms[] = {
+		"a b c", "(", ")", ") S 1 2 3", "((", "))", ")(", "x) R 99 (y",
+		"a\nb", "tab\there", "", " ", "\"quoted\\", "\xff\xfe bad utf8",
+	};
+
+	for (size_t i = 0; i < sizeof(comms) / sizeof(comms[0]); i++)
+		check_comm(comms[i], strlen(comms[i]), comms[i]);
+}
+END_TEST
+
+START_TEST(stat_long_comms)
+{
+	char c15[16], c64[65], c63[64];
+
+	memset(c15, 'x', 15), c15[15] = '\0';
+	check_comm(c15, 15, c15);
+	/* kernel threads may have 64-byte names: kept up to PROC_COMM_MAX-1 */
+	memset(c64, 'k', 64), c64[64] = '\0';
+	memset(c63, 'k', 63), c63[63] = '\0';
+	check_comm(c64, 64, c63);
+}
+END_TEST
+
+START_TEST(stat_every_truncation_fails)
+{
+	char buf[1024];
+	struct proc_stat st;
+	size_t n = stat_line(buf, sizeof(buf), "t) x", 4);
+	/* up to rss (field 24) and the blank after it is required */
+	const char *rss = strstr(buf, " 412 ");
+	size_t need = (size_t)(rss - buf) + 5;
+
+	ck_assert_ptr_nonnull(rss);
+	for (size_t len = 0; len < need; len++)
+		ck_assert_msg(procfs_parse_stat(buf, len, &st) == -1,
+			      "a stat cut to %zu bytes parsed", len);
+	ck_assert_int_eq(procfs_parse_stat(buf, need, &st), 0);
+	ck_assert_int_eq(procfs_parse_stat(buf, n, &st), 0);
+}
+END_TEST
+
+START_TEST(stat_garbage)
+{
+	static const char *const bad[] = {
+		"", "(", ")", "4242", "4242 cat S 1", "(cat) S 1 2 3",
+		"4242 (cat)S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22",
+		"4242 (cat) S x 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22",
+		"4242 (cat) SS 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21",
+		"99999999999999999999 (cat) S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21",
+		"4242 (cat) S 99999999999 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21",
+		"4242 (cat) S 1 2 3 4 5 6 7 99999999999999999999999 9 10 11 12 13 14 15 16 17 18 19 20 21",
+		"-4242 (cat)",
+		"4242 (cat) S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 --1",
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct proc_stat st;
+		ck_assert_msg(procfs_parse_stat(bad[i], strlen(bad[i]), &st) == -1,
+			      "parsed garbage #%zu: %s", i, bad[i]);
+	}
+}
+END_TEST
+
+START_TEST(stat_not_nul_terminated)
+{
+	/* the parser must stop at len, never at a NUL it hopes for */
+	char buf[1024];
+	struct proc_stat st;
+	size_t n = stat_line(buf, sizeof(buf), "cat", 3);
+	char *heap = malloc(n);
+
+	ck_assert_ptr_nonnull(heap);
+	memcpy(heap, buf, n);        /* no NUL: ASan catches any overread */
+	ck_assert_int_eq(procfs_parse_stat(heap, n, &st), 0);
+	ck_assert_int_eq(st.rss, 412);
+	free(heap);
+}
+END_TEST
+
+static const char status_alive[] =
+	"Name:\tweird\\nname\\\\x\n"
+	"Umask:\t0022\n"
+	"State:\tS (sleeping)\n"
+	"Tgid:\t4242\n"
+	"Ngid:\t0\n"
+	"Pid:\t4242\n"
+	"PPid:\t4241\n"
+	"TracerPid:\t0\n"
+	"Uid:\t1001\t1001\t1001\t1001\n"
+	"Gid:\t1001\t1001\t1001\t1001\n"
+	"VmPeak:\t   11000 kB\n"
+	"VmRSS:\t    9072 kB\n"
+	"Threads:\t1\n"
+	"SigQ:\t0/63444\n"
+	"voluntary_ctxt_switches:\t12\n"
+	"nonvoluntary_ctxt_switches:\t3\n";
+
+START_TEST(status_fields)
+{
+	struct proc_status ps;
+
+	ck_assert_int_eq(procfs_parse_status(status_alive, strlen(status_alive), &ps), 0);
+	ck_assert_str_eq(ps.name, "weird\nname\\x");
+	ck_assert_int_eq(ps.state, 'S');
+	ck_assert_int_eq(ps.tgid, 4242);
+	ck_assert_int_eq(ps.ppid, 4241);
+	ck_assert_int_eq(ps.tracer, 0);
+	ck_assert_uint_eq(ps.uid, 1001);
+	ck_assert_int_eq(ps.vmrss_kb, 9072);
+	ck_assert_int_eq(ps.threads, 1);
+	ck_assert_int_eq(ps.vcsw, 12);
+	ck_assert_int_eq(ps.nvcsw, 3);
+	ck_assert_uint_eq(ps.has, PS_NAME | PS_STATE | PS_TGID | PS_PPID |
+			  PS_TRACER | PS_UID | PS_THREADS | PS_VMRSS | PS_VCSW |
+			  PS_NVCSW);
+}
+END_TEST
+
+START_TEST(status_zombie_has_no_vmrss)
+{
+	static const char z[] = "Name:\tproclab-child\nState:\tZ (zombie)\n"
+				"PPid:\t1\nThreads:\t1\n";
+	struct proc_status ps;
+
+	ck_assert_int_eq(procfs_parse_status(z, strlen(z), &ps), 0);
+	ck_assert_int_eq(ps.state, 'Z');
+	ck_assert(!(ps.has & PS_VMRSS));
+	ck_assert_int_eq(ps.vmrss_kb, -1);
+}
+END_TEST
+
+START_TEST(status_garbage)
+{
+	static const char *const bad[] = { "", "\n\n", "no colon here\n",
+					   "Bogus:\t1\n" };
+	struct proc_status ps;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_int_eq(procfs_parse_status(bad[i], strlen(bad[i]), &ps), -1);
+	/* a known field with a bad value is skipped, not misread */
+	static const char odd[] = "PPid:\tx1\nThreads:\t-3\n"
+				  "VmRSS:\t99999999999999999999999 kB\n"
+				  "State:\tR\n";
+	ck_assert_int_eq(procfs_parse_status(odd, strlen(odd), &ps), 0);
+	ck_assert_uint_eq(ps.has, PS_STATE);
+	/* octal escapes and a lone trailing backslash in Name */
+	static const char esc[] = "Name:\ta\\033b\\\n";
+	ck_assert_int_eq(procfs_parse_status(esc, strlen(esc), &ps), 0);
+	ck_assert_str_eq(ps.name, "a\033b\\");
+}
+END_TEST
+
+START_TEST(state_names)
+{
+	ck_assert_str_eq(procfs_state_name('R'), "running");
+	ck_assert_str_eq(procfs_state_name('D'), "disk sleep");
+	ck_assert_str_eq(procfs_state_name('t'), "tracing stop");
+	ck_assert_str_eq(procfs_state_name('Z'), "zombie");
+	ck_assert_str_eq(procfs_state_name('?'), "unknown");
+}
+END_TEST
+
+/* Live: a kept handle follows a child through its life, and says "gone"
+ * once the child is reaped, even though the fd is still open. */
+START_TEST(reader_follows_child)
+{
+	struct proc_handle h;
+	struct proc_stat st;
+	struct proc_status ps;
+	int pfd[2], status;
+	char c;
+	pid_t pid;
+
+	ck_assert_int_eq(pipe(pfd), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		close(pfd[1]);
+		(void)!read(pfd[0], &c, 1);
+		_exit(3);
+	}
+	close(pfd[0]);
+	ck_assert_int_eq(proc_open(&h, pid), PROC_OK);
+	ck_assert_int_eq(proc_read_stat(&h, &st), PROC_OK);
+	ck_assert_int_eq(st.pid, pid);
+	ck_assert_int_eq(st.ppid, getpid());
+	ck_assert_int_eq(proc_read_status(&h, &ps), PROC_OK);
+	ck_assert_int_eq(ps.ppid, getpid());
+	close(pfd[1]);                            /* the child exits */
+	/* wait without reaping: the child is a zombie now */
+	siginfo_t si;
+	ck_assert_int_eq(waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT), 0);
+	ck_assert_int_eq(proc_read_stat(&h, &st), PROC_OK);
+	ck_assert_int_eq(st.state, 'Z');
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_int_eq(proc_read_stat(&h, &st), PROC_GONE);
+	ck_assert_int_eq(proc_read_status(&h, &ps), PROC_GONE);
+	proc_close(&h);
+	ck_assert_int_eq(proc_open(&h, pid), PROC_GONE);
+}
+END_TEST
+
+START_TEST(reader_self)
+{
+	struct proc_handle h;
+	struct proc_stat st;
+	char buf[64];
+	size_t len;
+
+	ck_assert_int_eq(proc_open(&h, getpid()), PROC_OK);
+	ck_assert_int_eq(proc_read_stat(&h, &st), PROC_OK);
+	ck_assert_int_eq(st.state, 'R');      /* reading it, so running */
+	ck_assert_int_eq(st.pid, getpid());
+	ck_assert_int_eq(proc_read_file(&h, "comm", buf, sizeof(buf), &len), PROC_OK);
+	ck_assert_uint_gt(len, 0);
+	ck_assert_int_ge(proc_count_fds(&h), 3);
+	proc_close(&h);
+}
+END_TEST
+
+Suite *make_procfs_suite(void)
+{
+	Suite *s = suite_create("procfs");
+	TCase *parse = tcase_create("parse"), *live = tcase_create("live");
+
+	tcase_add_test(parse, stat_plain);
+	tcase_add_test(parse, stat_nasty_comms);
+	tcase_add_test(parse, stat_long_comms);
+	tcase_add_test(parse, stat_every_truncation_fails);
+	tcase_add_test(parse, stat_garbage);
+	tcase_add_test(parse, stat_not_nul_terminated);
+	tcase_add_test(parse, status_fields);
+	tcase_add_test(parse, status_zombie_has_no_vmrss);
+	tcase_add_test(parse, status_garbage);
+	tcase_add_test(parse, state_names);
+	tcase_add_test(live, reader_follows_child);
+	tcase_add_test(live, reader_self);
+	suite_add_tcase(s, parse);
+	suite_add_tcase(s, live);
+	return s;
+}

@@ -1,0 +1,357 @@
+/* testutil.c - run proclab, collect its output, parse JSON Lines. */
+#include "testutil.h"
+
+#include "escape.h"
+
+#include <check.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static void append(char **buf, size_t *len, const char *data, size_t n)
+{
+	*buf = realloc(*buf, *len + n + 1);
+	ck_assert_ptr_nonnull(*buf);
+	memcpy(*buf + *len, data, n);
+	*len += n;
+	(*buf)[*len] = '\0';
+}
+
+void run_proclab(struct outcome *o, const char *input, const char *const argv[])
+{
+	const char *prog = getenv("PROCLAB") ? getenv("PROCLAB") : "./proclab";
+	const char *args[64];
+	int out[2], err[2], in[2];
+	size_t nargs = 0, inlen = input ? strlen(input) : 0, inoff = 0;
+	pid_t pid;
+
+	memset(o, 0, sizeof(*o));
+	o->out = calloc(1, 1);
+	o->err = calloc(1, 1);
+	args[nargs++] = "proclab";
+	while (argv[nargs - 1] != NULL && nargs < 63) {
+		args[nargs] = argv[nargs - 1];
+		nargs++;
+	}
+	args[nargs] = NULL;
+	ck_assert_int_eq(pipe2(out, O_CLOEXEC), 0);
+	ck_assert_int_eq(pipe2(err, O_CLOEXEC), 0);
+	ck_assert_int_eq(pipe2(in, O_CLOEXEC), 0);
+	fflush(NULL);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		setsid();
+		dup2(in[0], 0);
+		dup2(out[1], 1);
+		dup2(err[1], 2);
+		execv(prog, (char *const *)args);
+		_exit(127);
+	}
+	o->sid = pid;
+	close(out[1]);
+	close(err[1]);
+	close(in[0]);
+	if (inlen == 0) {
+		close(in[1]);
+		in[1] = -1;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	for (int open = 2; open > 0;) {
+		struct pollfd p[3] = { { out[0], POLLIN, 0 }, { err[0], POLLIN, 0 },
+				       { in[1], POLLOUT, 0 } };
+		ck_assert_int_ge(poll(p, in[1] >= 0 ? 3 : 2, -1), 0);
+		for (int i = 0; i < 2; i++) {
+			char buf[4096];
+			ssize_t n;
+			if (p[i].fd < 0 || !p[i].revents)
+				continue;
+			n = read(p[i].fd, buf, sizeof(buf));
+			if (n <= 0) {
+				close(p[i].fd);
+				*(i == 0 ? &out[0] : &err[0]) = -1;
+				open--;
+				continue;
+			}
+			if (i == 0)
+				append(&o->out, &o->outlen, buf, (size_t)n);
+			else
+				append(&o->err, &o->errlen, buf, (size_t)n);
+		}
+		if (in[1] >= 0 && p[2].revents) {
+			ssize_t n = write(in[1], input + inoff, inlen - inoff);
+			if (n > 0)
+				inoff += (size_t)n;
+			if (n < 0 || inoff == inlen) {
+				close(in[1]);
+				in[1] = -1;
+			}
+		}
+	}
+	if (in[1] >= 0)
+		close(in[1]);
+	ck_assert_int_eq(waitpid(pid, &o->status, 0), pid);
+	o->code = WIFEXITED(o->status) ? WEXITSTATUS(o->status)
+				       : 128 + WTERMSIG(o->status);
+}
+
+void outcome_free(struct outcome *o)
+{
+	free(o->out);
+	free(o->err);
+}
+
+static int count_session(pid_t sid)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	int n = 0;
+
+	ck_assert_ptr_nonnull(d);
+	while ((e = readdir(d)) != NULL) {
+		char path[300], buf[1024], *close;
+		int s;
+		FILE *f;
+
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
+		f = fopen(path, "r");
+		if (f == NULL)
+			continue;
+		buf[fread(buf, 1, sizeof(buf) - 1, f)] = '\0';
+		fclose(f);
+		close = strrchr(buf, ')');
+		/* ") S ppid pgrp session" */
+		if (close && sscanf(close + 2, "%*c %*d %*d %d", &s) == 1 &&
+		    s == sid)
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+int survivors(pid_t sid)
+{
+	struct timespec t = { 0, 2000000 };
+	int n = count_session(sid);
+
+	/* A child killed by its parent-death signal still has to be reaped by
+	 * whoever adopted it: give that a moment, checking as we go. */
+	for (int i = 0; i < 500 && n > 0; i++) {
+		nanosleep(&t, NULL);
+		n = count_session(sid);
+	}
+	return n;
+}
+
+/* ---- a strict little JSON reader, for flat objects ---------------------- */
+
+struct jp {
+	const char *p, *end;
+};
+
+static void ws(struct jp *j)
+{
+	while (j->p < j->end && (*j->p == ' ' || *j->p == '\t'))
+		j->p++;
+}
+
+static int hex4(const char *p, unsigned *v)
+{
+	*v = 0;
+	for (int i = 0; i < 4; i++) {
+		char c = p[i];
+		*v <<= 4;
+		if (c >= '0' && c <= '9') *v |= (unsigned)(c - '0');
+		else if (c >= 'a' && c <= 'f') *v |= (unsigned)(c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F') *v |= (unsigned)(c - 'A' + 10);
+		else return -1;
+	}
+	return 0;
+}
+
+static size_t put_utf8(char *o, unsigned cp)
+{
+	if (cp < 0x80) { o[0] = (char)cp; return 1; }
+	if (cp < 0x800) { o[0] = (char)(0xc0 | cp >> 6); o[1] = (char)(0x80 | (cp & 0x3f)); return 2; }
+	if (cp < 0x10000) { o[0] = (char)(0xe0 | cp >> 12); o[1] = (char)(0x80 | ((cp >> 6) & 0x3f)); o[2] = (char)(0x80 | (cp & 0x3f)); return 3; }
+	o[0] = (char)(0xf0 | cp >> 18); o[1] = (char)(0x80 | ((cp >> 12) & 0x3f)); o[2] = (char)(0x80 | ((cp >> 6) & 0x3f)); o[3] = (char)(0x80 | (cp & 0x3f)); return 4;
+}
+
+/* A string; raw control characters and invalid UTF-8 are errors. */
+static int jstring(struct jp *j, char *out, size_t size)
+{
+	size_t o = 0;
+
+	if (j->p >= j->end || *j->p != '"')
+		return -1;
+	j->p++;
+	while (j->p < j->end && *j->p != '"') {
+		unsigned char c = (unsigned char)*j->p;
+		char tmp[4];
+		size_t n = 1;
+
+		if (c < 0x20)
+			return -1;
+		if (c == '\\') {
+			unsigned cp;
+			if (j->p + 1 >= j->end)
+				return -1;
+			j->p++;
+			switch (*j->p) {
+			case '"': tmp[0] = '"'; break;
+			case '\\': tmp[0] = '\\'; break;
+			case '/': tmp[0] = '/'; break;
+			case 'b': tmp[0] = '\b'; break;
+			case 'f': tmp[0] = '\f'; break;
+			case 'n': tmp[0] = '\n'; break;
+			case 'r': tmp[0] = '\r'; break;
+			case 't': tmp[0] = '\t'; break;
+			case 'u':
+				if (j->end - j->p < 5 || hex4(j->p + 1, &cp) < 0 ||
+				    (cp >= 0xd800 && cp <= 0xdfff))
+					return -1;
+				j->p += 4;
+				n = put_utf8(tmp, cp);
+				break;
+			default: return -1;
+			}
+			j->p++;
+		} else {
+			if (c >= 0x80) {
+				/* must be valid UTF-8 */
+				n = utf8_seq_len((const unsigned char *)j->p,
+						 (size_t)(j->end - j->p));
+				if (n == 0)
+					return -1;
+			}
+			memcpy(tmp, j->p, n);
+			j->p += n;
+		}
+		if (o + n < size) {
+			memcpy(out + o, tmp, n);
+			o += n;
+		}
+	}
+	if (j->p >= j->end)
+		return -1;
+	j->p++;
+	out[o] = '\0';
+	return 0;
+}
+
+int json_parse_line(const char *line, size_t len, struct jobj *o)
+{
+	struct jp j = { line, line + len };
+
+	o->n = 0;
+	ws(&j);
+	if (j.p >= j.end || *j.p++ != '{')
+		return -1;
+	ws(&j);
+	if (j.p < j.end && *j.p == '}')
+		return j.p + 1 == j.end ? 0 : -1;
+	for (;;) {
+		struct jmember m = { 0 };
+		ws(&j);
+		if (jstring(&j, m.key, sizeof(m.key)) < 0)
+			return -1;
+		ws(&j);
+		if (j.p >= j.end || *j.p++ != ':')
+			return -1;
+		ws(&j);
+		if (j.p >= j.end)
+			return -1;
+		if (*j.p == '"') {
+			m.type = 's';
+			if (jstring(&j, m.str, sizeof(m.str)) < 0)
+				return -1;
+		} else if (j.end - j.p >= 4 && memcmp(j.p, "true", 4) == 0) {
+			m.type = 'b', m.b = true, j.p += 4;
+		} else if (j.end - j.p >= 5 && memcmp(j.p, "false", 5) == 0) {
+			m.type = 'b', m.b = false, j.p += 5;
+		} else if (j.end - j.p >= 4 && memcmp(j.p, "null", 4) == 0) {
+			m.type = 'z', j.p += 4;
+		} else {
+			char num[64], *e;
+			size_t n = 0;
+			while (j.p + n < j.end && n < sizeof(num) - 1 &&
+			       strchr("-+.eE0123456789", j.p[n]))
+				n++;
+			memcpy(num, j.p, n);
+			num[n] = '\0';
+			if (n == 0 || (num[0] == '0' && n > 1 && num[1] != '.') ||
+			    (num[0] == '-' && num[1] == '0' && n > 2 && num[2] != '.'))
+				return -1;
+			m.num = strtod(num, &e);
+			if (*e != '\0')
+				return -1;
+			m.type = 'n';
+			j.p += n;
+		}
+		if (o->n < JMAX)
+			o->m[o->n++] = m;
+		ws(&j);
+		if (j.p >= j.end)
+			return -1;
+		if (*j.p == ',') {
+			j.p++;
+			continue;
+		}
+		if (*j.p++ != '}')
+			return -1;
+		ws(&j);
+		return j.p == j.end ? o->n : -1;
+	}
+}
+
+const struct jmember *jget(const struct jobj *o, const char *key)
+{
+	for (int i = 0; i < o->n; i++)
+		if (strcmp(o->m[i].key, key) == 0)
+			return &o->m[i];
+	return NULL;
+}
+
+const char *jstr(const struct jobj *o, const char *key)
+{
+	const struct jmember *m = jget(o, key);
+	return m && m->type == 's' ? m->str : "";
+}
+
+double jnum(const struct jobj *o, const char *key)
+{
+	const struct jmember *m = jget(o, key);
+	return m && m->type == 'n' ? m->num : -1e300;
+}
+
+bool jbool(const struct jobj *o, const char *key)
+{
+	const struct jmember *m = jget(o, key);
+	return m && m->type == 'b' && m->b;
+}
+
+int json_lines(const char *out, struct jobj *objs, int max)
+{
+	int n = 0;
+
+	while (*out != '\0') {
+		const char *eol = strchr(out, '\n');
+		ck_assert_msg(eol != NULL, "output does not end with a newline");
+		ck_assert_int_lt(n, max);
+		ck_assert_msg(json_parse_line(out, (size_t)(eol - out), &objs[n]) >= 0,
+			      "not a JSON object: %.*s", (int)(eol - out), out);
+		n++;
+		out = eol + 1;
+	}
+	return n;
+}
