@@ -172,21 +172,11 @@ void run_teardown(struct run *r)
 
 static void __attribute__((noreturn)) die_by_signal(struct run *r, int sig)
 {
-	struct sigaction dfl = { .sa_handler = SIG_DFL };
-	sigset_t set;
-
 	run_teardown(r);
 	if (r->color)
 		fputs("\033[0m", stdout);
 	fflush(stdout);
-	/* end the way the signal would have ended us: 128 + signo for the
-	 * shell, and the signal itself for a parent that looks */
-	sigaction(sig, &dfl, NULL);
-	sigemptyset(&set);
-	sigaddset(&set, sig);
-	signal(SIGPIPE, SIG_DFL);
-	raise(sig);
-	sigprocmask(SIG_UNBLOCK, &set, NULL);
+	/* the shell's convention for "ended by a signal" (as tini does) */
 	_exit(128 + sig);
 }
 

@@ -109,6 +109,66 @@ void outcome_free(struct outcome *o)
 	free(o->err);
 }
 
+void live_start(struct live *l, const char *const argv[])
+{
+	const char *prog = getenv("PROCLAB") ? getenv("PROCLAB") : "./proclab";
+	const char *args[64] = { "proclab" };
+	int in[2], out[2];
+	size_t n = 1;
+
+	for (; argv[n - 1] != NULL && n < 63; n++)
+		args[n] = argv[n - 1];
+	args[n] = NULL;
+	memset(l, 0, sizeof(*l));
+	ck_assert_int_eq(pipe2(in, O_CLOEXEC), 0);
+	ck_assert_int_eq(pipe2(out, O_CLOEXEC), 0);
+	fflush(NULL);
+	l->pid = fork();
+	ck_assert_int_ge(l->pid, 0);
+	if (l->pid == 0) {
+		setsid();
+		dup2(in[0], 0);
+		dup2(out[1], 1);
+		execv(prog, (char *const *)args);
+		_exit(127);
+	}
+	close(in[0]);
+	close(out[1]);
+	l->in = in[1];
+	l->out = out[0];
+}
+
+static int occurrences(const char *hay, const char *needle)
+{
+	int n = 0;
+
+	for (const char *p = hay; (p = strstr(p, needle)) != NULL; p++)
+		n++;
+	return n;
+}
+
+bool live_wait_for(struct live *l, const char *needle, int count)
+{
+	while (occurrences(l->buf, needle) < count) {
+		ssize_t n = read(l->out, l->buf + l->len, sizeof(l->buf) - 1 - l->len);
+		if (n <= 0)
+			return false;
+		l->len += (size_t)n;
+		l->buf[l->len] = '\0';
+	}
+	return true;
+}
+
+int live_finish(struct live *l)
+{
+	int status;
+
+	close(l->in);
+	close(l->out);
+	ck_assert_int_eq(waitpid(l->pid, &status, 0), l->pid);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
 static int count_session(pid_t sid)
 {
 	DIR *d = opendir("/proc");

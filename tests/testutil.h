@@ -20,6 +20,20 @@ struct outcome {
 void run_proclab(struct outcome *o, const char *input, const char *const argv[]);
 void outcome_free(struct outcome *o);
 
+/* proclab running in the background, its stdin and stdout pipes ours. */
+struct live {
+	pid_t pid;           /* also its session id */
+	int in, out;         /* write end of its stdin, read end of its stdout */
+	char buf[65536];
+	size_t len;
+};
+void live_start(struct live *l, const char *const argv[]);
+/* Read its stdout until `needle` has appeared `count` times in total;
+ * false at EOF. */
+bool live_wait_for(struct live *l, const char *needle, int count);
+/* Reap it; returns the exit code (128 + signal when killed). */
+int live_finish(struct live *l);
+
 /* How many processes are still in session sid, waiting up to a second for
  * stragglers killed by a parent-death signal to be reaped by their new
  * parent.  0 is the only good answer. */
