@@ -914,14 +914,14 @@ static int exit_run(struct run *r)
 	static struct result res[SINK_KINDS][WAYS][2];
 	static struct puzzle pz[SINK_KINDS][2];
 	static const char *const what[SINK_KINDS] = {
-		"children print to a pseudo-terminal, then leave by exit(), "
-		"_exit(), return or abort()",
+		("children print to a pseudo-terminal, then leave by exit(), "
+		 "_exit(), return or abort()"),
 		"the same, with stdout a pipe",
 		"the same, with stdout a regular file (unlinked)",
 	};
 	static const char *const pz_what[SINK_KINDS] = {
-		"seed 003's fork loop with printf, stdout a pseudo-terminal, "
-		"without and with fflush",
+		("seed 003's fork loop with printf, stdout a pseudo-terminal, "
+		 "without and with fflush"),
 		"the same through a pipe",
 		"the same into a regular file",
 	};
