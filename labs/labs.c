@@ -3,9 +3,11 @@
 #include "proclab.h"
 
 extern const struct lab lab_zombie;
+extern const struct lab lab_exit_vs__exit;
 
 const struct lab *const lab_table[] = {
 	&lab_zombie,
+	&lab_exit_vs__exit,
 };
 
 const size_t lab_count = sizeof(lab_table) / sizeof(lab_table[0]);

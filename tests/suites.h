@@ -10,5 +10,6 @@ Suite *make_escape_suite(void);
 Suite *make_cli_suite(void);
 Suite *make_zombie_suite(void);
 Suite *make_hygiene_suite(void);
+Suite *make_exit_suite(void);
 
 #endif
