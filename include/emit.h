@@ -58,6 +58,11 @@ struct wstatus;
 void emit_wstatus(struct run *r, pid_t pid, const char *role,
 		  const char *call, const struct wstatus *w);
 
+/* The same, for a wait call made by another process, `by` (a lab's child
+ * that reaped its own child and reported the status to proclab). */
+void emit_wstatus_by(struct run *r, pid_t pid, const char *role,
+		     const char *call, pid_t by, const struct wstatus *w);
+
 /* The heading of a stage. */
 void emit_stage(struct run *r, const char *name, const char *what);
 

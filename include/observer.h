@@ -31,6 +31,8 @@ struct watched {
 	char state;             /* last letter seen, 'X' once gone */
 	pid_t ppid;             /* last ppid seen */
 	char trail[32];         /* every state letter seen, in order */
+	char prev;              /* the letter before `state`, as reported */
+	bool in_passing;        /* `state` was reported as transient */
 	struct proc_stat st;    /* last successful sample */
 };
 
@@ -53,7 +55,9 @@ char obs_sample(struct run *r, struct watched *w, const char *demonstrates,
 
 /* Wait until w shows one of the letters in `states` ('X': released).
  * Changes on the way are reported as transient; reaching the state is
- * reported as demonstrated, explained by `why`.  On timeout: pl_fail()
+ * reported as demonstrated, explained by `why` (also when the change was
+ * caught in passing before, e.g. while waiting for another process: it
+ * is then reported again, as demonstrated).  On timeout: pl_fail()
  * naming what was expected and every state seen, and PL_EXIT_FAIL.
  * Returns 0 when the state was seen. */
 int obs_await(struct run *r, struct watched *w, const char *states,

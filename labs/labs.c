@@ -2,10 +2,12 @@
  * Adding a lab: see the checklist in include/proclab.h. */
 #include "proclab.h"
 
+extern const struct lab lab_fork;
 extern const struct lab lab_zombie;
 extern const struct lab lab_exit_vs__exit;
 
 const struct lab *const lab_table[] = {
+	&lab_fork,
 	&lab_zombie,
 	&lab_exit_vs__exit,
 };

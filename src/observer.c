@@ -77,6 +77,8 @@ char obs_sample(struct run *r, struct watched *w, const char *demonstrates,
 			bool transient = !in_set(w->state, demonstrates);
 			if (from != w->state)
 				add_trail(w);
+			w->prev = from;
+			w->in_passing = transient;
 			emit_state(r, w, from, transient,
 				   transient ? NULL : why);
 		}
@@ -91,8 +93,9 @@ char obs_sample(struct run *r, struct watched *w, const char *demonstrates,
 	w->state = 'X';
 	w->seen = true;
 	add_trail(w);
-	emit_state(r, w, from, !in_set('X', demonstrates),
-		   in_set('X', demonstrates) ? why : NULL);
+	w->prev = from;
+	w->in_passing = !in_set('X', demonstrates);
+	emit_state(r, w, from, w->in_passing, w->in_passing ? NULL : why);
 	return 'X';
 }
 
@@ -184,8 +187,16 @@ int obs_await(struct run *r, struct watched *w, const char *states,
 			if (&r->obs.w[i] != w)
 				obs_sample(r, &r->obs.w[i], NULL, NULL);
 		s = obs_sample(r, w, states, why);
-		if (in_set(s, states))
+		if (in_set(s, states)) {
+			/* already reached, but only seen in passing (while
+			 * sampling another process): now it is what the
+			 * stage shows */
+			if (w->in_passing) {
+				w->in_passing = false;
+				emit_state(r, w, w->prev, false, why);
+			}
 			return 0;
+		}
 		if (nseen == 0 || seen[nseen - 1] != s) {
 			if (nseen + 1 < sizeof(seen))
 				seen[nseen++] = s;

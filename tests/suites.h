@@ -11,5 +11,6 @@ Suite *make_cli_suite(void);
 Suite *make_zombie_suite(void);
 Suite *make_hygiene_suite(void);
 Suite *make_exit_suite(void);
+Suite *make_fork_suite(void);
 
 #endif
