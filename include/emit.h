@@ -57,6 +57,10 @@ struct wstatus;
  * in the text view; `call` is the wait function ("waitpid", "waitid"). */
 void emit_wstatus(struct run *r, pid_t pid, const char *role,
 		  const char *call, const struct wstatus *w);
+/* The same, for a status collected by another process `by` (a child of
+ * proclab that waited for its own child and reported the status). */
+void emit_wstatus_by(struct run *r, pid_t pid, const char *role, pid_t by,
+		     const char *call, const struct wstatus *w);
 
 /* The heading of a stage. */
 void emit_stage(struct run *r, const char *name, const char *what);

@@ -211,6 +211,12 @@ void emit_stage(struct run *r, const char *name, const char *what)
 void emit_wstatus(struct run *r, pid_t pid, const char *role,
 		  const char *call, const struct wstatus *w)
 {
+	emit_wstatus_by(r, pid, role, getpid(), call, w);
+}
+
+void emit_wstatus_by(struct run *r, pid_t pid, const char *role, pid_t by,
+		     const char *call, const struct wstatus *w)
+{
 	struct field f[16];
 	int n = 0;
 	char how[64], raw[48] = "";
@@ -218,7 +224,7 @@ void emit_wstatus(struct run *r, pid_t pid, const char *role,
 
 	f[n++] = F_PID("pid", pid);
 	f[n++] = F_STR("role", role);
-	f[n++] = F_PID("by", getpid());
+	f[n++] = F_PID("by", by);
 	f[n++] = F_STR("call", call);
 	f[n++] = w->raw >= 0 ? F_INT("raw", w->raw) : F_NULL("raw");
 	f[n++] = F_BOOL("exited", w->exited);
@@ -240,5 +246,5 @@ void emit_wstatus(struct run *r, pid_t pid, const char *role,
 		snprintf(raw, sizeof(raw), " (status 0x%04x)", (unsigned)w->raw);
 	emit(r, event, f, "%s %d %s by %s() in pid %d: %s%s", role, (int)pid,
 	     w->exited || w->signaled ? "reaped" : "reported", call,
-	     (int)getpid(), how, raw);
+	     (int)by, how, raw);
 }
