@@ -2,9 +2,11 @@
  * Adding a lab: see the checklist in include/proclab.h. */
 #include "proclab.h"
 
+extern const struct lab lab_vfork;
 extern const struct lab lab_zombie;
 
 const struct lab *const lab_table[] = {
+	&lab_vfork,
 	&lab_zombie,
 };
 
