@@ -42,8 +42,8 @@ static const struct lab_option vfork_options[] = {
 	{ "value", "N", 1, 1000000, 42,
 	  "the number the vfork child stores in the caller's variable" },
 	{ "rss", "MIB", 1, 1024, 64,
-	  "MiB the caller writes before the second cost measurement "
-	  "(at most half of MemAvailable)" },
+	  "MiB the caller writes before the second cost measurement; "
+	  "at most half of MemAvailable" },
 	{ NULL, NULL, 0, 0, 0, NULL },
 };
 
@@ -773,7 +773,8 @@ static int stage_cost(struct run *r, struct vlab *v)
 	     "vfork %.1fx as slow: %s", SAME_COST_FACTOR, rs, rl, mib,
 	     fs > 0 ? fl / fs : 0, vs > 0 ? vl / vs : 0,
 	     same ? "the claim holds on this machine"
-		  : "fork copies the page tables, vfork shares them");
+		  : "fork copies the page tables, vfork borrows the "
+		  "whole address space");
 	return 0;
 }
 
