@@ -57,7 +57,6 @@ struct wstatus;
  * in the text view; `call` is the wait function ("waitpid", "waitid"). */
 void emit_wstatus(struct run *r, pid_t pid, const char *role,
 		  const char *call, const struct wstatus *w);
-
 /* The same, for a wait call made by another process, `by` (a lab's child
  * that reaped its own child and reported the status to proclab). */
 void emit_wstatus_by(struct run *r, pid_t pid, const char *role,

@@ -93,4 +93,11 @@ int proc_count_fds(const struct proc_handle *h);
 int proc_owner(const struct proc_handle *h, uid_t *uid);
 int proc_file_owner(const struct proc_handle *h, const char *name, uid_t *uid);
 
+/* MemAvailable of /proc/meminfo, in kB: the kernel's estimate of memory
+ * that can be used without swapping.  PROC_ERROR when it can't be read. */
+int proc_mem_available(long long *kb);
+/* Parse the text of /proc/meminfo for MemAvailable.  Returns 0, or -1 if
+ * the line is missing or malformed. */
+int procfs_parse_meminfo_available(const char *buf, size_t len, long long *kb);
+
 #endif

@@ -62,6 +62,11 @@ struct lab {
 	const char *description;  /* a paragraph for `proclab LAB --help` */
 	const struct lab_option *options; /* ends with a {NULL} row; may be NULL */
 	int (*run)(struct run *r);
+	/* May be NULL.  Checks the options against limits that depend on the
+	 * machine (the table's ranges are checked already), before anything
+	 * is printed: returns NULL, or a message naming the option and the
+	 * allowed range, which proclab prints before exiting 2. */
+	const char *(*validate)(const struct run *r, char *buf, size_t size);
 };
 
 extern const struct lab *const lab_table[];

@@ -3,11 +3,13 @@
 #include "proclab.h"
 
 extern const struct lab lab_fork;
+extern const struct lab lab_vfork;
 extern const struct lab lab_zombie;
 extern const struct lab lab_exit_vs__exit;
 
 const struct lab *const lab_table[] = {
 	&lab_fork,
+	&lab_vfork,
 	&lab_zombie,
 	&lab_exit_vs__exit,
 };

@@ -231,6 +231,13 @@ static int run_lab(const struct lab *lab, int argc, char *argv[])
 	r.lab = lab;
 	r.sigfd = -1;
 	parse_options(&r, argc, argv);
+	if (lab->validate != NULL) {
+		char msg[256];
+		const char *bad = lab->validate(&r, msg, sizeof(msg));
+
+		if (bad != NULL)
+			errx(PL_EXIT_USAGE, "%s: %s", lab->name, bad);
+	}
 	if (access("/proc/self/stat", R_OK) < 0)
 		errx(PL_EXIT_UNAVAILABLE, "%s: /proc is not available: %s",
 		     lab->name, strerror(errno));

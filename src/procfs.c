@@ -270,6 +270,25 @@ next:
 	return ps->has ? 0 : -1;
 }
 
+int procfs_parse_meminfo_available(const char *buf, size_t len, long long *kb)
+{
+	static const char key[] = "MemAvailable:";
+	const char *p = buf, *end = buf + len;
+
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+
+		if (eol == NULL)
+			eol = end;
+		if ((size_t)(eol - p) > sizeof(key) - 1 &&
+		    memcmp(p, key, sizeof(key) - 1) == 0)
+			return value_ll(p + sizeof(key) - 1, eol, kb) < 0 ||
+			       *kb < 0 ? -1 : 0;
+		p = eol + 1;
+	}
+	return -1;
+}
+
 const char *procfs_state_name(char state)
 {
 	switch (state) {
@@ -425,5 +444,29 @@ int proc_file_owner(const struct proc_handle *h, const char *name, uid_t *uid)
 	if (fstatat(h->dirfd, name, &sb, 0) < 0)
 		return gone_or_error();
 	*uid = sb.st_uid;
+	return PROC_OK;
+}
+
+int proc_mem_available(long long *kb)
+{
+	char buf[8192];
+	size_t got = 0;
+	int fd = open("/proc/meminfo", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return PROC_ERROR;
+	while (got + 1 < sizeof(buf)) {
+		ssize_t n = read(fd, buf + got, sizeof(buf) - 1 - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	close(fd);
+	if (procfs_parse_meminfo_available(buf, got, kb) < 0) {
+		errno = EPROTO;
+		return PROC_ERROR;
+	}
 	return PROC_OK;
 }

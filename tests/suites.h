@@ -12,5 +12,6 @@ Suite *make_zombie_suite(void);
 Suite *make_hygiene_suite(void);
 Suite *make_exit_suite(void);
 Suite *make_fork_suite(void);
+Suite *make_vfork_suite(void);
 
 #endif

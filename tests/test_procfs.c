@@ -212,6 +212,27 @@ START_TEST(status_garbage)
 }
 END_TEST
 
+START_TEST(meminfo_available)
+{
+	static const char ok[] = "MemTotal:       32000000 kB\n"
+				 "MemFree:         1000 kB\n"
+				 "MemAvailable:   24322720 kB\n";
+	static const char *const bad[] = { "", "MemTotal: 5 kB\n",
+					   "MemAvailable:\n",
+					   "MemAvailable: -5 kB\n",
+					   "MemAvailableX: 5 kB\n" };
+	long long kb = 0;
+
+	ck_assert_int_eq(procfs_parse_meminfo_available(ok, strlen(ok), &kb), 0);
+	ck_assert_int_eq(kb, 24322720);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_int_eq(procfs_parse_meminfo_available(bad[i],
+			strlen(bad[i]), &kb), -1);
+	ck_assert_int_eq(proc_mem_available(&kb), PROC_OK);
+	ck_assert_int_gt(kb, 0);
+}
+END_TEST
+
 START_TEST(state_names)
 {
 	ck_assert_str_eq(procfs_state_name('R'), "running");
@@ -295,6 +316,7 @@ Suite *make_procfs_suite(void)
 	tcase_add_test(parse, status_zombie_has_no_vmrss);
 	tcase_add_test(parse, status_garbage);
 	tcase_add_test(parse, state_names);
+	tcase_add_test(parse, meminfo_available);
 	tcase_add_test(live, reader_follows_child);
 	tcase_add_test(live, reader_self);
 	suite_add_tcase(s, parse);

@@ -1,0 +1,372 @@
+/* test_vfork.c - `proclab vfork`: the caller is D while its vfork child
+ * runs, sees what the child wrote, resumes at the child's exec; the cost
+ * events; bad options; and nothing left behind when killed midway. */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "suites.h"
+#include "testutil.h"
+
+#define MAXEV 160
+#define MIB (1024.0 * 1024.0)
+
+/* The demonstrated (non-transient) states of role, in order. */
+static void demonstrated(const struct jobj *ev, int n, const char *role,
+			 char *out, size_t size)
+{
+	size_t k = 0;
+
+	for (int i = 0; i < n && k + 1 < size; i++)
+		if (strcmp(jstr(&ev[i], "event"), "state") == 0 &&
+		    strcmp(jstr(&ev[i], "role"), role) == 0 &&
+		    !jbool(&ev[i], "transient"))
+			out[k++] = jstr(&ev[i], "state")[0];
+	out[k] = '\0';
+}
+
+/* The k-th (0-based) event named `event`, or NULL. */
+static const struct jobj *nth(const struct jobj *ev, int n, const char *event,
+			      int k)
+{
+	for (int i = 0; i < n; i++)
+		if (strcmp(jstr(&ev[i], "event"), event) == 0 && k-- == 0)
+			return &ev[i];
+	return NULL;
+}
+
+static int count(const struct jobj *ev, int n, const char *event)
+{
+	int c = 0;
+
+	for (int i = 0; i < n; i++)
+		c += strcmp(jstr(&ev[i], "event"), event) == 0;
+	return c;
+}
+
+/* The pid of the first state event of role. */
+static int pid_of(const struct jobj *ev, int n, const char *role)
+{
+	for (int i = 0; i < n; i++)
+		if (strcmp(jstr(&ev[i], "event"), "state") == 0 &&
+		    strcmp(jstr(&ev[i], "role"), role) == 0)
+			return (int)jnum(&ev[i], "pid");
+	return -1;
+}
+
+static const struct jobj *claim(const struct jobj *ev, int n,
+				const char *source, const char *word)
+{
+	for (int i = 0; i < n; i++)
+		if (strcmp(jstr(&ev[i], "event"), "claim") == 0 &&
+		    strcmp(jstr(&ev[i], "source"), source) == 0 &&
+		    strstr(jstr(&ev[i], "claim"), word) != NULL)
+			return &ev[i];
+	return NULL;
+}
+
+START_TEST(vfork_sequence)
+{
+	static struct jobj ev[MAXEV];
+	struct outcome o;
+	const struct jobj *e, *c0, *c1;
+	char seq[32];
+	int n, caller, child, execd;
+
+	run_proclab(&o, NULL, (const char *const[]){ "vfork", "--json",
+						      "--rss", "16", NULL });
+	ck_assert_msg(o.code == 0, "exit %d: %s", o.code, o.err);
+	n = json_lines(o.out, ev, MAXEV);
+	ck_assert_int_lt(n, MAXEV);
+	demonstrated(ev, n, "caller", seq, sizeof(seq));
+	ck_assert_str_eq(seq, "SDSDSX");
+	demonstrated(ev, n, "child", seq, sizeof(seq));
+	ck_assert_str_eq(seq, "RSZX");
+	demonstrated(ev, n, "exec-child", seq, sizeof(seq));
+	ck_assert_str_eq(seq, "RSX");
+
+	/* family: proclab -> caller -> both children, as /proc showed */
+	caller = pid_of(ev, n, "caller");
+	child = pid_of(ev, n, "child");
+	execd = pid_of(ev, n, "exec-child");
+	ck_assert_int_gt(child, 0);
+	ck_assert_int_gt(execd, 0);
+	for (int i = 0; i < n; i++) {
+		if (strcmp(jstr(&ev[i], "event"), "state") != 0 ||
+		    jbool(&ev[i], "gone"))
+			continue;
+		if (strcmp(jstr(&ev[i], "role"), "caller") == 0)
+			ck_assert_int_eq((int)jnum(&ev[i], "ppid"), o.sid);
+		else
+			ck_assert_int_eq((int)jnum(&ev[i], "ppid"), caller);
+	}
+
+	/* stage 2: still D while the child sleeps */
+	e = nth(ev, n, "wchan", 0);
+	ck_assert_ptr_nonnull(e);
+	ck_assert_int_eq((int)jnum(e, "pid"), caller);
+	ck_assert_str_eq(jstr(e, "state"), "D");
+	ck_assert_int_eq((int)jnum(e, "stage"), 2);
+	/* stage 4: resumed, S in an ordinary wait */
+	e = nth(ev, n, "wchan", 1);
+	ck_assert_ptr_nonnull(e);
+	ck_assert_str_eq(jstr(e, "state"), "S");
+
+	/* clone() returned each child's own pid to the caller */
+	ck_assert_int_eq(count(ev, n, "resume"), 2);
+	e = nth(ev, n, "resume", 0);
+	ck_assert_str_eq(jstr(e, "after"), "_exit");
+	ck_assert_int_eq((int)jnum(e, "child"), child);
+	ck_assert_int_eq((int)jnum(e, "returned"), child);
+	e = nth(ev, n, "resume", 1);
+	ck_assert_str_eq(jstr(e, "after"), "exec");
+	ck_assert_int_eq((int)jnum(e, "returned"), execd);
+
+	/* one memory: the caller read what the child stored */
+	e = nth(ev, n, "shared", 0);
+	ck_assert_ptr_nonnull(e);
+	ck_assert_int_eq((int)jnum(e, "before"), 0);
+	ck_assert_int_eq((int)jnum(e, "child_wrote"), 42);
+	ck_assert_int_eq((int)jnum(e, "caller_read"), 42);
+	e = claim(ev, n, "seed 003", "cannot write");
+	ck_assert_ptr_nonnull(e);
+	ck_assert(!jbool(e, "holds"));
+	ck_assert_int_eq((int)jnum(e, "caller_read"), 42);
+	e = claim(ev, n, "seed 004", "modify");
+	ck_assert_ptr_nonnull(e);
+	ck_assert(jbool(e, "holds"));
+
+	/* the exec'd child lives on after its parent resumed */
+	e = nth(ev, n, "exec", 0);
+	ck_assert_ptr_nonnull(e);
+	ck_assert_int_eq((int)jnum(e, "pid"), execd);
+	ck_assert_str_eq(jstr(e, "comm"), "cat");
+	ck_assert(jbool(e, "alive"));
+	ck_assert_int_eq((int)jnum(e, "echoed"), (int)jnum(e, "sent"));
+	e = claim(ev, n, "seed 003", "execv");
+	ck_assert_ptr_nonnull(e);
+	ck_assert(!jbool(e, "holds"));
+	ck_assert(jbool(e, "child_alive"));
+
+	/* the caller reaped both children, proclab the caller */
+	ck_assert_int_eq(count(ev, n, "reap"), 3);
+	for (int k = 0; k < 3; k++) {
+		e = nth(ev, n, "reap", k);
+		ck_assert(jbool(e, "exited"));
+		ck_assert_int_eq((int)jnum(e, "code"), 0);
+		ck_assert_int_eq((int)jnum(e, "raw"), 0);
+		ck_assert_int_eq((int)jnum(e, "pid"), k == 0 ? child
+						       : k == 1 ? execd : caller);
+		ck_assert_int_eq((int)jnum(e, "by"), k < 2 ? caller : o.sid);
+	}
+
+	/* cost: measured, positive, the resident set as /proc showed it */
+	ck_assert_int_eq(count(ev, n, "cost"), 2);
+	c0 = nth(ev, n, "cost", 0);
+	c1 = nth(ev, n, "cost", 1);
+	ck_assert_int_eq((int)jnum(c0, "touched_bytes"), 0);
+	ck_assert_int_eq((int)jnum(c1, "touched_bytes"), 16 << 20);
+	for (int k = 0; k < 2; k++) {
+		e = k ? c1 : c0;
+		ck_assert_double_gt(jnum(e, "rss_bytes"), 0);
+		ck_assert_double_gt(jnum(e, "fork_us"), 0);
+		ck_assert_double_gt(jnum(e, "vfork_us"), 0);
+		ck_assert_int_eq((int)jnum(e, "reps"), 15);
+		ck_assert_double_eq_tol(jnum(e, "ratio"),
+					jnum(e, "fork_us") / jnum(e, "vfork_us"),
+					0.01 * jnum(e, "ratio") + 0.01);
+	}
+	/* about 16 MiB more than before, not less, not far more */
+	ck_assert_double_ge(jnum(c1, "rss_bytes") - jnum(c0, "rss_bytes"),
+			    15.9 * MIB);
+	ck_assert_double_le(jnum(c1, "rss_bytes") - jnum(c0, "rss_bytes"),
+			    17 * MIB);
+	e = claim(ev, n, "seed 004", "cost");
+	ck_assert_ptr_nonnull(e);
+	ck_assert_double_eq_tol(jnum(e, "ratio_small"), jnum(c0, "ratio"), 1e-3);
+	ck_assert_double_eq_tol(jnum(e, "ratio_large"), jnum(c1, "ratio"), 1e-3);
+	/* holds is computed from the ratios, whatever this machine gives */
+	ck_assert(jbool(e, "holds") ==
+		  (jnum(e, "ratio_small") <= jnum(e, "factor") &&
+		   jnum(e, "ratio_small") >= 1 / jnum(e, "factor") &&
+		   jnum(e, "ratio_large") <= jnum(e, "factor") &&
+		   jnum(e, "ratio_large") >= 1 / jnum(e, "factor")));
+
+	e = &ev[n - 1];
+	ck_assert_str_eq(jstr(e, "event"), "result");
+	ck_assert(jbool(e, "ok"));
+	ck_assert_int_eq(survivors(o.sid), 0);
+	outcome_free(&o);
+}
+END_TEST
+
+START_TEST(vfork_value_option)
+{
+	static struct jobj ev[MAXEV];
+	struct outcome o;
+	const struct jobj *e;
+	int n;
+
+	run_proclab(&o, NULL, (const char *const[]){ "vfork", "--json", "--value",
+						      "777", "--rss", "1", NULL });
+	ck_assert_msg(o.code == 0, "exit %d: %s", o.code, o.err);
+	n = json_lines(o.out, ev, MAXEV);
+	e = nth(ev, n, "shared", 0);
+	ck_assert_ptr_nonnull(e);
+	ck_assert_int_eq((int)jnum(e, "child_wrote"), 777);
+	ck_assert_int_eq((int)jnum(e, "caller_read"), 777);
+	ck_assert_int_eq(survivors(o.sid), 0);
+	outcome_free(&o);
+}
+END_TEST
+
+START_TEST(vfork_text_view)
+{
+	struct outcome o;
+
+	run_proclab(&o, NULL, (const char *const[]){ "vfork", "--rss", "1", NULL });
+	ck_assert_msg(o.code == 0, "exit %d: %s", o.code, o.err);
+	ck_assert(strstr(o.out, "D disk sleep") != NULL);
+	ck_assert(strstr(o.out, "stage 7: exit") != NULL);
+	ck_assert(strstr(o.out, "seed 004 says fork and vfork") != NULL);
+	ck_assert(strstr(o.out, "\033[") == NULL);
+	ck_assert_int_eq(survivors(o.sid), 0);
+	outcome_free(&o);
+}
+END_TEST
+
+static const struct bad {
+	const char *argv[6];
+	const char *word;
+} bad[] = {
+	{ { "vfork", "--rss", "0", NULL }, "'0'" },
+	{ { "vfork", "--rss", "1025", NULL }, "'1025'" },
+	{ { "vfork", "--rss", "64MiB", NULL }, "'64MiB'" },
+	{ { "vfork", "--rss", NULL }, "--rss" },
+	{ { "vfork", "--value", "0", NULL }, "'0'" },
+	{ { "vfork", "--value", "-5", NULL }, "'-5'" },
+};
+
+START_TEST(vfork_bad_options)
+{
+	const struct bad *b = &bad[_i];
+	struct outcome o;
+	const char *nl;
+
+	run_proclab(&o, NULL, b->argv);
+	ck_assert_msg(o.code == 2, "case %d: exit %d, stderr %s", _i, o.code, o.err);
+	ck_assert_msg(o.outlen == 0, "case %d: stdout not empty: %s", _i, o.out);
+	nl = strchr(o.err, '\n');
+	ck_assert_msg(nl != NULL && nl[1] == '\0', "case %d: not one line: %s", _i, o.err);
+	ck_assert_msg(strstr(o.err, b->word) != NULL, "case %d: '%s' not named in: %s",
+		      _i, b->word, o.err);
+	if (strcmp(b->argv[1], "--rss") == 0 && b->argv[2] != NULL)
+		ck_assert_msg(strstr(o.err, "(1 to ") != NULL, "no range: %s", o.err);
+	outcome_free(&o);
+}
+END_TEST
+
+/* Killed while held at a pause (with --step): at stage 2 the caller is D
+ * and its child S; at stage 4 the caller waits in waitpid and cat runs.
+ * SIGTERM goes through proclab's teardown; SIGKILL leaves it to the
+ * parent-death signals, the caller's and its children's. */
+static const struct killcase {
+	int sig, stage;
+} killcases[] = {
+	{ SIGTERM, 2 }, { SIGKILL, 2 }, { SIGTERM, 4 }, { SIGKILL, 4 },
+};
+
+START_TEST(vfork_killed_midway)
+{
+	const struct killcase *k = &killcases[_i];
+	const char *prog = getenv("PROCLAB") ? getenv("PROCLAB") : "./proclab";
+	char want[64], buf[65536] = "";
+	size_t len = 0;
+	int out[2], in[2], status;
+	pid_t pid;
+
+	/* Orphans come to this test process, not to PID 1, which may take
+	 * seconds to reap them; we reap them below (Check forks each test,
+	 * so this stays local to it). */
+	ck_assert_int_eq(prctl(PR_SET_CHILD_SUBREAPER, 1UL), 0);
+	snprintf(want, sizeof(want), "\"event\":\"pause\",\"stage\":%d", k->stage);
+	ck_assert_int_eq(pipe2(out, O_CLOEXEC), 0);
+	ck_assert_int_eq(pipe2(in, O_CLOEXEC), 0);
+	fflush(NULL);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		setsid();
+		dup2(in[0], 0);
+		dup2(out[1], 1);
+		execl(prog, "proclab", "vfork", "--json", "--step", "--rss", "1",
+		      (char *)NULL);
+		_exit(127);
+	}
+	close(out[1]);
+	close(in[0]);
+	/* one Enter per pause until the wanted one shows */
+	for (int pauses = 0; strstr(buf, want) == NULL;) {
+		struct pollfd p = { out[0], POLLIN, 0 };
+		ssize_t n;
+
+		ck_assert_int_eq(poll(&p, 1, 10000), 1);
+		n = read(out[0], buf + len, sizeof(buf) - 1 - len);
+		ck_assert_int_gt(n, 0);
+		len += (size_t)n;
+		buf[len] = '\0';
+		for (int c = 0; c < k->stage; c++) {
+			char s[48];
+			snprintf(s, sizeof(s), "\"event\":\"pause\",\"stage\":%d", c);
+			if (c > pauses && strstr(buf, s) != NULL) {
+				ck_assert_int_eq(write(in[1], "\n", 1), 1);
+				pauses = c;
+			}
+		}
+	}
+	if (k->stage == 2)
+		ck_assert(strstr(buf, "\"role\":\"caller\",\"state\":\"D\"") != NULL);
+	ck_assert_int_eq(kill(pid, k->sig), 0);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	/* an orderly end exits 128 + signo; SIGKILL allows no end at all */
+	if (k->sig == SIGKILL)
+		ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == k->sig);
+	else
+		ck_assert(WIFEXITED(status) &&
+			  WEXITSTATUS(status) == 128 + k->sig);
+	/* Every descendant must end by itself (teardown, or parent-death
+	 * signals): a survivor would block this loop until the test times
+	 * out.  Each dying parent hands its children to us first. */
+	while (waitpid(-1, &status, 0) > 0 || errno == EINTR)
+		;
+	ck_assert_int_eq(errno, ECHILD);
+	close(in[1]);
+	close(out[0]);
+	ck_assert_int_eq(survivors(pid), 0);
+}
+END_TEST
+
+Suite *make_vfork_suite(void)
+{
+	Suite *s = suite_create("vfork");
+	TCase *tc = tcase_create("vfork");
+
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, vfork_sequence);
+	tcase_add_test(tc, vfork_value_option);
+	tcase_add_test(tc, vfork_text_view);
+	tcase_add_loop_test(tc, vfork_bad_options, 0,
+			    (int)(sizeof(bad) / sizeof(bad[0])));
+	tcase_add_loop_test(tc, vfork_killed_midway, 0,
+			    (int)(sizeof(killcases) / sizeof(killcases[0])));
+	suite_add_tcase(s, tc);
+	return s;
+}
