@@ -93,4 +93,8 @@ int proc_count_fds(const struct proc_handle *h);
 int proc_owner(const struct proc_handle *h, uid_t *uid);
 int proc_file_owner(const struct proc_handle *h, const char *name, uid_t *uid);
 
+/* Read a kernel setting under /proc/sys, e.g. "kernel/core_pattern", into
+ * buf (NUL added, one trailing newline removed, *len set). */
+int proc_read_sysctl(const char *name, char *buf, size_t size, size_t *len);
+
 #endif
