@@ -3,9 +3,13 @@
 #include "proclab.h"
 
 extern const struct lab lab_zombie;
+extern const struct lab lab_wait;
+extern const struct lab lab_orphan;
 
 const struct lab *const lab_table[] = {
 	&lab_zombie,
+	&lab_wait,
+	&lab_orphan,
 };
 
 const size_t lab_count = sizeof(lab_table) / sizeof(lab_table[0]);

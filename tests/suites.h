@@ -9,5 +9,7 @@ Suite *make_wstatus_suite(void);
 Suite *make_escape_suite(void);
 Suite *make_cli_suite(void);
 Suite *make_zombie_suite(void);
+Suite *make_wait_suite(void);
+Suite *make_orphan_suite(void);
 
 #endif
