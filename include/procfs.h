@@ -99,5 +99,8 @@ int proc_mem_available(long long *kb);
 /* Parse the text of /proc/meminfo for MemAvailable.  Returns 0, or -1 if
  * the line is missing or malformed. */
 int procfs_parse_meminfo_available(const char *buf, size_t len, long long *kb);
+/* Read a kernel setting under /proc/sys, e.g. "kernel/core_pattern", into
+ * buf (NUL added, one trailing newline removed, *len set). */
+int proc_read_sysctl(const char *name, char *buf, size_t size, size_t *len);
 
 #endif

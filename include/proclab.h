@@ -92,6 +92,10 @@ struct run {
 	struct observer obs;
 	struct kids kids;         /* every process this run created */
 	bool failed;
+	/* Called once by run_teardown() after every child is reaped (also
+	 * when a signal ends proclab): removes what the lab made outside
+	 * processes, e.g. a temporary directory.  NULL: nothing to do. */
+	void (*cleanup)(struct run *r);
 };
 
 /* The value of the lab's option `name` (its default when not given). */

@@ -6,12 +6,16 @@ extern const struct lab lab_fork;
 extern const struct lab lab_vfork;
 extern const struct lab lab_zombie;
 extern const struct lab lab_exit_vs__exit;
+extern const struct lab lab_wait;
+extern const struct lab lab_orphan;
 
 const struct lab *const lab_table[] = {
 	&lab_fork,
 	&lab_vfork,
 	&lab_zombie,
 	&lab_exit_vs__exit,
+	&lab_wait,
+	&lab_orphan,
 };
 
 const size_t lab_count = sizeof(lab_table) / sizeof(lab_table[0]);

@@ -470,3 +470,25 @@ int proc_mem_available(long long *kb)
 	}
 	return PROC_OK;
 }
+
+int proc_read_sysctl(const char *name, char *buf, size_t size, size_t *len)
+{
+	struct proc_handle h = { .pid = 0, .statfd = -1 };
+	size_t n;
+	int r, e;
+
+	h.dirfd = open("/proc/sys", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (h.dirfd < 0)
+		return PROC_ERROR;
+	r = proc_read_file(&h, name, buf, size, &n);
+	e = errno;
+	close(h.dirfd);
+	errno = e;
+	if (r != PROC_OK)
+		return r;
+	if (n > 0 && buf[n - 1] == '\n')
+		buf[--n] = '\0';
+	if (len)
+		*len = n;
+	return PROC_OK;
+}

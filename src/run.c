@@ -167,6 +167,12 @@ void run_teardown(struct run *r)
 		if (p < 0 && errno == ECHILD)
 			break;
 	}
+	if (r->cleanup != NULL) {
+		void (*cleanup)(struct run *) = r->cleanup;
+
+		r->cleanup = NULL;      /* once, even if it ends in exit() */
+		cleanup(r);
+	}
 	obs_release(&r->obs);
 }
 

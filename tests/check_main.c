@@ -18,6 +18,8 @@ int main(void)
 	srunner_add_suite(sr, make_exit_suite());
 	srunner_add_suite(sr, make_fork_suite());
 	srunner_add_suite(sr, make_vfork_suite());
+	srunner_add_suite(sr, make_wait_suite());
+	srunner_add_suite(sr, make_orphan_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

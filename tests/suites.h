@@ -13,5 +13,7 @@ Suite *make_hygiene_suite(void);
 Suite *make_exit_suite(void);
 Suite *make_fork_suite(void);
 Suite *make_vfork_suite(void);
+Suite *make_wait_suite(void);
+Suite *make_orphan_suite(void);
 
 #endif

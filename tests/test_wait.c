@@ -1,0 +1,302 @@
+/* test_wait.c - `proclab wait`: every status agrees with its raw int, and
+ * the stages show what they demonstrate. */
+#include <check.h>
+#include <glob.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "suites.h"
+#include "testutil.h"
+
+#define MAXEV 256
+
+static const char *ev_name(const struct jobj *e)
+{
+	return jstr(e, "event");
+}
+
+static bool is(const struct jobj *e, const char *event, const char *role)
+{
+	return strcmp(ev_name(e), event) == 0 &&
+	       (role == NULL || strcmp(jstr(e, "role"), role) == 0);
+}
+
+/* The demonstrated (non-transient) states of role, in order. */
+static void demonstrated(const struct jobj *ev, int n, const char *role,
+			 char *out, size_t size)
+{
+	size_t k = 0;
+
+	for (int i = 0; i < n && k + 1 < size; i++)
+		if (is(&ev[i], "state", role) && !jbool(&ev[i], "transient"))
+			out[k++] = jstr(&ev[i], "state")[0];
+	out[k] = '\0';
+}
+
+static int find(const struct jobj *ev, int n, int from, const char *event,
+		const char *role)
+{
+	for (int i = from; i < n; i++)
+		if (is(&ev[i], event, role))
+			return i;
+	return -1;
+}
+
+static int count_coredirs(void)
+{
+	glob_t g;
+	int n;
+
+	if (glob("/tmp/proclab-wait.*", 0, NULL, &g) != 0)
+		return 0;
+	n = (int)g.gl_pathc;
+	globfree(&g);
+	return n;
+}
+
+/* Every reap/status event: its decoded fields read from raw as the macros
+ * read it; every decode event: its bit fields add up to raw. */
+static void check_consistency(const struct jobj *ev, int n, pid_t self)
+{
+	int statuses = 0, decodes = 0;
+
+	for (int i = 0; i < n; i++) {
+		const struct jobj *e = &ev[i];
+
+		if (is(e, "reap", NULL) || is(e, "status", NULL)) {
+			int raw = (int)jnum(e, "raw");
+
+			statuses++;
+			ck_assert_int_eq((int)jnum(e, "by"), self);
+			ck_assert(jbool(e, "exited") == !!WIFEXITED(raw));
+			ck_assert(jbool(e, "signaled") == !!WIFSIGNALED(raw));
+			ck_assert(jbool(e, "stopped") == !!WIFSTOPPED(raw));
+			ck_assert(jbool(e, "continued") == !!WIFCONTINUED(raw));
+			if (WIFEXITED(raw))
+				ck_assert_int_eq((int)jnum(e, "code"),
+						 WEXITSTATUS(raw));
+			if (WIFSIGNALED(raw)) {
+				ck_assert_int_eq((int)jnum(e, "signal"),
+						 WTERMSIG(raw));
+				ck_assert(jbool(e, "core") == !!WCOREDUMP(raw));
+			}
+			if (WIFSTOPPED(raw))
+				ck_assert_int_eq((int)jnum(e, "signal"),
+						 WSTOPSIG(raw));
+			/* reap when collected, status otherwise */
+			ck_assert(is(e, "reap", NULL) ==
+				  (WIFEXITED(raw) || WIFSIGNALED(raw)));
+			/* the next event is the decode of the same int */
+			ck_assert(i + 1 < n && is(&ev[i + 1], "decode", NULL));
+			ck_assert_int_eq((int)jnum(&ev[i + 1], "raw"), raw);
+		}
+		if (is(e, "decode", NULL)) {
+			int raw = (int)jnum(e, "raw");
+
+			decodes++;
+			ck_assert_int_eq(((int)jnum(e, "high") << 8) |
+					 ((int)jnum(e, "core_bit") << 7) |
+					 (int)jnum(e, "low"), raw);
+			ck_assert_int_eq((int)strlen(jstr(e, "bits")), 18);
+		}
+	}
+	ck_assert_int_ge(statuses, 15);   /* 16 when a core may be written */
+	ck_assert_int_eq(statuses, decodes);
+}
+
+static const struct jobj *reap_of(const struct jobj *ev, int n,
+				  const char *role)
+{
+	int i = find(ev, n, 0, "reap", role);
+
+	ck_assert_msg(i >= 0, "no reap of %s", role);
+	return &ev[i];
+}
+
+START_TEST(wait_sequence)
+{
+	static struct jobj ev[MAXEV];
+	struct outcome o;
+	const struct jobj *e;
+	char seq[16];
+	int n, i, dirs = count_coredirs();
+
+	run_proclab(&o, NULL, (const char *const[]){ "wait", "--json", NULL });
+	ck_assert_msg(o.code == 0, "exit %d: %s", o.code, o.err);
+	n = json_lines(o.out, ev, MAXEV);
+	ck_assert_str_eq(ev_name(&ev[n - 1]), "result");
+	ck_assert(jbool(&ev[n - 1], "ok"));
+	check_consistency(ev, n, o.sid);
+
+	e = reap_of(ev, n, "exit0");
+	ck_assert_int_eq((int)jnum(e, "raw"), 0);
+	e = reap_of(ev, n, "code");
+	ck_assert_int_eq((int)jnum(e, "code"), 3);
+	ck_assert_int_eq((int)jnum(e, "raw"), 0x0300);
+	e = reap_of(ev, n, "term");
+	ck_assert_int_eq((int)jnum(e, "signal"), SIGTERM);
+	ck_assert_str_eq(jstr(e, "signame"), "SIGTERM");
+	ck_assert_int_eq((int)jnum(e, "raw"), SIGTERM);
+	demonstrated(ev, n, "code", seq, sizeof(seq));
+	ck_assert_str_eq(seq, "SZX");
+
+	/* the claim: positions are bits, the low ones a signal number */
+	i = find(ev, n, 0, "claim", NULL);
+	ck_assert_int_ge(i, 0);
+	ck_assert_str_eq(jstr(&ev[i], "source"), "seed 001");
+	ck_assert(!jbool(&ev[i], "holds"));
+	ck_assert_int_eq((int)jnum(&ev[i], "raw_code") >> 8,
+			 (int)jnum(&ev[i], "code"));
+
+	/* core: RLIMIT_CORE 0 gives a clear bit; the core event agrees with
+	 * the reap; no core file and no directory left behind */
+	e = reap_of(ev, n, "core-off");
+	ck_assert_int_eq((int)jnum(e, "signal"), SIGABRT);
+	ck_assert(!jbool(e, "core"));
+	for (i = find(ev, n, 0, "core", NULL); i >= 0;
+	     i = find(ev, n, i + 1, "core", NULL)) {
+		int raw = (int)jnum(&ev[i], "raw");
+		ck_assert(jbool(&ev[i], "core") == !!WCOREDUMP(raw));
+		if (!jbool(&ev[i], "pipe") && jbool(&ev[i], "core"))
+			ck_assert_int_ge((int)jnum(&ev[i], "files"), 1);
+	}
+	i = find(ev, n, 0, "core", NULL);
+	if (!jbool(&ev[i], "pipe"))
+		ck_assert_int_eq((int)jnum(&ev[i], "rlimit_core"), 0);
+	ck_assert_int_eq(count_coredirs(), dirs);
+
+	/* stop and continue: T seen, then back to S */
+	demonstrated(ev, n, "stopped", seq, sizeof(seq));
+	ck_assert_str_eq(seq, "STSZX");
+	i = find(ev, n, 0, "status", "stopped");
+	ck_assert_int_ge(i, 0);
+	ck_assert(jbool(&ev[i], "stopped"));
+	ck_assert_int_eq((int)jnum(&ev[i], "signal"), SIGSTOP);
+	i = find(ev, n, i + 1, "status", "stopped");
+	ck_assert_int_ge(i, 0);
+	ck_assert(jbool(&ev[i], "continued"));
+	e = reap_of(ev, n, "stopped");
+	ck_assert_int_eq((int)jnum(e, "signal"), SIGKILL);
+
+	/* poll: at least the empty polls made before the child was told */
+	i = find(ev, n, 0, "poll", NULL);
+	ck_assert_int_ge(i, 0);
+	ck_assert_int_eq((int)jnum(&ev[i], "told_after"), 3);
+	ck_assert_int_ge((int)jnum(&ev[i], "polls"), 3);
+
+	/* peek: the child is still Z, then reaped with the same code */
+	i = find(ev, n, 0, "peek", NULL);
+	ck_assert_int_ge(i, 0);
+	ck_assert_str_eq(jstr(&ev[i], "state"), "Z");
+	ck_assert(jbool(&ev[i], "exited"));
+	e = reap_of(ev, n, "peeked");
+	ck_assert(e > &ev[i]);
+	ck_assert_int_eq((int)jnum(e, "code"), (int)jnum(&ev[i], "code"));
+	ck_assert_int_eq((int)jnum(e, "pid"), (int)jnum(&ev[i], "pid"));
+	demonstrated(ev, n, "peeked", seq, sizeof(seq));
+	ck_assert_str_eq(seq, "SZX");
+
+	/* order: reaped as they ended (c, a, b), not as made */
+	i = find(ev, n, 0, "order", NULL);
+	ck_assert_int_ge(i, 0);
+	ck_assert_str_eq(jstr(&ev[i], "mode"), "one-at-a-time");
+	ck_assert(jbool(&ev[i], "as_ended"));
+	ck_assert_str_eq(jstr(&ev[i], "reaped"), jstr(&ev[i], "ended"));
+	ck_assert_str_ne(jstr(&ev[i], "reaped"), jstr(&ev[i], "made"));
+	ck_assert(reap_of(ev, n, "c") < reap_of(ev, n, "a"));
+	ck_assert(reap_of(ev, n, "a") < reap_of(ev, n, "b"));
+	i = find(ev, n, i + 1, "order", NULL);
+	ck_assert_int_ge(i, 0);
+	ck_assert_str_eq(jstr(&ev[i], "mode"), "all-ended-first");
+	demonstrated(ev, n, "f", seq, sizeof(seq));
+	ck_assert_str_eq(seq, "SZX");
+
+	/* and nothing is left to wait for */
+	i = find(ev, n, 0, "wait", NULL);
+	ck_assert_int_ge(i, 0);
+	ck_assert_str_eq(jstr(&ev[i], "error"), "ECHILD");
+	ck_assert_int_eq((int)jnum(&ev[i], "pid"), -1);
+	ck_assert_int_eq(survivors(o.sid), 0);
+	outcome_free(&o);
+}
+END_TEST
+
+START_TEST(wait_options)
+{
+	static struct jobj ev[MAXEV];
+	struct outcome o;
+	int n, i;
+
+	run_proclab(&o, NULL, (const char *const[]){ "wait", "--json", "--code",
+						      "200", "--polls", "7",
+						      NULL });
+	ck_assert_msg(o.code == 0, "exit %d: %s", o.code, o.err);
+	n = json_lines(o.out, ev, MAXEV);
+	ck_assert_int_eq((int)jnum(reap_of(ev, n, "code"), "code"), 200);
+	ck_assert_int_eq((int)jnum(reap_of(ev, n, "code"), "raw"), 200 << 8);
+	i = find(ev, n, 0, "poll", NULL);
+	ck_assert_int_eq((int)jnum(&ev[i], "told_after"), 7);
+	ck_assert_int_ge((int)jnum(&ev[i], "polls"), 7);
+	ck_assert_int_eq(survivors(o.sid), 0);
+	outcome_free(&o);
+}
+END_TEST
+
+START_TEST(wait_text_view)
+{
+	struct outcome o;
+
+	run_proclab(&o, NULL, (const char *const[]){ "wait", NULL });
+	ck_assert_msg(o.code == 0, "exit %d: %s", o.code, o.err);
+	/* the bits and the macros, for the stop and the continue */
+	ck_assert(strstr(o.out, "0x137f = 00010011 0 1111111") != NULL);
+	ck_assert(strstr(o.out, "WIFSTOPPED 1 WSTOPSIG 19") != NULL);
+	ck_assert(strstr(o.out, "0xffff = 11111111 1 1111111") != NULL);
+	ck_assert(strstr(o.out, "WIFCONTINUED 1") != NULL);
+	ck_assert(strstr(o.out, "T stopped") != NULL);
+	ck_assert(strstr(o.out, "\033[") == NULL);
+	ck_assert_int_eq(survivors(o.sid), 0);
+	outcome_free(&o);
+}
+END_TEST
+
+/* Bad option values: exit 2, nothing on stdout, one line naming the word. */
+static const char *const bad[][3] = {
+	{ "--code", "256", "256" },
+	{ "--code", "-1", "-1" },
+	{ "--polls", "0", "0" },
+	{ "--polls", "many", "many" },
+};
+
+START_TEST(wait_bad_values)
+{
+	struct outcome o;
+	const char *nl;
+
+	run_proclab(&o, NULL, (const char *const[]){ "wait", bad[_i][0],
+						      bad[_i][1], NULL });
+	ck_assert_int_eq(o.code, 2);
+	ck_assert_uint_eq(o.outlen, 0);
+	ck_assert_msg(strstr(o.err, bad[_i][2]) != NULL, "stderr: %s", o.err);
+	nl = strchr(o.err, '\n');
+	ck_assert(nl != NULL && nl[1] == '\0');
+	outcome_free(&o);
+}
+END_TEST
+
+Suite *make_wait_suite(void)
+{
+	Suite *s = suite_create("wait");
+	TCase *tc = tcase_create("wait");
+
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, wait_sequence);
+	tcase_add_test(tc, wait_options);
+	tcase_add_test(tc, wait_text_view);
+	tcase_add_loop_test(tc, wait_bad_values, 0,
+			    (int)(sizeof(bad) / sizeof(bad[0])));
+	suite_add_tcase(s, tc);
+	return s;
+}
