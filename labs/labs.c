@@ -3,9 +3,11 @@
 #include "proclab.h"
 
 extern const struct lab lab_zombie;
+extern const struct lab lab_states;
 
 const struct lab *const lab_table[] = {
 	&lab_zombie,
+	&lab_states,
 };
 
 const size_t lab_count = sizeof(lab_table) / sizeof(lab_table[0]);

@@ -9,5 +9,6 @@ Suite *make_wstatus_suite(void);
 Suite *make_escape_suite(void);
 Suite *make_cli_suite(void);
 Suite *make_zombie_suite(void);
+Suite *make_states_suite(void);
 
 #endif
