@@ -60,7 +60,8 @@ static void help_lab(const struct lab *lab)
 {
 	const struct lab_option *o = lab->options;
 
-	printf("usage: proclab %s [options]\n\n%s\n\n%s\n", lab->name,
+	printf("usage: proclab %s%s%s [options]\n\n%s\n\n%s\n", lab->name,
+	       lab->args ? " " : "", lab->args ? lab->args : "",
 	       lab->summary, lab->description);
 	if (o != NULL && o->name != NULL) {
 		fputs("\nOptions of this lab:\n", stdout);
@@ -188,9 +189,12 @@ static void parse_options(struct run *r, int argc, char *argv[])
 		}
 		}
 	}
-	if (optind < argc)
+	if (optind < argc && lab->args == NULL)
 		errx(PL_EXIT_USAGE, "%s: unexpected argument '%s'", lab->name,
 		     argv[optind]);
+	/* getopt_long has moved the operands to the end */
+	r->argc = argc - optind;
+	r->argv = argv + optind;
 	r->color = !r->json && emit_want_color(no_color);
 }
 
@@ -242,6 +246,8 @@ static int run_lab(const struct lab *lab, int argc, char *argv[])
 	setproctitle("%s", lab->name);
 	r.self = getpid();
 	clock_gettime(CLOCK_MONOTONIC, &r.t0);
+	if (lab->prepare != NULL && (rc = lab->prepare(&r)) != PL_EXIT_OK)
+		return rc;
 	current = &r;
 	atexit(teardown_at_exit);
 
