@@ -56,7 +56,7 @@ int obs_reserve(struct run *r, int n);
  * limit).  Exits wake it at once through the pidfds; other changes are
  * caught by sampling every process, within 1 ms after a change, backing
  * off to OBS_FOLLOW_MAX_MS while nothing moves. */
-#define OBS_FOLLOW_MAX_MS 25
+#define OBS_FOLLOW_MAX_MS 50
 int obs_follow(struct run *r, long long ms);
 
 /* Start watching pid under `role` (a string that outlives the run).
