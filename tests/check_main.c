@@ -15,6 +15,7 @@ int main(void)
 	srunner_add_suite(sr, make_cli_suite());
 	srunner_add_suite(sr, make_zombie_suite());
 	srunner_add_suite(sr, make_states_suite());
+	srunner_add_suite(sr, make_watch_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

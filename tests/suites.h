@@ -10,5 +10,6 @@ Suite *make_escape_suite(void);
 Suite *make_cli_suite(void);
 Suite *make_zombie_suite(void);
 Suite *make_states_suite(void);
+Suite *make_watch_suite(void);
 
 #endif

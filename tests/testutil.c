@@ -361,17 +361,17 @@ int json_lines(const char *out, struct jobj *objs, int max)
 void live_start(struct live *l, const char *const argv[])
 {
 	const char *prog = getenv("PROCLAB") ? getenv("PROCLAB") : "./proclab";
-	const char *args[64];
+	const char **args;
 	int out[2], err[2], in[2];
 	size_t n = 0;
 
 	memset(l, 0, sizeof(*l));
-	args[n++] = "proclab";
-	while (argv[n - 1] != NULL && n < 63) {
-		args[n] = argv[n - 1];
+	while (argv[n] != NULL)
 		n++;
-	}
-	args[n] = NULL;
+	args = calloc(n + 2, sizeof(*args));
+	ck_assert_ptr_nonnull(args);
+	args[0] = "proclab";
+	memcpy(args + 1, argv, n * sizeof(*args));
 	ck_assert_int_eq(pipe2(out, O_CLOEXEC), 0);
 	ck_assert_int_eq(pipe2(err, O_CLOEXEC), 0);
 	ck_assert_int_eq(pipe2(in, O_CLOEXEC), 0);
@@ -386,6 +386,7 @@ void live_start(struct live *l, const char *const argv[])
 		execv(prog, (char *const *)args);
 		_exit(127);
 	}
+	free(args);
 	close(out[1]);
 	close(err[1]);
 	close(in[0]);
