@@ -138,7 +138,7 @@ static int stage_trace(struct run *r, struct puppet *kid, struct watched *w,
 		       struct watched *v)
 {
 	struct wstatus ws;
-	int status, e;
+	int status;
 	pid_t got;
 
 	stage(r, "trace", "SIGCONT; then proclab attaches as the child's "
@@ -148,7 +148,8 @@ static int stage_trace(struct run *r, struct puppet *kid, struct watched *w,
 	if (obs_await(r, v, "X", "reaped by its parent, now running again"))
 		return PL_EXIT_FAIL;
 	if (ptrace(PTRACE_SEIZE, kid->pid, NULL, NULL) < 0) {
-		e = errno;
+		int e = errno;
+
 		emit(r, "ptrace", FIELDS(F_PID("pid", kid->pid),
 					 F_STR("request", "PTRACE_SEIZE"),
 					 F_BOOL("ok", false), F_INT("errno", e),

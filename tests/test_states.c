@@ -43,10 +43,10 @@ static const struct jobj *find(const struct jobj *ev, int n, const char *event,
 START_TEST(states_tour)
 {
 	static struct jobj ev[MAXEV];
-	const struct jobj *e, *st, *pt, *refused;
+	const struct jobj *e, *refused;
 	struct outcome o;
 	char seq[32];
-	int n, child = 0, vchild = 0, raw;
+	int n, child = 0, vchild = 0;
 
 	run_proclab(&o, NULL, (const char *const[]){ "states", "--json", NULL });
 	ck_assert_msg(o.code == 0, "exit %d: %s", o.code, o.err);
@@ -99,6 +99,9 @@ START_TEST(states_tour)
 	ck_assert_str_eq(jstr(e, "state"), "S");
 
 	if (jbool(refused, "ok")) {
+		const struct jobj *st, *pt;
+		int raw;
+
 		/* the tracing stop as waitpid reports it, fields against raw */
 		st = find(ev, n, "status", NULL, NULL);
 		ck_assert_ptr_nonnull(st);
