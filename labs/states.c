@@ -76,8 +76,11 @@ static int stage_stop(struct run *r, struct puppet *kid, struct watched *w)
 	in_d = obs_sample(r, w, "D", NULL);
 	emit(r, "signal", FIELDS(F_PID("pid", w->pid), F_STR("signame", "SIGSTOP"),
 				 F_CHAR("state", in_d)),
-	     "kill(%d, SIGSTOP) succeeded; /proc still shows %c (%s)",
+	     "kill(%d, SIGSTOP) succeeded; right after, /proc shows %c (%s)",
 	     (int)w->pid, in_d, procfs_state_name(in_d));
+	if (in_d != 'D')
+		return pl_fail(r, "expected %s %d to stay D after SIGSTOP; "
+			       "/proc showed %c", w->role, (int)w->pid, in_d);
 	if (puppet_do(r, kid, PUP_RELEASE, 0) < 0)
 		return PL_EXIT_FAIL;
 	if (obs_await(r, w, "T", "stopped by SIGSTOP, which waited while "
@@ -217,7 +220,7 @@ static int states_run(struct run *r)
 	if (puppet_do(r, &kid, PUP_SLEEP, 0) < 0)
 		return PL_EXIT_FAIL;
 	if (obs_await(r, w, "S", "an interruptible sleep: it waits for a "
-		      "byte, and any signal would wake it"))
+		      "byte, and a signal can wake it"))
 		return PL_EXIT_FAIL;
 	show_wchan(r, w);
 
