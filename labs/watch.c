@@ -95,6 +95,10 @@ static int watch_prepare(struct run *r)
 		if (fd < 0) {
 			if (errno == ESRCH)
 				pl_warnx(r, "no such process: %d", (int)pids[i]);
+			else if (errno == ENOENT || errno == EINVAL)
+				/* ENOENT on 6.18; EINVAL on some kernels */
+				pl_warnx(r, "%d is a thread, not a process",
+					 (int)pids[i]);
 			else
 				pl_warnx(r, "cannot follow %d: %s", (int)pids[i],
 					 strerror(errno));
