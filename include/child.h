@@ -57,6 +57,15 @@ enum puppet_op {
 	PUP_TOUCH = 'm',  /* map and write arg MiB, then block again */
 	PUP_RAISE = 'k',  /* raise signal arg */
 	PUP_EXIT = 'x',   /* _exit(arg) */
+	/* vfork: clone(CLONE_VM|CLONE_VFORK) a child on its own stack that
+	 * blocks reading the command pipe; the puppet waits in D meanwhile.
+	 * puppet_do() returns once the vfork child is there, its pid in
+	 * vchild (tracked, so teardown kills it). */
+	PUP_VFORK = 'v',
+	/* taken by the vfork child, which _exits: that releases the puppet,
+	 * which reaps it and reads on.  No answer (observe the effect: the
+	 * puppet may have a stop signal pending). */
+	PUP_RELEASE = 'u',
 };
 
 struct puppet {
@@ -64,13 +73,16 @@ struct puppet {
 	int pidfd;
 	int cmd;          /* write end: commands */
 	int ack;          /* read end: one byte per command taken */
+	pid_t vchild;     /* the vfork child of PUP_VFORK, -1 if none */
+	int vchild_pidfd;
 };
 
 /* Start a puppet: it is blocked in read(2) (S) once this returns 0. */
 int puppet_spawn(struct run *r, struct puppet *p, const char *role);
 
 /* Send a command.  Waits (up to --timeout) for the puppet to take it,
- * except for PUP_EXIT and PUP_RAISE, whose effect the caller observes.
+ * except for PUP_EXIT, PUP_RAISE and PUP_RELEASE, whose effect the caller
+ * observes.
  * Returns 0, or -1 with a message if the puppet is gone or mute. */
 int puppet_do(struct run *r, struct puppet *p, enum puppet_op op,
 	      unsigned char arg);

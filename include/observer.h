@@ -13,11 +13,13 @@
 #ifndef PROCLAB_OBSERVER_H
 #define PROCLAB_OBSERVER_H
 
+#include <poll.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
 #include "procfs.h"
 
+/* How many processes an observer holds unless obs_reserve() asks for more. */
 #define OBS_MAX 64
 
 struct watched {
@@ -37,11 +39,27 @@ struct watched {
 };
 
 struct observer {
-	struct watched w[OBS_MAX];
-	int n;
+	struct watched *w;      /* cap entries, allocated once: they never move */
+	int n, cap;
+	struct pollfd *pfd;     /* cap + 1: the sleep's ppoll set */
+	struct watched **owner;
 };
 
 struct run;
+
+/* Make room for n processes (OBS_MAX by default).  Only before the first
+ * obs_add(), since labs keep pointers into the table.  Returns 0, or -1
+ * with a message. */
+int obs_reserve(struct run *r, int n);
+
+/* Follow every watched process, reporting each change of state or ppid
+ * (none is transient: following is the point), until every one is
+ * released (returns 1) or `ms` milliseconds pass (returns 0; ms < 0: no
+ * limit).  Exits wake it at once through the pidfds; other changes are
+ * caught by sampling every process, within 1 ms after a change, backing
+ * off to OBS_FOLLOW_MAX_MS while nothing moves. */
+#define OBS_FOLLOW_MAX_MS 50
+int obs_follow(struct run *r, long long ms);
 
 /* Start watching pid under `role` (a string that outlives the run).
  * pidfd may be -1.  Returns NULL, with a message, if the table is full or

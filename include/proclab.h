@@ -62,11 +62,15 @@ struct lab {
 	const char *description;  /* a paragraph for `proclab LAB --help` */
 	const struct lab_option *options; /* ends with a {NULL} row; may be NULL */
 	int (*run)(struct run *r);
-	/* May be NULL.  Checks the options against limits that depend on the
-	 * machine (the table's ranges are checked already), before anything
-	 * is printed: returns NULL, or a message naming the option and the
-	 * allowed range, which proclab prints before exiting 2. */
-	const char *(*validate)(const struct run *r, char *buf, size_t size);
+	/* Positional arguments, e.g. "PID...": their metavariable for the
+	 * usage line; NULL for a lab that takes none (the dispatcher then
+	 * rejects any). */
+	const char *args;
+	/* Optional: called after the options are parsed and before the start
+	 * event, to check the positional arguments or limits that depend on
+	 * the machine, and take what the lab needs.  Returns PL_EXIT_OK, or the exit status after one line on
+	 * stderr (pl_warnx) and nothing on stdout. */
+	int (*prepare)(struct run *r);
 };
 
 extern const struct lab *const lab_table[];
@@ -82,6 +86,9 @@ struct run {
 	/* the lab's own options, in the order of lab->options */
 	long long val[LAB_OPT_MAX];
 	bool set[LAB_OPT_MAX];
+	/* positional arguments (only for a lab with `args`) */
+	int argc;
+	char **argv;
 
 	/* engine state */
 	pid_t self;               /* proclab's own pid */

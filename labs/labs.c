@@ -8,6 +8,8 @@ extern const struct lab lab_zombie;
 extern const struct lab lab_exit_vs__exit;
 extern const struct lab lab_wait;
 extern const struct lab lab_orphan;
+extern const struct lab lab_states;
+extern const struct lab lab_watch;
 
 const struct lab *const lab_table[] = {
 	&lab_fork,
@@ -16,6 +18,8 @@ const struct lab *const lab_table[] = {
 	&lab_exit_vs__exit,
 	&lab_wait,
 	&lab_orphan,
+	&lab_states,
+	&lab_watch,
 };
 
 const size_t lab_count = sizeof(lab_table) / sizeof(lab_table[0]);

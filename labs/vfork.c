@@ -832,20 +832,22 @@ static int vfork_run(struct run *r)
 	return rc;
 }
 
-static const char *vfork_validate(const struct run *r, char *buf, size_t size)
+/* Refuse, before anything is printed, more memory than this machine can
+ * spare: the option's own range is checked by the dispatcher. */
+static int vfork_prepare(struct run *r)
 {
 	long long kb, max, mib = opt_val(r, "rss");
 
 	/* unreadable: the option's own range (1 to 1024 MiB) stands */
 	if (proc_mem_available(&kb) != PROC_OK)
-		return NULL;
+		return PL_EXIT_OK;
 	max = kb / 1024 / 2;
 	if (mib <= max)
-		return NULL;
-	snprintf(buf, size, "--rss: '%lld' is too large for this machine "
-		 "(1 to %lld: half of the %lld MiB available)", mib,
+		return PL_EXIT_OK;
+	pl_warnx(r, "--rss: '%lld' is too large for this machine (1 to %lld: "
+		 "half of the %lld MiB available)", mib,
 		 max < 1024 ? max : 1024, kb / 1024);
-	return buf;
+	return PL_EXIT_USAGE;
 }
 
 const struct lab lab_vfork = {
@@ -863,5 +865,5 @@ const struct lab lab_vfork = {
 		"with a small resident\nset and after writing --rss MiB.",
 	.options = vfork_options,
 	.run = vfork_run,
-	.validate = vfork_validate,
+	.prepare = vfork_prepare,
 };

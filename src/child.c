@@ -3,7 +3,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -161,6 +163,51 @@ static void pup_touch(unsigned mib)
 		p[off] = 1;
 }
 
+/* The vfork child.  It shares the puppet's memory (CLONE_VM) and runs on
+ * its own stack, so it may make system calls but must write nothing of
+ * the puppet's: no stdio, no globals. */
+static int pup_vchild(void *arg)
+{
+	pid_t parent = (pid_t)(intptr_t)arg, me;
+	unsigned char msg[1 + sizeof(pid_t)], m[2];
+	ssize_t n;
+
+	/* the death signal is not inherited through clone: ask again */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+		_exit(127);
+	prctl(PR_SET_NAME, "proclab-vfork");
+	me = getpid();
+	msg[0] = PUP_VFORK;
+	memcpy(msg + 1, &me, sizeof(me));
+	if (write(PUP_ACK_FD, msg, sizeof(msg)) != (ssize_t)sizeof(msg))
+		_exit(126);
+	do
+		n = read(PUP_CMD_FD, m, 2);
+	while (n < 0 && errno == EINTR);
+	_exit(n == 2 && m[0] == PUP_RELEASE ? 0 : 124);
+}
+
+/* clone(CLONE_VM|CLONE_VFORK) as posix_spawn does: the caller sleeps in
+ * wait_for_vfork_done (D) until the child exits or execs. */
+static void pup_vfork(void)
+{
+	size_t size = 64 * 1024;
+	char *stack = mmap(NULL, size, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	pid_t pid;
+
+	if (stack == MAP_FAILED)
+		_exit(125);
+	pid = clone(pup_vchild, stack + size, CLONE_VM | CLONE_VFORK | SIGCHLD,
+		    (void *)(intptr_t)getpid());
+	if (pid < 0)
+		_exit(125);
+	/* released: the child has exited; reap it */
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	munmap(stack, size);
+}
+
 static void __attribute__((noreturn)) puppet_main(int cmd, int ack)
 {
 	unsigned char m[2];
@@ -193,6 +240,9 @@ static void __attribute__((noreturn)) puppet_main(int cmd, int ack)
 			break;
 		case PUP_EXIT:
 			_exit(m[1]);
+		case PUP_VFORK:
+			pup_vfork();    /* answered by the vfork child */
+			break;
 		default:
 			_exit(124);
 		}
@@ -226,8 +276,8 @@ int puppet_spawn(struct run *r, struct puppet *p, const char *role)
 {
 	int cmd[2], ack[2];
 
-	p->pid = -1;
-	p->cmd = p->ack = p->pidfd = -1;
+	p->pid = p->vchild = -1;
+	p->cmd = p->ack = p->pidfd = p->vchild_pidfd = -1;
 	page_size = (size_t)sysconf(_SC_PAGESIZE);
 	if (pipe2(cmd, O_CLOEXEC) < 0) {
 		pl_warnx(r, "cannot create a pipe: %s", strerror(errno));
@@ -253,6 +303,27 @@ int puppet_spawn(struct run *r, struct puppet *p, const char *role)
 	return pup_wait_ack(r, p, PUP_READY);
 }
 
+/* After PUP_VFORK's answer: the vfork child's pid, in the same write. */
+static int pup_vchild_pid(struct run *r, struct puppet *p)
+{
+	pid_t pid;
+	ssize_t n;
+
+	do
+		n = read(p->ack, &pid, sizeof(pid));
+	while (n < 0 && errno == EINTR);
+	if (n != (ssize_t)sizeof(pid) || pid <= 0) {
+		pl_warnx(r, "child %d did not say its vfork child's pid",
+			 (int)p->pid);
+		return -1;
+	}
+	p->vchild_pidfd = pl_track(r, pid);
+	if (p->vchild_pidfd < 0)
+		return -1;
+	p->vchild = pid;
+	return 0;
+}
+
 int puppet_do(struct run *r, struct puppet *p, enum puppet_op op,
 	      unsigned char arg)
 {
@@ -267,9 +338,13 @@ int puppet_do(struct run *r, struct puppet *p, enum puppet_op op,
 			 n < 0 ? strerror(errno) : "short write");
 		return -1;
 	}
-	if (op == PUP_EXIT || op == PUP_RAISE)
+	if (op == PUP_EXIT || op == PUP_RAISE || op == PUP_RELEASE)
 		return 0;
-	return pup_wait_ack(r, p, (unsigned char)op);
+	if (pup_wait_ack(r, p, (unsigned char)op) < 0)
+		return -1;
+	if (op == PUP_VFORK)
+		return pup_vchild_pid(r, p);
+	return 0;
 }
 
 void puppet_close(struct puppet *p)

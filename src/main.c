@@ -60,7 +60,8 @@ static void help_lab(const struct lab *lab)
 {
 	const struct lab_option *o = lab->options;
 
-	printf("usage: proclab %s [options]\n\n%s\n\n%s\n", lab->name,
+	printf("usage: proclab %s%s%s [options]\n\n%s\n\n%s\n", lab->name,
+	       lab->args ? " " : "", lab->args ? lab->args : "",
 	       lab->summary, lab->description);
 	if (o != NULL && o->name != NULL) {
 		fputs("\nOptions of this lab:\n", stdout);
@@ -188,9 +189,12 @@ static void parse_options(struct run *r, int argc, char *argv[])
 		}
 		}
 	}
-	if (optind < argc)
+	if (optind < argc && lab->args == NULL)
 		errx(PL_EXIT_USAGE, "%s: unexpected argument '%s'", lab->name,
 		     argv[optind]);
+	/* getopt_long has moved the operands to the end */
+	r->argc = argc - optind;
+	r->argv = argv + optind;
 	r->color = !r->json && emit_want_color(no_color);
 }
 
@@ -231,13 +235,6 @@ static int run_lab(const struct lab *lab, int argc, char *argv[])
 	r.lab = lab;
 	r.sigfd = -1;
 	parse_options(&r, argc, argv);
-	if (lab->validate != NULL) {
-		char msg[256];
-		const char *bad = lab->validate(&r, msg, sizeof(msg));
-
-		if (bad != NULL)
-			errx(PL_EXIT_USAGE, "%s: %s", lab->name, bad);
-	}
 	if (access("/proc/self/stat", R_OK) < 0)
 		errx(PL_EXIT_UNAVAILABLE, "%s: /proc is not available: %s",
 		     lab->name, strerror(errno));
@@ -249,6 +246,8 @@ static int run_lab(const struct lab *lab, int argc, char *argv[])
 	setproctitle("%s", lab->name);
 	r.self = getpid();
 	clock_gettime(CLOCK_MONOTONIC, &r.t0);
+	if (lab->prepare != NULL && (rc = lab->prepare(&r)) != PL_EXIT_OK)
+		return rc;
 	current = &r;
 	atexit(teardown_at_exit);
 

@@ -5,10 +5,32 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "proclab.h"
+
+int obs_reserve(struct run *r, int n)
+{
+	struct observer *o = &r->obs;
+
+	if (o->n > 0 || n < 1)
+		abort();        /* the table would move under the lab */
+	free(o->w);
+	free(o->pfd);
+	free(o->owner);
+	o->w = calloc((size_t)n, sizeof(*o->w));
+	o->pfd = calloc((size_t)n + 1, sizeof(*o->pfd));
+	o->owner = calloc((size_t)n + 1, sizeof(*o->owner));
+	if (o->w == NULL || o->pfd == NULL || o->owner == NULL) {
+		pl_warnx(r, "cannot watch %d processes: out of memory", n);
+		o->cap = 0;
+		return -1;
+	}
+	o->cap = n;
+	return 0;
+}
 
 struct watched *obs_add(struct run *r, pid_t pid, int pidfd, const char *role)
 {
@@ -16,9 +38,11 @@ struct watched *obs_add(struct run *r, pid_t pid, int pidfd, const char *role)
 	struct watched *w;
 	int rc;
 
-	if (o->n >= OBS_MAX) {
+	if (o->cap == 0 && obs_reserve(r, OBS_MAX) < 0)
+		return NULL;
+	if (o->n >= o->cap) {
 		pl_warnx(r, "cannot watch %s %d: already watching %d processes",
-			 role, (int)pid, OBS_MAX);
+			 role, (int)pid, o->cap);
 		return NULL;
 	}
 	w = &o->w[o->n];
@@ -41,6 +65,7 @@ void obs_release(struct observer *o)
 	for (int i = 0; i < o->n; i++)
 		proc_close(&o->w[i].h);
 	o->n = 0;
+	/* the table stays: a lab may still read what was last seen */
 }
 
 static void add_trail(struct watched *w)
@@ -145,8 +170,8 @@ static long long now_ns(void)
  * the sleep at once. */
 static void sleep_for_event(struct run *r, long long ns)
 {
-	struct pollfd pfd[OBS_MAX + 1];
-	struct watched *owner[OBS_MAX + 1];
+	struct pollfd *pfd = r->obs.pfd;
+	struct watched **owner = r->obs.owner;
 	struct timespec ts = { ns / 1000000000LL, ns % 1000000000LL };
 	nfds_t n = 0;
 	int rc;
@@ -169,6 +194,47 @@ static void sleep_for_event(struct run *r, long long ns)
 	for (nfds_t i = 1; i < n; i++)
 		if (pfd[i].revents)
 			owner[i]->exited = true;
+}
+
+/* Every letter /proc may show (6.x and the 2.6.33-3.13 extras): to a
+ * follower every change is a demonstrated one. */
+static const char every_state[] = "RSDTtXZPIxKW";
+
+int obs_follow(struct run *r, long long ms)
+{
+	long long deadline = ms < 0 ? -1 : now_ns() + ms * 1000000LL;
+	long long backoff = 0, left;
+
+	for (;;) {
+		bool changed = false;
+		int live = 0;
+
+		for (int i = 0; i < r->obs.n; i++) {
+			struct watched *w = &r->obs.w[i];
+			char state = w->state;
+			pid_t ppid = w->ppid;
+			bool seen = w->seen;
+
+			if (w->gone)
+				continue;
+			obs_sample(r, w, every_state, NULL);
+			changed |= !seen || w->state != state || w->ppid != ppid;
+			live += !w->gone;
+		}
+		if (live == 0)
+			return 1;
+		left = deadline < 0 ? OBS_FOLLOW_MAX_MS * 1000000LL
+				    : deadline - now_ns();
+		if (left <= 0)
+			return 0;
+		/* a change may come with more: look again soon; while
+		 * nothing moves, back off so that hundreds of processes
+		 * cost a few reads each per round, not a core */
+		backoff = changed ? 1000000 : backoff * 2;
+		if (backoff > OBS_FOLLOW_MAX_MS * 1000000LL)
+			backoff = OBS_FOLLOW_MAX_MS * 1000000LL;
+		sleep_for_event(r, backoff < left ? backoff : left);
+	}
 }
 
 int obs_await(struct run *r, struct watched *w, const char *states,

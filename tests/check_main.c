@@ -20,6 +20,8 @@ int main(void)
 	srunner_add_suite(sr, make_vfork_suite());
 	srunner_add_suite(sr, make_wait_suite());
 	srunner_add_suite(sr, make_orphan_suite());
+	srunner_add_suite(sr, make_states_suite());
+	srunner_add_suite(sr, make_watch_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

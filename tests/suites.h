@@ -15,5 +15,7 @@ Suite *make_fork_suite(void);
 Suite *make_vfork_suite(void);
 Suite *make_wait_suite(void);
 Suite *make_orphan_suite(void);
+Suite *make_states_suite(void);
+Suite *make_watch_suite(void);
 
 #endif

@@ -109,66 +109,6 @@ void outcome_free(struct outcome *o)
 	free(o->err);
 }
 
-void live_start(struct live *l, const char *const argv[])
-{
-	const char *prog = getenv("PROCLAB") ? getenv("PROCLAB") : "./proclab";
-	const char *args[64] = { "proclab" };
-	int in[2], out[2];
-	size_t n = 1;
-
-	for (; argv[n - 1] != NULL && n < 63; n++)
-		args[n] = argv[n - 1];
-	args[n] = NULL;
-	memset(l, 0, sizeof(*l));
-	ck_assert_int_eq(pipe2(in, O_CLOEXEC), 0);
-	ck_assert_int_eq(pipe2(out, O_CLOEXEC), 0);
-	fflush(NULL);
-	l->pid = fork();
-	ck_assert_int_ge(l->pid, 0);
-	if (l->pid == 0) {
-		setsid();
-		dup2(in[0], 0);
-		dup2(out[1], 1);
-		execv(prog, (char *const *)args);
-		_exit(127);
-	}
-	close(in[0]);
-	close(out[1]);
-	l->in = in[1];
-	l->out = out[0];
-}
-
-static int occurrences(const char *hay, const char *needle)
-{
-	int n = 0;
-
-	for (const char *p = hay; (p = strstr(p, needle)) != NULL; p++)
-		n++;
-	return n;
-}
-
-bool live_wait_for(struct live *l, const char *needle, int count)
-{
-	while (occurrences(l->buf, needle) < count) {
-		ssize_t n = read(l->out, l->buf + l->len, sizeof(l->buf) - 1 - l->len);
-		if (n <= 0)
-			return false;
-		l->len += (size_t)n;
-		l->buf[l->len] = '\0';
-	}
-	return true;
-}
-
-int live_finish(struct live *l)
-{
-	int status;
-
-	close(l->in);
-	close(l->out);
-	ck_assert_int_eq(waitpid(l->pid, &status, 0), l->pid);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
 static int count_session(pid_t sid)
 {
 	DIR *d = opendir("/proc");
@@ -414,4 +354,96 @@ int json_lines(const char *out, struct jobj *objs, int max)
 		out = eol + 1;
 	}
 	return n;
+}
+
+/* ---- proclab while it runs ---------------------------------------------- */
+
+void live_start(struct live *l, const char *const argv[])
+{
+	const char *prog = getenv("PROCLAB") ? getenv("PROCLAB") : "./proclab";
+	const char **args;
+	int out[2], err[2], in[2];
+	size_t n = 0;
+
+	memset(l, 0, sizeof(*l));
+	while (argv[n] != NULL)
+		n++;
+	args = calloc(n + 2, sizeof(*args));
+	ck_assert_ptr_nonnull(args);
+	args[0] = "proclab";
+	memcpy(args + 1, argv, n * sizeof(*args));
+	ck_assert_int_eq(pipe2(out, O_CLOEXEC), 0);
+	ck_assert_int_eq(pipe2(err, O_CLOEXEC), 0);
+	ck_assert_int_eq(pipe2(in, O_CLOEXEC), 0);
+	fflush(NULL);
+	l->pid = fork();
+	ck_assert_int_ge(l->pid, 0);
+	if (l->pid == 0) {
+		setsid();
+		dup2(in[0], 0);
+		dup2(out[1], 1);
+		dup2(err[1], 2);
+		execv(prog, (char *const *)args);
+		_exit(127);
+	}
+	free(args);
+	close(out[1]);
+	close(err[1]);
+	close(in[0]);
+	l->in = in[1];
+	l->out = out[0];
+	l->err = err[0];
+	signal(SIGPIPE, SIG_IGN);
+}
+
+int live_next(struct live *l, struct jobj *o)
+{
+	for (;;) {
+		char *eol = memchr(l->buf, '\n', l->len);
+		struct pollfd p = { l->out, POLLIN, 0 };
+		ssize_t n;
+
+		if (eol != NULL) {
+			size_t k = (size_t)(eol - l->buf);
+			ck_assert_msg(json_parse_line(l->buf, k, o) >= 0,
+				      "not a JSON object: %.*s", (int)k, l->buf);
+			memmove(l->buf, eol + 1, l->len - k - 1);
+			l->len -= k + 1;
+			return 1;
+		}
+		ck_assert_msg(l->len < sizeof(l->buf), "line too long");
+		/* a guard against a hung proclab, not a synchronisation */
+		ck_assert_msg(poll(&p, 1, 20000) == 1,
+			      "proclab printed nothing for 20 s");
+		n = read(l->out, l->buf + l->len, sizeof(l->buf) - l->len);
+		ck_assert_int_ge(n, 0);
+		if (n == 0) {
+			ck_assert_msg(l->len == 0, "last line has no newline");
+			return 0;
+		}
+		l->len += (size_t)n;
+	}
+}
+
+int live_finish(struct live *l, char *err, size_t size)
+{
+	char buf[4096];
+	size_t got = 0;
+	ssize_t n;
+	int status;
+
+	if (l->in >= 0)
+		close(l->in);
+	l->in = -1;
+	while ((n = read(l->out, buf, sizeof(buf))) > 0)
+		;
+	close(l->out);
+	while (size > 0 && (n = read(l->err, err + got, size - 1 - got)) > 0)
+		got += (size_t)n;
+	if (size > 0)
+		err[got] = '\0';
+	close(l->err);
+	ck_assert_int_eq(waitpid(l->pid, &status, 0), l->pid);
+	return WIFEXITED(status) ? WEXITSTATUS(status)
+				 : 128 + WTERMSIG(status);
 }

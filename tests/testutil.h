@@ -20,19 +20,6 @@ struct outcome {
 void run_proclab(struct outcome *o, const char *input, const char *const argv[]);
 void outcome_free(struct outcome *o);
 
-/* proclab running in the background, its stdin and stdout pipes ours. */
-struct live {
-	pid_t pid;           /* also its session id */
-	int in, out;         /* write end of its stdin, read end of its stdout */
-	char buf[65536];
-	size_t len;
-};
-void live_start(struct live *l, const char *const argv[]);
-/* Read its stdout until `needle` has appeared `count` times in total;
- * false at EOF. */
-bool live_wait_for(struct live *l, const char *needle, int count);
-/* Reap it; returns the exit code (128 + signal when killed). */
-int live_finish(struct live *l);
 
 /* How many processes are still in session sid, waiting up to a second for
  * stragglers killed by a parent-death signal to be reaped by their new
@@ -62,5 +49,23 @@ bool jbool(const struct jobj *o, const char *key);
 /* Split out into lines and parse each; fails the test on invalid JSON.
  * Returns the number of objects (at most max). */
 int json_lines(const char *out, struct jobj *objs, int max);
+
+/* proclab running while the test reads its output line by line, to act on
+ * what it printed (send a signal, answer a --step pause). */
+struct live {
+	pid_t pid;           /* proclab; also its session id */
+	int in, out, err;    /* its stdin (write end), stdout, stderr */
+	char buf[65536];
+	size_t len;          /* bytes of buf not yet returned as lines */
+};
+
+/* Start proclab with argv (as run_proclab) in a session of its own. */
+void live_start(struct live *l, const char *const argv[]);
+/* The next line of stdout as JSON in *o (fails the test if it is not
+ * JSON, or if nothing comes within 20 s).  Returns 0 at EOF, else 1. */
+int live_next(struct live *l, struct jobj *o);
+/* Close stdin, read stdout to EOF (lines dropped), reap proclab; returns
+ * its exit code, or 128 + signal.  Its stderr goes to err (size bytes). */
+int live_finish(struct live *l, char *err, size_t size);
 
 #endif

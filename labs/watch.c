@@ -1,0 +1,163 @@
+/* watch.c - follow processes proclab did not create, read-only.
+ *
+ * `proclab watch PID... [--for SECONDS]` reports every change of state or
+ * ppid of the given processes until each is released (X) or the time is
+ * up.  It never signals or traces them: a pidfd per process makes its exit
+ * an event (pidfd_open needs no permission over the process), and the
+ * observer samples /proc/PID/stat for the changes that have no event.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/pidfd.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "proclab.h"
+
+static const struct lab_option watch_options[] = {
+	{ "for", "SECONDS", 1, 604800, 0,
+	  "stop after SECONDS even if some are still there (without it: "
+	  "until every one is gone)" },
+	{ NULL, NULL, 0, 0, 0, NULL },
+};
+
+/* Per process: the /proc handles and a pidfd. */
+#define FDS_PER_PID 3
+
+static int raise_fd_limit(struct run *r, int npids)
+{
+	rlim_t need = (rlim_t)npids * FDS_PER_PID + 16;
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= need)
+		return PL_EXIT_OK;
+	if (rl.rlim_max < need) {
+		pl_warnx(r, "cannot follow %d processes: the open-file limit "
+			 "is %llu, %llu are needed", npids,
+			 (unsigned long long)rl.rlim_max,
+			 (unsigned long long)need);
+		return PL_EXIT_UNAVAILABLE;
+	}
+	rl.rlim_cur = need;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0) {
+		pl_warnx(r, "cannot raise the open-file limit: %s",
+			 strerror(errno));
+		return PL_EXIT_UNAVAILABLE;
+	}
+	return PL_EXIT_OK;
+}
+
+/* Every operand is a pid of a process that exists now; anything else is
+ * a usage error, reported before anything is printed on stdout. */
+static int watch_prepare(struct run *r)
+{
+	pid_t *pids;
+	int n = 0, rc;
+
+	if (r->argc == 0) {
+		pl_warnx(r, "no pid given (usage: proclab watch PID... "
+			 "[--for SECONDS])");
+		return PL_EXIT_USAGE;
+	}
+	pids = calloc((size_t)r->argc, sizeof(*pids));
+	if (pids == NULL) {
+		pl_warnx(r, "out of memory");
+		return PL_EXIT_FAIL;
+	}
+	for (int i = 0; i < r->argc; i++) {
+		const char *errstr;
+		pid_t pid = (pid_t)strtonum(r->argv[i], 1, INT_MAX, &errstr);
+		bool dup = false;
+
+		if (errstr != NULL) {
+			pl_warnx(r, "'%s' is not a pid (a number from 1 to %d)",
+				 r->argv[i], INT_MAX);
+			free(pids);
+			return PL_EXIT_USAGE;
+		}
+		for (int j = 0; j < n; j++)
+			dup |= pids[j] == pid;
+		if (!dup)
+			pids[n++] = pid;
+	}
+	rc = raise_fd_limit(r, n);
+	if (rc == PL_EXIT_OK && obs_reserve(r, n) < 0)
+		rc = PL_EXIT_FAIL;
+	for (int i = 0; i < n && rc == PL_EXIT_OK; i++) {
+		/* pidfd and /proc/PID name the same process unless it is
+		 * released and its pid reused in the microseconds between
+		 * the two calls: that takes a whole cycle of pids */
+		int fd = pidfd_open(pids[i], 0);
+
+		if (fd < 0) {
+			if (errno == ESRCH)
+				pl_warnx(r, "no such process: %d", (int)pids[i]);
+			else if (errno == ENOENT || errno == EINVAL)
+				/* ENOENT on 6.18; EINVAL on some kernels */
+				pl_warnx(r, "%d is a thread, not a process",
+					 (int)pids[i]);
+			else
+				pl_warnx(r, "cannot follow %d: %s", (int)pids[i],
+					 strerror(errno));
+			rc = PL_EXIT_USAGE;
+		} else if (obs_add(r, pids[i], fd, "watched") == NULL) {
+			close(fd);
+			rc = PL_EXIT_USAGE;
+		}
+	}
+	free(pids);
+	return rc;
+}
+
+static int watch_run(struct run *r)
+{
+	long long ms = opt_set(r, "for") ? opt_val(r, "for") * 1000 : -1;
+	int n = r->obs.n, gone = 0;
+	char what[160];
+	bool all;
+
+	if (ms < 0)
+		snprintf(what, sizeof(what), "following %d process%s, "
+			 "read-only, until every one is gone", n,
+			 n == 1 ? "" : "es");
+	else
+		snprintf(what, sizeof(what), "following %d process%s, "
+			 "read-only, until every one is gone or %lld s pass",
+			 n, n == 1 ? "" : "es", ms / 1000);
+	stage(r, "follow", what);
+	all = obs_follow(r, ms);
+	for (int i = 0; i < n; i++) {
+		struct watched *w = &r->obs.w[i];
+
+		gone += w->gone;
+		if (w->pidfd >= 0)
+			close(w->pidfd);
+		w->pidfd = -1;
+	}
+	emit(r, "followed",
+	     FIELDS(F_INT("pids", n), F_INT("released", gone),
+		    F_STR("reason", all ? "released" : "time")),
+	     "%d of %d process%s released; %s", gone, n, n == 1 ? "" : "es",
+	     all ? "nothing left to follow" : "--for time is up");
+	return PL_EXIT_OK;
+}
+
+const struct lab lab_watch = {
+	.name = "watch",
+	.summary = "follow any processes' states and parents, read-only",
+	.description =
+		"Follows processes proclab did not create: every change of "
+		"state letter or\nparent pid, as /proc shows it, until each "
+		"one is released (X) or --for\nSECONDS pass.  It never signals "
+		"or traces them.  Exits are events (a pidfd\nper process); "
+		"other changes are sampled, within a millisecond after a "
+		"change\nand every 50 ms while nothing moves, so hundreds of "
+		"processes cost little.",
+	.options = watch_options,
+	.args = "PID...",
+	.prepare = watch_prepare,
+	.run = watch_run,
+};

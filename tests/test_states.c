@@ -1,0 +1,234 @@
+/* test_states.c - `proclab states` shows R S D T t R Z X for one pid. */
+#include <check.h>
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "suites.h"
+#include "testutil.h"
+
+#define MAXEV 128
+
+static bool is(const struct jobj *e, const char *event)
+{
+	return strcmp(jstr(e, "event"), event) == 0;
+}
+
+/* The demonstrated (non-transient) states of pid, in order. */
+static void demonstrated(const struct jobj *ev, int n, int pid, char *out,
+			 size_t size)
+{
+	size_t k = 0;
+
+	for (int i = 0; i < n && k + 1 < size; i++)
+		if (is(&ev[i], "state") && (int)jnum(&ev[i], "pid") == pid &&
+		    !jbool(&ev[i], "transient"))
+			out[k++] = jstr(&ev[i], "state")[0];
+	out[k] = '\0';
+}
+
+static const struct jobj *find(const struct jobj *ev, int n, const char *event,
+			       const char *key, const char *val)
+{
+	for (int i = 0; i < n; i++)
+		if (is(&ev[i], event) &&
+		    (key == NULL || strcmp(jstr(&ev[i], key), val) == 0))
+			return &ev[i];
+	return NULL;
+}
+
+START_TEST(states_tour)
+{
+	static struct jobj ev[MAXEV];
+	const struct jobj *e, *refused;
+	struct outcome o;
+	char seq[32];
+	int n, child = 0, vchild = 0;
+
+	run_proclab(&o, NULL, (const char *const[]){ "states", "--json", NULL });
+	ck_assert_msg(o.code == 0, "exit %d: %s", o.code, o.err);
+	n = json_lines(o.out, ev, MAXEV);
+	ck_assert(is(&ev[0], "start"));
+	ck_assert(is(&ev[n - 1], "result") && jbool(&ev[n - 1], "ok"));
+
+	for (int i = 0; i < n; i++) {
+		if (!is(&ev[i], "state"))
+			continue;
+		if (strcmp(jstr(&ev[i], "role"), "child") == 0) {
+			child = (int)jnum(&ev[i], "pid");
+			ck_assert_int_eq((int)jnum(&ev[i], "ppid"), o.sid);
+		}
+	}
+	for (int i = 0; i < n; i++)
+		if (is(&ev[i], "state") &&
+		    strcmp(jstr(&ev[i], "role"), "vforked") == 0) {
+			vchild = (int)jnum(&ev[i], "pid");
+			/* the vfork child's parent is the D process */
+			ck_assert_int_eq((int)jnum(&ev[i], "ppid"), child);
+		}
+	ck_assert_int_gt(child, 0);
+	ck_assert_int_gt(vchild, 0);
+
+	/* one pid, every state, in this order; t only if ptrace works */
+	refused = find(ev, n, "ptrace", NULL, NULL);
+	ck_assert_ptr_nonnull(refused);
+	demonstrated(ev, n, child, seq, sizeof(seq));
+	if (jbool(refused, "ok")) {
+		ck_assert_str_eq(seq, "RSDTtRZX");
+	} else {
+		ck_assert_str_eq(jstr(refused, "error"), "EPERM");
+		ck_assert_str_eq(seq, "RSDTRZX");
+	}
+	demonstrated(ev, n, vchild, seq, sizeof(seq));
+	ck_assert_str_eq(seq, "SX");
+
+	/* SIGSTOP in D: still D, then T once the vfork child let go */
+	e = find(ev, n, "signal", "signame", "SIGSTOP");
+	ck_assert_ptr_nonnull(e);
+	ck_assert_str_eq(jstr(e, "state"), "D");
+	e = find(ev, n, "claim", "source", "seed 002");
+	ck_assert_ptr_nonnull(e);
+	ck_assert_str_eq(jstr(e, "state_after_signal"), "D");
+	ck_assert_str_eq(jstr(e, "state_after_release"), "T");
+	ck_assert(!jbool(e, "holds"));
+	e = find(ev, n, "wchan", NULL, NULL);
+	ck_assert_ptr_nonnull(e);
+	ck_assert_str_eq(jstr(e, "state"), "S");
+
+	if (jbool(refused, "ok")) {
+		const struct jobj *st, *pt;
+		int raw;
+
+		/* the tracing stop as waitpid reports it, fields against raw */
+		st = find(ev, n, "status", NULL, NULL);
+		ck_assert_ptr_nonnull(st);
+		ck_assert_int_eq((int)jnum(st, "pid"), child);
+		raw = (int)jnum(st, "raw");
+		ck_assert_int_eq(raw & 0x7f, 0x7f);
+		ck_assert(jbool(st, "stopped"));
+		ck_assert_int_eq((int)jnum(st, "signal"), (raw >> 8) & 0xff);
+		ck_assert_str_eq(jstr(st, "signame"), "SIGTRAP");
+		pt = find(ev, n, "ptrace-stop", NULL, NULL);
+		ck_assert_ptr_nonnull(pt);
+		ck_assert_int_eq((int)jnum(pt, "stop_event"), raw >> 16);
+		ck_assert_int_eq((int)jnum(pt, "stop_event"), 128);
+		e = find(ev, n, "claim", "source", "seed 001");
+		ck_assert_ptr_nonnull(e);
+		ck_assert_int_eq((int)jnum(e, "tracer"), o.sid);
+		ck_assert_double_gt(jnum(e, "vmrss_kb"), 0);
+	}
+
+	e = find(ev, n, "reap", NULL, NULL);
+	ck_assert_ptr_nonnull(e);
+	ck_assert_int_eq((int)jnum(e, "pid"), child);
+	ck_assert(jbool(e, "exited"));
+	ck_assert_int_eq((int)jnum(e, "code"), 0);
+	ck_assert_int_eq((int)jnum(e, "raw"), 0);
+	ck_assert_int_eq(survivors(o.sid), 0);
+	outcome_free(&o);
+}
+END_TEST
+
+/* Killed at the pause after a stage (t, T, D among them): nothing may be
+ * left, whatever state the child was in.  After a SIGKILL proclab cannot
+ * clean up: its children die of their parent-death signal and are
+ * adopted.  The test adopts them (as a subreaper) and reaps them itself,
+ * rather than depend on how promptly PID 1 reaps; one that never dies
+ * makes the test time out. */
+static void killed_at(int at_stage, int sig)
+{
+	struct live l;
+	struct jobj e;
+	char err[1024];
+	int code;
+
+	ck_assert_int_eq(prctl(PR_SET_CHILD_SUBREAPER, 1UL), 0);
+	live_start(&l, (const char *const[]){ "states", "--json", "--step",
+					      NULL });
+	for (;;) {
+		ck_assert_msg(live_next(&l, &e), "proclab ended before "
+			      "stage %d", at_stage);
+		if (!is(&e, "pause"))
+			continue;
+		if ((int)jnum(&e, "stage") == at_stage)
+			break;
+		ck_assert_int_eq(write(l.in, "\n", 1), 1);
+	}
+	ck_assert_int_eq(kill(l.pid, sig), 0);
+	code = live_finish(&l, err, sizeof(err));
+	ck_assert_int_eq(code, 128 + sig);
+	while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
+		;
+	ck_assert_int_eq(errno, ECHILD);
+	ck_assert_int_eq(survivors(l.pid), 0);
+}
+
+START_TEST(states_killed_while_traced)
+{
+	killed_at(5, SIGTERM);
+}
+END_TEST
+
+START_TEST(states_sigkill_while_traced)
+{
+	killed_at(5, SIGKILL);
+}
+END_TEST
+
+START_TEST(states_killed_in_d)
+{
+	killed_at(3, SIGINT);
+}
+END_TEST
+
+START_TEST(states_killed_while_stopped)
+{
+	killed_at(4, SIGKILL);
+}
+END_TEST
+
+START_TEST(states_text_view)
+{
+	struct outcome o;
+
+	run_proclab(&o, NULL, (const char *const[]){ "states", NULL });
+	ck_assert_int_eq(o.code, 0);
+	ck_assert(strstr(o.out, "D disk sleep") != NULL);
+	ck_assert(strstr(o.out, "t tracing stop") != NULL);
+	ck_assert(strstr(o.out, "stage 8: reap") != NULL);
+	ck_assert_int_eq(survivors(o.sid), 0);
+	outcome_free(&o);
+}
+END_TEST
+
+START_TEST(states_no_arguments)
+{
+	struct outcome o;
+
+	run_proclab(&o, NULL, (const char *const[]){ "states", "123", NULL });
+	ck_assert_int_eq(o.code, 2);
+	ck_assert_int_eq((int)o.outlen, 0);
+	ck_assert(strstr(o.err, "'123'") != NULL);
+	outcome_free(&o);
+}
+END_TEST
+
+Suite *make_states_suite(void)
+{
+	Suite *s = suite_create("states");
+	TCase *tc = tcase_create("states");
+
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, states_tour);
+	tcase_add_test(tc, states_killed_while_traced);
+	tcase_add_test(tc, states_sigkill_while_traced);
+	tcase_add_test(tc, states_killed_in_d);
+	tcase_add_test(tc, states_killed_while_stopped);
+	tcase_add_test(tc, states_text_view);
+	tcase_add_test(tc, states_no_arguments);
+	suite_add_tcase(s, tc);
+	return s;
+}
