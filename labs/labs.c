@@ -2,23 +2,24 @@
  * Adding a lab: see the checklist in include/proclab.h. */
 #include "proclab.h"
 
+extern const struct lab lab_states;
 extern const struct lab lab_fork;
 extern const struct lab lab_vfork;
-extern const struct lab lab_zombie;
 extern const struct lab lab_exit_vs__exit;
 extern const struct lab lab_wait;
+extern const struct lab lab_zombie;
 extern const struct lab lab_orphan;
-extern const struct lab lab_states;
 extern const struct lab lab_watch;
 
+/* The order of a course: states, then birth, death and reaping. */
 const struct lab *const lab_table[] = {
+	&lab_states,
 	&lab_fork,
 	&lab_vfork,
-	&lab_zombie,
 	&lab_exit_vs__exit,
 	&lab_wait,
+	&lab_zombie,
 	&lab_orphan,
-	&lab_states,
 	&lab_watch,
 };
 
