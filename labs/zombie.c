@@ -33,20 +33,22 @@ static void holds(struct run *r, pid_t pid, const char *what,
 {
 	const char *verdict = after == -1 ? "gone" : after < 0 ? "unreadable"
 			    : after == before ? "kept" : "changed";
-	char b[32] = "unreadable", a[32];
-
-	snprintf(a, sizeof(a), "%s", verdict);
+	char b[32] = "unreadable", v[32], a[48];
 
 	if (before >= 0)
 		snprintf(b, sizeof(b), "%lld%s", before, unit);
-	if (after >= 0)
-		snprintf(a, sizeof(a), "%lld%s", after, unit);
+	if (after >= 0) {       /* the value, then whether it was kept */
+		snprintf(v, sizeof(v), "%lld%s", after, unit);
+		snprintf(a, sizeof(a), "%-12s%s", v, verdict);
+	} else {
+		snprintf(a, sizeof(a), "%s", verdict);
+	}
 	emit(r, "holds",
 	     FIELDS(F_PID("pid", pid), F_STR("what", what),
 		    before >= 0 ? F_INT("before", before) : F_NULL("before"),
 		    after >= 0 ? F_INT("after", after) : F_NULL("after"),
 		    F_STR("verdict", verdict)),
-	     "%-24s alive: %-12s zombie: %-12s %s", what, b, a, verdict);
+	     "%-24s alive %-11s zombie %s", what, b, a);
 }
 
 static long long if_has(const struct probe *p, unsigned bit, long long v)

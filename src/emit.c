@@ -155,6 +155,9 @@ void emit_state(struct run *r, const struct watched *w, char from,
 {
 	char state = w->state;
 
+	/* the text view keeps to what the stages demonstrate unless -v */
+	if (!r->json && transient && !r->verbose)
+		return;
 	if (r->json) {
 		json_head(r, "state");
 		json_fields(FIELDS(F_PID("pid", w->pid), F_PID("ppid", w->ppid),

@@ -25,7 +25,8 @@ static const char common_usage[] =
 	"  --timeout MS    how long a stage waits for the state it expects\n"
 	"                  (1 to 600000, default 3000)\n"
 	"  --no-color      no color, even on a terminal (so does NO_COLOR)\n"
-	"  -v, --verbose   say more\n"
+	"  -v, --verbose   also show changes caught in passing (JSON always has\n"
+	"                  them, marked transient)\n"
 	"  -h, --help      show this help\n";
 
 static void usage_main(FILE *f)
