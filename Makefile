@@ -95,7 +95,7 @@ install: $(PROG)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(DOCDIR)
 	install -m 755 $(PROG) $(DESTDIR)$(BINDIR)/proclab
 	install -m 644 man/proclab.1 $(DESTDIR)$(MANDIR)/man1/proclab.1
-	install -m 644 README.md docs/json.md labs/*.md $(DESTDIR)$(DOCDIR)/
+	install -m 644 README.md docs/*.md labs/*.md $(DESTDIR)$(DOCDIR)/
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/proclab $(DESTDIR)$(MANDIR)/man1/proclab.1

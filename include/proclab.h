@@ -127,9 +127,9 @@ int pl_unavailable(struct run *r, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /* Wait until fd (if >= 0) is readable or timeout_ms passes (-1: forever),
- * while watching for SIGINT/SIGTERM/SIGHUP: those end proclab at once with
- * every child killed and reaped.  Returns 1 if fd is readable, 0 on
- * timeout. */
+ * while watching for SIGINT, SIGTERM, SIGHUP and SIGQUIT: those end proclab
+ * at once, with every child killed and reaped, exit 128 + signo.  Returns 1
+ * if fd is readable, 0 on timeout. */
 int pl_wait_fd(struct run *r, int fd, int timeout_ms);
 
 /* Seconds since the lab started. */

@@ -21,7 +21,8 @@ static const char common_usage[] =
 	"Options every lab takes:\n"
 	"  --json          print JSON Lines (see docs/json.md) instead of text\n"
 	"  --step          pause after each stage until Enter (or EOF) on stdin\n"
-	"  --delay MS      wait MS milliseconds between stages (0 to 600000)\n"
+	"  --delay MS      wait MS milliseconds between stages (0 to 600000,\n"
+	"                  default 0)\n"
 	"  --timeout MS    how long a stage waits for the state it expects\n"
 	"                  (1 to 600000, default 3000)\n"
 	"  --no-color      no color, even on a terminal (so does NO_COLOR)\n"
@@ -71,9 +72,12 @@ static void help_lab(const struct lab *lab)
 			snprintf(left, sizeof(left), "--%s%s%s", o->name,
 				 o->arg ? " " : "", o->arg ? o->arg : "");
 			printf("  %-15s %s", left, o->help);
-			if (o->arg)
+			/* a default outside the range means "not set" */
+			if (o->arg && o->def >= o->min && o->def <= o->max)
 				printf(" (%lld to %lld, default %lld)", o->min,
 				       o->max, o->def);
+			else if (o->arg)
+				printf(" (%lld to %lld)", o->min, o->max);
 			putchar('\n');
 		}
 	}
