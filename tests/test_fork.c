@@ -39,19 +39,6 @@ static const struct jobj *nth(int n, const char *event, const char *key,
 	return NULL;
 }
 
-/* The demonstrated (non-transient) states of role, in order. */
-static void demonstrated(int n, const char *role, char *out, size_t size)
-{
-	size_t k = 0;
-
-	for (int i = 0; i < n && k + 1 < size; i++)
-		if (strcmp(jstr(&ev[i], "event"), "state") == 0 &&
-		    strcmp(jstr(&ev[i], "role"), role) == 0 &&
-		    !jbool(&ev[i], "transient"))
-			out[k++] = jstr(&ev[i], "state")[0];
-	out[k] = '\0';
-}
-
 static int run_json(struct outcome *o, const char *const argv[])
 {
 	int n;
@@ -75,9 +62,9 @@ START_TEST(fork_returns_and_states)
 	long parent, child;
 	int n = run_json(&o, (const char *const[]){ "fork", "--json", NULL });
 
-	demonstrated(n, "parent", seq, sizeof(seq));
+	demonstrated(ev, n, "parent", seq, sizeof(seq));
 	ck_assert_str_eq(seq, "SZX");
-	demonstrated(n, "child", seq, sizeof(seq));
+	demonstrated(ev, n, "child", seq, sizeof(seq));
 	ck_assert_str_eq(seq, "SRSZX");
 
 	/* the parent got the child's pid, the child 0; each knows its
@@ -237,7 +224,7 @@ START_TEST(fork_children_order)
 		prev_parent = ps;
 
 		snprintf(role, sizeof(role), "child%d", i);
-		demonstrated(n, role, seq, sizeof(seq));
+		demonstrated(ev, n, role, seq, sizeof(seq));
 		ck_assert_str_eq(seq, "SRSZX");
 		c = nth(n, "reap", "role", role, 0);
 		ck_assert_ptr_nonnull(c);

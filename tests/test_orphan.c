@@ -22,26 +22,6 @@ static bool is(const struct jobj *e, const char *event, const char *role)
 	       (role == NULL || strcmp(jstr(e, "role"), role) == 0);
 }
 
-static void demonstrated(const struct jobj *ev, int n, const char *role,
-			 char *out, size_t size)
-{
-	size_t k = 0;
-
-	for (int i = 0; i < n && k + 1 < size; i++)
-		if (is(&ev[i], "state", role) && !jbool(&ev[i], "transient"))
-			out[k++] = jstr(&ev[i], "state")[0];
-	out[k] = '\0';
-}
-
-static const struct jobj *find(const struct jobj *ev, int n, const char *event,
-			       const char *role, int nth)
-{
-	for (int i = 0; i < n; i++)
-		if (is(&ev[i], event, role) && nth-- == 0)
-			return &ev[i];
-	return NULL;
-}
-
 static const struct jobj *group_of(const struct jobj *ev, int n,
 				   const char *role, const char *when)
 {
@@ -85,7 +65,7 @@ static const struct jobj *common(const struct jobj *ev, int n, pid_t sid)
 	ck_assert(jbool(&ev[n - 1], "ok"));
 	demonstrated(ev, n, "parent", seq, sizeof(seq));
 	ck_assert_str_eq(seq, "SZX");
-	rp = find(ev, n, "reparent", NULL, 0);
+	rp = nth_event(ev, n, "reparent", NULL, 0);
 	ck_assert_ptr_nonnull(rp);
 	pb = group_of(ev, n, "parent", "before");
 	before = group_of(ev, n, "orphan", "before");
@@ -105,14 +85,14 @@ static const struct jobj *common(const struct jobj *ev, int n, pid_t sid)
 	ck_assert_int_eq((int)jnum(before, "session"), sid);
 	ck_assert_int_ne((int)strlen(jstr(rp, "to_comm")), 0);
 	/* proclab reaped the parent */
-	reap = find(ev, n, "reap", "parent", 0);
+	reap = nth_event(ev, n, "reap", "parent", 0);
 	ck_assert_ptr_nonnull(reap);
 	ck_assert_int_eq((int)jnum(reap, "by"), sid);
 	ck_assert(jbool(reap, "exited"));
 	/* the claims agree with the adopter */
-	ck_assert(jbool(find(ev, n, "claim", NULL, 0), "holds") ==
+	ck_assert(jbool(nth_event(ev, n, "claim", NULL, 0), "holds") ==
 		  ((pid_t)jnum(rp, "to") == sid));
-	ck_assert(jbool(find(ev, n, "claim", NULL, 1), "holds") ==
+	ck_assert(jbool(nth_event(ev, n, "claim", NULL, 1), "holds") ==
 		  ((pid_t)jnum(rp, "to") == 1));
 	return rp;
 }
@@ -129,7 +109,7 @@ START_TEST(orphan_default)
 	run_proclab(&o, NULL, (const char *const[]){ "orphan", "--json", NULL });
 	ck_assert_msg(o.code == 0, "exit %d: %s", o.code, o.err);
 	n = json_lines(o.out, ev, MAXEV);
-	ck_assert(!jbool(find(ev, n, "subreaper", NULL, 0), "subreaper"));
+	ck_assert(!jbool(nth_event(ev, n, "subreaper", NULL, 0), "subreaper"));
 	rp = common(ev, n, o.sid);
 	to = (pid_t)jnum(rp, "to");
 	ck_assert_int_ne(to, o.sid);            /* not the grandparent */
@@ -143,8 +123,8 @@ START_TEST(orphan_default)
 	/* the adopter reaped it, not proclab: gone, no reap event */
 	demonstrated(ev, n, "orphan", seq, sizeof(seq));
 	ck_assert_str_eq(seq, "SX");
-	ck_assert_ptr_null(find(ev, n, "reap", "orphan", 0));
-	rel = find(ev, n, "released", NULL, 0);
+	ck_assert_ptr_null(nth_event(ev, n, "reap", "orphan", 0));
+	rel = nth_event(ev, n, "released", NULL, 0);
 	ck_assert_ptr_nonnull(rel);
 	ck_assert_int_eq((int)jnum(rel, "adopter"), to);
 	ck_assert(jbool(rel, "zombie_seen") ==
@@ -166,7 +146,7 @@ START_TEST(orphan_subreaper)
 						      "--subreaper", NULL });
 	ck_assert_msg(o.code == 0, "exit %d: %s", o.code, o.err);
 	n = json_lines(o.out, ev, MAXEV);
-	ck_assert(jbool(find(ev, n, "subreaper", NULL, 0), "subreaper"));
+	ck_assert(jbool(nth_event(ev, n, "subreaper", NULL, 0), "subreaper"));
 	rp = common(ev, n, o.sid);
 	ck_assert_int_eq((int)jnum(rp, "to"), o.sid);
 	ck_assert_str_eq(jstr(rp, "kind"), "self");
@@ -175,11 +155,11 @@ START_TEST(orphan_subreaper)
 	/* proclab saw it as its zombie, then reaped it */
 	demonstrated(ev, n, "orphan", seq, sizeof(seq));
 	ck_assert_str_eq(seq, "SZX");
-	reap = find(ev, n, "reap", "orphan", 0);
+	reap = nth_event(ev, n, "reap", "orphan", 0);
 	ck_assert_ptr_nonnull(reap);
 	ck_assert_int_eq((int)jnum(reap, "by"), o.sid);
 	ck_assert_int_eq((int)jnum(reap, "pid"), (int)jnum(rp, "pid"));
-	ck_assert_ptr_null(find(ev, n, "released", NULL, 0));
+	ck_assert_ptr_null(nth_event(ev, n, "released", NULL, 0));
 	ck_assert_int_eq(survivors(o.sid), 0);
 	outcome_free(&o);
 }
@@ -277,7 +257,7 @@ START_TEST(orphan_outside_subreaper)
 	ck_assert(WIFEXITED(rp.status));
 	demonstrated(ev, n, "orphan", seq, sizeof(seq));
 	ck_assert_str_eq(seq, "SX");
-	ck_assert_int_eq((int)jnum(find(ev, n, "released", NULL, 0), "adopter"),
+	ck_assert_int_eq((int)jnum(nth_event(ev, n, "released", NULL, 0), "adopter"),
 			 getpid());
 	ck_assert_int_eq(survivors(o.sid), 0);
 	outcome_free(&o);

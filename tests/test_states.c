@@ -18,8 +18,8 @@ static bool is(const struct jobj *e, const char *event)
 }
 
 /* The demonstrated (non-transient) states of pid, in order. */
-static void demonstrated(const struct jobj *ev, int n, int pid, char *out,
-			 size_t size)
+static void states_of_pid(const struct jobj *ev, int n, int pid, char *out,
+			  size_t size)
 {
 	size_t k = 0;
 
@@ -75,14 +75,14 @@ START_TEST(states_tour)
 	/* one pid, every state, in this order; t only if ptrace works */
 	refused = find(ev, n, "ptrace", NULL, NULL);
 	ck_assert_ptr_nonnull(refused);
-	demonstrated(ev, n, child, seq, sizeof(seq));
+	states_of_pid(ev, n, child, seq, sizeof(seq));
 	if (jbool(refused, "ok")) {
 		ck_assert_str_eq(seq, "RSDTtRZX");
 	} else {
 		ck_assert_str_eq(jstr(refused, "error"), "EPERM");
 		ck_assert_str_eq(seq, "RSDTRZX");
 	}
-	demonstrated(ev, n, vchild, seq, sizeof(seq));
+	states_of_pid(ev, n, vchild, seq, sizeof(seq));
 	ck_assert_str_eq(seq, "SX");
 
 	/* SIGSTOP in D: still D, then T once the vfork child let go */

@@ -19,30 +19,6 @@
 #define MAXEV 160
 #define MIB (1024.0 * 1024.0)
 
-/* The demonstrated (non-transient) states of role, in order. */
-static void demonstrated(const struct jobj *ev, int n, const char *role,
-			 char *out, size_t size)
-{
-	size_t k = 0;
-
-	for (int i = 0; i < n && k + 1 < size; i++)
-		if (strcmp(jstr(&ev[i], "event"), "state") == 0 &&
-		    strcmp(jstr(&ev[i], "role"), role) == 0 &&
-		    !jbool(&ev[i], "transient"))
-			out[k++] = jstr(&ev[i], "state")[0];
-	out[k] = '\0';
-}
-
-/* The k-th (0-based) event named `event`, or NULL. */
-static const struct jobj *nth(const struct jobj *ev, int n, const char *event,
-			      int k)
-{
-	for (int i = 0; i < n; i++)
-		if (strcmp(jstr(&ev[i], "event"), event) == 0 && k-- == 0)
-			return &ev[i];
-	return NULL;
-}
-
 static int count(const struct jobj *ev, int n, const char *event)
 {
 	int c = 0;
@@ -110,28 +86,28 @@ START_TEST(vfork_sequence)
 	}
 
 	/* stage 2: still D while the child sleeps */
-	e = nth(ev, n, "wchan", 0);
+	e = nth_event(ev, n, "wchan", NULL, 0);
 	ck_assert_ptr_nonnull(e);
 	ck_assert_int_eq((int)jnum(e, "pid"), caller);
 	ck_assert_str_eq(jstr(e, "state"), "D");
 	ck_assert_int_eq((int)jnum(e, "stage"), 2);
 	/* stage 4: resumed, S in an ordinary wait */
-	e = nth(ev, n, "wchan", 1);
+	e = nth_event(ev, n, "wchan", NULL, 1);
 	ck_assert_ptr_nonnull(e);
 	ck_assert_str_eq(jstr(e, "state"), "S");
 
 	/* clone() returned each child's own pid to the caller */
 	ck_assert_int_eq(count(ev, n, "resume"), 2);
-	e = nth(ev, n, "resume", 0);
+	e = nth_event(ev, n, "resume", NULL, 0);
 	ck_assert_str_eq(jstr(e, "after"), "_exit");
 	ck_assert_int_eq((int)jnum(e, "child"), child);
 	ck_assert_int_eq((int)jnum(e, "returned"), child);
-	e = nth(ev, n, "resume", 1);
+	e = nth_event(ev, n, "resume", NULL, 1);
 	ck_assert_str_eq(jstr(e, "after"), "exec");
 	ck_assert_int_eq((int)jnum(e, "returned"), execd);
 
 	/* one memory: the caller read what the child stored */
-	e = nth(ev, n, "shared", 0);
+	e = nth_event(ev, n, "shared", NULL, 0);
 	ck_assert_ptr_nonnull(e);
 	ck_assert_int_eq((int)jnum(e, "before"), 0);
 	ck_assert_int_eq((int)jnum(e, "child_wrote"), 42);
@@ -145,7 +121,7 @@ START_TEST(vfork_sequence)
 	ck_assert(jbool(e, "holds"));
 
 	/* the exec'd child lives on after its parent resumed */
-	e = nth(ev, n, "exec", 0);
+	e = nth_event(ev, n, "exec", NULL, 0);
 	ck_assert_ptr_nonnull(e);
 	ck_assert_int_eq((int)jnum(e, "pid"), execd);
 	ck_assert_str_eq(jstr(e, "comm"), "cat");
@@ -159,7 +135,7 @@ START_TEST(vfork_sequence)
 	/* the caller reaped both children, proclab the caller */
 	ck_assert_int_eq(count(ev, n, "reap"), 3);
 	for (int k = 0; k < 3; k++) {
-		e = nth(ev, n, "reap", k);
+		e = nth_event(ev, n, "reap", NULL, k);
 		ck_assert(jbool(e, "exited"));
 		ck_assert_int_eq((int)jnum(e, "code"), 0);
 		ck_assert_int_eq((int)jnum(e, "raw"), 0);
@@ -170,8 +146,8 @@ START_TEST(vfork_sequence)
 
 	/* cost: measured, positive, the resident set as /proc showed it */
 	ck_assert_int_eq(count(ev, n, "cost"), 2);
-	c0 = nth(ev, n, "cost", 0);
-	c1 = nth(ev, n, "cost", 1);
+	c0 = nth_event(ev, n, "cost", NULL, 0);
+	c1 = nth_event(ev, n, "cost", NULL, 1);
 	ck_assert_int_eq((int)jnum(c0, "touched_bytes"), 0);
 	ck_assert_int_eq((int)jnum(c1, "touched_bytes"), 16 << 20);
 	for (int k = 0; k < 2; k++) {
@@ -219,7 +195,7 @@ START_TEST(vfork_value_option)
 						      "777", "--rss", "1", NULL });
 	ck_assert_msg(o.code == 0, "exit %d: %s", o.code, o.err);
 	n = json_lines(o.out, ev, MAXEV);
-	e = nth(ev, n, "shared", 0);
+	e = nth_event(ev, n, "shared", NULL, 0);
 	ck_assert_ptr_nonnull(e);
 	ck_assert_int_eq((int)jnum(e, "child_wrote"), 777);
 	ck_assert_int_eq((int)jnum(e, "caller_read"), 777);

@@ -23,18 +23,6 @@ static bool is(const struct jobj *e, const char *event, const char *role)
 	       (role == NULL || strcmp(jstr(e, "role"), role) == 0);
 }
 
-/* The demonstrated (non-transient) states of role, in order. */
-static void demonstrated(const struct jobj *ev, int n, const char *role,
-			 char *out, size_t size)
-{
-	size_t k = 0;
-
-	for (int i = 0; i < n && k + 1 < size; i++)
-		if (is(&ev[i], "state", role) && !jbool(&ev[i], "transient"))
-			out[k++] = jstr(&ev[i], "state")[0];
-	out[k] = '\0';
-}
-
 static int find(const struct jobj *ev, int n, int from, const char *event,
 		const char *role)
 {

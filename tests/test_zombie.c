@@ -7,28 +7,6 @@
 
 #define MAXEV 128
 
-/* The demonstrated (non-transient) states of role, in order. */
-static void demonstrated(const struct jobj *ev, int n, const char *role,
-			 char *out, size_t size)
-{
-	size_t k = 0;
-
-	for (int i = 0; i < n && k + 1 < size; i++)
-		if (strcmp(jstr(&ev[i], "event"), "state") == 0 &&
-		    strcmp(jstr(&ev[i], "role"), role) == 0 &&
-		    !jbool(&ev[i], "transient"))
-			out[k++] = jstr(&ev[i], "state")[0];
-	out[k] = '\0';
-}
-
-static const struct jobj *find(const struct jobj *ev, int n, const char *event)
-{
-	for (int i = 0; i < n; i++)
-		if (strcmp(jstr(&ev[i], "event"), event) == 0)
-			return &ev[i];
-	return NULL;
-}
-
 START_TEST(zombie_sequence)
 {
 	static struct jobj ev[MAXEV];
@@ -47,10 +25,10 @@ START_TEST(zombie_sequence)
 	demonstrated(ev, n, "child", seq, sizeof(seq));
 	ck_assert_str_eq(seq, "RSZX");
 
-	sig = find(ev, n, "signal");
+	sig = nth_event(ev, n, "signal", NULL, 0);
 	ck_assert_ptr_nonnull(sig);
 	ck_assert_str_eq(jstr(sig, "state"), "Z");       /* SIGKILL did nothing */
-	reap = find(ev, n, "reap");
+	reap = nth_event(ev, n, "reap", NULL, 0);
 	ck_assert_ptr_nonnull(reap);
 	ck_assert(jbool(reap, "exited"));
 	ck_assert_int_eq((int)jnum(reap, "code"), 42);
@@ -87,7 +65,7 @@ START_TEST(zombie_exit_code_option)
 	run_proclab(&o, NULL, (const char *const[]){ "zombie", "--json", "--code", "7", NULL });
 	ck_assert_int_eq(o.code, 0);
 	n = json_lines(o.out, ev, MAXEV);
-	reap = find(ev, n, "reap");
+	reap = nth_event(ev, n, "reap", NULL, 0);
 	ck_assert_ptr_nonnull(reap);
 	ck_assert_int_eq((int)jnum(reap, "code"), 7);
 	ck_assert_int_eq(survivors(o.sid), 0);
@@ -109,11 +87,11 @@ START_TEST(zombie_ignore_sigchld)
 	n = json_lines(o.out, ev, MAXEV);
 	demonstrated(ev, n, "child", seq, sizeof(seq));
 	ck_assert_str_eq(seq, "RSX");          /* no demonstrated Z */
-	ck_assert_ptr_null(find(ev, n, "reap"));
-	w = find(ev, n, "wait");
+	ck_assert_ptr_null(nth_event(ev, n, "reap", NULL, 0));
+	w = nth_event(ev, n, "wait", NULL, 0);
 	ck_assert_ptr_nonnull(w);
 	ck_assert_str_eq(jstr(w, "error"), "ECHILD");
-	obs = find(ev, n, "observed");
+	obs = nth_event(ev, n, "observed", NULL, 0);
 	ck_assert_ptr_nonnull(obs);
 	/* zombie_seen must match the states actually reported */
 	ck_assert(jbool(obs, "zombie_seen") == (strchr(jstr(obs, "trail"), 'Z') != NULL));

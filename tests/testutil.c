@@ -340,6 +340,32 @@ bool jbool(const struct jobj *o, const char *key)
 	return m && m->type == 'b' && m->b;
 }
 
+static bool is(const struct jobj *e, const char *event, const char *role)
+{
+	return strcmp(jstr(e, "event"), event) == 0 &&
+	       (role == NULL || strcmp(jstr(e, "role"), role) == 0);
+}
+
+void demonstrated(const struct jobj *ev, int n, const char *role, char *out,
+		  size_t size)
+{
+	size_t k = 0;
+
+	for (int i = 0; i < n && k + 1 < size; i++)
+		if (is(&ev[i], "state", role) && !jbool(&ev[i], "transient"))
+			out[k++] = jstr(&ev[i], "state")[0];
+	out[k] = '\0';
+}
+
+const struct jobj *nth_event(const struct jobj *ev, int n, const char *event,
+			     const char *role, int k)
+{
+	for (int i = 0; i < n; i++)
+		if (is(&ev[i], event, role) && k-- == 0)
+			return &ev[i];
+	return NULL;
+}
+
 int json_lines(const char *out, struct jobj *objs, int max)
 {
 	int n = 0;

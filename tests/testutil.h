@@ -46,6 +46,13 @@ const char *jstr(const struct jobj *o, const char *key);   /* "" if absent */
 double jnum(const struct jobj *o, const char *key);        /* -1e300 if absent */
 bool jbool(const struct jobj *o, const char *key);
 
+/* The demonstrated (non-transient) state letters of role, in order. */
+void demonstrated(const struct jobj *ev, int n, const char *role, char *out,
+		  size_t size);
+/* The k-th (0-based) event named `event`, of `role` unless NULL; or NULL. */
+const struct jobj *nth_event(const struct jobj *ev, int n, const char *event,
+			     const char *role, int k);
+
 /* Split out into lines and parse each; fails the test on invalid JSON.
  * Returns the number of objects (at most max). */
 int json_lines(const char *out, struct jobj *objs, int max);
