@@ -67,7 +67,8 @@ int obs_follow(struct run *r, long long ms);
 struct watched *obs_add(struct run *r, pid_t pid, int pidfd, const char *role);
 
 /* Read w once now; report a change (transient unless the new state is in
- * `demonstrates`).  Returns the state letter, 'X' when gone. */
+ * `demonstrates`).  Returns the state letter, 'X' when gone, '?' (after a
+ * message) when /proc/PID/stat could not be read or parsed. */
 char obs_sample(struct run *r, struct watched *w, const char *demonstrates,
 		const char *why);
 

@@ -87,6 +87,10 @@ int proc_read_status(const struct proc_handle *h, struct proc_status *ps);
  * added, *len set to the bytes read, without the NUL). */
 int proc_read_file(const struct proc_handle *h, const char *name,
 		   char *buf, size_t size, size_t *len);
+/* The size in bytes of a file of /proc/PID (cmdline, environ, ...), read
+ * to its end. */
+int proc_file_size(const struct proc_handle *h, const char *name,
+		   size_t *len);
 /* Count the entries of /proc/PID/fd; -1 with errno when it can't be read. */
 int proc_count_fds(const struct proc_handle *h);
 /* The owner of /proc/PID itself, and of a file in it. */

@@ -19,7 +19,8 @@
 
 int kid_pidfd(const struct run *r, pid_t pid)
 {
-	for (int i = 0; i < r->kids.n; i++)
+	/* newest first: a pid reused within the run names the latest child */
+	for (int i = r->kids.n - 1; i >= 0; i--)
 		if (r->kids.k[i].pid == pid)
 			return r->kids.k[i].pidfd;
 	return -1;
@@ -154,9 +155,12 @@ static void pup_next(unsigned char m[2], bool spin)
 static void pup_touch(unsigned mib)
 {
 	size_t len = (size_t)mib << 20;
-	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *p;
 
+	if (len == 0)
+		return;
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
 		_exit(125);
 	for (size_t off = 0; off < len; off += page_size)
@@ -166,7 +170,7 @@ static void pup_touch(unsigned mib)
 /* The vfork child.  It shares the puppet's memory (CLONE_VM) and runs on
  * its own stack, so it may make system calls but must write nothing of
  * the puppet's: no stdio, no globals. */
-static int pup_vchild(void *arg)
+static int __attribute__((no_sanitize("address"))) pup_vchild(void *arg)
 {
 	pid_t parent = (pid_t)(intptr_t)arg, me;
 	unsigned char msg[1 + sizeof(pid_t)], m[2];
@@ -218,7 +222,8 @@ static void __attribute__((noreturn)) puppet_main(int cmd, int ack)
 	    dup2(b, PUP_ACK_FD) < 0)
 		_exit(126);
 	/* hold nothing else: no sibling's pipe, no proclab fd */
-	close_range(PUP_ACK_FD + 1, ~0U, 0);
+	if (close_range(PUP_ACK_FD + 1, ~0U, 0) < 0)
+		_exit(126);     /* Linux < 5.9: refuse to run with leaked fds */
 	pup_ack(PUP_READY);
 	for (;;) {
 		pup_next(m, spin);

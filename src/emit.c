@@ -179,7 +179,7 @@ void emit_state(struct run *r, const struct watched *w, char from,
 	printf("%-8s %7d  ppid %-7d ", w->role, (int)w->pid, (int)w->ppid);
 	if (!transient)
 		color(r, state_color(state));
-	putchar(state);
+	text_put_string(stdout, &state, 1);    /* a byte from /proc */
 	printf(" %-13s", w->gone ? "released" : procfs_state_name(state));
 	if (!transient)
 		color(r, RESET);

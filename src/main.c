@@ -1,6 +1,7 @@
 /* main.c - proclab: dispatch to a lab, parse its options, run it. */
 #include <err.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -285,6 +286,12 @@ int main(int argc, char *argv[], char *envp[])
 	const struct lab *lab;
 	const char *cmd;
 
+	/* A closed stdin, stdout or stderr would be taken by the next fd
+	 * opened (the signalfd, a pipe): give it /dev/null instead. */
+	for (int fd = 0; fd <= 2; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF &&
+		    open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY) != fd)
+			return PL_EXIT_UNAVAILABLE;
 	setproctitle_init(argc, argv, envp);
 	if (argc < 2) {
 		usage_main(stderr);

@@ -109,11 +109,12 @@ char obs_sample(struct run *r, struct watched *w, const char *demonstrates,
 		}
 		return w->state;
 	}
-	/* PROC_GONE, or an unreadable entry (an error is not a state: it
-	 * is reported, and the process is treated as gone) */
-	if (rc == PROC_ERROR)
+	/* An unreadable entry is not a state: say so, and report nothing */
+	if (rc == PROC_ERROR) {
 		pl_warnx(r, "cannot read /proc/%d/stat: %s", (int)w->pid,
 			 strerror(errno));
+		return '?';
+	}
 	w->gone = true;
 	w->state = 'X';
 	w->seen = true;
@@ -147,8 +148,7 @@ int obs_probe(struct run *r, struct watched *w, struct probe *p)
 		memcpy(p->wchan, buf, len + 1);
 	p->fds = proc_count_fds(&w->h);
 	p->fds_errno = p->fds < 0 ? errno : 0;
-	if (proc_read_file(&w->h, "cmdline", buf, sizeof(buf), &len) ==
-	    PROC_OK)
+	if (proc_file_size(&w->h, "cmdline", &len) == PROC_OK)
 		p->cmdline_bytes = (long long)len;
 	if (proc_owner(&w->h, &uid) == PROC_OK)
 		p->dir_owner = uid;
@@ -230,7 +230,7 @@ int obs_follow(struct run *r, long long ms)
 		/* a change may come with more: look again soon; while
 		 * nothing moves, back off so that hundreds of processes
 		 * cost a few reads each per round, not a core */
-		backoff = changed ? 1000000 : backoff * 2;
+		backoff = changed || backoff == 0 ? 1000000 : backoff * 2;
 		if (backoff > OBS_FOLLOW_MAX_MS * 1000000LL)
 			backoff = OBS_FOLLOW_MAX_MS * 1000000LL;
 		sleep_for_event(r, backoff < left ? backoff : left);
@@ -253,6 +253,10 @@ int obs_await(struct run *r, struct watched *w, const char *states,
 			if (&r->obs.w[i] != w)
 				obs_sample(r, &r->obs.w[i], NULL, NULL);
 		s = obs_sample(r, w, states, why);
+		if (s == '?')
+			return pl_fail(r, "expected %s %d to show %s; its "
+				       "/proc entry could not be read",
+				       w->role, (int)w->pid, states);
 		if (in_set(s, states)) {
 			/* already reached, but only seen in passing (while
 			 * sampling another process): now it is what the

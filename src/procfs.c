@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -132,7 +133,7 @@ int procfs_parse_stat(const char *buf, size_t len, struct proc_stat *st)
 	st->comm[n] = '\0';
 
 	c.p = close + 1;
-	if (c.p + 2 >= c.end || c.p[0] != ' ' || c.p[1] == ' ' ||
+	if (c.end - c.p < 3 || c.p[0] != ' ' || c.p[1] == ' ' ||
 	    c.p[2] != ' ')
 		return -1;
 	st->state = c.p[1];
@@ -186,13 +187,14 @@ static void unescape_name(const char *s, const char *end, char *out,
 					/* unknown escape: keep it as written */
 					out[o++] = '\\';
 					if (o + 1 >= size)
-						break;
+						goto done;
 					ch = e;
 				}
 			}
 		}
 		out[o++] = ch;
 	}
+done:
 	out[o] = '\0';
 }
 
@@ -224,7 +226,7 @@ int procfs_parse_status(const char *buf, size_t len, struct proc_status *ps)
 		size_t klen;
 
 		if (eol == NULL)
-			eol = end;
+			break;          /* a line cut short is not a line */
 		colon = memchr(p, ':', (size_t)(eol - p));
 		if (colon == NULL)
 			goto next;
@@ -392,19 +394,75 @@ int proc_read_file(const struct proc_handle *h, const char *name, char *buf,
 	return PROC_OK;
 }
 
+/* Read all of a /proc file into a malloc'd buffer: status can be far
+ * larger than a page (a Groups line with thousands of groups), and a cut
+ * line must never be parsed as a whole one. */
+static int read_all(const struct proc_handle *h, const char *name,
+		    char **out, size_t *len)
+{
+	size_t size = 4096, got = 0;
+	char *buf = malloc(size);
+	int fd = openat(h->dirfd, name, O_RDONLY | O_CLOEXEC), e;
+
+	if (buf == NULL || fd < 0)
+		goto fail;
+	for (;;) {
+		ssize_t n = read(fd, buf + got, size - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			goto fail;
+		if (n == 0)
+			break;
+		got += (size_t)n;
+		if (got == size) {
+			char *bigger = size < (16u << 20) ? realloc(buf, size * 2)
+							 : NULL;
+			if (bigger == NULL) {
+				errno = EOVERFLOW;
+				goto fail;
+			}
+			buf = bigger;
+			size *= 2;
+		}
+	}
+	close(fd);
+	*out = buf;
+	*len = got;
+	return PROC_OK;
+fail:
+	e = errno;
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	errno = e;
+	return gone_or_error();
+}
+
 int proc_read_status(const struct proc_handle *h, struct proc_status *ps)
 {
-	char buf[4096];
+	char *buf;
 	size_t len;
-	int r = proc_read_file(h, "status", buf, sizeof(buf), &len);
+	int r = read_all(h, "status", &buf, &len);
 
 	if (r != PROC_OK)
 		return r;
-	if (procfs_parse_status(buf, len, ps) < 0) {
+	r = procfs_parse_status(buf, len, ps) < 0 ? PROC_ERROR : PROC_OK;
+	free(buf);
+	if (r != PROC_OK)
 		errno = EPROTO;
-		return PROC_ERROR;
-	}
-	return PROC_OK;
+	return r;
+}
+
+int proc_file_size(const struct proc_handle *h, const char *name,
+		   size_t *len)
+{
+	char *buf;
+	int r = read_all(h, name, &buf, len);
+
+	if (r == PROC_OK)
+		free(buf);
+	return r;
 }
 
 int proc_count_fds(const struct proc_handle *h)

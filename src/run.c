@@ -139,6 +139,9 @@ void run_teardown(struct run *r)
 {
 	if (getpid() != r->self)        /* never from a child */
 		return;
+	/* Our children must stay ours to reap (a lab may have ignored
+	 * SIGCHLD): only then can no pid we kill by number be reused. */
+	signal(SIGCHLD, SIG_DFL);
 	/* Whatever a killed child leaves orphaned comes to us from now on,
 	 * to be reaped here rather than left to someone else. */
 	prctl(PR_SET_CHILD_SUBREAPER, 1UL);

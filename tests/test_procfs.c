@@ -233,6 +233,33 @@ START_TEST(meminfo_available)
 }
 END_TEST
 
+/* Found by fuzzing: an unknown escape at the very end of a long Name
+ * wrote one byte past the buffer. */
+START_TEST(status_long_name_escape)
+{
+	char buf[128];
+	struct proc_status ps;
+
+	snprintf(buf, sizeof(buf), "Name:\t%s\\z\nState:\tS (sleeping)\n",
+		 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+	ck_assert_int_eq(procfs_parse_status(buf, strlen(buf), &ps), 0);
+	ck_assert_uint_eq(strlen(ps.name), sizeof(ps.name) - 1);
+	ck_assert_int_eq(ps.state, 'S');
+}
+END_TEST
+
+/* A read cut short must not pass a half line off as a whole one. */
+START_TEST(status_cut_line_ignored)
+{
+	static const char cut[] = "State:\tS (sleeping)\nVmRSS:\t    12";
+	struct proc_status ps;
+
+	ck_assert_int_eq(procfs_parse_status(cut, strlen(cut), &ps), 0);
+	ck_assert(!(ps.has & PS_VMRSS));
+	ck_assert_int_eq(procfs_parse_status(cut + 20, strlen(cut + 20), &ps), -1);
+}
+END_TEST
+
 START_TEST(state_names)
 {
 	ck_assert_str_eq(procfs_state_name('R'), "running");
@@ -315,6 +342,8 @@ Suite *make_procfs_suite(void)
 	tcase_add_test(parse, status_fields);
 	tcase_add_test(parse, status_zombie_has_no_vmrss);
 	tcase_add_test(parse, status_garbage);
+	tcase_add_test(parse, status_long_name_escape);
+	tcase_add_test(parse, status_cut_line_ignored);
 	tcase_add_test(parse, state_names);
 	tcase_add_test(parse, meminfo_available);
 	tcase_add_test(live, reader_follows_child);
