@@ -35,6 +35,9 @@ struct signame {
 };
 struct signame wstatus_signame(int sig);
 
+/* "CLD_EXITED" for a waitid() si_code, "?" for anything else. */
+const char *wstatus_si_code_name(int si_code);
+
 /* A one-line description, e.g. "exited, code 42" or "killed by SIGKILL". */
 void wstatus_describe(const struct wstatus *w, char *buf, size_t size);
 

@@ -558,6 +558,7 @@ static int stage_peek(struct run *r)
 	struct wkid k;
 	struct wstatus ws;
 	siginfo_t si;
+	char how[64];
 	int st, code = (int)opt_val(r, "code");
 
 	stage(r, "peek", "waitid(WEXITED|WNOWAIT) reads the status and leaves "
@@ -568,22 +569,27 @@ static int stage_peek(struct run *r)
 		return -1;
 	memset(&si, 0, sizeof(si));
 	if (waitid(P_PIDFD, (id_t)k.p.pidfd, &si, WEXITED | WNOWAIT | WNOHANG)
-	    < 0 || si.si_pid != k.p.pid) {
+	    < 0) {
 		pl_warnx(r, "waitid(P_PIDFD, %d): %s", (int)k.p.pid,
-			 si.si_pid == 0 ? "nothing to report" : strerror(errno));
+			 strerror(errno));
 		return -1;
 	}
-	wstatus_from_siginfo(&si, &ws);
+	if (si.si_pid != k.p.pid || wstatus_from_siginfo(&si, &ws) < 0) {
+		pl_warnx(r, "waitid(P_PIDFD, %d): nothing to report",
+			 (int)k.p.pid);
+		return -1;
+	}
+	wstatus_describe(&ws, how, sizeof(how));
 	obs_sample(r, k.w, "Z", NULL);
 	emit(r, "peek",
 	     FIELDS(F_PID("pid", k.p.pid), F_PID("by", getpid()),
 		    F_STR("call", "waitid"), F_BOOL("exited", ws.exited),
 		    ws.exited ? F_INT("code", ws.code) : F_NULL("code"),
 		    F_BOOL("signaled", ws.signaled), F_CHAR("state", k.w->state)),
-	     "waitid(P_PIDFD, WEXITED|WNOWAIT) saw %s %d exit with code %d "
-	     "(si_code CLD_EXITED, si_status %d); /proc still shows %c: "
-	     "nothing was collected", k.role, (int)k.p.pid, ws.code,
-	     si.si_status, k.w->state);
+	     "waitid(P_PIDFD, WEXITED|WNOWAIT) saw %s %d: %s (si_code %s, "
+	     "si_status %d); /proc then showed %c%s", k.role, (int)k.p.pid,
+	     how, wstatus_si_code_name(si.si_code), si.si_status, k.w->state,
+	     k.w->state == 'Z' ? ": nothing was collected" : "");
 	if (k.w->state != 'Z')
 		return pl_fail(r, "expected %s %d to stay Z after the peek; "
 			       "/proc showed %c", k.role, (int)k.p.pid,

@@ -67,6 +67,19 @@ struct signame wstatus_signame(int sig)
 	return n;
 }
 
+const char *wstatus_si_code_name(int si_code)
+{
+	switch (si_code) {
+	case CLD_EXITED: return "CLD_EXITED";
+	case CLD_KILLED: return "CLD_KILLED";
+	case CLD_DUMPED: return "CLD_DUMPED";
+	case CLD_TRAPPED: return "CLD_TRAPPED";
+	case CLD_STOPPED: return "CLD_STOPPED";
+	case CLD_CONTINUED: return "CLD_CONTINUED";
+	default: return "?";
+	}
+}
+
 void wstatus_describe(const struct wstatus *w, char *buf, size_t size)
 {
 	if (w->exited)

@@ -125,8 +125,10 @@ START_TEST(from_siginfo_agrees)
 	wstatus_decode(7 << 8, &b);
 	ck_assert(a.exited == b.exited && a.code == b.code);
 	ck_assert_int_eq(a.raw, -1);
+	ck_assert_str_eq(wstatus_si_code_name(si.si_code), "CLD_EXITED");
 	si.si_code = 12345;
 	ck_assert_int_eq(wstatus_from_siginfo(&si, &a), -1);
+	ck_assert_str_eq(wstatus_si_code_name(si.si_code), "?");
 }
 END_TEST
 
