@@ -675,7 +675,8 @@ static int stage_order(struct forklab *L)
 		    F_INT("children", L->n), F_INT("stamps_seen", shared_seen)),
 	     "seed 000 calls shared mmap memory copy-on-write. Seen: the "
 	     "parent read %d of %d stamps its children wrote into a MAP_SHARED "
-	     "page: shared pages are never copied", shared_seen, L->n);
+	     "page%s", shared_seen, L->n,
+	     shared_seen == L->n ? ": shared pages are never copied" : "");
 	if (shared_seen != L->n)
 		return pl_fail(r, "expected the parent to read every child's "
 			       "stamp in the shared page; it read %d of %d",

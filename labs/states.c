@@ -109,20 +109,28 @@ static void trace_claims(struct run *r, struct watched *w)
 	struct probe p;
 	long long rss;
 	pid_t tracer;
+	char rss_text[48];
 
 	if (obs_probe(r, w, &p) != PROC_OK)
 		return;
 	rss = p.status_ok && (p.ps.has & PS_VMRSS) ? p.ps.vmrss_kb : -1;
 	tracer = p.status_ok && (p.ps.has & PS_TRACER) ? p.ps.tracer : -1;
+	if (rss >= 0)
+		snprintf(rss_text, sizeof(rss_text), "%lld kB resident", rss);
+	else
+		snprintf(rss_text, sizeof(rss_text), "unreadable");
 	emit(r, "claim",
 	     FIELDS(F_STR("source", "seed 002"),
 		    F_STR("claim", "stopped and traced are one state"),
 		    F_STR("trail", w->trail), F_CHAR("state", w->state),
 		    F_BOOL("holds", strchr(w->trail, 'T') != NULL &&
 					w->state == 'T')),
-	     "seed 002 counts stopped and traced as one state. Seen: T after "
-	     "SIGSTOP, now %c (%s): two letters, and only the tracer can "
-	     "resume a t", w->state, procfs_state_name(w->state));
+	     "seed 002 counts stopped and traced as one state. Seen: %s, "
+	     "now %c (%s)%s", strchr(w->trail, 'T') ? "T after SIGSTOP"
+						    : "no T", w->state,
+	     procfs_state_name(w->state),
+	     w->state == 't' ? ": two letters, and only the tracer can resume "
+			       "a t" : "");
 	emit(r, "claim",
 	     FIELDS(F_STR("source", "seed 001"),
 		    F_STR("claim", "t means suspended: code and data moved "
@@ -131,8 +139,9 @@ static void trace_claims(struct run *r, struct watched *w)
 		    rss >= 0 ? F_INT("vmrss_kb", rss) : F_NULL("vmrss_kb"),
 		    rss >= 0 ? F_BOOL("holds", rss == 0) : F_NULL("holds")),
 	     "seed 001 says t means swapped out. Seen: TracerPid %d (proclab "
-	     "is %d), VmRSS %lld kB still resident: t is a ptrace stop",
-	     (int)tracer, (int)r->self, rss);
+	     "is %d), VmRSS %s%s", (int)tracer, (int)r->self, rss_text,
+	     tracer == r->self && rss > 0 ? ": t is a ptrace stop, the "
+					    "memory stays" : "");
 }
 
 /* Returns 1 when ptrace is refused (the stage is skipped), 0 when the
