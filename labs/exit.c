@@ -158,7 +158,8 @@ static void child_setup(const struct sink *s, int side, int gate)
 	    dup2(out, STDOUT_FILENO) < 0 || dup2(sd, SIDE_FD) < 0 ||
 	    (gt >= 0 && dup2(gt, GATE_FD) < 0))
 		_exit(126);
-	close_range(gt >= 0 ? GATE_FD + 1 : SIDE_FD + 1, ~0U, 0);
+	if (close_range(gt >= 0 ? GATE_FD + 1 : SIDE_FD + 1, ~0U, 0) < 0)
+		_exit(126);
 	/* stdio ON PURPOSE from here on.  proclab's stdout FILE chose its
 	 * buffering when proclab first printed; a new program's stdout
 	 * chooses at its first write, from what fd 1 is (isatty).  A fresh

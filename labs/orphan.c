@@ -50,7 +50,8 @@ static void __attribute__((noreturn)) orphan_main(int lifeline, int info)
 	/* hold nothing but the lifeline (stdio stays, as for puppets) */
 	if (lifeline != LIFELINE_FD && dup2(lifeline, LIFELINE_FD) < 0)
 		_exit(126);
-	close_range(LIFELINE_FD + 1, ~0U, 0);
+	if (close_range(LIFELINE_FD + 1, ~0U, 0) < 0)
+		_exit(126);
 	do
 		n = read(LIFELINE_FD, &code, 1);
 	while (n < 0 && errno == EINTR);
@@ -112,8 +113,13 @@ static int make_family(struct run *r, struct family *f)
 		goto out;
 	}
 	f->parent = pl_fork(r, "parent", &pidfd);
-	if (f->parent == 0)
+	if (f->parent == 0) {
+		/* proclab's ends: held here, they would keep the parent's own
+		 * command pipe from ever reading EOF */
+		close(pc[1]);
+		close(in[0]);
 		parent_main(pc[0], ll[0], ll[1], in[1]);
+	}
 	if (f->parent < 0)
 		goto out;
 	close(pc[0]);

@@ -341,7 +341,8 @@ static void __attribute__((noreturn)) caller_main(const int fds[])
 	for (int i = 0; i < FD_NEXT - FD_CMD; i++)
 		if (dup2(tmp[i], FD_CMD + i) < 0)
 			_exit(126);
-	close_range(FD_NEXT, ~0U, 0);
+	if (close_range(FD_NEXT, ~0U, 0) < 0)
+		_exit(126);
 	stack = mmap(NULL, STACK, PROT_READ | PROT_WRITE,
 		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
 	if (stack == MAP_FAILED) {
