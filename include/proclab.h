@@ -82,6 +82,7 @@ struct run {
 
 	/* options every lab takes */
 	bool json, step, verbose, color;
+	bool quiz;                /* ask before each demonstrated change */
 	int delay_ms, timeout_ms;
 	/* the lab's own options, in the order of lab->options */
 	long long val[LAB_OPT_MAX];
@@ -99,6 +100,12 @@ struct run {
 	struct observer obs;
 	struct kids kids;         /* every process this run created */
 	bool failed;
+	/* --quiz: questions asked, answers right, and the answer pending
+	 * between quiz_ask() and quiz_tell() ("" at EOF) */
+	int questions, score;
+	char given[16];
+	bool answered;
+	int shown;                /* demonstrated state events so far */
 	/* Called once by run_teardown() after every child is reaped (also
 	 * when a signal ends proclab): removes what the lab made outside
 	 * processes, e.g. a temporary directory.  NULL: nothing to do. */
@@ -131,6 +138,18 @@ int pl_unavailable(struct run *r, const char *fmt, ...)
  * at once, with every child killed and reaped, exit 128 + signo.  Returns 1
  * if fd is readable, 0 on timeout. */
 int pl_wait_fd(struct run *r, int fd, int timeout_ms);
+
+/* Read one line from stdin (the newline dropped, a longer line cut to
+ * size - 1), waiting through pl_wait_fd() with no timeout.  Returns 1 for
+ * a line, 0 at EOF or on a read error.  --step and --quiz both read their
+ * lines here, so that piped input is shared line by line between them. */
+int pl_read_line(struct run *r, char *line, size_t size);
+
+/* --quiz (called by obs_await): before the wait, ask which state w will
+ * show next and read the answer; after it, report what /proc showed and
+ * whether the answer was right, with `why`. */
+void quiz_ask(struct run *r, const struct watched *w);
+void quiz_tell(struct run *r, const struct watched *w, const char *why);
 
 /* Seconds since the lab started. */
 double run_elapsed(const struct run *r);

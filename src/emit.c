@@ -155,6 +155,7 @@ void emit_state(struct run *r, const struct watched *w, char from,
 {
 	char state = w->state;
 
+	r->shown += !transient;
 	/* the text view keeps to what the stages demonstrate unless -v */
 	if (!r->json && transient && !r->verbose)
 		return;

@@ -22,6 +22,8 @@ static const char common_usage[] =
 	"Options every lab takes:\n"
 	"  --json          print JSON Lines (see docs/json.md) instead of text\n"
 	"  --step          pause after each stage until Enter (or EOF) on stdin\n"
+	"  --quiz          before each change a stage shows, ask which state\n"
+	"                  comes next (one answer a line on stdin), then score\n"
 	"  --delay MS      wait MS milliseconds between stages (0 to 600000,\n"
 	"                  default 0)\n"
 	"  --timeout MS    how long a stage waits for the state it expects\n"
@@ -117,7 +119,7 @@ static long long number(const char *lab, const char *opt, const char *arg,
 }
 
 enum { OPT_JSON = 256, OPT_STEP, OPT_DELAY, OPT_TIMEOUT, OPT_NOCOLOR,
-       OPT_LAB = 512 };
+       OPT_QUIZ, OPT_LAB = 512 };
 
 /* Parse argv (argv[0] is the lab's name) into r.  Exits 2 on any error,
  * with one line on stderr naming the bad word; exits 0 after --help. */
@@ -129,6 +131,7 @@ static void parse_options(struct run *r, int argc, char *argv[])
 		{ "delay", required_argument, NULL, OPT_DELAY },
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ "no-color", no_argument, NULL, OPT_NOCOLOR },
+		{ "quiz", no_argument, NULL, OPT_QUIZ },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 	};
@@ -156,6 +159,7 @@ static void parse_options(struct run *r, int argc, char *argv[])
 		switch (c) {
 		case OPT_JSON: r->json = true; break;
 		case OPT_STEP: r->step = true; break;
+		case OPT_QUIZ: r->quiz = true; break;
 		case OPT_NOCOLOR: no_color = true; break;
 		case 'v': r->verbose = true; break;
 		case 'h':
@@ -270,11 +274,20 @@ static int run_lab(const struct lab *lab, int argc, char *argv[])
 	run_teardown(&r);
 	if (rc == PL_EXIT_OK && r.failed)
 		rc = PL_EXIT_FAIL;
-	emit(&r, "result", FIELDS(F_BOOL("ok", rc == PL_EXIT_OK),
-				  F_INT("exit", rc)),
-	     "%s", rc == PL_EXIT_OK ? "ok: every stage showed what it "
-				       "demonstrates"
-				     : "failed: see the message above");
+	const char *verdict = rc == PL_EXIT_OK
+		? "ok: every stage showed what it demonstrates"
+		: "failed: see the message above";
+	if (r.quiz)     /* the score says how the student did, not the lab */
+		emit(&r, "result",
+		     FIELDS(F_BOOL("ok", rc == PL_EXIT_OK), F_INT("exit", rc),
+			    F_INT("score", r.score),
+			    F_INT("questions", r.questions)),
+		     "%s; quiz: %d of %d right", verdict, r.score,
+		     r.questions);
+	else
+		emit(&r, "result", FIELDS(F_BOOL("ok", rc == PL_EXIT_OK),
+					  F_INT("exit", rc)),
+		     "%s", verdict);
 	current = NULL;
 	if (finish_stdout() != PL_EXIT_OK && rc == PL_EXIT_OK)
 		rc = PL_EXIT_FAIL;

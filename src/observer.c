@@ -237,8 +237,8 @@ int obs_follow(struct run *r, long long ms)
 	}
 }
 
-int obs_await(struct run *r, struct watched *w, const char *states,
-	      const char *why)
+static int await_state(struct run *r, struct watched *w, const char *states,
+		       const char *why)
 {
 	long long deadline = now_ns() + (long long)r->timeout_ms * 1000000LL;
 	long long backoff = 0;
@@ -294,4 +294,20 @@ int obs_await(struct run *r, struct watched *w, const char *states,
 	return pl_fail(r, "expected %s %d to show %s within %d ms; /proc "
 		       "showed %s", w->role, (int)w->pid, want, r->timeout_ms,
 		       saw);
+}
+
+int obs_await(struct run *r, struct watched *w, const char *states,
+	      const char *why)
+{
+	int rc;
+
+	/* --quiz: the question comes before the first sample, so that
+	 * nothing of the change is printed before the answer; the timeout
+	 * starts after it (see quiz.c) */
+	if (r->quiz)
+		quiz_ask(r, w);
+	rc = await_state(r, w, states, why);
+	if (r->quiz)
+		quiz_tell(r, w, why);
+	return rc;
 }

@@ -218,6 +218,55 @@ int pl_wait_fd(struct run *r, int fd, int timeout_ms)
 	}
 }
 
+/* What stdin has sent and no line has taken yet: kept between calls, so
+ * that a pipe's lines go one to each pause or question, never lost in a
+ * read that took more than one. */
+static struct {
+	char buf[4096];
+	size_t len;
+	bool eof;
+} in;
+
+int pl_read_line(struct run *r, char *line, size_t size)
+{
+	bool cut = false;
+
+	for (;;) {
+		char *nl = memchr(in.buf, '\n', in.len);
+		size_t n = nl != NULL ? (size_t)(nl - in.buf) : in.len;
+		ssize_t got;
+
+		/* a line, a last line without a newline, or a full buffer:
+		 * hand it out (once) and drop it */
+		if (nl != NULL || (in.eof && in.len > 0) ||
+		    in.len == sizeof(in.buf)) {
+			if (!cut) {
+				size_t k = n < size - 1 ? n : size - 1;
+				memcpy(line, in.buf, k);
+				line[k] = '\0';
+			}
+			n += nl != NULL;
+			memmove(in.buf, in.buf + n, in.len - n);
+			in.len -= n;
+			if (nl != NULL || in.eof)
+				return 1;
+			cut = true;     /* a very long line: skip its rest */
+			continue;
+		}
+		if (in.eof)
+			return cut;
+		pl_wait_fd(r, STDIN_FILENO, -1);
+		got = read(STDIN_FILENO, in.buf + in.len,
+			   sizeof(in.buf) - in.len);
+		if (got < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (got <= 0)
+			in.eof = true;  /* an error ends the input, as EOF */
+		else
+			in.len += (size_t)got;
+	}
+}
+
 /* With --step: show what to look at, then wait for a line on stdin. */
 static void pause_for_student(struct run *r)
 {
@@ -238,17 +287,8 @@ static void pause_for_student(struct run *r)
 		 pids);
 	emit(r, "pause", FIELDS(F_STR("pids", pids), F_STR("ps", ps)),
 	     "look now: %s   (Enter continues)", ps);
-	for (;;) {
-		char buf[256];
-		ssize_t n;
-
-		pl_wait_fd(r, STDIN_FILENO, -1);
-		n = read(STDIN_FILENO, buf, sizeof(buf));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0 || memchr(buf, '\n', (size_t)n) != NULL)
-			return;         /* a line, EOF or an error: go on */
-	}
+	/* a line, EOF or an error: go on */
+	pl_read_line(r, ps, sizeof(ps));
 }
 
 void stage_end(struct run *r)
