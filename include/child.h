@@ -25,13 +25,14 @@ struct kids {
 	struct kid {
 		pid_t pid;
 		int pidfd;
+		const char *role;   /* pl_fork's; NULL for pl_track's */
 	} k[KIDS_MAX];
 	int n;
 };
 
 struct run;
 
-/* Fork a child named for `role`.  Returns the pid in the parent, 0 in the
+/* Fork a child named for `role` (a string that outlives the run).  Returns the pid in the parent, 0 in the
  * child, -1 with a message on failure.  *pidfd (if not NULL) receives the
  * child's pidfd, owned by the run. */
 pid_t pl_fork(struct run *r, const char *role, int *pidfd);

@@ -41,7 +41,7 @@ int pl_track(struct run *r, pid_t pid)
 			 strerror(errno));
 		return -1;
 	}
-	r->kids.k[r->kids.n++] = (struct kid){ pid, fd };
+	r->kids.k[r->kids.n++] = (struct kid){ pid, fd, NULL };
 	return fd;
 }
 
@@ -87,7 +87,7 @@ pid_t pl_fork(struct run *r, const char *role, int *pidfd)
 			 strerror(e));
 		return -1;
 	}
-	r->kids.k[r->kids.n++] = (struct kid){ pid, fd };
+	r->kids.k[r->kids.n++] = (struct kid){ pid, fd, role };
 	if (pidfd != NULL)
 		*pidfd = fd;
 	return pid;

@@ -1,6 +1,7 @@
 /* emit.c - the human timeline and JSON Lines, from the same calls. */
 #include "emit.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -73,22 +74,144 @@ static void color(const struct run *r, const char *c)
 		fputs(c, stdout);
 }
 
+/* ---- --stable: roles for pids ------------------------------------------ */
+
+/* The role of a pid this run knows (proclab itself, a watched process, a
+ * child from pl_fork), or NULL.  Newest first: a pid reused within the
+ * run names the latest process. */
+static const char *known_role(const struct run *r, long long pid)
+{
+	if (pid == r->self)
+		return "proclab";
+	for (int i = r->obs.n - 1; i >= 0; i--)
+		if (r->obs.w[i].pid == pid)
+			return r->obs.w[i].role;
+	for (int i = r->kids.n - 1; i >= 0; i--)
+		if (r->kids.k[i].pid == pid && r->kids.k[i].role != NULL)
+			return r->kids.k[i].role;
+	return NULL;
+}
+
+/* What stands for pid in stable output; NULL for 0 and negative numbers
+ * (no process: "ppid 0", "waitpid(-1)"), which are printed as they are. */
+static const char *pid_role(const struct run *r, long long pid)
+{
+	const char *role;
+
+	if (pid <= 0)
+		return NULL;
+	role = known_role(r, pid);
+	if (role != NULL)
+		return role;
+	return pid == 1 ? "pid1" : "pid?";
+}
+
+/* A list of comma-separated pids, each replaced by its role. */
+static void pids_roles(const struct run *r, const char *in, char *out,
+		       size_t size)
+{
+	size_t len = 0;
+
+	out[0] = '\0';
+	while (*in != '\0' && len < size) {
+		char *end;
+		long long pid = strtoll(in, &end, 10);
+		const char *role = end > in ? pid_role(r, pid) : NULL;
+		size_t n = strcspn(in, ",");
+
+		if (role != NULL && (size_t)(end - in) == n)
+			len += (size_t)snprintf(out + len, size - len, "%s",
+						role);
+		else
+			len += (size_t)snprintf(out + len, size - len, "%.*s",
+						(int)n, in);
+		in += n;
+		if (*in == ',' && len < size)
+			len += (size_t)snprintf(out + len, size - len, ",");
+		if (*in == ',')
+			in++;
+	}
+}
+
+/* A lab's explanation with every whole number that is the pid of a
+ * process this run knows replaced by its role.  Only for the `why` of a
+ * state event, fixed sentences where a pid is the only number that
+ * varies ("its parent 4242 has not waited"); 0 and 1 are left alone. */
+static void text_roles(const struct run *r, const char *in, char *out,
+		       size_t size)
+{
+	size_t len = 0;
+
+	while (*in != '\0' && len + 1 < size) {
+		size_t n = strspn(in, "0123456789");
+		bool word = n > 0 && n < 10 &&
+			    (len == 0 || !isalnum((unsigned char)out[len - 1])) &&
+			    !isalnum((unsigned char)in[n]) && in[n] != '_';
+		const char *role = NULL;
+
+		if (word) {
+			long long v = strtoll(in, NULL, 10);
+			role = v > 1 ? known_role(r, v) : NULL;
+		}
+		if (role != NULL) {
+			len += (size_t)snprintf(out + len, size - len, "%s",
+						role);
+			in += n;
+		} else {
+			n = n > 0 ? n : 1;
+			len += (size_t)snprintf(out + len, size - len, "%.*s",
+						(int)n, in);
+			in += n;
+		}
+	}
+	out[len < size ? len : size - 1] = '\0';
+}
+
 static void json_head(struct run *r, const char *event)
 {
-	printf("{\"t\":%.6f,\"lab\":", run_elapsed(r));
+	if (r->stable)
+		fputs("{\"t\":null,\"lab\":", stdout);
+	else
+		printf("{\"t\":%.6f,\"lab\":", run_elapsed(r));
 	json_put_string(stdout, r->lab->name, strlen(r->lab->name));
 	fputs(",\"event\":", stdout);
 	json_put_string(stdout, event, strlen(event));
 	printf(",\"stage\":%d", r->stage);
 }
 
-static void json_fields(const struct field *f)
+static void json_fields(const struct run *r, const struct field *f)
 {
 	for (; f->type != FT_END; f++) {
+		const char *role;
+		char roles[512];
+
 		putchar(',');
 		json_put_string(stdout, f->key, strlen(f->key));
 		putchar(':');
+		if (r->stable && f->meas) {
+			fputs("null", stdout);
+			continue;
+		}
 		switch (f->type) {
+		case FT_PID:
+			role = r->stable ? pid_role(r, f->i) : NULL;
+			if (role != NULL)
+				json_put_string(stdout, role, strlen(role));
+			else
+				printf("%lld", f->i);
+			break;
+		case FT_PIDS:
+			if (f->s == NULL) {
+				fputs("null", stdout);
+				break;
+			}
+			if (r->stable) {
+				pids_roles(r, f->s, roles, sizeof(roles));
+				json_put_string(stdout, roles, strlen(roles));
+			} else {
+				json_put_string(stdout, f->s, strlen(f->s));
+			}
+			break;
 		case FT_INT:
 			printf("%lld", f->i);
 			break;
@@ -124,8 +247,89 @@ static void json_fields(const struct field *f)
 static void text_head(struct run *r)
 {
 	color(r, DIM);
-	printf("%9.3f ms  ", run_elapsed(r) * 1e3);
+	if (r->stable)
+		printf("[%d] ", r->stage);   /* the time, which varies */
+	else
+		printf("%9.3f ms  ", run_elapsed(r) * 1e3);
 	color(r, RESET);
+}
+
+/* A string in a canonical line: bare when that is unambiguous, else as a
+ * JSON string (quoted and escaped). */
+static void text_word(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	for (; *p != '\0'; p++)
+		if (*p <= ' ' || *p >= 0x7f || *p == '"' || *p == '=' ||
+		    *p == '\\')
+			break;
+	if (*s != '\0' && *p == '\0')
+		fputs(s, stdout);
+	else
+		json_put_string(stdout, s, strlen(s));
+}
+
+/* --stable's text view of an event: its fields, not the lab's sentence
+ * (which embeds pids and measured numbers).  "key=value" each, a pid as
+ * its role, a measured value as "~". */
+static void text_fields(const struct run *r, const struct field *f)
+{
+	for (; f->type != FT_END; f++) {
+		const char *role;
+		char roles[512];
+
+		printf(" %s=", f->key);
+		if (f->meas) {
+			putchar('~');
+			continue;
+		}
+		switch (f->type) {
+		case FT_PID:
+			role = pid_role(r, f->i);
+			if (role != NULL)
+				fputs(role, stdout);
+			else
+				printf("%lld", f->i);
+			break;
+		case FT_PIDS:
+			if (f->s == NULL) {
+				fputs("null", stdout);
+				break;
+			}
+			pids_roles(r, f->s, roles, sizeof(roles));
+			text_word(roles);
+			break;
+		case FT_INT:
+			printf("%lld", f->i);
+			break;
+		case FT_NUM:
+			if (isfinite(f->d))
+				printf("%.6g", f->d);
+			else
+				fputs("null", stdout);
+			break;
+		case FT_STR:
+			if (f->s != NULL)
+				text_word(f->s);
+			else
+				fputs("null", stdout);
+			break;
+		case FT_BOOL:
+			fputs(f->b ? "true" : "false", stdout);
+			break;
+		case FT_CHAR:
+			if (f->c != '\0')
+				text_put_string(stdout, &f->c, 1);
+			else
+				fputs("null", stdout);
+			break;
+		case FT_NULL:
+		case FT_END:
+			fputs("null", stdout);
+			break;
+		}
+	}
 }
 
 void emit(struct run *r, const char *event, const struct field *fields,
@@ -133,8 +337,13 @@ void emit(struct run *r, const char *event, const struct field *fields,
 {
 	if (r->json) {
 		json_head(r, event);
-		json_fields(fields);
+		json_fields(r, fields);
 		fputs("}\n", stdout);
+	} else if (r->stable) {
+		text_head(r);
+		printf("%-8s", event);
+		text_fields(r, fields);
+		putchar('\n');
 	} else {
 		char text[2048];
 		va_list ap;
@@ -153,14 +362,16 @@ void emit(struct run *r, const char *event, const struct field *fields,
 void emit_state(struct run *r, const struct watched *w, char from,
 		bool transient, const char *why)
 {
-	char state = w->state;
+	char state = w->state, stable_why[1024];
 
-	/* the text view keeps to what the stages demonstrate unless -v */
-	if (!r->json && transient && !r->verbose)
+	/* the text view keeps to what the stages demonstrate unless -v;
+	 * --stable leaves out what may differ from run to run */
+	if ((!r->json && transient && !r->verbose) ||
+	    (r->stable && transient))
 		return;
 	if (r->json) {
 		json_head(r, "state");
-		json_fields(FIELDS(F_PID("pid", w->pid), F_PID("ppid", w->ppid),
+		json_fields(r, FIELDS(F_PID("pid", w->pid), F_PID("ppid", w->ppid),
 				   F_STR("role", w->role), F_CHAR("state", state),
 				   F_CHAR("from", from)));
 		fputs(",\"comm\":", stdout);
@@ -176,7 +387,17 @@ void emit_state(struct run *r, const struct watched *w, char from,
 	text_head(r);
 	if (transient)
 		color(r, DIM);
-	printf("%-8s %7d  ppid %-7d ", w->role, (int)w->pid, (int)w->ppid);
+	if (r->stable) {
+		const char *pr = pid_role(r, w->ppid);
+
+		if (pr != NULL)
+			printf("%-10s ppid %-10s ", w->role, pr);
+		else
+			printf("%-10s ppid %-10d ", w->role, (int)w->ppid);
+	} else {
+		printf("%-8s %7d  ppid %-7d ", w->role, (int)w->pid,
+		       (int)w->ppid);
+	}
 	if (!transient)
 		color(r, state_color(state));
 	text_put_string(stdout, &state, 1);    /* a byte from /proc */
@@ -185,6 +406,10 @@ void emit_state(struct run *r, const struct watched *w, char from,
 		color(r, RESET);
 	if (why == NULL)
 		why = w->gone ? "its /proc entry is gone" : state_meaning(state);
+	if (r->stable) {
+		text_roles(r, why, stable_why, sizeof(stable_why));
+		why = stable_why;
+	}
 	text_put_string(stdout, why, strlen(why));
 	if (transient)
 		fputs(" (in passing)", stdout);
@@ -197,7 +422,7 @@ void emit_stage(struct run *r, const char *name, const char *what)
 {
 	if (r->json) {
 		json_head(r, "stage");
-		json_fields(FIELDS(F_STR("name", name), F_STR("what", what)));
+		json_fields(r, FIELDS(F_STR("name", name), F_STR("what", what)));
 		fputs("}\n", stdout);
 	} else {
 		putchar('\n');
