@@ -93,7 +93,7 @@ void emit(struct run *r, const char *event, const struct field *fields,
 
 /* A change of state or ppid of a watched process (called by the observer).
  * `why` explains the state in the text view (NULL: the state's meaning). */
-void emit_state(struct run *r, const struct watched *w, char from,
+void emit_state(struct run *r, struct watched *w, char from,
 		bool transient, const char *why);
 
 struct wstatus;

@@ -359,7 +359,7 @@ void emit(struct run *r, const char *event, const struct field *fields,
 	emit_flush(r);
 }
 
-void emit_state(struct run *r, const struct watched *w, char from,
+void emit_state(struct run *r, struct watched *w, char from,
 		bool transient, const char *why)
 {
 	char state = w->state, stable_why[1024];
@@ -369,6 +369,10 @@ void emit_state(struct run *r, const struct watched *w, char from,
 	if ((!r->json && transient && !r->verbose) ||
 	    (r->stable && transient))
 		return;
+	if (r->stable)          /* what came before may have been transient */
+		from = w->shown;
+	if (!transient)
+		w->shown = state;
 	if (r->json) {
 		json_head(r, "state");
 		json_fields(r, FIELDS(F_PID("pid", w->pid), F_PID("ppid", w->ppid),
