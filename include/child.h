@@ -42,6 +42,10 @@ pid_t pl_fork(struct run *r, const char *role, int *pidfd);
  * the run), or -1 with a message. */
 int pl_track(struct run *r, pid_t pid);
 
+/* Name a registered process (one from pl_track) for --stable output,
+ * which shows roles instead of pids.  `role` outlives the run. */
+void kid_set_role(struct run *r, pid_t pid, const char *role);
+
 /* The registered pidfd of pid, -1 if pid is not one of ours. */
 int kid_pidfd(const struct run *r, pid_t pid);
 

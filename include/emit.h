@@ -108,6 +108,14 @@ void emit_wstatus(struct run *r, pid_t pid, const char *role,
 void emit_wstatus_by(struct run *r, pid_t pid, const char *role,
 		     const char *call, pid_t by, const struct wstatus *w);
 
+/* The events between these two happen in an order that varies from run
+ * to run (lines arriving from concurrent processes).  With --stable they
+ * are held back and printed sorted, so the output does not depend on it;
+ * without, they are printed as they come.  The result event ends any
+ * section still open. */
+void emit_unordered_begin(struct run *r);
+void emit_unordered_end(struct run *r);
+
 /* The heading of a stage. */
 void emit_stage(struct run *r, const char *name, const char *what);
 

@@ -26,6 +26,15 @@ int kid_pidfd(const struct run *r, pid_t pid)
 	return -1;
 }
 
+void kid_set_role(struct run *r, pid_t pid, const char *role)
+{
+	for (int i = r->kids.n - 1; i >= 0; i--)
+		if (r->kids.k[i].pid == pid) {
+			r->kids.k[i].role = role;
+			return;
+		}
+}
+
 int pl_track(struct run *r, pid_t pid)
 {
 	int fd;

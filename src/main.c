@@ -272,6 +272,7 @@ static int run_lab(const struct lab *lab, int argc, char *argv[])
 	     "proclab %s, pid %d, Linux %s", lab->name, (int)r.self,
 	     u.release);
 	rc = lab->run(&r);
+	emit_unordered_end(&r);         /* a lab that failed inside one */
 	stage_end(&r);
 	run_teardown(&r);
 	if (rc == PL_EXIT_OK && r.failed)
