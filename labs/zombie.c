@@ -41,7 +41,9 @@ static struct field hold_field(enum hold_kind kind, const char *key,
 		return F_NULL(key);
 	if (kind == HOLD_PID)
 		return F_PID(key, v);
-	return kind == HOLD_EXACT ? F_INT(key, v) : F_MEAS(key, v);
+	if (kind == HOLD_EXACT)
+		return F_INT(key, v);
+	return F_MEAS(key, v);
 }
 
 /* One thing a process holds, before exit and as a zombie (after: -1 gone,
@@ -52,11 +54,13 @@ static void holds(struct run *r, pid_t pid, const char *what,
 {
 	const char *verdict = after == -1 ? "gone" : after < 0 ? "unreadable"
 			    : after == before ? "kept" : "changed";
-	char b[32] = "unreadable", v[32], a[48];
+	char b[32] = "unreadable", a[48];
 
 	if (before >= 0)
 		snprintf(b, sizeof(b), "%lld%s", before, unit);
 	if (after >= 0) {       /* the value, then whether it was kept */
+		char v[32];
+
 		snprintf(v, sizeof(v), "%lld%s", after, unit);
 		snprintf(a, sizeof(a), "%-12s%s", v, verdict);
 	} else {
@@ -77,7 +81,7 @@ static long long if_has(const struct probe *p, unsigned bit, long long v)
 {
 	if (!p->status_ok)
 		return -2;
-	return p->ps.has & bit ? v : -1;
+	return (p->ps.has & bit) ? v : -1;
 }
 
 /* What the zombie kept and what it lost, and seed 004's ownership claim. */

@@ -252,7 +252,6 @@ static void json_fields(const struct run *r, const struct field *f)
 {
 	for (; f->type != FT_END; f++) {
 		const char *role;
-		char roles[512];
 
 		fputc(',', out);
 		json_put_string(out, f->key, strlen(f->key));
@@ -272,9 +271,9 @@ static void json_fields(const struct run *r, const struct field *f)
 		case FT_PIDS:
 			if (f->s == NULL) {
 				fputs("null", out);
-				break;
-			}
-			if (r->stable) {
+			} else if (r->stable) {
+				char roles[512];
+
 				pids_roles(r, f->s, roles, sizeof(roles));
 				json_put_string(out, roles, strlen(roles));
 			} else {
@@ -346,7 +345,6 @@ static void text_fields(const struct run *r, const struct field *f)
 {
 	for (; f->type != FT_END; f++) {
 		const char *role;
-		char roles[512];
 
 		fprintf(out, " %s=", f->key);
 		if (f->meas) {
@@ -361,7 +359,9 @@ static void text_fields(const struct run *r, const struct field *f)
 			else
 				fprintf(out, "%lld", f->i);
 			break;
-		case FT_PIDS:
+		case FT_PIDS: {
+			char roles[512];
+
 			if (f->s == NULL) {
 				fputs("null", out);
 				break;
@@ -369,6 +369,7 @@ static void text_fields(const struct run *r, const struct field *f)
 			pids_roles(r, f->s, roles, sizeof(roles));
 			text_word(roles);
 			break;
+		}
 		case FT_INT:
 			fprintf(out, "%lld", f->i);
 			break;
