@@ -25,13 +25,14 @@ struct kids {
 	struct kid {
 		pid_t pid;
 		int pidfd;
+		const char *role;   /* pl_fork's; NULL for pl_track's */
 	} k[KIDS_MAX];
 	int n;
 };
 
 struct run;
 
-/* Fork a child named for `role`.  Returns the pid in the parent, 0 in the
+/* Fork a child named for `role` (a string that outlives the run).  Returns the pid in the parent, 0 in the
  * child, -1 with a message on failure.  *pidfd (if not NULL) receives the
  * child's pidfd, owned by the run. */
 pid_t pl_fork(struct run *r, const char *role, int *pidfd);
@@ -40,6 +41,10 @@ pid_t pl_fork(struct run *r, const char *role, int *pidfd);
  * an orphan), so that teardown kills it too.  Returns its pidfd (owned by
  * the run), or -1 with a message. */
 int pl_track(struct run *r, pid_t pid);
+
+/* Name a registered process (one from pl_track) for --stable output,
+ * which shows roles instead of pids.  `role` outlives the run. */
+void kid_set_role(struct run *r, pid_t pid, const char *role);
 
 /* The registered pidfd of pid, -1 if pid is not one of ours. */
 int kid_pidfd(const struct run *r, pid_t pid);

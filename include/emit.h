@@ -7,6 +7,17 @@
  *
  *	emit(r, "reap", FIELDS(F_PID("pid", pid), F_INT("raw", status)),
  *	     "%s reaped: %s", role, how);
+ *
+ * With --stable the emitter, never the lab, makes two runs print the same
+ * bytes: "t" is null and the text view shows the stage number instead of
+ * the time; a pid (F_PID, F_PIDS) is shown as the role of that pid; a
+ * measured value (F_MEAS: a time, a fault count, a kernel function name,
+ * anything that varies between runs) is null in JSON and "~" in text;
+ * transient state events are left out.  The text view then prints, for
+ * every event but state and stage, a canonical line built from the
+ * fields (event, then key=value) instead of the lab's sentence, which
+ * embeds pids and measured numbers.  So a lab only has to say which of
+ * its values are pids and which are measured.
  */
 #ifndef PROCLAB_EMIT_H
 #define PROCLAB_EMIT_H
@@ -17,11 +28,14 @@
 struct run;
 struct watched;
 
-enum field_type { FT_END, FT_INT, FT_NUM, FT_STR, FT_BOOL, FT_NULL, FT_CHAR };
+enum field_type { FT_END, FT_INT, FT_NUM, FT_STR, FT_BOOL, FT_NULL, FT_CHAR,
+		  FT_PID,       /* a pid: its role with --stable */
+		  FT_PIDS };    /* a string of comma-separated pids */
 
 struct field {
 	const char *key;
 	enum field_type type;
+	bool meas;      /* measured, varies between runs: null with --stable */
 	union {
 		long long i;
 		double d;
@@ -32,12 +46,44 @@ struct field {
 };
 
 #define F_INT(k, v)  ((struct field){ .key = (k), .type = FT_INT, .i = (v) })
-#define F_PID(k, v)  F_INT(k, (long long)(v))
+#define F_PID(k, v)  ((struct field){ .key = (k), .type = FT_PID, \
+				    .i = (long long)(v) })
+#define F_PIDS(k, v) ((struct field){ .key = (k), .type = FT_PIDS, .s = (v) })
 #define F_NUM(k, v)  ((struct field){ .key = (k), .type = FT_NUM, .d = (v) })
 #define F_STR(k, v)  ((struct field){ .key = (k), .type = FT_STR, .s = (v) })
 #define F_BOOL(k, v) ((struct field){ .key = (k), .type = FT_BOOL, .b = (v) })
 #define F_NULL(k)    ((struct field){ .key = (k), .type = FT_NULL })
 #define F_CHAR(k, v) ((struct field){ .key = (k), .type = FT_CHAR, .c = (v) })
+
+/* A measured value: a number, string, bool or state letter that is what
+ * this run saw but may differ on the next (times, counts of faults or
+ * polls, memory sizes, wchan names, addresses under ASLR, run order). */
+static inline struct field field_meas_int(const char *k, long long v)
+{
+	return (struct field){ .key = k, .type = FT_INT, .meas = true, .i = v };
+}
+static inline struct field field_meas_num(const char *k, double v)
+{
+	return (struct field){ .key = k, .type = FT_NUM, .meas = true, .d = v };
+}
+static inline struct field field_meas_str(const char *k, const char *v)
+{
+	return (struct field){ .key = k, .type = FT_STR, .meas = true, .s = v };
+}
+static inline struct field field_meas_bool(const char *k, bool v)
+{
+	return (struct field){ .key = k, .type = FT_BOOL, .meas = true, .b = v };
+}
+static inline struct field field_meas_char(const char *k, char v)
+{
+	return (struct field){ .key = k, .type = FT_CHAR, .meas = true, .c = v };
+}
+#define F_MEAS(k, v) _Generic((v),					\
+	double: field_meas_num, float: field_meas_num,			\
+	char *: field_meas_str, const char *: field_meas_str,		\
+	bool: field_meas_bool, char: field_meas_char,			\
+	default: field_meas_int)(k, v)
+
 #define FIELDS(...)  ((const struct field[]){ __VA_ARGS__, { .type = FT_END } })
 #define NO_FIELDS    ((const struct field[]){ { .type = FT_END } })
 
@@ -47,7 +93,7 @@ void emit(struct run *r, const char *event, const struct field *fields,
 
 /* A change of state or ppid of a watched process (called by the observer).
  * `why` explains the state in the text view (NULL: the state's meaning). */
-void emit_state(struct run *r, const struct watched *w, char from,
+void emit_state(struct run *r, struct watched *w, char from,
 		bool transient, const char *why);
 
 struct wstatus;
@@ -61,6 +107,14 @@ void emit_wstatus(struct run *r, pid_t pid, const char *role,
  * that reaped its own child and reported the status to proclab). */
 void emit_wstatus_by(struct run *r, pid_t pid, const char *role,
 		     const char *call, pid_t by, const struct wstatus *w);
+
+/* The events between these two happen in an order that varies from run
+ * to run (lines arriving from concurrent processes).  With --stable they
+ * are held back and printed sorted, so the output does not depend on it;
+ * without, they are printed as they come.  The result event ends any
+ * section still open. */
+void emit_unordered_begin(struct run *r);
+void emit_unordered_end(struct run *r);
 
 /* The heading of a stage. */
 void emit_stage(struct run *r, const char *name, const char *what);

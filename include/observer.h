@@ -35,6 +35,8 @@ struct watched {
 	char trail[32];         /* every state letter seen, in order */
 	char prev;              /* the letter before `state`, as reported */
 	bool in_passing;        /* `state` was reported as transient */
+	char shown;             /* the last state reported as demonstrated,
+				 * '\0' before any: --stable's `from` */
 	struct proc_stat st;    /* last successful sample */
 };
 

@@ -83,6 +83,7 @@ struct run {
 	/* options every lab takes */
 	bool json, step, verbose, color;
 	bool quiz;                /* ask before each demonstrated change */
+	bool stable;              /* --stable: the emitter's business only */
 	int delay_ms, timeout_ms;
 	/* the lab's own options, in the order of lab->options */
 	long long val[LAB_OPT_MAX];

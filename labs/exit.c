@@ -735,7 +735,8 @@ static void pz_emit_fork(struct run *r, const struct puzzle *p,
 	     FIELDS(F_STR("stdout", sink_name[p->kind]),
 		    F_BOOL("flushed", p->flushed), F_PID("parent", m->parent),
 		    F_PID("child", m->child), F_INT("i", m->i),
-		    F_INT("pending", m->pending)),
+		    /* the bytes of lines that name pids */
+		    F_MEAS("pending", m->pending)),
 	     "%c (%d) forked %c (%d) at i=%d with %lld bytes unflushed in "
 	     "stdout%s", pz_letter(p, m->parent), (int)m->parent,
 	     pz_letter(p, m->child), (int)m->child, m->i, m->pending,
@@ -759,6 +760,8 @@ static void pz_lines(struct run *r, struct puzzle *p, char *out, size_t len)
 	}
 	p->lines = n;
 	p->copies = 0;
+	/* the processes write concurrently: the order of arrival varies */
+	emit_unordered_begin(r);
 	for (int k = 0; k < n; k++) {
 		int times = 0, first = -1, pid = 0;
 
@@ -773,13 +776,15 @@ static void pz_lines(struct run *r, struct puzzle *p, char *out, size_t len)
 		sscanf(line[k], "ppid=%*d, pid=%d", &pid);
 		emit(r, "puzzle_line",
 		     FIELDS(F_STR("stdout", sink_name[p->kind]),
-			    F_BOOL("flushed", p->flushed), F_INT("n", k + 1),
-			    F_STR("text", line[k]),
+			    F_BOOL("flushed", p->flushed), F_MEAS("n", k + 1),
+			    /* names pids, and pids have more digits some day */
+			    F_MEAS("text", line[k]),
 			    F_CHAR("of", pz_letter(p, pid)),
 			    F_INT("times", times)),
 		     "  line %d: %-36s %c's line%s", k + 1, line[k],
 		     pz_letter(p, pid), times > 1 ? "  <- DUPLICATED" : "");
 	}
+	emit_unordered_end(r);
 }
 
 static int run_puzzle(struct run *r, struct puzzle *p, int *calls)
@@ -830,8 +835,14 @@ static int run_puzzle(struct run *r, struct puzzle *p, int *calls)
 		goto out;
 	}
 	p->calls = __atomic_load_n(calls, __ATOMIC_SEQ_CST);
+	for (int k = 0; k < 4; k++)     /* their names in --stable output */
+		kid_set_role(r, p->pid[k], (const char *[]){ "A", "B", "C",
+							    "D" }[k]);
+	/* B's fork races A's second one: the reports come in either order */
+	emit_unordered_begin(r);
 	for (int k = 0; k < nforks; k++)
 		pz_emit_fork(r, p, &forks[k]);
+	emit_unordered_end(r);
 	pz_lines(r, p, out, (size_t)got);
 	emit(r, "fork_stdio",
 	     FIELDS(F_STR("stdout", sink_name[p->kind]),
@@ -899,9 +910,9 @@ static void claims_003(struct run *r, struct puzzle pz[SINK_KINDS][2])
 		    F_STR("claim", "only the first child copies the parent's "
 			  "output: B repeats A's line"),
 		    F_BOOL("holds", first_only),
-		    F_INT("pending_at_fork_b", pipe->pending_at_fork[1]),
-		    F_INT("pending_at_fork_c", pipe->pending_at_fork[2]),
-		    F_INT("pending_at_fork_d", pipe->pending_at_fork[3])),
+		    F_MEAS("pending_at_fork_b", pipe->pending_at_fork[1]),
+		    F_MEAS("pending_at_fork_c", pipe->pending_at_fork[2]),
+		    F_MEAS("pending_at_fork_d", pipe->pending_at_fork[3])),
 	     "seed 003: only the first child B inherits A's output. Seen "
 	     "through a pipe, bytes unflushed at each fork: B %lld, C %lld, "
 	     "D %lld: %s", pipe->pending_at_fork[1], pipe->pending_at_fork[2],

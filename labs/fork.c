@@ -568,8 +568,8 @@ static int stage_returns(struct forklab *L)
 
 		emit(r, "fork_return",
 		     FIELDS(F_PID("pid", L->parent), F_STR("role", "parent"),
-			    F_INT("fork", i), F_INT("returned", c->pid),
-			    F_INT("getpid", p->getpid), F_INT("getppid", p->getppid),
+			    F_INT("fork", i), F_PID("returned", c->pid),
+			    F_PID("getpid", p->getpid), F_PID("getppid", p->getppid),
 			    F_PID("proc_ppid", p->w->ppid), F_BOOL("agrees", ok)),
 		     "parent %d: fork() #%d returned %d (the child's pid); "
 		     "getpid() %lld, getppid() %lld (proclab), /proc PPid %d",
@@ -590,8 +590,8 @@ static int stage_returns(struct forklab *L)
 
 		emit(r, "fork_return",
 		     FIELDS(F_PID("pid", c->pid), F_STR("role", role_of(L, i)),
-			    F_INT("fork", i), F_INT("returned", c->returned),
-			    F_INT("getpid", c->getpid), F_INT("getppid", c->getppid),
+			    F_INT("fork", i), F_PID("returned", c->returned),
+			    F_PID("getpid", c->getpid), F_PID("getppid", c->getppid),
 			    F_PID("proc_ppid", c->w->ppid), F_BOOL("agrees", agrees)),
 		     "%s %d: fork() returned %lld; getpid() %lld, getppid() "
 		     "%lld, /proc PPid %d", role_of(L, i), (int)c->pid,
@@ -631,9 +631,9 @@ static int stage_order(struct forklab *L)
 			shared_seen++;
 		emit(r, "first_run",
 		     FIELDS(F_INT("fork", i), F_PID("child", c->pid),
-			    F_INT("parent_stamp", c->parent_stamp),
-			    F_INT("child_stamp", c->stamp),
-			    F_STR("first", pfirst ? "parent" : "child")),
+			    F_MEAS("parent_stamp", c->parent_stamp),
+			    F_MEAS("child_stamp", c->stamp),
+			    F_MEAS("first", pfirst ? "parent" : "child")),
 		     "fork() #%d: the %s went on first (parent stamp %lld, "
 		     "%s %d stamp %lld)", i, pfirst ? "parent" : "child",
 		     c->parent_stamp, role_of(L, i), (int)c->pid, c->stamp);
@@ -651,8 +651,8 @@ static int stage_order(struct forklab *L)
 							who);
 		}
 	emit(r, "run_order",
-	     FIELDS(F_INT("forks", L->n), F_INT("parent_first", parent_first),
-		    F_INT("child_first", child_first), F_STR("order", order),
+	     FIELDS(F_INT("forks", L->n), F_MEAS("parent_first", parent_first),
+		    F_MEAS("child_first", child_first), F_MEAS("order", order),
 		    F_INT("stamps", L->shared_next)),
 	     "first runs in stamp order: %s (parent first after %d fork%s, "
 	     "child first after %d)", order, parent_first,
@@ -661,8 +661,8 @@ static int stage_order(struct forklab *L)
 	     FIELDS(F_STR("source", "seed 001"),
 		    F_STR("claim", "a sleep(1) in the parent makes the child "
 			  "run first"),
-		    F_NULL("holds"), F_INT("parent_first", parent_first),
-		    F_INT("child_first", child_first)),
+		    F_NULL("holds"), F_MEAS("parent_first", parent_first),
+		    F_MEAS("child_first", child_first)),
 	     "seed 001 puts sleep(1) in the parent so that the child runs "
 	     "first. Without it, here: the parent went on first after %d of "
 	     "%d forks. Which side runs first is unspecified (seed 004 is "
@@ -695,7 +695,7 @@ static int stage_memory(struct forklab *L)
 	      "the parent reads its own");
 	snprintf(addr, sizeof(addr), "%#llx", (unsigned long long)L->x_addr);
 	emit(r, "memory", FIELDS(F_PID("pid", L->parent), F_STR("role", "parent"),
-				 F_STR("when", "before fork"), F_STR("address", addr),
+				 F_STR("when", "before fork"), F_MEAS("address", addr),
 				 F_INT("value", L->x_before)),
 	     "parent %d: x = %lld at address %s before fork()", (int)L->parent,
 	     L->x_before, addr);
@@ -708,7 +708,7 @@ static int stage_memory(struct forklab *L)
 		snprintf(addr, sizeof(addr), "%#llx", (unsigned long long)c->addr);
 		emit(r, "memory",
 		     FIELDS(F_PID("pid", c->pid), F_STR("role", role_of(L, i)),
-			    F_STR("when", "set"), F_STR("address", addr),
+			    F_STR("when", "set"), F_MEAS("address", addr),
 			    F_INT("value", c->value)),
 		     "%s %d: set x = %lld at address %s", role_of(L, i),
 		     (int)c->pid, c->value, addr);
@@ -721,7 +721,7 @@ static int stage_memory(struct forklab *L)
 		return PL_EXIT_FAIL;
 	snprintf(addr, sizeof(addr), "%#llx", (unsigned long long)p->addr);
 	emit(r, "memory", FIELDS(F_PID("pid", L->parent), F_STR("role", "parent"),
-				 F_STR("when", "after"), F_STR("address", addr),
+				 F_STR("when", "after"), F_MEAS("address", addr),
 				 F_INT("value", p->value)),
 	     "parent %d: reads x = %lld at address %s, after its children "
 	     "changed theirs", (int)L->parent, p->value, addr);
@@ -767,9 +767,9 @@ static int cow_pass(struct forklab *L, int op, long long *delta)
 		    F_INT("pages", L->pl.pages),
 		    writing ? F_INT("pages_written", L->pl.pages)
 			    : F_INT("pages_read", L->pl.pages),
-		    F_INT("minflt_before", (long long)before),
-		    F_INT("minflt_after", (long long)after),
-		    F_INT("minflt_delta", *delta)),
+		    F_MEAS("minflt_before", (long long)before),
+		    F_MEAS("minflt_after", (long long)after),
+		    F_MEAS("minflt_delta", *delta)),
 	     "%s %d %s %lld pages: minor faults %llu -> %llu (+%lld)",
 	     c->w->role, (int)c->pid, writing ? "wrote" : "read",
 	     L->pl.pages, before, after, *delta);
@@ -798,8 +798,8 @@ static int stage_cow(struct forklab *L)
 		    F_STR("claim", "before any write, fork copies only the page "
 			  "table"),
 		    F_BOOL("holds", read_free && write_copies),
-		    F_INT("pages", pages), F_INT("read_faults", rd),
-		    F_INT("write_faults", wr)),
+		    F_INT("pages", pages), F_MEAS("read_faults", rd),
+		    F_MEAS("write_faults", wr)),
 	     "seed 003: before any write, fork copies only the page table. "
 	     "Seen: reading %lld shared pages took %lld faults, writing them "
 	     "%lld: each page is copied at its first write", pages, rd, wr);
@@ -808,7 +808,7 @@ static int stage_cow(struct forklab *L)
 		    F_STR("claim", "the child only copies two addresses (code "
 			  "and data), so fork costs almost nothing"),
 		    F_BOOL("holds", !write_copies),
-		    F_INT("pages", pages), F_INT("write_faults", wr)),
+		    F_INT("pages", pages), F_MEAS("write_faults", wr)),
 	     "seed 001: the child copies two addresses, at almost no cost. "
 	     "Seen: the copying is only put off: %lld faults when the child "
 	     "wrote %lld pages, and fork itself copied the page table", wr,

@@ -338,8 +338,9 @@ static int orphan_end(struct run *r, struct family *f,
 	saw_z = strchr(f->wo->trail, 'Z') != NULL;
 	emit(r, "released",
 	     FIELDS(F_PID("pid", f->orphan), F_PID("adopter", a->pid),
-		    F_BOOL("zombie_seen", saw_z), F_STR("trail", f->wo->trail),
-		    F_INT("ms", now_ms() - t0)),
+		    F_MEAS("zombie_seen", saw_z),
+		    F_MEAS("trail", f->wo->trail),
+		    F_MEAS("ms", now_ms() - t0)),
 	     "orphan %d is gone %lld ms after it was told to exit: %d (%s) "
 	     "reaped it%s", (int)f->orphan, now_ms() - t0, (int)a->pid,
 	     a->comm, saw_z ? "; until then it was a zombie (Z), so this "

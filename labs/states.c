@@ -33,7 +33,7 @@ static void show_wchan(struct run *r, struct watched *w)
 
 	if (obs_probe(r, w, &p) != PROC_OK)
 		return;
-	emit(r, "wchan", FIELDS(F_PID("pid", w->pid), F_STR("wchan", p.wchan),
+	emit(r, "wchan", FIELDS(F_PID("pid", w->pid), F_MEAS("wchan", p.wchan),
 				F_CHAR("state", w->state)),
 	     "%s %d (%c) waits in the kernel function %s", w->role,
 	     (int)w->pid, w->state, p.wchan[0] ? p.wchan : "(unreadable)");
@@ -122,7 +122,7 @@ static void trace_claims(struct run *r, struct watched *w)
 	emit(r, "claim",
 	     FIELDS(F_STR("source", "seed 002"),
 		    F_STR("claim", "stopped and traced are one state"),
-		    F_STR("trail", w->trail), F_CHAR("state", w->state),
+		    F_MEAS("trail", w->trail), F_CHAR("state", w->state),
 		    F_BOOL("holds", strchr(w->trail, 'T') != NULL &&
 					w->state == 'T')),
 	     "seed 002 counts stopped and traced as one state. Seen: %s, "
@@ -136,7 +136,7 @@ static void trace_claims(struct run *r, struct watched *w)
 		    F_STR("claim", "t means suspended: code and data moved "
 			  "out to swap"),
 		    F_PID("tracer", tracer),
-		    rss >= 0 ? F_INT("vmrss_kb", rss) : F_NULL("vmrss_kb"),
+		    rss >= 0 ? F_MEAS("vmrss_kb", rss) : F_NULL("vmrss_kb"),
 		    rss >= 0 ? F_BOOL("holds", rss == 0) : F_NULL("holds")),
 	     "seed 001 says t means swapped out. Seen: TracerPid %d (proclab "
 	     "is %d), VmRSS %s%s", (int)tracer, (int)r->self, rss_text,
@@ -269,7 +269,8 @@ static int states_run(struct run *r)
 	if (obs_await(r, w, "X", "released: the status was collected and "
 		      "/proc/PID is gone"))
 		return PL_EXIT_FAIL;
-	emit(r, "observed", FIELDS(F_PID("pid", w->pid), F_STR("trail", w->trail)),
+	emit(r, "observed", FIELDS(F_PID("pid", w->pid),
+				   F_MEAS("trail", w->trail)),
 	     "every state seen for %s %d, in order: %s", w->role, (int)w->pid,
 	     w->trail);
 	return PL_EXIT_OK;

@@ -523,7 +523,7 @@ static void show_wchan(struct run *r, struct watched *w, const char *how)
 	obs_probe(r, w, &p);
 	emit(r, "wchan", FIELDS(F_PID("pid", w->pid), F_STR("role", w->role),
 				F_CHAR("state", w->state),
-				F_STR("wchan", p.wchan)),
+				F_MEAS("wchan", p.wchan)),
 	     "%s %d is %c (%s) in the kernel function %s: %s", w->role,
 	     (int)w->pid, w->state, procfs_state_name(w->state),
 	     p.wchan[0] ? p.wchan : "(wchan unreadable)", how);
@@ -684,7 +684,8 @@ static int stage_exec(struct run *r, struct vlab *v, struct watched **wp)
 			       F_STR("program", conf.exe), F_STR("comm", comm),
 			       F_INT("sent", (long long)sizeof(ping) - 1),
 			       F_INT("echoed", n < 0 ? 0 : n),
-			       F_CHAR("state", w->state),
+			       /* cat may be reading or writing */
+			       F_MEAS("state", w->state),
 			       F_BOOL("alive", alive)),
 	     "%s %d runs %s (comm \"%s\"): it echoed %zd of the %zu bytes "
 	     "sent and is %c (%s)", w->role, (int)w->pid, conf.exe, comm,
@@ -736,11 +737,11 @@ static int cost(struct run *r, struct vlab *v, long long touched,
 	*fork_us = (double)m.a / 1e3;
 	*vfork_us = (double)m.b / 1e3;
 	*ratio = m.b > 0 ? (double)m.a / (double)m.b : 0;
-	emit(r, "cost", FIELDS(F_INT("rss_bytes", rss),
+	emit(r, "cost", FIELDS(F_MEAS("rss_bytes", rss),
 			       F_INT("touched_bytes", touched),
-			       F_INT("reps", m.pid), F_NUM("fork_us", *fork_us),
-			       F_NUM("vfork_us", *vfork_us),
-			       F_NUM("ratio", *ratio)),
+			       F_INT("reps", m.pid), F_MEAS("fork_us", *fork_us),
+			       F_MEAS("vfork_us", *vfork_us),
+			       F_MEAS("ratio", *ratio)),
 	     "resident set %.1f MiB: fork %.1f us, vfork %.1f us (medians of "
 	     "%d, create to reaped): fork takes %.1fx as long",
 	     (double)rss / 1048576, *fork_us, *vfork_us, m.pid, *ratio);
@@ -766,10 +767,10 @@ static int stage_cost(struct run *r, struct vlab *v)
 	emit(r, "claim",
 	     FIELDS(F_STR("source", "seed 004"),
 		    F_STR("claim", "fork and vfork cost about the same now"),
-		    F_BOOL("holds", same), F_NUM("factor", SAME_COST_FACTOR),
-		    F_NUM("ratio_small", rs), F_NUM("ratio_large", rl),
-		    F_NUM("fork_growth", fs > 0 ? fl / fs : 0),
-		    F_NUM("vfork_growth", vs > 0 ? vl / vs : 0)),
+		    F_MEAS("holds", same), F_NUM("factor", SAME_COST_FACTOR),
+		    F_MEAS("ratio_small", rs), F_MEAS("ratio_large", rl),
+		    F_MEAS("fork_growth", fs > 0 ? fl / fs : 0),
+		    F_MEAS("vfork_growth", vs > 0 ? vl / vs : 0)),
 	     "seed 004 says fork and vfork now cost about the same (here: "
 	     "within %.0fx): fork took %.1fx as long as vfork, then %.1fx "
 	     "with %lld MiB more; writing the memory made fork %.1fx and "

@@ -396,7 +396,9 @@ static int core_case(struct run *r, const struct core_setting *cs,
 			    : F_INT("rlimit_core", (long long)seen.rlim_cur),
 		    F_STR("core_pattern", cs->pattern), F_BOOL("pipe", cs->pipe),
 		    F_BOOL("core", core), F_INT("files", files),
-		    F_INT("bytes", bytes), F_STR("why", why)),
+		    F_MEAS("bytes", bytes),
+		    /* the sentence names the size when there is a file */
+		    bytes > 0 ? F_MEAS("why", why) : F_STR("why", why)),
 	     "%s", why);
 	return 0;
 fail:
@@ -538,7 +540,7 @@ static int stage_poll(struct run *r)
 				       "within %d ms; %d polls found nothing",
 				       (int)k.p.pid, r->timeout_ms, polls);
 	}
-	emit(r, "poll", FIELDS(F_PID("pid", k.p.pid), F_INT("polls", polls),
+	emit(r, "poll", FIELDS(F_PID("pid", k.p.pid), F_MEAS("polls", polls),
 			       F_INT("told_after", tell)),
 	     "waitpid(%d, WNOHANG) returned 0 %d times before it collected "
 	     "the child (told to exit after %d); a blocking waitpid() makes "
@@ -681,8 +683,8 @@ static int order_round(struct run *r, struct wkid *k, const char *const *roles,
 	pid_list(e, sizeof(e), ended, 3);
 	pid_list(g, sizeof(g), reaped, 3);
 	emit(r, "order",
-	     FIELDS(F_STR("mode", mode), F_STR("made", m), F_STR("ended", e),
-		    F_STR("reaped", g), F_BOOL("as_ended", as_ended),
+	     FIELDS(F_STR("mode", mode), F_PIDS("made", m), F_PIDS("ended", e),
+		    F_PIDS("reaped", g), F_BOOL("as_ended", as_ended),
 		    F_BOOL("as_made", as_made)),
 	     "made %s, ended %s, waitpid(-1) returned %s: %s", m, e, g,
 	     !all_first ? (as_ended ? "each wait returned the child that "

@@ -26,18 +26,41 @@ static const struct lab_option zombie_options[] = {
 	{ NULL, NULL, 0, 0, 0, NULL },
 };
 
+/* How a held value reads in --stable output. */
+enum hold_kind {
+	HOLD_EXACT,     /* the same on every run */
+	HOLD_PID,       /* a pid: shown as its role */
+	HOLD_MEASURED,  /* varies between runs; the verdict does not */
+	HOLD_VARIES,    /* the values and the verdict vary */
+};
+
+static struct field hold_field(enum hold_kind kind, const char *key,
+			       long long v)
+{
+	if (v < 0)
+		return F_NULL(key);
+	if (kind == HOLD_PID)
+		return F_PID(key, v);
+	if (kind == HOLD_EXACT)
+		return F_INT(key, v);
+	return F_MEAS(key, v);
+}
+
 /* One thing a process holds, before exit and as a zombie (after: -1 gone,
  * -2 unreadable). */
 static void holds(struct run *r, pid_t pid, const char *what,
-		  const char *unit, long long before, long long after)
+		  const char *unit, enum hold_kind kind, long long before,
+		  long long after)
 {
 	const char *verdict = after == -1 ? "gone" : after < 0 ? "unreadable"
 			    : after == before ? "kept" : "changed";
-	char b[32] = "unreadable", v[32], a[48];
+	char b[32] = "unreadable", a[48];
 
 	if (before >= 0)
 		snprintf(b, sizeof(b), "%lld%s", before, unit);
 	if (after >= 0) {       /* the value, then whether it was kept */
+		char v[32];
+
 		snprintf(v, sizeof(v), "%lld%s", after, unit);
 		snprintf(a, sizeof(a), "%-12s%s", v, verdict);
 	} else {
@@ -45,9 +68,10 @@ static void holds(struct run *r, pid_t pid, const char *what,
 	}
 	emit(r, "holds",
 	     FIELDS(F_PID("pid", pid), F_STR("what", what),
-		    before >= 0 ? F_INT("before", before) : F_NULL("before"),
-		    after >= 0 ? F_INT("after", after) : F_NULL("after"),
-		    F_STR("verdict", verdict)),
+		    hold_field(kind, "before", before),
+		    hold_field(kind, "after", after),
+		    kind == HOLD_VARIES ? F_MEAS("verdict", verdict)
+					: F_STR("verdict", verdict)),
 	     "%-24s alive %-11s zombie %s", what, b, a);
 }
 
@@ -57,7 +81,7 @@ static long long if_has(const struct probe *p, unsigned bit, long long v)
 {
 	if (!p->status_ok)
 		return -2;
-	return p->ps.has & bit ? v : -1;
+	return (p->ps.has & bit) ? v : -1;
 }
 
 /* What the zombie kept and what it lost, and seed 004's ownership claim. */
@@ -70,19 +94,20 @@ static void compare(struct run *r, const struct watched *w,
 	bool dir_is_root = dead->dir_owner == 0,
 	     file_is_root = dead->file_owner == 0;
 
-	holds(r, pid, "VmRSS (resident memory)", " kB",
+	holds(r, pid, "VmRSS (resident memory)", " kB", HOLD_MEASURED,
 	      if_has(alive, PS_VMRSS, alive->ps.vmrss_kb),
 	      if_has(dead, PS_VMRSS, dead->ps.vmrss_kb));
-	holds(r, pid, "open file descriptors", "", alive->fds,
+	holds(r, pid, "open file descriptors", "", HOLD_EXACT, alive->fds,
 	      dead->fds > 0 ? dead->fds : dead->fds == 0 ? -1 : -2);
-	holds(r, pid, "cmdline bytes", "", alive->cmdline_bytes,
+	holds(r, pid, "cmdline bytes", "", HOLD_EXACT, alive->cmdline_bytes,
 	      dead->cmdline_bytes > 0 ? dead->cmdline_bytes
 	      : dead->cmdline_bytes == 0 ? -1 : -2);
-	holds(r, pid, "threads", "", if_has(alive, PS_THREADS, alive->ps.threads),
+	holds(r, pid, "threads", "", HOLD_EXACT,
+	      if_has(alive, PS_THREADS, alive->ps.threads),
 	      if_has(dead, PS_THREADS, dead->ps.threads));
-	holds(r, pid, "parent pid", "", (long long)st_alive->ppid,
+	holds(r, pid, "parent pid", "", HOLD_PID, (long long)st_alive->ppid,
 	      (long long)w->st.ppid);
-	holds(r, pid, "CPU time (ticks)", "",
+	holds(r, pid, "CPU time (ticks)", "", HOLD_VARIES,
 	      (long long)(st_alive->utime + st_alive->stime),
 	      (long long)(w->st.utime + w->st.stime));
 
@@ -121,8 +146,9 @@ static int zombie_ignored(struct run *r, struct puppet *kid, struct watched *w)
 	if (obs_await(r, w, "X", "released with no zombie to wait for"))
 		return PL_EXIT_FAIL;
 	saw_z = strchr(w->trail, 'Z') != NULL;
-	emit(r, "observed", FIELDS(F_PID("pid", w->pid), F_BOOL("zombie_seen", saw_z),
-				   F_STR("trail", w->trail)),
+	emit(r, "observed", FIELDS(F_PID("pid", w->pid),
+				   F_MEAS("zombie_seen", saw_z),
+				   F_MEAS("trail", w->trail)),
 	     "states seen for %s %d: %s; %s", w->role, (int)w->pid, w->trail,
 	     saw_z ? "a Z flashed by before the release, too briefly to wait for"
 		   : "no Z at all: the entry just vanished");
@@ -166,7 +192,8 @@ static int zombie_run(struct run *r)
 		return PL_EXIT_FAIL;
 	obs_probe(r, w, &alive);
 	st_alive = w->st;
-	emit(r, "wchan", FIELDS(F_PID("pid", w->pid), F_STR("wchan", alive.wchan)),
+	emit(r, "wchan", FIELDS(F_PID("pid", w->pid),
+				F_MEAS("wchan", alive.wchan)),
 	     "%s %d sleeps in the kernel function %s", w->role, (int)w->pid,
 	     alive.wchan[0] ? alive.wchan : "(wchan unreadable)");
 

@@ -26,6 +26,15 @@ int kid_pidfd(const struct run *r, pid_t pid)
 	return -1;
 }
 
+void kid_set_role(struct run *r, pid_t pid, const char *role)
+{
+	for (int i = r->kids.n - 1; i >= 0; i--)
+		if (r->kids.k[i].pid == pid) {
+			r->kids.k[i].role = role;
+			return;
+		}
+}
+
 int pl_track(struct run *r, pid_t pid)
 {
 	int fd;
@@ -41,7 +50,7 @@ int pl_track(struct run *r, pid_t pid)
 			 strerror(errno));
 		return -1;
 	}
-	r->kids.k[r->kids.n++] = (struct kid){ pid, fd };
+	r->kids.k[r->kids.n++] = (struct kid){ pid, fd, NULL };
 	return fd;
 }
 
@@ -87,7 +96,7 @@ pid_t pl_fork(struct run *r, const char *role, int *pidfd)
 			 strerror(e));
 		return -1;
 	}
-	r->kids.k[r->kids.n++] = (struct kid){ pid, fd };
+	r->kids.k[r->kids.n++] = (struct kid){ pid, fd, role };
 	if (pidfd != NULL)
 		*pidfd = fd;
 	return pid;

@@ -28,6 +28,10 @@ static const char common_usage[] =
 	"                  default 0)\n"
 	"  --timeout MS    how long a stage waits for the state it expects\n"
 	"                  (1 to 600000, default 3000)\n"
+	"  --stable        the same bytes on every run, to diff against a saved\n"
+	"                  copy: roles for pids, stage numbers for times, \"~\"\n"
+	"                  (JSON null) for measured values, no changes caught\n"
+	"                  in passing\n"
 	"  --no-color      no color, even on a terminal (so does NO_COLOR)\n"
 	"  -v, --verbose   also show changes caught in passing (JSON always has\n"
 	"                  them, marked transient)\n"
@@ -119,7 +123,7 @@ static long long number(const char *lab, const char *opt, const char *arg,
 }
 
 enum { OPT_JSON = 256, OPT_STEP, OPT_DELAY, OPT_TIMEOUT, OPT_NOCOLOR,
-       OPT_QUIZ, OPT_LAB = 512 };
+       OPT_QUIZ, OPT_STABLE, OPT_LAB = 512 };
 
 /* Parse argv (argv[0] is the lab's name) into r.  Exits 2 on any error,
  * with one line on stderr naming the bad word; exits 0 after --help. */
@@ -132,6 +136,7 @@ static void parse_options(struct run *r, int argc, char *argv[])
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ "no-color", no_argument, NULL, OPT_NOCOLOR },
 		{ "quiz", no_argument, NULL, OPT_QUIZ },
+		{ "stable", no_argument, NULL, OPT_STABLE },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 	};
@@ -161,6 +166,7 @@ static void parse_options(struct run *r, int argc, char *argv[])
 		case OPT_STEP: r->step = true; break;
 		case OPT_QUIZ: r->quiz = true; break;
 		case OPT_NOCOLOR: no_color = true; break;
+		case OPT_STABLE: r->stable = true; break;
 		case 'v': r->verbose = true; break;
 		case 'h':
 			help_lab(lab);
@@ -266,10 +272,11 @@ static int run_lab(const struct lab *lab, int argc, char *argv[])
 	emit(&r, "start",
 	     FIELDS(F_PID("pid", r.self), F_INT("schema", PROCLAB_SCHEMA),
 		    F_STR("version", PROCLAB_VERSION),
-		    F_STR("kernel", u.release)),
+		    F_MEAS("kernel", u.release)),
 	     "proclab %s, pid %d, Linux %s", lab->name, (int)r.self,
 	     u.release);
 	rc = lab->run(&r);
+	emit_unordered_end(&r);         /* a lab that failed inside one */
 	stage_end(&r);
 	run_teardown(&r);
 	if (rc == PL_EXIT_OK && r.failed)

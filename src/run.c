@@ -285,7 +285,7 @@ static void pause_for_student(struct run *r)
 		snprintf(pids, sizeof(pids), "%d", (int)r->self);
 	snprintf(ps, sizeof(ps), "ps -o pid,ppid,stat,wchan:20,comm -p %s",
 		 pids);
-	emit(r, "pause", FIELDS(F_STR("pids", pids), F_STR("ps", ps)),
+	emit(r, "pause", FIELDS(F_PIDS("pids", pids), F_MEAS("ps", ps)),
 	     "look now: %s   (Enter continues)", ps);
 	/* a line, EOF or an error: go on */
 	pl_read_line(r, ps, sizeof(ps));

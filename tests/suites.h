@@ -18,5 +18,6 @@ Suite *make_orphan_suite(void);
 Suite *make_states_suite(void);
 Suite *make_watch_suite(void);
 Suite *make_quiz_suite(void);
+Suite *make_stable_suite(void);
 
 #endif

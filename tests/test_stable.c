@@ -1,0 +1,249 @@
+/* test_stable.c - `proclab LAB --stable` prints the same bytes on every
+ * run, in text and JSON, and names no pid of the run. */
+#include <check.h>
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "suites.h"
+#include "testutil.h"
+
+#define MAXEV 512
+
+/* every lab but watch, which follows processes it did not make */
+static const char *const lab_names[] = {
+	"zombie", "states", "fork", "vfork", "exit-vs-_exit", "wait",
+	"orphan",
+};
+
+/* JSON keys whose values are pids (or lists of pids) in some lab */
+static const char *const pid_keys[] = {
+	"pid", "ppid", "by", "child", "parent", "returned", "getpid",
+	"getppid", "proc_ppid", "tracer", "grandparent", "adopter", "to",
+	"from", "pgrp", "session", "made", "ended", "reaped", "pids",
+};
+
+/* The last pid the kernel handed out in our pid namespace. */
+static long last_pid(void)
+{
+	FILE *f = fopen("/proc/sys/kernel/ns_last_pid", "r");
+	long v = -1;
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(fscanf(f, "%ld", &v), 1);
+	fclose(f);
+	return v;
+}
+
+/* Fails if a whole number in out lies in (lo, hi]: every process of the
+ * run, and whatever else started meanwhile, has a pid there. */
+static void no_pid_in(const char *lab, const char *out, long lo, long hi)
+{
+	for (const char *p = out; *p != '\0';) {
+		size_t n = strspn(p, "0123456789");
+		bool word = n > 0 && (p == out ||
+				      (!isalnum((unsigned char)p[-1]) &&
+				       p[-1] != '.' && p[-1] != '_')) &&
+			    !isalnum((unsigned char)p[n]) && p[n] != '.';
+
+		if (word) {
+			long v = strtol(p, NULL, 10);
+			ck_assert_msg(v <= lo || v > hi,
+				      "%s: --stable printed %ld, a pid of the "
+				      "run (%ld to %ld): ...%.60s", lab, v,
+				      lo + 1, hi, p > out + 40 ? p - 40 : out);
+		}
+		p += n > 0 ? n : 1;
+	}
+}
+
+/* The first line where a and b differ, for the failure message. */
+static void first_difference(const char *a, const char *b, char *msg,
+			     size_t size)
+{
+	size_t line = 1, i = 0, start = 0;
+
+	for (; a[i] != '\0' && a[i] == b[i]; i++)
+		if (a[i] == '\n') {
+			line++;
+			start = i + 1;
+		}
+	snprintf(msg, size, "line %zu: \"%.*s\" vs \"%.*s\"", line,
+		 (int)strcspn(a + start, "\n"), a + start,
+		 (int)strcspn(b + start, "\n"), b + start);
+}
+
+static void run_stable(struct outcome *o, const char *lab, bool json,
+		       long *lo, long *hi)
+{
+	*lo = last_pid();
+	run_proclab(o, NULL, json ? (const char *const[]){ lab, "--stable",
+							   "--json", NULL }
+				  : (const char *const[]){ lab, "--stable",
+							   NULL });
+	*hi = last_pid();
+	ck_assert_msg(o->code == 0, "%s --stable: exit %d: %s", lab, o->code,
+		      o->err);
+	ck_assert_int_eq(survivors(o->sid), 0);
+	ck_assert(*hi > *lo);   /* it forked */
+}
+
+static void twice(const char *lab, bool json)
+{
+	struct outcome a, b;
+	long lo_a, hi_a, lo_b, hi_b;
+	char msg[512];
+
+	run_stable(&a, lab, json, &lo_a, &hi_a);
+	run_stable(&b, lab, json, &lo_b, &hi_b);
+	first_difference(a.out, b.out, msg, sizeof(msg));
+	ck_assert_msg(a.outlen == b.outlen &&
+		      memcmp(a.out, b.out, a.outlen) == 0,
+		      "%s --stable%s: two runs differ at %s", lab,
+		      json ? " --json" : "", msg);
+	no_pid_in(lab, a.out, lo_a, hi_a);
+	no_pid_in(lab, b.out, lo_b, hi_b);
+	ck_assert_ptr_null(strstr(a.out, " ms "));      /* no times */
+	outcome_free(&a);
+	outcome_free(&b);
+}
+
+START_TEST(stable_text_twice)
+{
+	twice(lab_names[_i], false);
+}
+END_TEST
+
+START_TEST(stable_json_twice)
+{
+	static struct jobj ev[MAXEV];
+	struct outcome o;
+	long lo, hi;
+	int n;
+
+	twice(lab_names[_i], true);
+	/* and what it prints is the schema, with roles for pids */
+	run_stable(&o, lab_names[_i], true, &lo, &hi);
+	n = json_lines(o.out, ev, MAXEV);
+	ck_assert_int_gt(n, 2);
+	ck_assert_str_eq(jstr(&ev[0], "event"), "start");
+	ck_assert_str_eq(jstr(&ev[0], "pid"), "proclab");
+	ck_assert_str_eq(jstr(&ev[n - 1], "event"), "result");
+	ck_assert(jbool(&ev[n - 1], "ok"));
+	for (int i = 0; i < n; i++) {
+		const struct jmember *t = jget(&ev[i], "t");
+
+		ck_assert_ptr_nonnull(t);
+		ck_assert_int_eq(t->type, 'z');
+		ck_assert(!jget(&ev[i], "transient"));
+		for (size_t k = 0; k < sizeof(pid_keys) / sizeof(*pid_keys);
+		     k++) {
+			const struct jmember *m = jget(&ev[i], pid_keys[k]);
+
+			/* a role; numbers only for "no process" (0, -1) */
+			ck_assert_msg(m == NULL || m->type != 'n' ||
+				      m->num <= 0, "%s: line %d: \"%s\": %g",
+				      lab_names[_i], i + 1, pid_keys[k], m->num);
+		}
+	}
+	outcome_free(&o);
+}
+END_TEST
+
+/* The text view: the state events keep their layout, without the time
+ * and the pid; the other events are fields. */
+START_TEST(stable_text_zombie)
+{
+	struct outcome o;
+	long lo, hi;
+
+	run_stable(&o, "zombie", false, &lo, &hi);
+	ck_assert_msg(strncmp(o.out, "[0] start    pid=proclab schema=1 "
+			      "version=", 34) == 0, "%.80s", o.out);
+	ck_assert_ptr_nonnull(strstr(o.out, " kernel=~\n"));
+	ck_assert_ptr_nonnull(strstr(o.out,
+		"\n[3] child      ppid proclab    Z zombie       exited with "
+		"code 42; pid proclab has not waited for it\n"));
+	ck_assert_ptr_nonnull(strstr(o.out, "\n[2] wchan    pid=child "
+				     "wchan=~\n"));
+	ck_assert_ptr_nonnull(strstr(o.out, "what=\"parent pid\" "
+				     "before=proclab after=proclab "
+				     "verdict=kept\n"));
+	ck_assert_ptr_nonnull(strstr(o.out, "\n[5] reap     pid=child "
+				     "role=child by=proclab call=waitpid "
+				     "raw=10752 exited=true code=42 "));
+	ck_assert_ptr_nonnull(strstr(o.out, "\nstage 5: reap - "));
+	outcome_free(&o);
+}
+END_TEST
+
+/* --step --stable: the pause names roles, and the ps command (which
+ * needs pids) is left out. */
+START_TEST(stable_step)
+{
+	static struct jobj ev[MAXEV];
+	struct outcome o;
+	int n, pauses = 0;
+
+	run_proclab(&o, NULL, (const char *const[]){ "zombie", "--stable",
+		    "--json", "--step", NULL });
+	ck_assert_msg(o.code == 0, "exit %d: %s", o.code, o.err);
+	n = json_lines(o.out, ev, MAXEV);
+	for (int i = 0; i < n; i++) {
+		if (strcmp(jstr(&ev[i], "event"), "pause") != 0)
+			continue;
+		pauses++;
+		ck_assert_ptr_null(strpbrk(jstr(&ev[i], "pids"),
+					   "0123456789"));
+		ck_assert_int_eq(jget(&ev[i], "ps")->type, 'z');
+	}
+	ck_assert_int_eq(pauses, 5);
+	ck_assert_str_eq(jstr(nth_event(ev, n, "pause", NULL, 1), "pids"),
+			 "child");
+	ck_assert_int_eq(survivors(o.sid), 0);
+	outcome_free(&o);
+}
+END_TEST
+
+/* Without --stable nothing changes: times and pids are numbers. */
+START_TEST(normal_unchanged)
+{
+	static struct jobj ev[MAXEV];
+	struct outcome o;
+	int n;
+
+	run_proclab(&o, NULL, (const char *const[]){ "zombie", "--json",
+						     NULL });
+	ck_assert_int_eq(o.code, 0);
+	n = json_lines(o.out, ev, MAXEV);
+	for (int i = 0; i < n; i++)
+		ck_assert_int_eq(jget(&ev[i], "t")->type, 'n');
+	ck_assert_int_eq((pid_t)jnum(&ev[0], "pid"), o.sid);
+	ck_assert_int_eq(jget(&ev[0], "kernel")->type, 's');
+	ck_assert_int_eq((pid_t)jnum(nth_event(ev, n, "reap", NULL, 0), "by"),
+			 o.sid);
+	outcome_free(&o);
+	run_proclab(&o, NULL, (const char *const[]){ "zombie", NULL });
+	ck_assert_int_eq(o.code, 0);
+	ck_assert_msg(strstr(o.out, " ms  start    proclab zombie, pid ") !=
+		      NULL, "%.80s", o.out);
+	outcome_free(&o);
+}
+END_TEST
+
+Suite *make_stable_suite(void)
+{
+	Suite *s = suite_create("stable");
+	TCase *tc = tcase_create("stable");
+	int nlabs = (int)(sizeof(lab_names) / sizeof(*lab_names));
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_loop_test(tc, stable_text_twice, 0, nlabs);
+	tcase_add_loop_test(tc, stable_json_twice, 0, nlabs);
+	tcase_add_test(tc, stable_text_zombie);
+	tcase_add_test(tc, stable_step);
+	tcase_add_test(tc, normal_unchanged);
+	suite_add_tcase(s, tc);
+	return s;
+}
