@@ -22,6 +22,9 @@ BSD_CFLAGS   := $(shell $(PKG_CONFIG) --cflags libbsd-overlay 2>/dev/null)
 BSD_LIBS     := $(shell $(PKG_CONFIG) --libs libbsd-overlay 2>/dev/null)
 CHECK_CFLAGS := $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
+# for --version: what the binary was built with (Check: its tests)
+BSD_VERSION   := $(shell $(PKG_CONFIG) --modversion libbsd-overlay 2>/dev/null)
+CHECK_VERSION := $(shell $(PKG_CONFIG) --modversion check 2>/dev/null)
 
 ifdef SANITIZE
 BUILD   := build-san
@@ -35,7 +38,7 @@ SAN     :=
 endif
 
 ALL_CFLAGS  = -std=gnu11 -D_GNU_SOURCE $(WARN) -Iinclude $(BSD_CFLAGS) $(SAN) $(CFLAGS) \
-	      $(CPPFLAGS)
+	      $(CPPFLAGS) $(MAIN_DEFS)
 ALL_LDFLAGS = $(SAN) $(LDFLAGS)
 
 ENGINE_SRC := $(wildcard src/*.c)
@@ -48,6 +51,9 @@ LIB_OBJ   := $(call obj,$(filter-out src/main.c,$(ENGINE_SRC)) $(LAB_SRC))
 MAIN_OBJ  := $(call obj,src/main.c)
 TEST_OBJ  := $(call obj,$(TEST_SRC))
 BENCH_OBJ := $(call obj,$(BENCH_SRC))
+
+$(MAIN_OBJ): MAIN_DEFS = -DPROCLAB_LIBBSD_VERSION='"$(BSD_VERSION)"' \
+		    -DPROCLAB_CHECK_VERSION='"$(CHECK_VERSION)"'
 
 ifeq ($(V),1)
 Q :=
