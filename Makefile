@@ -12,6 +12,9 @@ PREFIX  ?= /usr/local
 BINDIR  ?= $(PREFIX)/bin
 MANDIR  ?= $(PREFIX)/share/man
 DOCDIR  ?= $(PREFIX)/share/doc/proclab
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR  ?= $(PREFIX)/share/zsh/site-functions
+DOCS    := README.md $(wildcard docs/*.md labs/*.md)
 
 PKG_CONFIG ?= pkg-config
 CFLAGS  ?= -O2 -g
@@ -88,8 +91,15 @@ $(BUILD)/%.o: %.c Makefile | have-deps
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
+# then the shell completions and make install/uninstall (tests/*.sh)
 check: $(PROG) $(BUILD)/check_proclab
 	PROCLAB=./$(PROG) ./$(BUILD)/check_proclab
+	PROCLAB=./$(PROG) bash tests/completion.sh
+	@if command -v zsh >/dev/null; then \
+	  echo "PROCLAB=./$(PROG) zsh tests/completion.zsh"; \
+	  PROCLAB=./$(PROG) zsh tests/completion.zsh; \
+	else echo "completion.zsh: skipped: no zsh"; fi
+	PROCLAB=./$(PROG) MAKE="$(MAKE)" sh tests/install.sh
 
 bench: $(PROG) $(BUILD)/bench
 	PROCLAB=./$(PROG) ./$(BUILD)/bench
@@ -98,14 +108,20 @@ deps:
 	sh .ci/deps
 
 install: $(PROG)
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(DOCDIR)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(DOCDIR)
 	install -m 755 $(PROG) $(DESTDIR)$(BINDIR)/proclab
 	install -m 644 man/proclab.1 $(DESTDIR)$(MANDIR)/man1/proclab.1
-	install -m 644 README.md docs/*.md labs/*.md $(DESTDIR)$(DOCDIR)/
+	install -m 644 docs/completion/proclab.bash $(DESTDIR)$(BASHCOMPDIR)/proclab
+	install -m 644 docs/completion/_proclab $(DESTDIR)$(ZSHCOMPDIR)/_proclab
+	install -m 644 $(DOCS) $(DESTDIR)$(DOCDIR)/
 
+# only what install put there: the shared directories stay
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/proclab $(DESTDIR)$(MANDIR)/man1/proclab.1
-	rm -rf $(DESTDIR)$(DOCDIR)
+	rm -f $(DESTDIR)$(BINDIR)/proclab $(DESTDIR)$(MANDIR)/man1/proclab.1 \
+	      $(DESTDIR)$(BASHCOMPDIR)/proclab $(DESTDIR)$(ZSHCOMPDIR)/_proclab \
+	      $(addprefix $(DESTDIR)$(DOCDIR)/,$(notdir $(DOCS)))
+	-rmdir $(DESTDIR)$(DOCDIR)
 
 clean:
 	rm -rf build build-san proclab

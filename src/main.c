@@ -66,27 +66,21 @@ static void help_main(void)
 	      "see also proclab(1).\n", stdout);
 }
 
-/* One option in `proclab LAB --help`, laid out as common_usage is: the text
- * in a column of its own, folded at 79 columns; a name too long for its
- * column gets the text on the next line. */
-static void help_option(const char *left, const char *text)
+/* Print text from column col on, folded at 79 columns into lines that
+ * start at column indent; end the line. */
+static void fold(const char *text, int col, int indent)
 {
-	enum { COL = 18, WIDTH = 79 };
-	int col = printf("  %s", left);
-	const char *w = text;
+	enum { WIDTH = 79 };
+	const char *w = text + strspn(text, " ");
 
-	if (col > COL - 2) {
-		putchar('\n');
-		col = 0;
-	}
 	while (*w != '\0') {
 		int len = (int)strcspn(w, " ");
 
-		if (col < COL)
-			col += printf("%*s", COL - col, "");
+		if (col < indent)
+			col += printf("%*s", indent - col, "");
 		else if (col + 1 + len > WIDTH)
-			col = printf("\n%*s", COL, "") - 1;
-		else
+			col = printf("\n%*s", indent, "") - 1;
+		else if (w != text)
 			col += printf(" ");
 		col += printf("%.*s", len, w);
 		w += len;
@@ -95,13 +89,28 @@ static void help_option(const char *left, const char *text)
 	putchar('\n');
 }
 
+/* One option in `proclab LAB --help`, laid out as common_usage is: the text
+ * in a column of its own; a name too long for it puts the text below. */
+static void help_option(const char *left, const char *text)
+{
+	enum { COL = 18 };
+	int col = printf("  %s", left);
+
+	if (col > COL - 2) {
+		putchar('\n');
+		col = 0;
+	}
+	fold(text, col, COL);
+}
+
 static void help_lab(const struct lab *lab)
 {
 	const struct lab_option *o = lab->options;
 
-	printf("usage: proclab %s%s%s [options]\n\n%s\n\n%s\n", lab->name,
-	       lab->args ? " " : "", lab->args ? lab->args : "",
-	       lab->summary, lab->description);
+	printf("usage: proclab %s%s%s [options]\n\n", lab->name,
+	       lab->args ? " " : "", lab->args ? lab->args : "");
+	fold(lab->summary, 0, 0);
+	printf("\n%s\n", lab->description);
 	if (o != NULL && o->name != NULL) {
 		fputs("\nOptions of this lab:\n", stdout);
 		for (; o->name != NULL; o++) {
