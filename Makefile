@@ -12,6 +12,9 @@ PREFIX  ?= /usr/local
 BINDIR  ?= $(PREFIX)/bin
 MANDIR  ?= $(PREFIX)/share/man
 DOCDIR  ?= $(PREFIX)/share/doc/proclab
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR  ?= $(PREFIX)/share/zsh/site-functions
+DOCS    := README.md $(wildcard docs/*.md labs/*.md)
 
 PKG_CONFIG ?= pkg-config
 CFLAGS  ?= -O2 -g
@@ -22,6 +25,9 @@ BSD_CFLAGS   := $(shell $(PKG_CONFIG) --cflags libbsd-overlay 2>/dev/null)
 BSD_LIBS     := $(shell $(PKG_CONFIG) --libs libbsd-overlay 2>/dev/null)
 CHECK_CFLAGS := $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
+# for --version: what the binary was built with (Check: its tests)
+BSD_VERSION   := $(shell $(PKG_CONFIG) --modversion libbsd-overlay 2>/dev/null)
+CHECK_VERSION := $(shell $(PKG_CONFIG) --modversion check 2>/dev/null)
 
 ifdef SANITIZE
 BUILD   := build-san
@@ -35,7 +41,7 @@ SAN     :=
 endif
 
 ALL_CFLAGS  = -std=gnu11 -D_GNU_SOURCE $(WARN) -Iinclude $(BSD_CFLAGS) $(SAN) $(CFLAGS) \
-	      $(CPPFLAGS)
+	      $(CPPFLAGS) $(MAIN_DEFS)
 ALL_LDFLAGS = $(SAN) $(LDFLAGS)
 
 ENGINE_SRC := $(wildcard src/*.c)
@@ -48,6 +54,9 @@ LIB_OBJ   := $(call obj,$(filter-out src/main.c,$(ENGINE_SRC)) $(LAB_SRC))
 MAIN_OBJ  := $(call obj,src/main.c)
 TEST_OBJ  := $(call obj,$(TEST_SRC))
 BENCH_OBJ := $(call obj,$(BENCH_SRC))
+
+$(MAIN_OBJ): MAIN_DEFS = -DPROCLAB_LIBBSD_VERSION='"$(BSD_VERSION)"' \
+		    -DPROCLAB_CHECK_VERSION='"$(CHECK_VERSION)"'
 
 ifeq ($(V),1)
 Q :=
@@ -82,8 +91,15 @@ $(BUILD)/%.o: %.c Makefile | have-deps
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
+# then the shell completions and make install/uninstall (tests/*.sh)
 check: $(PROG) $(BUILD)/check_proclab
 	PROCLAB=./$(PROG) ./$(BUILD)/check_proclab
+	PROCLAB=./$(PROG) bash tests/completion.sh
+	@if command -v zsh >/dev/null; then \
+	  echo "PROCLAB=./$(PROG) zsh tests/completion.zsh"; \
+	  PROCLAB=./$(PROG) zsh tests/completion.zsh; \
+	else echo "completion.zsh: skipped: no zsh"; fi
+	PROCLAB=./$(PROG) MAKE="$(MAKE)" sh tests/install.sh
 
 bench: $(PROG) $(BUILD)/bench
 	PROCLAB=./$(PROG) ./$(BUILD)/bench
@@ -92,14 +108,20 @@ deps:
 	sh .ci/deps
 
 install: $(PROG)
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(DOCDIR)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(DOCDIR)
 	install -m 755 $(PROG) $(DESTDIR)$(BINDIR)/proclab
 	install -m 644 man/proclab.1 $(DESTDIR)$(MANDIR)/man1/proclab.1
-	install -m 644 README.md docs/*.md labs/*.md $(DESTDIR)$(DOCDIR)/
+	install -m 644 docs/completion/proclab.bash $(DESTDIR)$(BASHCOMPDIR)/proclab
+	install -m 644 docs/completion/_proclab $(DESTDIR)$(ZSHCOMPDIR)/_proclab
+	install -m 644 $(DOCS) $(DESTDIR)$(DOCDIR)/
 
+# only what install put there: the shared directories stay
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/proclab $(DESTDIR)$(MANDIR)/man1/proclab.1
-	rm -rf $(DESTDIR)$(DOCDIR)
+	rm -f $(DESTDIR)$(BINDIR)/proclab $(DESTDIR)$(MANDIR)/man1/proclab.1 \
+	      $(DESTDIR)$(BASHCOMPDIR)/proclab $(DESTDIR)$(ZSHCOMPDIR)/_proclab \
+	      $(addprefix $(DESTDIR)$(DOCDIR)/,$(notdir $(DOCS)))
+	-rmdir $(DESTDIR)$(DOCDIR)
 
 clean:
 	rm -rf build build-san proclab

@@ -37,10 +37,17 @@ static const char common_usage[] =
 	"                  them, marked transient)\n"
 	"  -h, --help      show this help\n";
 
+/* The SYNOPSIS of proclab(1). */
 static void usage_main(FILE *f)
 {
-	fputs("usage: proclab LAB [options]\n"
-	      "       proclab list | help [LAB] | --help | --version\n", f);
+	fputs("usage: proclab LAB [options]\n", f);
+	for (size_t i = 0; i < lab_count; i++)
+		if (lab_table[i]->args != NULL)
+			fprintf(f, "       proclab %s %s [options]\n",
+				lab_table[i]->name, lab_table[i]->args);
+	fputs("       proclab list\n"
+	      "       proclab help [LAB]\n"
+	      "       proclab --help | --version\n", f);
 }
 
 static void list_labs(FILE *f)
@@ -65,31 +72,89 @@ static void help_main(void)
 	      "see also proclab(1).\n", stdout);
 }
 
+/* Print text from column col on, folded at 79 columns into lines that
+ * start at column indent; end the line. */
+static void fold(const char *text, int col, int indent)
+{
+	enum { WIDTH = 79 };
+	const char *w = text + strspn(text, " ");
+
+	while (*w != '\0') {
+		int len = (int)strcspn(w, " ");
+
+		if (col < indent)
+			col += printf("%*s", indent - col, "");
+		else if (col + 1 + len > WIDTH)
+			col = printf("\n%*s", indent, "") - 1;
+		else if (w != text)
+			col += printf(" ");
+		col += printf("%.*s", len, w);
+		w += len;
+		w += strspn(w, " ");
+	}
+	putchar('\n');
+}
+
+/* One option in `proclab LAB --help`, laid out as common_usage is: the text
+ * in a column of its own; a name too long for it puts the text below. */
+static void help_option(const char *left, const char *text)
+{
+	enum { COL = 18 };
+	int col = printf("  %s", left);
+
+	if (col > COL - 2) {
+		putchar('\n');
+		col = 0;
+	}
+	fold(text, col, COL);
+}
+
 static void help_lab(const struct lab *lab)
 {
 	const struct lab_option *o = lab->options;
 
-	printf("usage: proclab %s%s%s [options]\n\n%s\n\n%s\n", lab->name,
-	       lab->args ? " " : "", lab->args ? lab->args : "",
-	       lab->summary, lab->description);
+	printf("usage: proclab %s%s%s [options]\n\n", lab->name,
+	       lab->args ? " " : "", lab->args ? lab->args : "");
+	fold(lab->summary, 0, 0);
+	printf("\n%s\n", lab->description);
 	if (o != NULL && o->name != NULL) {
 		fputs("\nOptions of this lab:\n", stdout);
 		for (; o->name != NULL; o++) {
-			char left[48];
+			char left[48], text[512];
+
 			snprintf(left, sizeof(left), "--%s%s%s", o->name,
 				 o->arg ? " " : "", o->arg ? o->arg : "");
-			printf("  %-15s %s", left, o->help);
 			/* a default outside the range means "not set" */
 			if (o->arg && o->def >= o->min && o->def <= o->max)
-				printf(" (%lld to %lld, default %lld)", o->min,
-				       o->max, o->def);
+				snprintf(text, sizeof(text),
+					 "%s (%lld to %lld, default %lld)",
+					 o->help, o->min, o->max, o->def);
 			else if (o->arg)
-				printf(" (%lld to %lld)", o->min, o->max);
-			putchar('\n');
+				snprintf(text, sizeof(text), "%s (%lld to %lld)",
+					 o->help, o->min, o->max);
+			else
+				snprintf(text, sizeof(text), "%s", o->help);
+			help_option(left, text);
 		}
 	}
 	putchar('\n');
 	fputs(common_usage, stdout);
+}
+
+static const char *known(const char *version)
+{
+	return version[0] != '\0' ? version : "unknown";
+}
+
+/* The first line is the version alone, for scripts: `proclab --version |
+ * head -n1`.  Check is linked only into the tests, built with this tree. */
+static void version(void)
+{
+	printf("proclab %s\n"
+	       "JSON Lines schema %d\n"
+	       "built with libbsd %s; tests: Check %s\n",
+	       PROCLAB_VERSION, PROCLAB_SCHEMA,
+	       known(PROCLAB_LIBBSD_VERSION), known(PROCLAB_CHECK_VERSION));
 }
 
 static const struct lab *find_lab(const char *name)
@@ -318,13 +383,14 @@ int main(int argc, char *argv[], char *envp[])
 		return PL_EXIT_USAGE;
 	}
 	cmd = argv[1];
-	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
-		help_main();
-		return finish_stdout();
-	}
+	/* --help is help: `proclab --help LAB` works as `proclab help LAB` */
+	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0)
+		cmd = "help";
 	if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
-		printf("proclab %s (JSON schema %d)\n", PROCLAB_VERSION,
-		       PROCLAB_SCHEMA);
+		if (argc > 2)
+			errx(PL_EXIT_USAGE, "%s: unexpected argument '%s'",
+			     cmd, argv[2]);
+		version();
 		return finish_stdout();
 	}
 	if (strcmp(cmd, "list") == 0 || strcmp(cmd, "help") == 0) {

@@ -24,6 +24,7 @@ int main(void)
 	srunner_add_suite(sr, make_watch_suite());
 	srunner_add_suite(sr, make_quiz_suite());
 	srunner_add_suite(sr, make_stable_suite());
+	srunner_add_suite(sr, make_unix_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -19,5 +19,6 @@ Suite *make_states_suite(void);
 Suite *make_watch_suite(void);
 Suite *make_quiz_suite(void);
 Suite *make_stable_suite(void);
+Suite *make_unix_suite(void);
 
 #endif
