@@ -15,6 +15,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "escape.h"
 #include "proclab.h"
 
 static const struct lab_option watch_options[] = {
@@ -73,8 +74,11 @@ static int watch_prepare(struct run *r)
 		bool dup = false;
 
 		if (errstr != NULL) {
+			char *word = escape_word(r->argv[i]);
+
 			pl_warnx(r, "'%s' is not a pid (a number from 1 to %d)",
-				 r->argv[i], INT_MAX);
+				 word != NULL ? word : "?", INT_MAX);
+			free(word);
 			free(pids);
 			return PL_EXIT_USAGE;
 		}
