@@ -186,6 +186,12 @@ void emit_state(struct run *r, const struct watched *w, char from,
 	if (why == NULL)
 		why = w->gone ? "its /proc entry is gone" : state_meaning(state);
 	text_put_string(stdout, why, strlen(why));
+	if (w->named && from == '\0' && !w->gone) {
+		/* a name from whoever started the process: escaped */
+		fputs(" (comm: ", stdout);
+		text_put_string(stdout, w->st.comm, strlen(w->st.comm));
+		putchar(')');
+	}
 	if (transient)
 		fputs(" (in passing)", stdout);
 	color(r, RESET);
