@@ -22,6 +22,8 @@ int main(void)
 	srunner_add_suite(sr, make_orphan_suite());
 	srunner_add_suite(sr, make_states_suite());
 	srunner_add_suite(sr, make_watch_suite());
+	srunner_add_suite(sr, make_hostile_suite());
+	srunner_add_suite(sr, make_unpriv_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -17,5 +17,7 @@ Suite *make_wait_suite(void);
 Suite *make_orphan_suite(void);
 Suite *make_states_suite(void);
 Suite *make_watch_suite(void);
+Suite *make_hostile_suite(void);
+Suite *make_unpriv_suite(void);
 
 #endif

@@ -210,7 +210,7 @@ static void gen_all(void)
 		}
 	}
 	/* watch's operands: pids of processes that exist now */
-	GEN("no pid", "watch", NULL);
+	gen_add("no pid", "watch", (const char *)NULL);
 	GEN("no pid", "watch", "--json", "--for", "1");
 	GEN("'abc'", "watch", "abc");
 	GEN("''", "watch", "");
