@@ -37,7 +37,8 @@
 
 static const struct lab_option fork_options[] = {
 	{ "children", "N", 1, FORK_MAX_CHILDREN, 1,
-	  "how many children the parent forks" },
+	  "how many children the parent forks; at most what RLIMIT_NPROC "
+	  "leaves you" },
 	{ "pages", "N", 1, 65536, 256,
 	  "pages of private memory the parent fills before forking; the "
 	  "first child reads, then writes them all" },
