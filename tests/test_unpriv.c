@@ -366,6 +366,13 @@ START_TEST(no_proc)
 		return;
 	run_proclab_as(&o, NULL, (const char *const[]){ lab_argv[_i][0], NULL },
 		       become, &a);
+	/* ASan and LSan read /proc themselves, and talk when it is gone */
+	if (strncmp(o.err, "==", 2) == 0 && strstr(o.err, "Sanitizer")) {
+		fprintf(stderr, "no_proc: not checked (a sanitizer build "
+			"needs /proc)\n");
+		outcome_free(&o);
+		return;
+	}
 	assert_refused(&o, 3, "/proc");
 	outcome_free(&o);
 }
