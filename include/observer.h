@@ -37,6 +37,7 @@ struct watched {
 	bool in_passing;        /* `state` was reported as transient */
 	char shown;             /* the last state reported as demonstrated,
 				 * '\0' before any: --stable's `from` */
+	bool named;             /* the text view gives its comm at first sight */
 	struct proc_stat st;    /* last successful sample */
 };
 
@@ -65,7 +66,8 @@ int obs_follow(struct run *r, long long ms);
 
 /* Start watching pid under `role` (a string that outlives the run).
  * pidfd may be -1.  Returns NULL, with a message, if the table is full or
- * the process is already gone. */
+ * the process is already gone (errno ESRCH), or if it is there but /proc
+ * does not show it to this user (errno EACCES: hidepid). */
 struct watched *obs_add(struct run *r, pid_t pid, int pidfd, const char *role);
 
 /* Read w once now; report a change (transient unless the new state is in

@@ -100,6 +100,13 @@ int proc_file_owner(const struct proc_handle *h, const char *name, uid_t *uid);
 /* MemAvailable of /proc/meminfo, in kB: the kernel's estimate of memory
  * that can be used without swapping.  PROC_ERROR when it can't be read. */
 int proc_mem_available(long long *kb);
+
+/* How many tasks (threads included, as RLIMIT_NPROC counts them) the
+ * processes whose /proc/PID belongs to uid have now: a stat of /proc/PID
+ * and of its task directory (2 links + one per thread) each.  Processes
+ * /proc hides (hidepid, not dumpable) are not counted.  PROC_ERROR when
+ * /proc can't be listed. */
+int proc_count_tasks(uid_t uid, long long *n);
 /* Parse the text of /proc/meminfo for MemAvailable.  Returns 0, or -1 if
  * the line is missing or malformed. */
 int procfs_parse_meminfo_available(const char *buf, size_t len, long long *kb);

@@ -25,6 +25,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -36,7 +37,8 @@
 
 static const struct lab_option fork_options[] = {
 	{ "children", "N", 1, FORK_MAX_CHILDREN, 1,
-	  "how many children the parent forks" },
+	  "how many children the parent forks; at most what RLIMIT_NPROC "
+	  "leaves you" },
 	{ "pages", "N", 1, 65536, 256,
 	  "pages of private memory the parent fills before forking; the "
 	  "first child reads, then writes them all" },
@@ -976,6 +978,65 @@ static int fork_run(struct run *r)
 	return rc;
 }
 
+/* --children: the parent and its children must fit in what RLIMIT_NPROC
+ * leaves this user (the kernel exempts only root, uid 0). */
+static int check_nproc(struct run *r)
+{
+	long long n = opt_val(r, "children"), have, room;
+	uid_t uid = getuid();
+	struct rlimit rl;
+
+	if (uid == 0 || getrlimit(RLIMIT_NPROC, &rl) < 0 ||
+	    rl.rlim_cur == RLIM_INFINITY ||
+	    proc_count_tasks(uid, &have) != PROC_OK)
+		return PL_EXIT_OK;
+	/* the parent first, then its children */
+	room = (long long)rl.rlim_cur - have - 1;
+	if (n <= room)
+		return PL_EXIT_OK;
+	if (room < 1) {
+		pl_warnx(r, "no room for a parent and a child: uid %d has %lld "
+			 "of the %llu processes RLIMIT_NPROC allows", (int)uid,
+			 have, (unsigned long long)rl.rlim_cur);
+		return PL_EXIT_UNAVAILABLE;
+	}
+	pl_warnx(r, "--children: '%lld' is too many for this user (1 to %lld: "
+		 "uid %d has %lld of the %llu processes RLIMIT_NPROC allows)",
+		 n, room, (int)uid, have, (unsigned long long)rl.rlim_cur);
+	return PL_EXIT_USAGE;
+}
+
+/* --pages: the parent fills them and its first child writes a copy of
+ * each, twice the size in all; at most half of MemAvailable. */
+static int check_memory(struct run *r)
+{
+	long long pages = opt_val(r, "pages"), kb, max;
+	long page = sysconf(_SC_PAGESIZE);
+
+	if (page <= 0 || proc_mem_available(&kb) != PROC_OK)
+		return PL_EXIT_OK;
+	max = kb / 2 * 1024 / (2 * page);
+	if (pages <= max)
+		return PL_EXIT_OK;
+	if (max < 1) {
+		pl_warnx(r, "only %lld kB of memory available", kb);
+		return PL_EXIT_UNAVAILABLE;
+	}
+	pl_warnx(r, "--pages: '%lld' is too many for this machine (1 to %lld: "
+		 "twice the pages in all, at most half of the %lld MiB "
+		 "available)", pages, max < 65536 ? max : 65536, kb / 1024);
+	return PL_EXIT_USAGE;
+}
+
+/* Refuse, before anything is printed, what this user or machine cannot
+ * give: the options' own ranges are checked by the dispatcher. */
+static int fork_prepare(struct run *r)
+{
+	int rc = check_nproc(r);
+
+	return rc != PL_EXIT_OK ? rc : check_memory(r);
+}
+
 const struct lab lab_fork = {
 	.name = "fork",
 	.summary = "one call, two returns: fork's values, separate memory, "
@@ -994,4 +1055,5 @@ const struct lab lab_fork = {
 		"(X).",
 	.options = fork_options,
 	.run = fork_run,
+	.prepare = fork_prepare,
 };

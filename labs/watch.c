@@ -15,6 +15,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "escape.h"
 #include "proclab.h"
 
 static const struct lab_option watch_options[] = {
@@ -54,6 +55,7 @@ static int raise_fd_limit(struct run *r, int npids)
  * a usage error, reported before anything is printed on stdout. */
 static int watch_prepare(struct run *r)
 {
+	struct watched *w;
 	pid_t *pids;
 	int n = 0, rc;
 
@@ -73,8 +75,11 @@ static int watch_prepare(struct run *r)
 		bool dup = false;
 
 		if (errstr != NULL) {
+			char *word = escape_word(r->argv[i]);
+
 			pl_warnx(r, "'%s' is not a pid (a number from 1 to %d)",
-				 r->argv[i], INT_MAX);
+				 word != NULL ? word : "?", INT_MAX);
+			free(word);
 			free(pids);
 			return PL_EXIT_USAGE;
 		}
@@ -103,9 +108,14 @@ static int watch_prepare(struct run *r)
 				pl_warnx(r, "cannot follow %d: %s", (int)pids[i],
 					 strerror(errno));
 			rc = PL_EXIT_USAGE;
-		} else if (obs_add(r, pids[i], fd, "watched") == NULL) {
+		} else if ((w = obs_add(r, pids[i], fd, "watched")) == NULL) {
+			/* hidepid: the user cannot see it, the machine is
+			 * the limit, not the command line */
+			rc = errno == EACCES ? PL_EXIT_UNAVAILABLE
+					     : PL_EXIT_USAGE;
 			close(fd);
-			rc = PL_EXIT_USAGE;
+		} else {
+			w->named = true;
 		}
 	}
 	free(pids);

@@ -236,6 +236,20 @@ static int zombie_run(struct run *r)
 	return PL_EXIT_OK;
 }
 
+/* Refuse, before anything is printed, more memory for --touch than this
+ * machine can spare (half of MemAvailable); its range is the dispatcher's. */
+static int zombie_prepare(struct run *r)
+{
+	long long kb, mib = opt_val(r, "touch");
+
+	if (proc_mem_available(&kb) != PROC_OK || mib <= kb / 1024 / 2)
+		return PL_EXIT_OK;
+	pl_warnx(r, "--touch: '%lld' is too large for this machine (0 to %lld: "
+		 "half of the %lld MiB available)", mib, kb / 1024 / 2,
+		 kb / 1024);
+	return PL_EXIT_USAGE;
+}
+
 const struct lab lab_zombie = {
 	.name = "zombie",
 	.summary = "a child exits before its parent waits: Z, then reaped (X)",
@@ -250,4 +264,5 @@ const struct lab lab_zombie = {
 		"with ECHILD.",
 	.options = zombie_options,
 	.run = zombie_run,
+	.prepare = zombie_prepare,
 };

@@ -488,6 +488,12 @@ void emit_state(struct run *r, struct watched *w, char from,
 		why = stable_why;
 	}
 	text_put_string(out, why, strlen(why));
+	if (w->named && from == '\0' && !w->gone) {
+		/* a name from whoever started the process: escaped */
+		fputs(" (comm: ", out);
+		text_put_string(out, w->st.comm, strlen(w->st.comm));
+		fputc(')', out);
+	}
 	if (transient)
 		fputs(" (in passing)", out);
 	color(r, RESET);

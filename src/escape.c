@@ -3,6 +3,10 @@
 
 #include <stdbool.h>
 
+/* libbsd's NetBSD strnvis, not the OpenBSD one (unused here either way) */
+#define LIBBSD_NETBSD_VIS
+#include <vis.h>
+
 size_t utf8_seq_len(const unsigned char *s, size_t avail)
 {
 	unsigned c = s[0];
@@ -92,4 +96,13 @@ void text_put_string(FILE *f, const char *s, size_t len)
 		fwrite(p, 1, n, f);
 		p += n;
 	}
+}
+
+char *escape_word(const char *word)
+{
+	char *s;
+
+	if (stravis(&s, word, VIS_CSTYLE | VIS_TAB | VIS_NL | VIS_OCTAL) < 0)
+		return NULL;
+	return s;
 }

@@ -12,6 +12,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "escape.h"
 #include "proclab.h"
 
 #define DELAY_MAX   600000      /* ms: ten minutes between stages */
@@ -175,6 +176,16 @@ static int finish_stdout(void)
 	return PL_EXIT_OK;
 }
 
+/* A word from the command line as an error message shows it: escaped, so
+ * that control characters in it cannot act on the terminal.  Only for a
+ * message right before exit, so never freed. */
+static const char *shown(const char *word)
+{
+	const char *s = escape_word(word);
+
+	return s != NULL ? s : "?";
+}
+
 static long long number(const char *lab, const char *opt, const char *arg,
 			long long min, long long max)
 {
@@ -183,7 +194,7 @@ static long long number(const char *lab, const char *opt, const char *arg,
 
 	if (errstr != NULL)
 		errx(PL_EXIT_USAGE, "%s: --%s: '%s' is %s (%lld to %lld)", lab,
-		     opt, arg, errstr, min, max);
+		     opt, shown(arg), errstr, min, max);
 	return v;
 }
 
@@ -246,18 +257,21 @@ static void parse_options(struct run *r, int argc, char *argv[])
 			break;
 		case ':':
 			errx(PL_EXIT_USAGE, "%s: option '%s' needs a value",
-			     lab->name, argv[optind - 1]);
+			     lab->name, shown(argv[optind - 1]));
 		case '?': {
 			const char *word = argv[optind - 1];
-			if (optopt > 0 && optopt < 256 && word[1] != '-')
-				errx(PL_EXIT_USAGE, "%s: unknown option '-%c' "
+			/* optopt is a char: a byte above 127 is negative */
+			if (optopt > 0 && optopt < 256 && word[1] != '-') {
+				char opt[3] = { '-', (char)optopt, '\0' };
+				errx(PL_EXIT_USAGE, "%s: unknown option '%s' "
 				     "(see 'proclab %s --help')", lab->name,
-				     optopt, lab->name);
+				     shown(opt), lab->name);
+			}
 			if (optopt != 0 && strchr(word, '=') != NULL)
 				errx(PL_EXIT_USAGE, "%s: option '%s' takes no "
-				     "value", lab->name, word);
+				     "value", lab->name, shown(word));
 			errx(PL_EXIT_USAGE, "%s: unknown option '%s' (see "
-			     "'proclab %s --help')", lab->name, word,
+			     "'proclab %s --help')", lab->name, shown(word),
 			     lab->name);
 		}
 		default: {
@@ -272,7 +286,7 @@ static void parse_options(struct run *r, int argc, char *argv[])
 	}
 	if (optind < argc && lab->args == NULL)
 		errx(PL_EXIT_USAGE, "%s: unexpected argument '%s'", lab->name,
-		     argv[optind]);
+		     shown(argv[optind]));
 	/* getopt_long has moved the operands to the end */
 	r->argc = argc - optind;
 	r->argv = argv + optind;
@@ -396,7 +410,7 @@ int main(int argc, char *argv[], char *envp[])
 	if (strcmp(cmd, "list") == 0 || strcmp(cmd, "help") == 0) {
 		if (argc > 3 || (argc == 3 && strcmp(cmd, "list") == 0))
 			errx(PL_EXIT_USAGE, "%s: unexpected argument '%s'",
-			     cmd, argv[argc - 1]);
+			     cmd, shown(argv[argc - 1]));
 		if (argc == 2) {
 			if (strcmp(cmd, "list") == 0)
 				list_labs(stdout);
@@ -407,7 +421,7 @@ int main(int argc, char *argv[], char *envp[])
 		lab = find_lab(argv[2]);
 		if (lab == NULL)
 			errx(PL_EXIT_USAGE, "unknown lab '%s' (see 'proclab "
-			     "list')", argv[2]);
+			     "list')", shown(argv[2]));
 		help_lab(lab);
 		return finish_stdout();
 	}
@@ -415,9 +429,9 @@ int main(int argc, char *argv[], char *envp[])
 	if (lab == NULL) {
 		if (cmd[0] == '-')
 			errx(PL_EXIT_USAGE, "unknown option '%s' (see "
-			     "'proclab --help')", cmd);
+			     "'proclab --help')", shown(cmd));
 		errx(PL_EXIT_USAGE, "unknown lab '%s' (see 'proclab list')",
-		     cmd);
+		     shown(cmd));
 	}
 	return run_lab(lab, argc - 1, argv + 1);
 }

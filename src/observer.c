@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/pidfd.h>
 #include <unistd.h>
 
 #include "proclab.h"
@@ -32,6 +33,17 @@ int obs_reserve(struct run *r, int n)
 	return 0;
 }
 
+/* Does /proc hide a process that exists?  hidepid=1 refuses its entry
+ * (EPERM), hidepid=2 shows none (ENOENT) while its pidfd still says it is
+ * there: signal 0 checks that the process exists and sends nothing. */
+static bool hidden(int rc, int e, int pidfd)
+{
+	if (rc == PROC_ERROR)
+		return e == EPERM || e == EACCES;
+	return pidfd >= 0 && (pidfd_send_signal(pidfd, 0, NULL, 0) == 0 ||
+			      errno == EPERM);
+}
+
 struct watched *obs_add(struct run *r, pid_t pid, int pidfd, const char *role)
 {
 	struct observer *o = &r->obs;
@@ -49,8 +61,18 @@ struct watched *obs_add(struct run *r, pid_t pid, int pidfd, const char *role)
 	memset(w, 0, sizeof(*w));
 	rc = proc_open(&w->h, pid);
 	if (rc != PROC_OK) {
+		int e = errno;
+
+		if (hidden(rc, e, pidfd)) {
+			pl_warnx(r, "cannot watch %s %d: it exists, but /proc "
+				 "does not show it to uid %d (/proc mounted "
+				 "with hidepid)", role, (int)pid, (int)getuid());
+			errno = EACCES;
+			return NULL;
+		}
 		pl_warnx(r, "cannot watch %s %d: %s", role, (int)pid,
-			 rc == PROC_GONE ? "no such process" : strerror(errno));
+			 rc == PROC_GONE ? "no such process" : strerror(e));
+		errno = rc == PROC_GONE ? ESRCH : e;
 		return NULL;
 	}
 	w->pid = pid;

@@ -529,6 +529,33 @@ int proc_mem_available(long long *kb)
 	return PROC_OK;
 }
 
+int proc_count_tasks(uid_t uid, long long *n)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+
+	*n = 0;
+	if (d == NULL)
+		return PROC_ERROR;
+	while ((e = readdir(d)) != NULL) {
+		char task[NAME_MAX + 8];
+		struct stat st;
+
+		if (e->d_name[0] < '1' || e->d_name[0] > '9' ||
+		    fstatat(dirfd(d), e->d_name, &st, 0) < 0 ||
+		    st.st_uid != uid)
+			continue;
+		snprintf(task, sizeof(task), "%s/task", e->d_name);
+		/* gone in between, or unreadable: one task all the same */
+		if (fstatat(dirfd(d), task, &st, 0) == 0 && st.st_nlink > 2)
+			*n += (long long)st.st_nlink - 2;
+		else
+			*n += 1;
+	}
+	closedir(d);
+	return PROC_OK;
+}
+
 int proc_read_sysctl(const char *name, char *buf, size_t size, size_t *len)
 {
 	struct proc_handle h = { .pid = 0, .statfd = -1 };

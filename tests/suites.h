@@ -20,5 +20,7 @@ Suite *make_watch_suite(void);
 Suite *make_quiz_suite(void);
 Suite *make_stable_suite(void);
 Suite *make_unix_suite(void);
+Suite *make_hostile_suite(void);
+Suite *make_unpriv_suite(void);
 
 #endif

@@ -1,7 +1,11 @@
 /* test_cli.c - the command line: help, list, version, and bad input. */
 #include <check.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "proclab.h"
 #include "suites.h"
 #include "testutil.h"
 
@@ -58,21 +62,173 @@ static const struct bad {
 	{ ARGV(""), "''" },
 };
 
-START_TEST(bad_command_lines)
+/* Run one bad command line: exit 2, not a crash; nothing on stdout; one
+ * line on stderr, with no raw control character, that names the word. */
+static void expect_usage_error(const char *const argv[], const char *word)
 {
-	const struct bad *b = &bad[_i];
 	struct outcome o;
+	char what[512] = "";
 	const char *nl;
 
-	run_proclab(&o, NULL, b->argv);
-	ck_assert_msg(o.code == 2, "case %d: exit %d, stderr %s", _i, o.code, o.err);
-	ck_assert_msg(o.outlen == 0, "case %d: stdout not empty: %s", _i, o.out);
+	for (int i = 0; argv[i] != NULL && strlen(what) < 400; i++)
+		snprintf(what + strlen(what), sizeof(what) - strlen(what),
+			 "%s\"%s\"", i ? " " : "", argv[i]);
+	run_proclab(&o, NULL, argv);
+	ck_assert_msg(o.code == 2, "%s: exit %d, stderr %s", what, o.code, o.err);
+	ck_assert_msg(o.outlen == 0, "%s: stdout not empty: %s", what, o.out);
 	nl = strchr(o.err, '\n');
-	ck_assert_msg(nl != NULL && nl[1] == '\0', "case %d: not one line: %s", _i, o.err);
-	ck_assert_msg(strncmp(o.err, "proclab: ", 9) == 0, "case %d: %s", _i, o.err);
-	ck_assert_msg(strstr(o.err, b->word) != NULL, "case %d: '%s' not named in: %s",
-		      _i, b->word, o.err);
+	ck_assert_msg(nl != NULL && nl[1] == '\0', "%s: not one line: %s", what, o.err);
+	ck_assert_msg(strlen(o.err) == o.errlen, "%s: a NUL on stderr", what);
+	for (const char *p = o.err; p < nl; p++)
+		ck_assert_msg((unsigned char)*p >= 0x20 && *p != 0x7f,
+			      "%s: raw control character 0x%02x on stderr: %s",
+			      what, (unsigned char)*p, o.err);
+	ck_assert_msg(strncmp(o.err, "proclab: ", 9) == 0, "%s: %s", what, o.err);
+	ck_assert_msg(strstr(o.err, word) != NULL, "%s: %s not named in: %s",
+		      what, word, o.err);
 	outcome_free(&o);
+}
+
+START_TEST(bad_command_lines)
+{
+	expect_usage_error(bad[_i].argv, bad[_i].word);
+}
+END_TEST
+
+/* The same, for every lab and every option, generated from the labs' own
+ * table (so a new lab or option is covered by itself). */
+#define GEN_MAX 1024
+static struct gen {
+	const char *argv[6];
+	char word[80];
+	char num[24];           /* storage for a generated number */
+} gen[GEN_MAX];
+static int ngen;
+
+/* One generated case: its expected word and argv (up to 5 words, NULL
+ * after the last).  Runs before the tests, so it aborts on a full table. */
+static struct gen *gen_add(const char *word, ...)
+{
+	struct gen *g;
+	va_list ap;
+	int n = 0;
+
+	if (ngen >= GEN_MAX)
+		abort();
+	g = &gen[ngen++];
+	snprintf(g->word, sizeof(g->word), "%s", word);
+	va_start(ap, word);
+	while (n < 5 && (g->argv[n] = va_arg(ap, const char *)) != NULL)
+		n++;
+	va_end(ap);
+	g->argv[n] = NULL;
+	return g;
+}
+
+#define GEN(word, ...) gen_add(word, __VA_ARGS__, (const char *)NULL)
+
+/* A value no number option takes, and how the message must show it:
+ * control characters escaped, never raw. */
+static const struct { const char *value, *shown; } bad_values[] = {
+	{ "", "''" },
+	{ "abc", "'abc'" },
+	{ "5x", "'5x'" },
+	{ "0x10", "'0x10'" },
+	{ "1e3", "'1e3'" },
+	{ "1.5", "'1.5'" },
+	{ "5 ", "'5 '" },
+	{ "99999999999999999999", "'99999999999999999999'" },
+	{ "-99999999999999999999", "'-99999999999999999999'" },
+	{ "\x1b[31m", "'\\033[31m'" },
+	{ "a\nb", "'a\\nb'" },
+	{ "\t", "'\\t'" },
+};
+
+static void gen_numeric(const char *lab, const char *opt, long long min,
+			long long max)
+{
+	static char names[2 * (LAB_OPT_MAX + 2) * 16][40];
+	static int nnames;
+	char *dashed, *eq;
+	struct gen *g;
+
+	if (nnames + 2 > (int)(sizeof(names) / sizeof(names[0])))
+		abort();
+	dashed = names[nnames++];
+	eq = names[nnames++];
+
+	snprintf(dashed, 40, "--%s", opt);
+	snprintf(eq, 40, "--%s=", opt);
+	GEN(dashed, lab, dashed);                    /* no value */
+	for (size_t i = 0; i < sizeof(bad_values) / sizeof(bad_values[0]); i++)
+		GEN(bad_values[i].shown, lab, dashed, bad_values[i].value);
+	GEN("''", lab, eq);                          /* --opt= */
+	g = GEN("", lab, dashed, "");                /* below the range */
+	snprintf(g->num, sizeof(g->num), "%lld", min - 1);
+	snprintf(g->word, sizeof(g->word), "'%lld' is too small", min - 1);
+	g->argv[2] = g->num;
+	g = GEN("", lab, dashed, "");                /* above it */
+	snprintf(g->num, sizeof(g->num), "%lld", max + 1);
+	snprintf(g->word, sizeof(g->word), "'%lld' is too large", max + 1);
+	g->argv[2] = g->num;
+}
+
+static void gen_all(void)
+{
+	static char flags[LAB_OPT_MAX * 16][40];
+	int nflags = 0;
+
+	for (size_t i = 0; i < lab_count; i++) {
+		const struct lab *lab = lab_table[i];
+		const char *n = lab->name;
+
+		GEN("'--nosuch'", n, "--nosuch");
+		GEN("'-q'", n, "-q");
+		GEN("'-\\001'", n, "-\001");
+		GEN("'-\\033'", n, "--json", "-\x1b");
+		GEN("'--json=1'", n, "--json=1");
+		GEN("'--step=yes'", n, "--step=yes");
+		gen_numeric(n, "delay", 0, 600000);
+		gen_numeric(n, "timeout", 1, 600000);
+		for (const struct lab_option *o = lab->options; o && o->name; o++) {
+			if (o->arg != NULL) {
+				gen_numeric(n, o->name, o->min, o->max);
+				continue;
+			}
+			if (nflags >= (int)(sizeof(flags) / sizeof(flags[0])))
+				abort();
+			snprintf(flags[nflags], sizeof(flags[0]), "--%s=1", o->name);
+			GEN(flags[nflags], n, flags[nflags]);
+			nflags++;
+		}
+		if (lab->args == NULL) {
+			GEN("'extra'", n, "extra");
+			GEN("'extra'", n, "--json", "--", "extra");
+			GEN("''", n, "");
+			GEN("'\\033[2J'", n, "\x1b[2J");
+			GEN("'a\\nb'", n, "--json", "a\nb");
+		}
+	}
+	/* watch's operands: pids of processes that exist now */
+	gen_add("no pid", "watch", (const char *)NULL);
+	GEN("no pid", "watch", "--json", "--for", "1");
+	GEN("'abc'", "watch", "abc");
+	GEN("''", "watch", "");
+	GEN("'0'", "watch", "0");
+	GEN("'-1'", "watch", "-1");
+	GEN("'1.5'", "watch", "1.5");
+	GEN("'2147483648'", "watch", "2147483648");
+	GEN("'99999999999999999999'", "watch", "99999999999999999999");
+	GEN("'1\\033[2J'", "watch", "1\x1b[2J");
+	GEN("'1\\n2'", "watch", "1", "1\n2");
+	/* above any pid_max (2^22): a pid no process has */
+	GEN("2147483647", "watch", "2147483647");
+	GEN("2147483647", "watch", "1", "2147483647", "--json");
+}
+
+START_TEST(bad_command_lines_every_lab)
+{
+	expect_usage_error(gen[_i].argv, gen[_i].word);
 }
 END_TEST
 
@@ -93,8 +249,10 @@ Suite *make_cli_suite(void)
 	Suite *s = suite_create("cli");
 	TCase *tc = tcase_create("cli");
 
+	gen_all();
 	tcase_add_test(tc, help_and_version);
 	tcase_add_loop_test(tc, bad_command_lines, 0, (int)(sizeof(bad) / sizeof(bad[0])));
+	tcase_add_loop_test(tc, bad_command_lines_every_lab, 0, ngen);
 	tcase_add_test(tc, no_arguments_is_usage);
 	suite_add_tcase(s, tc);
 	return s;

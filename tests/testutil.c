@@ -27,6 +27,13 @@ static void append(char **buf, size_t *len, const char *data, size_t n)
 
 void run_proclab(struct outcome *o, const char *input, const char *const argv[])
 {
+	run_proclab_as(o, input, argv, NULL, NULL);
+}
+
+void run_proclab_as(struct outcome *o, const char *input,
+		    const char *const argv[], int (*before_exec)(void *),
+		    void *arg)
+{
 	const char *prog = getenv("PROCLAB") ? getenv("PROCLAB") : "./proclab";
 	const char *args[64];
 	int out[2], err[2], in[2];
@@ -53,6 +60,8 @@ void run_proclab(struct outcome *o, const char *input, const char *const argv[])
 		dup2(in[0], 0);
 		dup2(out[1], 1);
 		dup2(err[1], 2);
+		if (before_exec != NULL && before_exec(arg) < 0)
+			_exit(126);
 		execv(prog, (char *const *)args);
 		_exit(127);
 	}

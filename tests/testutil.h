@@ -19,6 +19,12 @@ struct outcome {
  * `input` (may be NULL: stdin is /dev/null) on stdin. */
 void run_proclab(struct outcome *o, const char *input, const char *const argv[]);
 void outcome_free(struct outcome *o);
+/* The same, calling before_exec(arg) in proclab's process just before the
+ * exec (to drop privileges, lower a limit, enter a namespace); if it
+ * returns -1, proclab is not run and the exit code is 126. */
+void run_proclab_as(struct outcome *o, const char *input,
+		    const char *const argv[], int (*before_exec)(void *),
+		    void *arg);
 
 
 /* How many processes are still in session sid, waiting up to a second for
