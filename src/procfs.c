@@ -93,13 +93,20 @@ static int next_pid(struct cur *c, pid_t *v)
 	return 0;
 }
 
+/* Skip fields the parser does not keep.  The kernel prints some of them
+ * signed (cutime, nice) and some unsigned (flags, cminflt, cmajflt), up
+ * to 2^64 - 1: accept either. */
 static int skip_fields(struct cur *c, int n)
 {
-	long long ignored;
+	long long sv;
+	unsigned long long uv;
 
-	while (n-- > 0)
-		if (next_ll(c, &ignored) < 0)
+	while (n-- > 0) {
+		skip_blanks(c);
+		if (c->p < c->end && *c->p == '-' ? next_ll(c, &sv) < 0
+						   : next_ull(c, &uv) < 0)
 			return -1;
+	}
 	return 0;
 }
 

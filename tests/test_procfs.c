@@ -101,6 +101,25 @@ START_TEST(stat_every_truncation_fails)
 }
 END_TEST
 
+/* Found by fuzzing: cminflt and cmajflt are unsigned long, printed up to
+ * 2^64 - 1, and a stat line with one above 2^63 - 1 was refused. */
+START_TEST(stat_unsigned_skipped_fields)
+{
+	static const char line[] =
+		"7 (x) S 1 1 1 0 -1 4294967295 5 18446744073709551615 6 "
+		"9223372036854775808 11 3 -1 -2 -100 19 2 0 43928 3133440 412 "
+		"18446744073709551615 0\n";
+	struct proc_stat st;
+
+	ck_assert_int_eq(procfs_parse_stat(line, strlen(line), &st), 0);
+	ck_assert_uint_eq(st.minflt, 5);
+	ck_assert_uint_eq(st.majflt, 6);
+	ck_assert_uint_eq(st.utime, 11);
+	ck_assert_int_eq(st.num_threads, 2);
+	ck_assert_int_eq(st.rss, 412);
+}
+END_TEST
+
 START_TEST(stat_garbage)
 {
 	static const char *const bad[] = {
@@ -337,6 +356,7 @@ Suite *make_procfs_suite(void)
 	tcase_add_test(parse, stat_nasty_comms);
 	tcase_add_test(parse, stat_long_comms);
 	tcase_add_test(parse, stat_every_truncation_fails);
+	tcase_add_test(parse, stat_unsigned_skipped_fields);
 	tcase_add_test(parse, stat_garbage);
 	tcase_add_test(parse, stat_not_nul_terminated);
 	tcase_add_test(parse, status_fields);
