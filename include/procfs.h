@@ -101,7 +101,7 @@ int proc_file_owner(const struct proc_handle *h, const char *name, uid_t *uid);
  * that can be used without swapping.  PROC_ERROR when it can't be read. */
 int proc_mem_available(long long *kb);
 /* Parse the text of /proc/meminfo for MemAvailable.  Returns 0, or -1 if
- * the line is missing or malformed. */
+ * the line is missing, malformed or cut short (no newline). */
 int procfs_parse_meminfo_available(const char *buf, size_t len, long long *kb);
 /* Read a kernel setting under /proc/sys, e.g. "kernel/core_pattern", into
  * buf (NUL added, one trailing newline removed, *len set). */

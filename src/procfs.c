@@ -288,7 +288,7 @@ int procfs_parse_meminfo_available(const char *buf, size_t len, long long *kb)
 		const char *eol = memchr(p, '\n', (size_t)(end - p));
 
 		if (eol == NULL)
-			eol = end;
+			break;          /* a line cut short is not a line */
 		if ((size_t)(eol - p) > sizeof(key) - 1 &&
 		    memcmp(p, key, sizeof(key) - 1) == 0)
 			return value_ll(p + sizeof(key) - 1, eol, kb) < 0 ||

@@ -252,6 +252,22 @@ START_TEST(meminfo_available)
 }
 END_TEST
 
+/* Found by fuzzing: a MemAvailable line cut short ("MemAvailable: 243"
+ * of 24322720 kB) was read as a whole one. */
+START_TEST(meminfo_cut_line_ignored)
+{
+	static const char cut[] = "MemTotal:       32000000 kB\n"
+				  "MemAvailable:   24322720 kB";
+	long long kb = -1;
+
+	ck_assert_int_eq(procfs_parse_meminfo_available(cut, strlen(cut), &kb),
+			 -1);
+	ck_assert_int_eq(procfs_parse_meminfo_available(cut, strlen(cut) - 8,
+							&kb), -1);
+	ck_assert_int_eq(kb, -1);
+}
+END_TEST
+
 /* Found by fuzzing: an unknown escape at the very end of a long Name
  * wrote one byte past the buffer. */
 START_TEST(status_long_name_escape)
@@ -366,6 +382,7 @@ Suite *make_procfs_suite(void)
 	tcase_add_test(parse, status_cut_line_ignored);
 	tcase_add_test(parse, state_names);
 	tcase_add_test(parse, meminfo_available);
+	tcase_add_test(parse, meminfo_cut_line_ignored);
 	tcase_add_test(live, reader_follows_child);
 	tcase_add_test(live, reader_self);
 	suite_add_tcase(s, parse);
