@@ -110,6 +110,14 @@ static int skip_fields(struct cur *c, int n)
 	return 0;
 }
 
+/* The kernel names a state with one letter (task_state_array); a control
+ * byte, a blank or a byte above 0x7e there means the text is not what the
+ * kernel wrote. */
+static bool state_char(char ch)
+{
+	return ch > ' ' && ch < 0x7f;
+}
+
 int procfs_parse_stat(const char *buf, size_t len, struct proc_stat *st)
 {
 	struct cur c = { buf, buf + len };
@@ -140,7 +148,7 @@ int procfs_parse_stat(const char *buf, size_t len, struct proc_stat *st)
 	st->comm[n] = '\0';
 
 	c.p = close + 1;
-	if (c.end - c.p < 3 || c.p[0] != ' ' || c.p[1] == ' ' ||
+	if (c.end - c.p < 3 || c.p[0] != ' ' || !state_char(c.p[1]) ||
 	    c.p[2] != ' ')
 		return -1;
 	st->state = c.p[1];
@@ -249,7 +257,9 @@ int procfs_parse_status(const char *buf, size_t len, struct proc_status *ps)
 			const char *v0 = colon + 1;
 			while (v0 < eol && (*v0 == '\t' || *v0 == ' '))
 				v0++;
-			if (v0 < eol) {
+			/* "State:\tS (sleeping)": one letter, then a blank */
+			if (v0 < eol && state_char(*v0) &&
+			    (v0 + 1 == eol || v0[1] == ' ')) {
 				ps->state = *v0;
 				ps->has |= PS_STATE;
 			}

@@ -120,6 +120,28 @@ START_TEST(stat_unsigned_skipped_fields)
 }
 END_TEST
 
+/* Found by fuzzing: any byte but a blank passed for the state letter, a
+ * newline or a NUL included. */
+START_TEST(state_must_be_printable)
+{
+	static const char bytes[] = { '\0', '\n', '\t', '\033', '\x7f',
+				      '\xc3' };
+	char buf[1024], st_text[64];
+	struct proc_stat st;
+	struct proc_status ps;
+
+	for (size_t i = 0; i < sizeof(bytes); i++) {
+		size_t n = stat_line(buf, sizeof(buf), "x", 1);
+		buf[9] = bytes[i];      /* "4242 (x) S": the S */
+		ck_assert_msg(procfs_parse_stat(buf, n, &st) == -1,
+			      "state byte 0x%02x accepted", bytes[i] & 0xff);
+		n = (size_t)snprintf(st_text, sizeof(st_text),
+				     "State:\t%c (sleeping)\n", bytes[i]);
+		ck_assert_int_eq(procfs_parse_status(st_text, n, &ps), -1);
+	}
+}
+END_TEST
+
 START_TEST(stat_garbage)
 {
 	static const char *const bad[] = {
@@ -373,6 +395,7 @@ Suite *make_procfs_suite(void)
 	tcase_add_test(parse, stat_long_comms);
 	tcase_add_test(parse, stat_every_truncation_fails);
 	tcase_add_test(parse, stat_unsigned_skipped_fields);
+	tcase_add_test(parse, state_must_be_printable);
 	tcase_add_test(parse, stat_garbage);
 	tcase_add_test(parse, stat_not_nul_terminated);
 	tcase_add_test(parse, status_fields);

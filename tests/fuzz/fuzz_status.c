@@ -3,8 +3,9 @@
  * Each input is used twice:
  *  1. as it is, as the text of /proc/PID/status and of /proc/meminfo: no
  *     crash, and what the parsers accept makes sense (Name NUL-terminated
- *     within PROC_COMM_MAX, only known PS_* bits, no negative count, the
- *     result 0 exactly when some field was found);
+ *     within PROC_COMM_MAX, only known PS_* bits, no negative count, a
+ *     state that is one printable non-blank character, the result 0
+ *     exactly when some field was found);
  *  2. as choices that build a status text the way the kernel prints it
  *     (fs/proc/array.c: Name escapes '\n' and '\\'; here also, at random,
  *     the other escapes the parser knows), and a meminfo text: every
@@ -32,8 +33,7 @@ static void fuzz_raw(const uint8_t *data, size_t size)
 	check((ps.has & ~(unsigned)PS_ALL) == 0);
 	check(strnlen(ps.name, sizeof(ps.name)) < sizeof(ps.name));
 	check((ps.has & PS_NAME) || ps.name[0] == '\0');
-	check(!(ps.has & PS_STATE) ||
-	      (ps.state != ' ' && ps.state != '\t' && ps.state != '\n'));
+	check(!(ps.has & PS_STATE) || (ps.state > ' ' && ps.state < 0x7f));
 	check(ps.tgid >= 0 && ps.ppid >= 0 && ps.tracer >= 0);
 	check(ps.threads >= 0 && ps.vcsw >= 0 && ps.nvcsw >= 0);
 	check((ps.has & PS_VMRSS) ? ps.vmrss_kb >= 0 : ps.vmrss_kb == -1);
