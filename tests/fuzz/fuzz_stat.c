@@ -85,7 +85,7 @@ static void fuzz_built(const uint8_t *data, size_t size)
 	struct provider pv = { data, data + size };
 	struct proc_stat want, got;
 	struct line l = { .len = 0 };
-	char comm[96];
+	char comm[96] = "";
 	size_t ncomm, cut;
 
 	memset(&want, 0, sizeof(want));
