@@ -6,6 +6,8 @@
 #   make deps         install the Debian packages the build needs
 #   make install      PREFIX=/usr/local DESTDIR= (also: uninstall)
 #   make SANITIZE=1   build with ASan+UBSan, under build-san/
+#   make fuzz         fuzz the /proc parsers and string writers (clang's
+#                     libFuzzer, under build-fuzz/), FUZZ_SECONDS=20 each
 #   make V=1          show the commands
 
 PREFIX  ?= /usr/local
@@ -66,7 +68,7 @@ Q := @
 say = @printf '  %-6s %s\n' $(1) $(2);
 endif
 
-.PHONY: all check bench deps install uninstall clean have-deps
+.PHONY: all check bench deps install uninstall clean have-deps fuzz have-fuzzer
 all: $(PROG)
 
 have-deps:
@@ -107,6 +109,29 @@ bench: $(PROG) $(BUILD)/bench
 deps:
 	sh .ci/deps
 
+# Fuzzing: each tests/fuzz/fuzz_NAME.c is built with the code it tests (the
+# parsers and writers are pure functions) and run from the seeds in
+# tests/fuzz/corpus/NAME/ for FUZZ_SECONDS (0: replay the seeds only).
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 20
+FUZZ_NAMES   := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_CFLAGS  := -std=gnu11 -D_GNU_SOURCE $(WARN) -Iinclude -g -O1 \
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+
+have-fuzzer:
+	@echo 'int LLVMFuzzerTestOneInput(void); int LLVMFuzzerTestOneInput(void) { return 0; }' | \
+	  $(FUZZ_CC) -x c -fsanitize=fuzzer -o /dev/null - 2>/dev/null || { \
+	  echo "make fuzz needs clang with libFuzzer (Debian: apt-get install clang libclang-rt-dev)" >&2; \
+	  exit 1; }
+
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h src/procfs.c src/escape.c \
+		   include/procfs.h include/escape.h Makefile | have-fuzzer
+	@mkdir -p $(dir $@)
+	$(call say,FUZZ,$@)$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< src/procfs.c src/escape.c
+
+fuzz: $(FUZZ_NAMES:%=build-fuzz/fuzz_%)
+	sh tests/fuzz/run build-fuzz $(FUZZ_SECONDS) $(FUZZ_NAMES)
+
 install: $(PROG)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
 		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(DOCDIR)
@@ -124,6 +149,6 @@ uninstall:
 	-rmdir $(DESTDIR)$(DOCDIR)
 
 clean:
-	rm -rf build build-san proclab
+	rm -rf build build-san build-fuzz proclab
 
 -include $(shell find build build-san -name '*.d' 2>/dev/null)

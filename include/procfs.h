@@ -108,7 +108,7 @@ int proc_mem_available(long long *kb);
  * /proc can't be listed. */
 int proc_count_tasks(uid_t uid, long long *n);
 /* Parse the text of /proc/meminfo for MemAvailable.  Returns 0, or -1 if
- * the line is missing or malformed. */
+ * the line is missing, malformed or cut short (no newline). */
 int procfs_parse_meminfo_available(const char *buf, size_t len, long long *kb);
 /* Read a kernel setting under /proc/sys, e.g. "kernel/core_pattern", into
  * buf (NUL added, one trailing newline removed, *len set). */

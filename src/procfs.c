@@ -93,14 +93,29 @@ static int next_pid(struct cur *c, pid_t *v)
 	return 0;
 }
 
+/* Skip fields the parser does not keep.  The kernel prints some of them
+ * signed (cutime, nice) and some unsigned (flags, cminflt, cmajflt), up
+ * to 2^64 - 1: accept either. */
 static int skip_fields(struct cur *c, int n)
 {
-	long long ignored;
+	long long sv;
+	unsigned long long uv;
 
-	while (n-- > 0)
-		if (next_ll(c, &ignored) < 0)
+	while (n-- > 0) {
+		skip_blanks(c);
+		if (c->p < c->end && *c->p == '-' ? next_ll(c, &sv) < 0
+						   : next_ull(c, &uv) < 0)
 			return -1;
+	}
 	return 0;
+}
+
+/* The kernel names a state with one letter (task_state_array); a control
+ * byte, a blank or a byte above 0x7e there means the text is not what the
+ * kernel wrote. */
+static bool state_char(char ch)
+{
+	return ch > ' ' && ch < 0x7f;
 }
 
 int procfs_parse_stat(const char *buf, size_t len, struct proc_stat *st)
@@ -133,7 +148,7 @@ int procfs_parse_stat(const char *buf, size_t len, struct proc_stat *st)
 	st->comm[n] = '\0';
 
 	c.p = close + 1;
-	if (c.end - c.p < 3 || c.p[0] != ' ' || c.p[1] == ' ' ||
+	if (c.end - c.p < 3 || c.p[0] != ' ' || !state_char(c.p[1]) ||
 	    c.p[2] != ' ')
 		return -1;
 	st->state = c.p[1];
@@ -242,7 +257,9 @@ int procfs_parse_status(const char *buf, size_t len, struct proc_status *ps)
 			const char *v0 = colon + 1;
 			while (v0 < eol && (*v0 == '\t' || *v0 == ' '))
 				v0++;
-			if (v0 < eol) {
+			/* "State:\tS (sleeping)": one letter, then a blank */
+			if (v0 < eol && state_char(*v0) &&
+			    (v0 + 1 == eol || v0[1] == ' ')) {
 				ps->state = *v0;
 				ps->has |= PS_STATE;
 			}
@@ -281,7 +298,7 @@ int procfs_parse_meminfo_available(const char *buf, size_t len, long long *kb)
 		const char *eol = memchr(p, '\n', (size_t)(end - p));
 
 		if (eol == NULL)
-			eol = end;
+			break;          /* a line cut short is not a line */
 		if ((size_t)(eol - p) > sizeof(key) - 1 &&
 		    memcmp(p, key, sizeof(key) - 1) == 0)
 			return value_ll(p + sizeof(key) - 1, eol, kb) < 0 ||

@@ -101,6 +101,47 @@ START_TEST(stat_every_truncation_fails)
 }
 END_TEST
 
+/* Found by fuzzing: cminflt and cmajflt are unsigned long, printed up to
+ * 2^64 - 1, and a stat line with one above 2^63 - 1 was refused. */
+START_TEST(stat_unsigned_skipped_fields)
+{
+	static const char line[] =
+		"7 (x) S 1 1 1 0 -1 4294967295 5 18446744073709551615 6 "
+		"9223372036854775808 11 3 -1 -2 -100 19 2 0 43928 3133440 412 "
+		"18446744073709551615 0\n";
+	struct proc_stat st;
+
+	ck_assert_int_eq(procfs_parse_stat(line, strlen(line), &st), 0);
+	ck_assert_uint_eq(st.minflt, 5);
+	ck_assert_uint_eq(st.majflt, 6);
+	ck_assert_uint_eq(st.utime, 11);
+	ck_assert_int_eq(st.num_threads, 2);
+	ck_assert_int_eq(st.rss, 412);
+}
+END_TEST
+
+/* Found by fuzzing: any byte but a blank passed for the state letter, a
+ * newline or a NUL included. */
+START_TEST(state_must_be_printable)
+{
+	static const char bytes[] = { '\0', '\n', '\t', '\033', '\x7f',
+				      '\xc3' };
+	char buf[1024], st_text[64];
+	struct proc_stat st;
+	struct proc_status ps;
+
+	for (size_t i = 0; i < sizeof(bytes); i++) {
+		size_t n = stat_line(buf, sizeof(buf), "x", 1);
+		buf[9] = bytes[i];      /* "4242 (x) S": the S */
+		ck_assert_msg(procfs_parse_stat(buf, n, &st) == -1,
+			      "state byte 0x%02x accepted", bytes[i] & 0xff);
+		n = (size_t)snprintf(st_text, sizeof(st_text),
+				     "State:\t%c (sleeping)\n", bytes[i]);
+		ck_assert_int_eq(procfs_parse_status(st_text, n, &ps), -1);
+	}
+}
+END_TEST
+
 START_TEST(stat_garbage)
 {
 	static const char *const bad[] = {
@@ -233,6 +274,22 @@ START_TEST(meminfo_available)
 }
 END_TEST
 
+/* Found by fuzzing: a MemAvailable line cut short ("MemAvailable: 243"
+ * of 24322720 kB) was read as a whole one. */
+START_TEST(meminfo_cut_line_ignored)
+{
+	static const char cut[] = "MemTotal:       32000000 kB\n"
+				  "MemAvailable:   24322720 kB";
+	long long kb = -1;
+
+	ck_assert_int_eq(procfs_parse_meminfo_available(cut, strlen(cut), &kb),
+			 -1);
+	ck_assert_int_eq(procfs_parse_meminfo_available(cut, strlen(cut) - 8,
+							&kb), -1);
+	ck_assert_int_eq(kb, -1);
+}
+END_TEST
+
 /* Found by fuzzing: an unknown escape at the very end of a long Name
  * wrote one byte past the buffer. */
 START_TEST(status_long_name_escape)
@@ -337,6 +394,8 @@ Suite *make_procfs_suite(void)
 	tcase_add_test(parse, stat_nasty_comms);
 	tcase_add_test(parse, stat_long_comms);
 	tcase_add_test(parse, stat_every_truncation_fails);
+	tcase_add_test(parse, stat_unsigned_skipped_fields);
+	tcase_add_test(parse, state_must_be_printable);
 	tcase_add_test(parse, stat_garbage);
 	tcase_add_test(parse, stat_not_nul_terminated);
 	tcase_add_test(parse, status_fields);
@@ -346,6 +405,7 @@ Suite *make_procfs_suite(void)
 	tcase_add_test(parse, status_cut_line_ignored);
 	tcase_add_test(parse, state_names);
 	tcase_add_test(parse, meminfo_available);
+	tcase_add_test(parse, meminfo_cut_line_ignored);
 	tcase_add_test(live, reader_follows_child);
 	tcase_add_test(live, reader_self);
 	suite_add_tcase(s, parse);
