@@ -328,6 +328,8 @@ static void on_lines(struct trial *t, size_t *scanned, int in)
 	static struct jobj o;
 	char *line, *eol;
 
+	if (t->out.p == NULL)
+		return;         /* nothing read yet */
 	while ((line = t->out.p + *scanned,
 		eol = memchr(line, '\n', t->out.len - *scanned)) != NULL) {
 		*scanned += (size_t)(eol - line) + 1;
@@ -680,7 +682,7 @@ static bool kill_trials(long total)
 		struct tally y = { 0 };
 		pid_t target = -1;
 		int64_t ns = 20000000;  /* watch: until its target ends */
-		int pauses = 0;
+		int pauses = 0, nstep = 0;
 
 		if (n == 0)
 			continue;
@@ -698,9 +700,10 @@ static bool kill_trials(long total)
 			bool text = rnd() % 4 == 0;
 
 			/* half the kills at a --step pause, where the
-			 * children hold a demonstrated state */
+			 * children hold a demonstrated state: each pause
+			 * in turn, so that all are hit */
 			if (pauses > 0 && (i + i / 4) % 2 == 1) {
-				t.step_k = 1 + (int)(rnd() % (uint64_t)pauses);
+				t.step_k = 1 + nstep++ % pauses;
 				t.delay_ns = -1;
 				set_args(&t, lab, va, "--json", "--step", NULL);
 			} else {
