@@ -3,6 +3,9 @@
 #   make              build ./proclab
 #   make check        build and run the tests (Check)
 #   make bench        measure the observer (prints `name value` lines)
+#   make stress       kill every lab at random moments, count survivors;
+#                     run every lab STRESS_RUNS times, same lesson each?
+#                     (STRESS_TRIALS=320 STRESS_RUNS=200 by default)
 #   make deps         install the Debian packages the build needs
 #   make install      PREFIX=/usr/local DESTDIR= (also: uninstall)
 #   make SANITIZE=1   build with ASan+UBSan, under build-san/
@@ -50,12 +53,14 @@ ENGINE_SRC := $(wildcard src/*.c)
 LAB_SRC    := $(wildcard labs/*.c)
 TEST_SRC   := $(wildcard tests/test_*.c) tests/check_main.c tests/testutil.c
 BENCH_SRC  := tests/bench.c
+STRESS_SRC := tests/stress.c tests/testutil.c
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 LIB_OBJ   := $(call obj,$(filter-out src/main.c,$(ENGINE_SRC)) $(LAB_SRC))
 MAIN_OBJ  := $(call obj,src/main.c)
 TEST_OBJ  := $(call obj,$(TEST_SRC))
 BENCH_OBJ := $(call obj,$(BENCH_SRC))
+STRESS_OBJ := $(call obj,$(STRESS_SRC))
 
 $(MAIN_OBJ): MAIN_DEFS = -DPROCLAB_LIBBSD_VERSION='"$(BSD_VERSION)"' \
 		    -DPROCLAB_CHECK_VERSION='"$(CHECK_VERSION)"'
@@ -68,7 +73,8 @@ Q := @
 say = @printf '  %-6s %s\n' $(1) $(2);
 endif
 
-.PHONY: all check bench deps install uninstall clean have-deps fuzz have-fuzzer
+.PHONY: all check bench stress deps install uninstall clean have-deps fuzz \
+	have-fuzzer
 all: $(PROG)
 
 have-deps:
@@ -84,6 +90,9 @@ $(BUILD)/check_proclab: $(TEST_OBJ) $(LIB_OBJ)
 
 $(BUILD)/bench: $(BENCH_OBJ) $(LIB_OBJ)
 	$(call say,LINK,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(BSD_LIBS)
+
+$(BUILD)/stress: $(STRESS_OBJ) $(LIB_OBJ)
+	$(call say,LINK,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(BSD_LIBS)
 
 $(BUILD)/tests/%.o: tests/%.c Makefile | have-deps
 	@mkdir -p $(dir $@)
@@ -105,6 +114,10 @@ check: $(PROG) $(BUILD)/check_proclab
 
 bench: $(PROG) $(BUILD)/bench
 	PROCLAB=./$(PROG) ./$(BUILD)/bench
+
+stress: $(PROG) $(BUILD)/stress
+	PROCLAB=./$(PROG) STRESS_TRIALS=$(STRESS_TRIALS) STRESS_RUNS=$(STRESS_RUNS) \
+	  ./$(BUILD)/stress
 
 deps:
 	sh .ci/deps

@@ -153,8 +153,6 @@ void run_teardown(struct run *r)
 		/* SIGKILL ends running, sleeping, stopped, traced and
 		 * vfork-suspended processes alike; ESRCH: already gone */
 		pidfd_send_signal(k->pidfd, SIGKILL, NULL, 0);
-		close(k->pidfd);
-		k->pidfd = -1;
 	}
 	/* Reap until no child is left; kill what is still alive each round
 	 * (an adopted grandchild, one forked while we were killing). */
@@ -169,6 +167,21 @@ void run_teardown(struct run *r)
 		p = waitpid(-1, NULL, 0);
 		if (p < 0 && errno == ECHILD)
 			break;
+	}
+	/* A process we tracked but cannot reap (an orphan its adopter
+	 * reaps) dies in its own time: wait for its exit, which turns the
+	 * pidfd readable, so that nothing we made still runs once proclab
+	 * is gone.  Our reaped children's pidfds are readable already. */
+	for (int i = 0; i < r->kids.n; i++) {
+		struct kid *k = &r->kids.k[i];
+		struct pollfd p = { .fd = k->pidfd, .events = POLLIN };
+
+		if (k->pidfd < 0)
+			continue;
+		while (poll(&p, 1, r->timeout_ms) < 0 && errno == EINTR)
+			;
+		close(k->pidfd);
+		k->pidfd = -1;
 	}
 	if (r->cleanup != NULL) {
 		void (*cleanup)(struct run *) = r->cleanup;

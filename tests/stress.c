@@ -1,0 +1,896 @@
+/* stress.c - `make stress`: kill proclab at random moments of every lab and
+ * count what it leaves behind; then run every lab many times with every
+ * core busy and check that it teaches the same lesson each time.
+ *
+ * Why a C program and not a shell script: the harness must be a child
+ * subreaper (prctl(2); no shell can ask for that), reap what it adopts the
+ * moment it is handed over (a signalfd for SIGCHLD), place kills with
+ * sub-millisecond precision while it reads proclab's output (ppoll(2)), and
+ * read JSON Lines with the tests' strict reader (tests/testutil.c), not
+ * with grep.
+ *
+ * Kill trials.  Every lab of `proclab list` runs in a session of its own
+ * (setsid) and gets SIGINT, SIGTERM, SIGHUP or SIGKILL either after a
+ * random delay within the lab's measured run time, or at a random --step
+ * pause, where its children sit in the states it demonstrates: running,
+ * blocked, stopped, traced, vfork-suspended, zombies, orphans adopted by
+ * another process.  The delays are random on purpose: this is a stress
+ * harness, not synchronisation.  No lab leaves its session (nothing in
+ * src/ or labs/ calls setsid or setpgid), so what a run made is what its
+ * session holds; the harness counts its own adopted children too, in case
+ * one ever does.
+ *
+ * Who reaps.  PID 1 here reaps orphans only every couple of seconds, so
+ * counting with PID 1 as the adopter would call dead processes survivors.
+ * The harness is a child subreaper instead: whatever proclab's processes
+ * orphan (the orphan lab's orphan, the children of a SIGKILLed proclab)
+ * comes to the harness, which reaps it at once, as a prompt init would.
+ * Then, for each trial:
+ *   alive at exit  processes of the session not yet zombies the moment
+ *                  proclab has been reaped; after SIGINT, SIGTERM or SIGHUP
+ *                  this must be 0 (teardown waits for them), after SIGKILL
+ *                  they are still dying of their parent-death signal;
+ *   survivors      what is left of the session, alive or zombie, after a
+ *                  grace of up to STRESS_GRACE_MS (default 2000; over as
+ *                  soon as the session is empty), plus any process the
+ *                  harness adopted from outside the session and that is
+ *                  still there.  The goal is 0.
+ * Survivors are listed, then killed, so that one leak does not spoil the
+ * next trial.  The exit status is checked too: 128 + signo after an
+ * orderly teardown, death by the signal for SIGKILL (or for a signal that
+ * came before proclab set up its signalfd), 0 if the lab had ended first.
+ *
+ * Same lesson.  Every lab but watch (and a few option variants) runs
+ * STRESS_RUNS times with a busy loop on every online CPU (they spin
+ * through the kill trials too).  Each run's
+ * lesson is its stage names and, per role, the demonstrated states (state
+ * events not marked transient), in order; every run must exit 0 and match
+ * the first.  Runs in both parts are checked for leftovers the same way.
+ *
+ * Environment: PROCLAB (./proclab), STRESS_TRIALS (320 kill trials in all),
+ * STRESS_RUNS (200 runs per lab), STRESS_SEED (printed: the same seed
+ * makes the same choices of variant, signal, delay and pause, though not
+ * the same timing), STRESS_GRACE_MS.  Prints `name value` lines; exits 1 on any survivor,
+ * bad exit or different lesson.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+#define MAX_LABS 32
+#define MAX_HELPERS 64
+
+static const char *prog;
+static pid_t self;
+static int sfd = -1;            /* signalfd: SIGCHLD */
+static sigset_t oldmask;
+static long grace_ms = 2000;
+
+static pid_t helpers[MAX_HELPERS];   /* busy loops, watch targets */
+static int nhelpers;
+static unsigned long adopted;        /* reaped by the harness, not proclab */
+
+static void __attribute__((noreturn, format(printf, 1, 2)))
+die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fflush(stdout);
+	fputs("stress: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(2);
+}
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static uint64_t rng_state;
+
+static uint64_t rnd(void)       /* xorshift64* */
+{
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return rng_state * 2685821657736338717ULL;
+}
+
+static long env_num(const char *name, long def, long min, long max)
+{
+	const char *s = getenv(name);
+	char *end;
+	long v;
+
+	if (s == NULL || *s == '\0')
+		return def;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		die("%s=%s: not a number in %ld..%ld", name, s, min, max);
+	return v;
+}
+
+/* ---- children of the harness ------------------------------------------ */
+
+static bool is_helper(pid_t pid)
+{
+	for (int i = 0; i < nhelpers; i++)
+		if (helpers[i] == pid)
+			return true;
+	return false;
+}
+
+static void forget_helper(pid_t pid)
+{
+	for (int i = 0; i < nhelpers; i++)
+		if (helpers[i] == pid)
+			helpers[i] = helpers[--nhelpers];
+}
+
+/* A child that dies with the harness; returns 0 in it. */
+static pid_t fork_child(void)
+{
+	pid_t parent = getpid(), pid;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		die("fork: %s", strerror(errno));
+	if (pid == 0) {
+		sigprocmask(SIG_SETMASK, &oldmask, NULL);
+		signal(SIGPIPE, SIG_DFL);
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 ||
+		    getppid() != parent)
+			_exit(127);
+	}
+	return pid;
+}
+
+static pid_t start_helper(bool busy)
+{
+	pid_t pid;
+
+	if (nhelpers == MAX_HELPERS)
+		die("too many helpers");
+	pid = fork_child();
+	if (pid == 0) {
+		if (busy)
+			for (volatile unsigned long n = 0;; n++)
+				;
+		for (;;)
+			pause();
+	}
+	helpers[nhelpers++] = pid;
+	return pid;
+}
+
+static void stop_helper(pid_t pid)
+{
+	forget_helper(pid);
+	kill(pid, SIGKILL);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+}
+
+/* The proclab being driven, and what became of it. */
+static struct {
+	pid_t pid;
+	bool done;
+	int status;
+} cur;
+
+/* Reap every child that has ended: proclab, or a process adopted. */
+static void reap(void)
+{
+	struct signalfd_siginfo si;
+	int status;
+	pid_t p;
+
+	while (read(sfd, &si, sizeof(si)) > 0)
+		;
+	while ((p = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (p == cur.pid) {
+			cur.done = true;
+			cur.status = status;
+		} else if (is_helper(p)) {
+			forget_helper(p);
+			fprintf(stderr, "stress: helper %d ended early\n",
+				(int)p);
+		} else {
+			adopted++;
+		}
+	}
+}
+
+/* ---- /proc ------------------------------------------------------------- */
+
+struct proc_ent {
+	pid_t pid, ppid, sid;
+	char state;
+	char comm[32];
+};
+
+/* The processes of session sid, and the harness's own children that are
+ * not its helpers nor proclab (adopted from anywhere). */
+static int scan(pid_t sid, struct proc_ent *v, int max)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	int n = 0;
+
+	if (d == NULL)
+		die("/proc: %s", strerror(errno));
+	while ((e = readdir(d)) != NULL) {
+		char path[300], buf[1024], *lp, *rp;
+		struct proc_ent p;
+		ssize_t len;
+		int fd;
+
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		len = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (len <= 0)
+			continue;
+		buf[len] = '\0';
+		lp = strchr(buf, '(');
+		rp = strrchr(buf, ')');
+		if (lp == NULL || rp == NULL || rp < lp ||
+		    sscanf(rp + 2, "%c %d %*d %d", &p.state, &p.ppid,
+			   &p.sid) != 3)
+			continue;
+		p.pid = (pid_t)atoi(buf);
+		snprintf(p.comm, sizeof(p.comm), "%.*s",
+			 (int)(rp - lp - 1), lp + 1);
+		if (p.sid != sid &&
+		    (p.ppid != self || is_helper(p.pid) || p.pid == cur.pid))
+			continue;
+		if (n < max)
+			v[n] = p;
+		n++;
+	}
+	closedir(d);
+	return n;
+}
+
+static int count_alive(const struct proc_ent *v, int n)
+{
+	int alive = 0;
+
+	for (int i = 0; i < n; i++)
+		alive += v[i].state != 'Z';
+	return alive;
+}
+
+/* ---- driving proclab ----------------------------------------------------- */
+
+struct buf {
+	char *p;
+	size_t len, cap;
+};
+
+static void buf_add(struct buf *b, const char *data, size_t n)
+{
+	if (b->len + n + 1 > b->cap) {
+		b->cap = (b->len + n + 1) * 2;
+		b->p = realloc(b->p, b->cap);
+		if (b->p == NULL)
+			die("out of memory");
+	}
+	memcpy(b->p + b->len, data, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+struct trial {
+	const char *argv[16];   /* without argv[0] */
+	int sig;                /* 0: no kill */
+	int64_t delay_ns;       /* kill after this; -1: not by time */
+	int step_k;             /* kill at the k-th pause (with --step) */
+	/* results */
+	int pauses;
+	bool killed, hung;
+	int status;
+	int64_t ns;
+	struct buf out, err;
+};
+
+/* Count pause events in the new complete lines; answer or kill. */
+static void on_lines(struct trial *t, size_t *scanned, int in)
+{
+	static struct jobj o;
+	char *line, *eol;
+
+	if (t->out.p == NULL)
+		return;         /* nothing read yet */
+	while ((line = t->out.p + *scanned,
+		eol = memchr(line, '\n', t->out.len - *scanned)) != NULL) {
+		*scanned += (size_t)(eol - line) + 1;
+		if (json_parse_line(line, (size_t)(eol - line), &o) < 0 ||
+		    strcmp(jstr(&o, "event"), "pause") != 0)
+			continue;
+		t->pauses++;
+		if (t->step_k > 0 && t->pauses == t->step_k && !t->killed) {
+			kill(cur.pid, t->sig);
+			t->killed = true;
+		} else if (in >= 0 && write(in, "\n", 1) < 0) {
+			/* proclab is gone: its end is reported by wait */
+		}
+	}
+}
+
+static void set_nonblock(int fd)
+{
+	if (fcntl(fd, F_SETFL, O_NONBLOCK) < 0)
+		die("fcntl: %s", strerror(errno));
+}
+
+/* Run proclab with t->argv in a session of its own; kill it as t says.
+ * Returns once proclab has been reaped. */
+static void drive(struct trial *t)
+{
+	const char *args[20] = { "proclab" };
+	int in[2], out[2], err[2];
+	size_t nargs = 1, scanned = 0;
+	int64_t start, kill_at, deadline;
+	bool step = false;
+
+	for (int i = 0; t->argv[i] != NULL; i++) {
+		args[nargs++] = t->argv[i];
+		step |= strcmp(t->argv[i], "--step") == 0;
+	}
+	args[nargs] = NULL;
+	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 ||
+	    pipe2(err, O_CLOEXEC) < 0)
+		die("pipe: %s", strerror(errno));
+	t->out.len = t->err.len = 0;
+	t->pauses = 0;
+	t->killed = t->hung = false;
+	cur.done = false;
+	start = now_ns();
+	cur.pid = fork_child();
+	if (cur.pid == 0) {
+		if (setsid() < 0 || dup2(in[0], 0) < 0 || dup2(out[1], 1) < 0 ||
+		    dup2(err[1], 2) < 0)
+			_exit(127);
+		execv(prog, (char *const *)args);
+		_exit(127);
+	}
+	close(in[0]);
+	close(out[1]);
+	close(err[1]);
+	if (!step) {            /* stdin at EOF, as from /dev/null */
+		close(in[1]);
+		in[1] = -1;
+	}
+	set_nonblock(out[0]);
+	set_nonblock(err[0]);
+	kill_at = t->sig && t->delay_ns >= 0 ? start + t->delay_ns : -1;
+	deadline = start + 60 * 1000000000LL;
+	while (!cur.done) {
+		struct pollfd p[3] = {
+			{ sfd, POLLIN, 0 },
+			{ out[0], POLLIN, 0 }, { err[0], POLLIN, 0 },
+		};
+		int64_t now = now_ns(), wake;
+		struct timespec ts;
+		char b[8192];
+		ssize_t n;
+
+		if (kill_at >= 0 && !t->killed && now >= kill_at) {
+			kill(cur.pid, t->sig);
+			t->killed = true;
+		}
+		if (now >= deadline && !t->hung) {
+			t->hung = true;
+			kill(cur.pid, SIGKILL);
+			deadline = now + 10 * 1000000000LL;
+		} else if (now >= deadline) {
+			die("proclab %d does not end even by SIGKILL",
+			    (int)cur.pid);
+		}
+		wake = kill_at >= 0 && !t->killed ? kill_at : deadline;
+		ts.tv_sec = (wake - now) / 1000000000;
+		ts.tv_nsec = (wake - now) % 1000000000;
+		if (ppoll(p, 3, &ts, NULL) < 0 && errno != EINTR)
+			die("ppoll: %s", strerror(errno));
+		if (p[1].revents) {
+			while ((n = read(out[0], b, sizeof(b))) > 0)
+				buf_add(&t->out, b, (size_t)n);
+			if (n == 0) {   /* EOF: poll no more */
+				close(out[0]);
+				out[0] = -1;
+			}
+			on_lines(t, &scanned, in[1]);
+		}
+		if (p[2].revents) {
+			while ((n = read(err[0], b, sizeof(b))) > 0)
+				buf_add(&t->err, b, (size_t)n);
+			if (n == 0) {
+				close(err[0]);
+				err[0] = -1;
+			}
+		}
+		if (p[0].revents)
+			reap();
+	}
+	t->ns = now_ns() - start;
+	t->status = cur.status;
+	/* what proclab wrote before it ended; its children may still hold
+	 * the pipes, so read only what is there */
+	for (int i = 0; i < 2; i++) {
+		int fd = i ? err[0] : out[0];
+		char b[8192];
+		ssize_t n;
+
+		while (fd >= 0 && (n = read(fd, b, sizeof(b))) > 0)
+			buf_add(i ? &t->err : &t->out, b, (size_t)n);
+		if (fd >= 0)
+			close(fd);
+	}
+	if (in[1] >= 0)
+		close(in[1]);
+}
+
+static void trial_free(struct trial *t)
+{
+	free(t->out.p);
+	free(t->err.p);
+	memset(&t->out, 0, sizeof(t->out));
+	memset(&t->err, 0, sizeof(t->err));
+}
+
+static void set_args(struct trial *t, const char *lab, const char *const *var,
+		     const char *a, const char *b, const char *c)
+{
+	int n = 0;
+
+	t->argv[n++] = lab;
+	for (int i = 0; var != NULL && var[i] != NULL; i++)
+		t->argv[n++] = var[i];
+	if (a)
+		t->argv[n++] = a;
+	if (b)
+		t->argv[n++] = b;
+	if (c)
+		t->argv[n++] = c;
+	t->argv[n] = NULL;
+}
+
+/* ---- the labs ---------------------------------------------------------- */
+
+/* Options that make a lab take another path (other processes, another
+ * adopter, no zombie): the trials and the lesson runs take them too.  A
+ * lab not named here runs with its defaults only. */
+static const struct variant {
+	const char *lab;
+	const char *args[4];
+} variants[] = {
+	{ "fork", { "--children", "4", NULL } },
+	{ "zombie", { "--ignore-sigchld", NULL } },
+	{ "orphan", { "--subreaper", NULL } },
+};
+#define NVARIANTS (sizeof(variants) / sizeof(variants[0]))
+
+static char lab_names[MAX_LABS][32];
+static int nlabs;
+
+static void list_labs(void)
+{
+	struct trial t = { .argv = { "list", NULL } };
+	char *p;
+
+	drive(&t);
+	if (!WIFEXITED(t.status) || WEXITSTATUS(t.status) != 0 ||
+	    t.out.p == NULL)
+		die("%s list: failed", prog);
+	for (p = t.out.p; *p != '\0' && nlabs < MAX_LABS;) {
+		size_t n = strcspn(p, " \n");
+
+		if (n > 0 && n < sizeof(lab_names[0]))
+			snprintf(lab_names[nlabs++], sizeof(lab_names[0]), "%.*s",
+				 (int)n, p);
+		p = strchr(p, '\n');
+		if (p == NULL)
+			break;
+		p++;
+	}
+	trial_free(&t);
+	if (nlabs == 0)
+		die("%s list: no labs", prog);
+}
+
+/* The i-th variant of lab (0: its defaults); NULL past the last. */
+static const char *const *variant(const char *lab, int i, bool *exists)
+{
+	static const char *const none[] = { NULL };
+
+	*exists = true;
+	if (i == 0)
+		return none;
+	for (size_t k = 0; k < NVARIANTS; k++)
+		if (strcmp(variants[k].lab, lab) == 0 && --i == 0)
+			return variants[k].args;
+	*exists = false;
+	return NULL;
+}
+
+static int nvariants(const char *lab)
+{
+	bool ok;
+	int n = 0;
+
+	while (variant(lab, n, &ok), ok)
+		n++;
+	return n;
+}
+
+/* ---- kill trials --------------------------------------------------------- */
+
+static const int kill_sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGKILL };
+
+struct tally {
+	unsigned long trials, survivors, bad, orderly, by_signal, finished,
+		      step_kills, alive_at_exit;
+};
+
+static void print_survivors(const struct trial *t, const struct proc_ent *v,
+			    int n)
+{
+	fprintf(stderr, "stress: proclab");
+	for (int i = 0; t->argv[i] != NULL; i++)
+		fprintf(stderr, " %s", t->argv[i]);
+	if (t->sig)
+		fprintf(stderr, " killed by SIG%s %s", sigabbrev_np(t->sig),
+			t->step_k ? "at a --step pause" : "after a delay");
+	fprintf(stderr, ": %d left:\n", n);
+	for (int i = 0; i < n && i < 64; i++)
+		fprintf(stderr, "  pid %d ppid %d session %d state %c comm %s\n",
+			(int)v[i].pid, (int)v[i].ppid, (int)v[i].sid,
+			v[i].state, v[i].comm);
+}
+
+/* Wait (reaping what is handed over) until scan() finds nothing, or ms
+ * pass.  Returns what is left. */
+static int settle(pid_t sid, struct proc_ent *v, int max, long ms)
+{
+	int64_t end = now_ns() + ms * 1000000;
+
+	for (;;) {
+		struct pollfd p = { sfd, POLLIN, 0 };
+		int n;
+
+		reap();
+		n = scan(sid, v, max);
+		if (n == 0 || now_ns() >= end)
+			return n;
+		/* a poll on SIGCHLD, at most 2 ms: a dying process may
+		 * not be ours to be told about */
+		poll(&p, 1, 2);
+	}
+}
+
+/* After any run: what is left of it after the grace period, listed and
+ * then killed.  Returns how many were left. */
+static int left_behind(const struct trial *t)
+{
+	static struct proc_ent v[256];
+	int n = settle(cur.pid, v, 256, grace_ms);
+
+	if (n > 0) {
+		print_survivors(t, v, n);
+		for (int i = 0; i < n && i < 256; i++)
+			kill(v[i].pid, SIGKILL);
+		if (settle(cur.pid, v, 256, 5000) > 0)
+			die("cannot clear what proclab left");
+	}
+	return n;
+}
+
+static void kill_trial(struct trial *t, struct tally *y)
+{
+	static struct proc_ent v[256];
+	int n, code = -1, sig = t->sig;
+	bool orderly, by_signal, finished;
+
+	drive(t);
+	if (WIFEXITED(t->status))
+		code = WEXITSTATUS(t->status);
+	orderly = sig != SIGKILL && code == 128 + sig;
+	by_signal = WIFSIGNALED(t->status) && WTERMSIG(t->status) == sig;
+	finished = code == 0;
+	y->trials++;
+	y->orderly += orderly;
+	y->by_signal += by_signal;
+	y->finished += finished;
+	y->step_kills += t->step_k > 0;
+	n = scan(cur.pid, v, 256);
+	if (orderly && count_alive(v, n) > 0) {
+		y->alive_at_exit += (unsigned long)count_alive(v, n);
+		fprintf(stderr, "stress: alive when proclab exited %d: ", code);
+		print_survivors(t, v, n);
+	}
+	if (!orderly && !by_signal && !finished) {
+		y->bad++;
+		fprintf(stderr, "stress: proclab %s killed by SIG%s: %s %d%s%.*s\n",
+			t->argv[0], sigabbrev_np(sig),
+			code >= 0 ? "exit" : "signal",
+			code >= 0 ? code : WTERMSIG(t->status),
+			t->err.len ? "; stderr: " : "", (int)t->err.len,
+			t->err.p ? t->err.p : "");
+	}
+	y->survivors += (unsigned long)left_behind(t);
+}
+
+/* Measure one plain run (its length) and one --step run (its pauses). */
+static void calibrate(const char *lab, int64_t *ns, int *pauses)
+{
+	struct trial t = { .sig = 0, .delay_ns = -1 };
+
+	set_args(&t, lab, NULL, "--json", NULL, NULL);
+	drive(&t);
+	*ns = t.ns;
+	if (!WIFEXITED(t.status) || WEXITSTATUS(t.status) != 0)
+		die("proclab %s: exit %d without a kill: %.*s", lab,
+		    t.status, (int)t.err.len, t.err.p ? t.err.p : "");
+	if (left_behind(&t) > 0)
+		die("proclab %s leaves processes behind on its own", lab);
+	set_args(&t, lab, NULL, "--json", "--step", NULL);
+	drive(&t);
+	*pauses = t.pauses;
+	if (left_behind(&t) > 0)
+		die("proclab %s --step leaves processes behind", lab);
+	trial_free(&t);
+}
+
+static bool kill_trials(long total)
+{
+	struct tally all = { 0 };
+	char pidarg[16];
+
+	for (int l = 0; l < nlabs; l++) {
+		const char *lab = lab_names[l];
+		bool watch = strcmp(lab, "watch") == 0;
+		long n = total / nlabs + (l < total % nlabs);
+		struct tally y = { 0 };
+		pid_t target = -1;
+		int64_t ns = 20000000;  /* watch: until its target ends */
+		int pauses = 0, nstep = 0;
+
+		if (n == 0)
+			continue;
+		if (watch) {
+			target = start_helper(false);
+			snprintf(pidarg, sizeof(pidarg), "%d", (int)target);
+		} else {
+			calibrate(lab, &ns, &pauses);
+		}
+		for (long i = 0; i < n; i++) {
+			struct trial t = { .sig = kill_sigs[i % 4] };
+			bool ok;
+			int var = (int)(rnd() % (uint64_t)nvariants(lab));
+			const char *const *va = variant(lab, var, &ok);
+			bool text = rnd() % 4 == 0;
+
+			/* half the kills at a --step pause, where the
+			 * children hold a demonstrated state: each pause
+			 * in turn, so that all are hit */
+			if (pauses > 0 && (i + i / 4) % 2 == 1) {
+				t.step_k = 1 + nstep++ % pauses;
+				t.delay_ns = -1;
+				set_args(&t, lab, va, "--json", "--step", NULL);
+			} else {
+				/* anywhere from exec to a little past the
+				 * measured end */
+				t.delay_ns = (int64_t)(rnd() %
+						       (uint64_t)(ns * 5 / 4 + 1));
+				set_args(&t, lab, va, watch ? pidarg :
+					 text ? "--no-color" : "--json",
+					 NULL, NULL);
+			}
+			kill_trial(&t, &y);
+			trial_free(&t);
+		}
+		if (target > 0)
+			stop_helper(target);
+		printf("stress_survivors_%s %lu/%lu\n", lab, y.survivors,
+		       y.trials);
+		fflush(stdout);
+		all.trials += y.trials;
+		all.survivors += y.survivors;
+		all.bad += y.bad;
+		all.orderly += y.orderly;
+		all.by_signal += y.by_signal;
+		all.finished += y.finished;
+		all.step_kills += y.step_kills;
+		all.alive_at_exit += y.alive_at_exit;
+	}
+	printf("stress_trials %lu\n", all.trials);
+	printf("stress_step_kills %lu\n", all.step_kills);
+	printf("stress_orderly %lu\n", all.orderly);
+	printf("stress_by_signal %lu\n", all.by_signal);
+	printf("stress_finished_first %lu\n", all.finished);
+	printf("stress_bad_exit %lu\n", all.bad);
+	printf("stress_alive_at_orderly_exit %lu\n", all.alive_at_exit);
+	printf("stress_adopted_reaped %lu\n", adopted);
+	printf("stress_survivors %lu\n", all.survivors);
+	fflush(stdout);
+	return all.survivors == 0 && all.bad == 0 && all.alive_at_exit == 0;
+}
+
+/* ---- same lesson every run ----------------------------------------------- */
+
+/* The lesson of one run: its stages, then each role's demonstrated
+ * states, in order of first appearance.  -1 if a line is not JSON. */
+static int lesson(const char *out, struct buf *les)
+{
+	static struct jobj o;
+	static char role[32][64], states[32][256];
+	int nroles = 0;
+	const char *line, *eol;
+
+	les->len = 0;
+	buf_add(les, "stages:", 7);
+	for (line = out; (eol = strchr(line, '\n')) != NULL; line = eol + 1) {
+		const char *ev, *r;
+		int i;
+
+		if (json_parse_line(line, (size_t)(eol - line), &o) < 0)
+			return -1;
+		ev = jstr(&o, "event");
+		if (strcmp(ev, "stage") == 0) {
+			buf_add(les, " ", 1);
+			buf_add(les, jstr(&o, "name"), strlen(jstr(&o, "name")));
+		}
+		if (strcmp(ev, "state") != 0 || jbool(&o, "transient"))
+			continue;
+		r = jstr(&o, "role");
+		for (i = 0; i < nroles && strcmp(role[i], r) != 0; i++)
+			;
+		if (i == nroles) {
+			if (nroles == 32)
+				continue;
+			snprintf(role[nroles], sizeof(role[0]), "%s", r);
+			states[nroles++][0] = '\0';
+		}
+		if (strlen(states[i]) + 1 < sizeof(states[0]))
+			strncat(states[i], jstr(&o, "state"), 1);
+	}
+	for (int i = 0; i < nroles; i++) {
+		buf_add(les, "; ", 2);
+		buf_add(les, role[i], strlen(role[i]));
+		buf_add(les, " ", 1);
+		buf_add(les, states[i], strlen(states[i]));
+	}
+	return 0;
+}
+
+static bool same_lesson(const char *lab, const char *const *va, long runs)
+{
+	struct buf first = { 0 }, les = { 0 };
+	char label[128];
+	long same = 0;
+	int k;
+
+	k = snprintf(label, sizeof(label), "%s", lab);
+	for (int i = 0; va[i] != NULL; i++) {
+		const char *a = va[i];
+
+		while (*a == '-')
+			a++;
+		k += snprintf(label + k, sizeof(label) - (size_t)k, "_%s", a);
+	}
+	for (long i = 0; i < runs; i++) {
+		struct trial t = { .delay_ns = -1 };
+
+		set_args(&t, lab, va, "--json", NULL, NULL);
+		drive(&t);
+		if (left_behind(&t) > 0) {
+			/* listed by left_behind(); not the same lesson */
+		} else if (!WIFEXITED(t.status) || WEXITSTATUS(t.status) != 0 ||
+		    t.out.p == NULL || lesson(t.out.p, &les) < 0) {
+			fprintf(stderr, "stress: %s run %ld: status %#x%s%.*s\n",
+				label, i + 1, t.status,
+				t.err.len ? "; stderr: " : "", (int)t.err.len,
+				t.err.p ? t.err.p : "");
+		} else if (first.len == 0) {
+			buf_add(&first, les.p, les.len);
+			same++;
+		} else if (strcmp(first.p, les.p) == 0) {
+			same++;
+		} else {
+			fprintf(stderr, "stress: %s run %ld differs:\n"
+				"  first: %s\n  this:  %s\n", label, i + 1,
+				first.p, les.p);
+		}
+		trial_free(&t);
+	}
+	printf("same_lesson_%s %ld/%ld\n", label, same, runs);
+	fflush(stdout);
+	free(first.p);
+	free(les.p);
+	return same == runs;
+}
+
+int main(void)
+{
+	long trials, runs, ncpu;
+	bool ok = true;
+	sigset_t chld;
+	uint64_t seed;
+
+	prog = getenv("PROCLAB") ? getenv("PROCLAB") : "./proclab";
+	trials = env_num("STRESS_TRIALS", 320, 0, 1000000);
+	runs = env_num("STRESS_RUNS", 200, 0, 1000000);
+	grace_ms = env_num("STRESS_GRACE_MS", 2000, 0, 600000);
+	seed = (uint64_t)env_num("STRESS_SEED", (long)(now_ns() % 1000000000),
+				 1, LONG_MAX);
+	rng_state = seed;
+	self = getpid();
+	/* orphans of proclab's processes come here, not to PID 1 */
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1UL) < 0)
+		die("PR_SET_CHILD_SUBREAPER: %s", strerror(errno));
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	if (sigprocmask(SIG_BLOCK, &chld, &oldmask) < 0)
+		die("sigprocmask: %s", strerror(errno));
+	sfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sfd < 0)
+		die("signalfd: %s", strerror(errno));
+	signal(SIGPIPE, SIG_IGN);
+	printf("stress_seed %llu\n", (unsigned long long)seed);
+
+	list_labs();
+	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	if (ncpu < 1)
+		ncpu = 1;
+	if (ncpu > MAX_HELPERS / 2)
+		ncpu = MAX_HELPERS / 2;
+	/* every CPU busy, for the kill trials and the lesson runs alike */
+	for (long i = 0; i < ncpu; i++)
+		start_helper(true);
+	printf("stress_busy_loops %ld\n", ncpu);
+	fflush(stdout);
+	if (trials > 0)
+		ok &= kill_trials(trials);
+	for (int l = 0; runs > 0 && l < nlabs; l++) {
+		if (strcmp(lab_names[l], "watch") == 0)
+			continue;       /* it teaches what its target does */
+		for (int v = 0; v < nvariants(lab_names[l]); v++) {
+			bool exists;
+
+			ok &= same_lesson(lab_names[l], variant(lab_names[l], v, &exists),
+					  runs);
+		}
+	}
+	while (nhelpers > 0)
+		stop_helper(helpers[0]);
+	return ok ? 0 : 1;
+}
