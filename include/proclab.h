@@ -98,6 +98,7 @@ struct run {
 	int sigfd;                /* signalfd for SIGINT, SIGTERM, SIGHUP, ... */
 	struct observer obs;
 	struct kids kids;         /* every process this run created */
+	bool no_pidfd;            /* pidfds don't work here (child.h) */
 	bool failed;
 	/* Called once by run_teardown() after every child is reaped (also
 	 * when a signal ends proclab): removes what the lab made outside

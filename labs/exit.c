@@ -721,7 +721,7 @@ static int pz_gather(struct run *r, int fd, struct puzzle *p,
 			return pl_fail(r, "expected the puzzle to make 4 "
 				       "processes; pid %d made more",
 				       (int)m.parent);
-		if (pl_track(r, m.child) < 0)
+		if (pl_track(r, m.child, NULL) < 0)
 			return PL_EXIT_FAIL;
 		forks[(*nforks)++] = m;
 	}

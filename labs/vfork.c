@@ -466,8 +466,7 @@ static struct watched *start_child(struct run *r, struct vlab *v,
 
 	if (tell(r, v, P_CMD, C_VFORK, 0) || hear(r, v, M_PID, &m))
 		return NULL;
-	fd = pl_track(r, m.pid);
-	if (fd < 0 ||
+	if (pl_track(r, m.pid, &fd) < 0 ||
 	    obs_await(r, v->caller, "D", "suspended in vfork until its child "
 		      "calls _exit or execs"))
 		return NULL;

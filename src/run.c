@@ -17,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/pidfd.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
@@ -148,14 +147,20 @@ void run_teardown(struct run *r)
 	for (int i = 0; i < r->kids.n; i++) {
 		struct kid *k = &r->kids.k[i];
 
-		if (k->pidfd < 0)
-			continue;
 		/* SIGKILL ends running, sleeping, stopped, traced and
-		 * vfork-suspended processes alike; ESRCH: already gone */
-		pidfd_send_signal(k->pidfd, SIGKILL, NULL, 0);
-		close(k->pidfd);
-		k->pidfd = -1;
+		 * vfork-suspended processes alike; ESRCH: already gone.
+		 * Through the pidfd, or by pid while it is still ours. */
+		pl_kill(r, k->pid, SIGKILL);
 	}
+	for (int i = 0; i < r->kids.n; i++) {
+		struct kid *k = &r->kids.k[i];
+
+		if (k->pidfd >= 0)
+			close(k->pidfd);
+		k->pidfd = -1;
+		proc_close(&k->h);
+	}
+	r->kids.n = 0;          /* a second teardown has nothing to kill */
 	/* Reap until no child is left; kill what is still alive each round
 	 * (an adopted grandchild, one forked while we were killing). */
 	for (;;) {
