@@ -5,6 +5,7 @@
  * up.  It never signals or traces them: a pidfd per process makes its exit
  * an event (pidfd_open needs no permission over the process), and the
  * observer samples /proc/PID/stat for the changes that have no event.
+ * Without pidfds (child.h) exits are caught by that sampling too.
  */
 #include <errno.h>
 #include <limits.h>
@@ -50,6 +51,22 @@ static int raise_fd_limit(struct run *r, int npids)
 	return PL_EXIT_OK;
 }
 
+/* Without pidfds nothing refuses a thread's id as pidfd_open(2) does (its
+ * /proc/TID opens too): its thread group tells. */
+static bool is_thread(pid_t pid)
+{
+	struct proc_handle h;
+	struct proc_status ps;
+	bool thread;
+
+	if (proc_open(&h, pid) != PROC_OK)
+		return false;           /* obs_add() says why */
+	thread = proc_read_status(&h, &ps) == PROC_OK &&
+		 (ps.has & PS_TGID) && ps.tgid != pid;
+	proc_close(&h);
+	return thread;
+}
+
 /* Every operand is a pid of a process that exists now; anything else is
  * a usage error, reported before anything is printed on stdout. */
 static int watch_prepare(struct run *r)
@@ -90,9 +107,13 @@ static int watch_prepare(struct run *r)
 		/* pidfd and /proc/PID name the same process unless it is
 		 * released and its pid reused in the microseconds between
 		 * the two calls: that takes a whole cycle of pids */
-		int fd = pidfd_open(pids[i], 0);
+		int fd = r->no_pidfd ? -1 : pidfd_open(pids[i], 0);
 
-		if (fd < 0) {
+		if (r->no_pidfd && is_thread(pids[i])) {
+			pl_warnx(r, "%d is a thread, not a process",
+				 (int)pids[i]);
+			rc = PL_EXIT_USAGE;
+		} else if (fd < 0 && !r->no_pidfd) {
 			if (errno == ESRCH)
 				pl_warnx(r, "no such process: %d", (int)pids[i]);
 			else if (errno == ENOENT || errno == EINVAL)
@@ -104,7 +125,8 @@ static int watch_prepare(struct run *r)
 					 strerror(errno));
 			rc = PL_EXIT_USAGE;
 		} else if (obs_add(r, pids[i], fd, "watched") == NULL) {
-			close(fd);
+			if (fd >= 0)
+				close(fd);
 			rc = PL_EXIT_USAGE;
 		}
 	}
