@@ -22,6 +22,7 @@ int main(void)
 	srunner_add_suite(sr, make_orphan_suite());
 	srunner_add_suite(sr, make_states_suite());
 	srunner_add_suite(sr, make_watch_suite());
+	srunner_add_suite(sr, make_nopidfd_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -17,5 +17,6 @@ Suite *make_wait_suite(void);
 Suite *make_orphan_suite(void);
 Suite *make_states_suite(void);
 Suite *make_watch_suite(void);
+Suite *make_nopidfd_suite(void);
 
 #endif
