@@ -3,6 +3,7 @@
 #   make              build ./proclab
 #   make check        build and run the tests (Check)
 #   make bench        measure the observer (prints `name value` lines)
+#   make valgrind     every lab and the unit tests under valgrind memcheck
 #   make deps         install the Debian packages the build needs
 #   make install      PREFIX=/usr/local DESTDIR= (also: uninstall)
 #   make SANITIZE=1   build with ASan+UBSan, under build-san/
@@ -57,7 +58,7 @@ Q := @
 say = @printf '  %-6s %s\n' $(1) $(2);
 endif
 
-.PHONY: all check bench deps install uninstall clean have-deps
+.PHONY: all check bench valgrind deps install uninstall clean have-deps
 all: $(PROG)
 
 have-deps:
@@ -87,6 +88,9 @@ check: $(PROG) $(BUILD)/check_proclab
 
 bench: $(PROG) $(BUILD)/bench
 	PROCLAB=./$(PROG) ./$(BUILD)/bench
+
+valgrind: $(PROG) $(BUILD)/check_proclab
+	sh tests/valgrind.sh ./$(PROG) ./$(BUILD)/check_proclab
 
 deps:
 	sh .ci/deps
