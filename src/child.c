@@ -186,7 +186,7 @@ pid_t pl_fork(struct run *r, const char *role, int *pidfd)
 {
 	char comm[16];          /* TASK_COMM_LEN */
 	pid_t parent = getpid(), pid;
-	int fd;
+	int fd = -1;
 
 	if (r->kids.n >= KIDS_MAX) {
 		pl_warnx(r, "cannot fork: this run already made %d processes",
@@ -215,7 +215,6 @@ pid_t pl_fork(struct run *r, const char *role, int *pidfd)
 		prctl(PR_SET_NAME, comm);
 		return 0;
 	}
-	fd = -1;
 	if (!r->no_pidfd && (fd = pidfd_open(pid, 0)) < 0) {
 		int e = errno;
 		kill(pid, SIGKILL);
