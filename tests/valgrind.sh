@@ -53,9 +53,10 @@ report() {       # name, lab exit status, what the lab did
 	sed 's/^/    stderr: /' "$dir/$name.err"
 }
 
-procs() {       # how many processes wrote a log for this name
+procs() {       # "N processes": how many wrote a log for this name
 	set -- "$dir/$name".*.log
-	if [ -e "$1" ]; then echo $#; else echo 0; fi
+	[ -e "$1" ] || set --
+	if [ $# -eq 1 ]; then echo "1 process"; else echo "$# processes"; fi
 }
 
 # A lab that forks a process to follow is given one made here: it blocks
@@ -97,7 +98,7 @@ for lab in $("$proclab" list | cut -d' ' -f1); do
 			    2>"$dir/$name.err" </dev/null
 			rc=$?
 		fi
-		what="$(procs) processes"
+		what="$(procs) under valgrind"
 		# valgrind runs clone(CLONE_VM|CLONE_VFORK) as a fork: the
 		# vfork child gets a copy of the memory, not the caller's, and
 		# the lab says so at its write stage (exit 1); the stages up
