@@ -51,20 +51,24 @@ static int raise_fd_limit(struct run *r, int npids)
 	return PL_EXIT_OK;
 }
 
-/* Without pidfds nothing refuses a thread's id as pidfd_open(2) does (its
- * /proc/TID opens too): its thread group tells. */
-static bool is_thread(pid_t pid)
+/* Without pidfds, what pidfd_open(2) would say of pid: 0 for a process,
+ * ESRCH if there is none, ENOENT for a thread's id (its /proc/TID opens
+ * too; its thread group tells). */
+static int check_process(pid_t pid)
 {
 	struct proc_handle h;
 	struct proc_status ps;
 	bool thread;
+	int rc = proc_open(&h, pid);
 
-	if (proc_open(&h, pid) != PROC_OK)
-		return false;           /* obs_add() says why */
+	if (rc == PROC_GONE)
+		return ESRCH;
+	if (rc != PROC_OK)
+		return 0;               /* obs_add() says why */
 	thread = proc_read_status(&h, &ps) == PROC_OK &&
 		 (ps.has & PS_TGID) && ps.tgid != pid;
 	proc_close(&h);
-	return thread;
+	return thread ? ENOENT : 0;
 }
 
 /* Every operand is a pid of a process that exists now; anything else is
@@ -107,13 +111,13 @@ static int watch_prepare(struct run *r)
 		/* pidfd and /proc/PID name the same process unless it is
 		 * released and its pid reused in the microseconds between
 		 * the two calls: that takes a whole cycle of pids */
-		int fd = r->no_pidfd ? -1 : pidfd_open(pids[i], 0);
+		int fd = -1;
 
-		if (r->no_pidfd && is_thread(pids[i])) {
-			pl_warnx(r, "%d is a thread, not a process",
-				 (int)pids[i]);
-			rc = PL_EXIT_USAGE;
-		} else if (fd < 0 && !r->no_pidfd) {
+		if (r->no_pidfd)
+			errno = check_process(pids[i]);
+		else
+			fd = pidfd_open(pids[i], 0);
+		if (fd < 0 && errno != 0) {
 			if (errno == ESRCH)
 				pl_warnx(r, "no such process: %d", (int)pids[i]);
 			else if (errno == ENOENT || errno == EINVAL)
