@@ -6,6 +6,7 @@
 #   make stress       kill every lab at random moments, count survivors;
 #                     run every lab STRESS_RUNS times, same lesson each?
 #                     (STRESS_TRIALS=320 STRESS_RUNS=200 by default)
+#   make valgrind     every lab and the unit tests under valgrind memcheck
 #   make deps         install the Debian packages the build needs
 #   make install      PREFIX=/usr/local DESTDIR= (also: uninstall)
 #   make SANITIZE=1   build with ASan+UBSan, under build-san/
@@ -73,8 +74,8 @@ Q := @
 say = @printf '  %-6s %s\n' $(1) $(2);
 endif
 
-.PHONY: all check bench stress deps install uninstall clean have-deps fuzz \
-	have-fuzzer
+.PHONY: all check bench stress valgrind deps install uninstall clean \
+	have-deps fuzz have-fuzzer
 all: $(PROG)
 
 have-deps:
@@ -118,6 +119,9 @@ bench: $(PROG) $(BUILD)/bench
 stress: $(PROG) $(BUILD)/stress
 	PROCLAB=./$(PROG) STRESS_TRIALS=$(STRESS_TRIALS) STRESS_RUNS=$(STRESS_RUNS) \
 	  ./$(BUILD)/stress
+
+valgrind: $(PROG) $(BUILD)/check_proclab
+	sh tests/valgrind.sh ./$(PROG) ./$(BUILD)/check_proclab
 
 deps:
 	sh .ci/deps

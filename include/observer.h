@@ -9,6 +9,8 @@
  * the watched processes, so an exit wakes it at once; in between it
  * re-samples on a short back-off (tens of microseconds growing to 1 ms),
  * which is how a change with no event of its own (R -> S) is caught.
+ * Without pidfds (child.h) an exit is caught the same way, within 1 ms
+ * (within OBS_FOLLOW_MAX_MS in obs_follow()).
  */
 #ifndef PROCLAB_OBSERVER_H
 #define PROCLAB_OBSERVER_H

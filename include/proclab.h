@@ -100,6 +100,7 @@ struct run {
 	int sigfd;                /* signalfd for SIGINT, SIGTERM, SIGHUP, ... */
 	struct observer obs;
 	struct kids kids;         /* every process this run created */
+	bool no_pidfd;            /* pidfds don't work here (child.h) */
 	bool failed;
 	/* --quiz: questions asked, answers right, and the answer pending
 	 * between quiz_ask() and quiz_tell() ("" at EOF) */

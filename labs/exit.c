@@ -219,12 +219,12 @@ static ssize_t file_contents(struct run *r, int fd, char *buf, size_t size)
 }
 
 /* Wait (up to --timeout) for a child of ours to end and collect it. */
-static int collect(struct run *r, pid_t pid, int pidfd, struct wstatus *w)
+static int collect(struct run *r, pid_t pid, struct wstatus *w)
 {
 	int status;
 	pid_t got;
 
-	if (!pl_wait_fd(r, pidfd, r->timeout_ms))
+	if (!pl_wait_exit(r, pid, r->timeout_ms))
 		return pl_fail(r, "expected child %d to end within %d ms; it "
 			       "did not", (int)pid, r->timeout_ms);
 	do
@@ -355,14 +355,14 @@ static int run_case(struct run *r, struct sink *s, struct result *res)
 	const char *text = res->newline ? text_nl : text_bare;
 	char out[256];
 	ssize_t got = 0;
-	int side[2], pidfd = -1, rc;
+	int side[2], rc;
 	pid_t pid;
 
 	if (pipe2(side, O_CLOEXEC) < 0) {
 		pl_warnx(r, "cannot create a pipe: %s", strerror(errno));
 		return PL_EXIT_FAIL;
 	}
-	pid = pl_fork(r, "printer", &pidfd);
+	pid = pl_fork(r, "printer", NULL);
 	if (pid == 0) {
 		child_setup(s, side[1], -1);
 		printer(res->way, text);
@@ -378,7 +378,7 @@ static int run_case(struct run *r, struct sink *s, struct result *res)
 	rc = got < 0 ? PL_EXIT_FAIL : read_side(r, side[0], res);
 	close(side[0]);
 	if (rc == PL_EXIT_OK)
-		rc = collect(r, pid, pidfd, &res->w);
+		rc = collect(r, pid, &res->w);
 	if (rc == PL_EXIT_OK && s->kind == SINK_FILE)
 		got = file_contents(r, s->rd, out, sizeof(out));
 	if (rc != PL_EXIT_OK || got < 0)
@@ -721,7 +721,7 @@ static int pz_gather(struct run *r, int fd, struct puzzle *p,
 			return pl_fail(r, "expected the puzzle to make 4 "
 				       "processes; pid %d made more",
 				       (int)m.parent);
-		if (pl_track(r, m.child) < 0)
+		if (pl_track(r, m.child, NULL) < 0)
 			return PL_EXIT_FAIL;
 		forks[(*nforks)++] = m;
 	}
@@ -794,7 +794,7 @@ static int run_puzzle(struct run *r, struct puzzle *p, int *calls)
 	struct wstatus w;
 	char out[1024];
 	ssize_t got = 0;
-	int rep[2] = { -1, -1 }, gate[2] = { -1, -1 }, pidfd = -1, nforks = 0;
+	int rep[2] = { -1, -1 }, gate[2] = { -1, -1 }, nforks = 0;
 	int rc;
 	pid_t pid;
 
@@ -807,7 +807,7 @@ static int run_puzzle(struct run *r, struct puzzle *p, int *calls)
 		pl_warnx(r, "cannot create a pipe: %s", strerror(errno));
 		goto out;
 	}
-	pid = pl_fork(r, "puzzle", &pidfd);
+	pid = pl_fork(r, "puzzle", NULL);
 	if (pid == 0) {
 		child_setup(&s, rep[1], gate[0]);
 		exit(puzzle_main(p->flushed, calls));   /* return from main */
@@ -827,7 +827,7 @@ static int run_puzzle(struct run *r, struct puzzle *p, int *calls)
 		goto out;
 	if (s.kind != SINK_FILE)
 		got = drain(r, s.rd, out, sizeof(out), sink_long[s.kind]);
-	if (got < 0 || (rc = collect(r, pid, pidfd, &w)) != PL_EXIT_OK)
+	if (got < 0 || (rc = collect(r, pid, &w)) != PL_EXIT_OK)
 		goto out;
 	if (s.kind == SINK_FILE &&
 	    (got = file_contents(r, s.rd, out, sizeof(out))) < 0) {

@@ -332,8 +332,7 @@ static int absorb(struct forklab *L, const struct rec *m)
 		L->s[0].getpid = m->v[1];
 		L->s[0].getppid = m->v[2];
 		/* ours to kill from now on, and to watch */
-		fd = pl_track(r, s->pid);
-		if (fd < 0)
+		if (pl_track(r, s->pid, &fd) < 0)
 			return -1;
 		s->w = obs_add(r, s->pid, fd, role_of(L, m->who));
 		if (s->w == NULL)

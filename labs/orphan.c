@@ -13,7 +13,7 @@
  * a parent-death signal it holds a lifeline: the read end of a pipe whose
  * only write end is proclab's.  It blocks in read(2) on it; a byte tells it
  * to exit, and EOF (proclab gone, even by SIGKILL) ends it too.  It is also
- * tracked with pl_track(), so teardown kills it through its pidfd.
+ * tracked with pl_track(), so teardown kills it too (pl_kill()).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -143,8 +143,7 @@ static int make_family(struct run *r, struct family *f)
 	    obs_await(r, f->wp, "S", "waits in read(2) for the word to exit"))
 		goto out;
 	/* the orphan blocks on the lifeline we hold: it cannot be gone */
-	pidfd = pl_track(r, f->orphan);
-	if (pidfd < 0)
+	if (pl_track(r, f->orphan, &pidfd) < 0)
 		goto out;
 	f->wo = obs_add(r, f->orphan, pidfd, "orphan");
 	if (f->wo == NULL ||

@@ -10,7 +10,6 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/pidfd.h>
 #include <sys/ptrace.h>
 #include <sys/wait.h>
 
@@ -19,7 +18,7 @@
 
 static int send(struct run *r, const struct puppet *kid, int sig)
 {
-	if (pidfd_send_signal(kid->pidfd, sig, NULL, 0) == 0)
+	if (pl_kill(r, kid->pid, sig) == 0)
 		return 0;
 	pl_warnx(r, "cannot send %s to %d: %s", wstatus_signame(sig).s,
 		 (int)kid->pid, strerror(errno));

@@ -112,8 +112,14 @@ struct vshare {
 
 static void say(char tag, pid_t pid, long long a, long long b)
 {
-	struct vmsg m = { tag, (int)pid, a, b };
+	struct vmsg m;
 
+	/* no stack garbage in the padding, which goes down the pipe too */
+	memset(&m, 0, sizeof(m));
+	m.tag = tag;
+	m.pid = (int)pid;
+	m.a = a;
+	m.b = b;
 	if (write(FD_REP, &m, sizeof(m)) != (ssize_t)sizeof(m))
 		_exit(126);
 }
@@ -384,9 +390,12 @@ struct vlab {
 
 static int tell(struct run *r, struct vlab *v, int p, char op, int arg)
 {
-	struct vcmd c = { op, arg };
+	struct vcmd c;
 	ssize_t n;
 
+	memset(&c, 0, sizeof(c));       /* the padding goes down the pipe */
+	c.op = op;
+	c.arg = arg;
 	do
 		n = write(v->own[p], &c, sizeof(c));
 	while (n < 0 && errno == EINTR);
@@ -466,8 +475,7 @@ static struct watched *start_child(struct run *r, struct vlab *v,
 
 	if (tell(r, v, P_CMD, C_VFORK, 0) || hear(r, v, M_PID, &m))
 		return NULL;
-	fd = pl_track(r, m.pid);
-	if (fd < 0 ||
+	if (pl_track(r, m.pid, &fd) < 0 ||
 	    obs_await(r, v->caller, "D", "suspended in vfork until its child "
 		      "calls _exit or execs"))
 		return NULL;

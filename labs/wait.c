@@ -20,7 +20,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/pidfd.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
@@ -463,7 +462,7 @@ static int stage_stop(struct run *r)
 	      "stop without reaping");
 	if (spawn(r, &k, "stopped"))
 		return -1;
-	if (pidfd_send_signal(k.p.pidfd, SIGSTOP, NULL, 0) < 0)
+	if (pl_kill(r, k.p.pid, SIGSTOP) < 0)
 		goto fail;
 	if (obs_await(r, k.w, "T", "stopped by SIGSTOP from proclab"))
 		return -1;
@@ -481,7 +480,7 @@ static int stage_stop(struct run *r)
 
 	stage(r, "continue", "SIGCONT to the stopped child; "
 	      "waitpid(WCONTINUED) reports it; then SIGKILL");
-	if (pidfd_send_signal(k.p.pidfd, SIGCONT, NULL, 0) < 0)
+	if (pl_kill(r, k.p.pid, SIGCONT) < 0)
 		goto fail;
 	if (obs_await(r, k.w, "S", "running again: back in read(2)"))
 		return -1;
@@ -496,7 +495,7 @@ static int stage_stop(struct run *r)
 			return pl_fail(r, "expected a continue status; got "
 				       "0x%04x", (unsigned)st);
 	}
-	if (pidfd_send_signal(k.p.pidfd, SIGKILL, NULL, 0) < 0)
+	if (pl_kill(r, k.p.pid, SIGKILL) < 0)
 		goto fail;
 	return reap(r, &k, "killed by SIGKILL from proclab, not waited for "
 		    "yet", &st);
@@ -569,15 +568,16 @@ static int stage_peek(struct run *r)
 	    puppet_do(r, &k.p, PUP_EXIT, (unsigned char)code) < 0 ||
 	    obs_await(r, k.w, "Z", "exited, not waited for yet"))
 		return -1;
+	/* by pidfd where pidfds work, else by pid (child.h) */
+	const char *idtype = kid_pidfd(r, k.p.pid) >= 0 ? "P_PIDFD" : "P_PID";
 	memset(&si, 0, sizeof(si));
-	if (waitid(P_PIDFD, (id_t)k.p.pidfd, &si, WEXITED | WNOWAIT | WNOHANG)
-	    < 0) {
-		pl_warnx(r, "waitid(P_PIDFD, %d): %s", (int)k.p.pid,
+	if (pl_waitid(r, k.p.pid, &si, WEXITED | WNOWAIT | WNOHANG) < 0) {
+		pl_warnx(r, "waitid(%s, %d): %s", idtype, (int)k.p.pid,
 			 strerror(errno));
 		return -1;
 	}
 	if (si.si_pid != k.p.pid || wstatus_from_siginfo(&si, &ws) < 0) {
-		pl_warnx(r, "waitid(P_PIDFD, %d): nothing to report",
+		pl_warnx(r, "waitid(%s, %d): nothing to report", idtype,
 			 (int)k.p.pid);
 		return -1;
 	}
@@ -588,8 +588,9 @@ static int stage_peek(struct run *r)
 		    F_STR("call", "waitid"), F_BOOL("exited", ws.exited),
 		    ws.exited ? F_INT("code", ws.code) : F_NULL("code"),
 		    F_BOOL("signaled", ws.signaled), F_CHAR("state", k.w->state)),
-	     "waitid(P_PIDFD, WEXITED|WNOWAIT) saw %s %d: %s (si_code %s, "
-	     "si_status %d); /proc then showed %c%s", k.role, (int)k.p.pid,
+	     "waitid(%s, WEXITED|WNOWAIT) saw %s %d: %s (si_code %s, "
+	     "si_status %d); /proc then showed %c%s", idtype, k.role,
+	     (int)k.p.pid,
 	     how, wstatus_si_code_name(si.si_code), si.si_status, k.w->state,
 	     k.w->state == 'Z' ? ": nothing was collected" : "");
 	if (k.w->state != 'Z')

@@ -5,6 +5,7 @@
  * up.  It never signals or traces them: a pidfd per process makes its exit
  * an event (pidfd_open needs no permission over the process), and the
  * observer samples /proc/PID/stat for the changes that have no event.
+ * Without pidfds (child.h) exits are caught by that sampling too.
  */
 #include <errno.h>
 #include <limits.h>
@@ -51,6 +52,26 @@ static int raise_fd_limit(struct run *r, int npids)
 	return PL_EXIT_OK;
 }
 
+/* Without pidfds, what pidfd_open(2) would say of pid: 0 for a process,
+ * ESRCH if there is none, ENOENT for a thread's id (its /proc/TID opens
+ * too; its thread group tells). */
+static int check_process(pid_t pid)
+{
+	struct proc_handle h;
+	struct proc_status ps;
+	bool thread;
+	int rc = proc_open(&h, pid);
+
+	if (rc == PROC_GONE)
+		return ESRCH;
+	if (rc != PROC_OK)
+		return 0;               /* obs_add() says why */
+	thread = proc_read_status(&h, &ps) == PROC_OK &&
+		 (ps.has & PS_TGID) && ps.tgid != pid;
+	proc_close(&h);
+	return thread ? ENOENT : 0;
+}
+
 /* Every operand is a pid of a process that exists now; anything else is
  * a usage error, reported before anything is printed on stdout. */
 static int watch_prepare(struct run *r)
@@ -95,9 +116,13 @@ static int watch_prepare(struct run *r)
 		/* pidfd and /proc/PID name the same process unless it is
 		 * released and its pid reused in the microseconds between
 		 * the two calls: that takes a whole cycle of pids */
-		int fd = pidfd_open(pids[i], 0);
+		int fd = -1;
 
-		if (fd < 0) {
+		if (r->no_pidfd)
+			errno = check_process(pids[i]);
+		else
+			fd = pidfd_open(pids[i], 0);
+		if (fd < 0 && errno != 0) {
 			if (errno == ESRCH)
 				pl_warnx(r, "no such process: %d", (int)pids[i]);
 			else if (errno == ENOENT || errno == EINVAL)
@@ -113,7 +138,8 @@ static int watch_prepare(struct run *r)
 			 * the limit, not the command line */
 			rc = errno == EACCES ? PL_EXIT_UNAVAILABLE
 					     : PL_EXIT_USAGE;
-			close(fd);
+			if (fd >= 0)
+				close(fd);
 		} else {
 			w->named = true;
 		}

@@ -9,7 +9,6 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/pidfd.h>
 #include <unistd.h>
 
 #include "proclab.h"
@@ -211,7 +210,7 @@ static int zombie_run(struct run *r)
 	compare(r, w, &alive, &dead, &st_alive);
 
 	stage(r, "kill", "SIGKILL to the zombie");
-	if (pidfd_send_signal(kid.pidfd, SIGKILL, NULL, 0) < 0) {
+	if (pl_kill(r, kid.pid, SIGKILL) < 0) {
 		pl_warnx(r, "cannot send SIGKILL to %d: %s", (int)w->pid,
 			 strerror(errno));
 		return PL_EXIT_FAIL;

@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/pidfd.h>
@@ -17,48 +18,184 @@
 #include "proclab.h"
 #include "wstatus.h"
 
-int kid_pidfd(const struct run *r, pid_t pid)
+bool pl_pidfd_works(void)
 {
-	/* newest first: a pid reused within the run names the latest child */
+	const char *no = getenv("PROCLAB_NO_PIDFD");
+	int fd;
+
+	if (no != NULL && no[0] != '\0')
+		return false;
+	fd = pidfd_open(getpid(), 0);
+	if (fd >= 0) {
+		close(fd);
+		return true;
+	}
+	/* any other error is the caller's to report when it happens again */
+	return errno != ENOSYS && errno != EPERM;
+}
+
+/* pid's entry, -1 if none; newest first: a pid reused within the run
+ * names the latest process */
+static int kid_index(const struct run *r, pid_t pid)
+{
 	for (int i = r->kids.n - 1; i >= 0; i--)
 		if (r->kids.k[i].pid == pid)
-			return r->kids.k[i].pidfd;
+			return i;
 	return -1;
 }
 
 void kid_set_role(struct run *r, pid_t pid, const char *role)
 {
-	for (int i = r->kids.n - 1; i >= 0; i--)
-		if (r->kids.k[i].pid == pid) {
-			r->kids.k[i].role = role;
-			return;
-		}
+	int i = kid_index(r, pid);
+
+	if (i >= 0)
+		r->kids.k[i].role = role;
 }
 
-int pl_track(struct run *r, pid_t pid)
+static struct kid *find_kid(struct run *r, pid_t pid)
 {
-	int fd;
+	int i = kid_index(r, pid);
+
+	return i >= 0 ? &r->kids.k[i] : NULL;
+}
+
+int kid_pidfd(const struct run *r, pid_t pid)
+{
+	int i = kid_index(r, pid);
+
+	return i >= 0 ? r->kids.k[i].pidfd : -1;
+}
+
+static void add_kid(struct run *r, pid_t pid, int pidfd, bool child,
+		    const struct proc_handle *h)
+{
+	struct kid *k = &r->kids.k[r->kids.n++];
+
+	k->pid = pid;
+	k->pidfd = pidfd;
+	k->child = child;
+	k->role = NULL;
+	k->h = *h;
+}
+
+int pl_track(struct run *r, pid_t pid, int *pidfd)
+{
+	struct proc_handle h = { pid, -1, -1 };
+	int fd = -1, rc;
 
 	if (r->kids.n >= KIDS_MAX) {
 		pl_warnx(r, "cannot track %d: already %d processes", (int)pid,
 			 KIDS_MAX);
 		return -1;
 	}
-	fd = pidfd_open(pid, 0);
-	if (fd < 0) {
-		pl_warnx(r, "cannot open a pidfd for %d: %s", (int)pid,
-			 strerror(errno));
+	if (!r->no_pidfd) {
+		fd = pidfd_open(pid, 0);
+		if (fd < 0) {
+			pl_warnx(r, "cannot open a pidfd for %d: %s", (int)pid,
+				 strerror(errno));
+			return -1;
+		}
+	} else if ((rc = proc_open(&h, pid)) != PROC_OK) {
+		pl_warnx(r, "cannot track %d: %s", (int)pid,
+			 rc == PROC_GONE ? "no such process" : strerror(errno));
 		return -1;
 	}
-	r->kids.k[r->kids.n++] = (struct kid){ pid, fd, NULL };
-	return fd;
+	add_kid(r, pid, fd, false, &h);
+	if (pidfd != NULL)
+		*pidfd = fd;
+	return 0;
+}
+
+/* Without a pidfd: is k still the process we made, so that its pid names
+ * it?  A child is, as long as we have not waited for it (WNOWAIT leaves it
+ * be): until then its pid is not released.  (Not so while SIGCHLD is
+ * ignored, when the kernel releases a child at its exit; teardown restores
+ * the default first.)  A tracked process is, as long as the /proc/PID kept
+ * since pl_track() still reads: that fails once the process is released,
+ * whoever has its pid now.  Between that read and the kill(2) after it the
+ * process could be released and its pid handed out again, but pids are
+ * handed out in turn, so that takes pid_max new processes in that moment;
+ * that is the one thing only a pidfd rules out. */
+static bool kid_same(struct kid *k)
+{
+	struct proc_stat st;
+	siginfo_t si;
+
+	if (k->child)
+		return waitid(P_PID, (id_t)k->pid, &si,
+			      WEXITED | WNOHANG | WNOWAIT) == 0;
+	return k->h.statfd >= 0 && proc_read_stat(&k->h, &st) == PROC_OK;
+}
+
+int pl_kill(struct run *r, pid_t pid, int sig)
+{
+	struct kid *k = find_kid(r, pid);
+
+	if (k != NULL && k->pidfd >= 0)
+		return pidfd_send_signal(k->pidfd, sig, NULL, 0);
+	if (k == NULL || !kid_same(k)) {
+		errno = ESRCH;
+		return -1;
+	}
+	return kill(pid, sig);
+}
+
+int pl_waitid(struct run *r, pid_t pid, siginfo_t *si, int options)
+{
+	int fd = kid_pidfd(r, pid);
+
+	if (fd >= 0)
+		return waitid(P_PIDFD, (id_t)fd, si, options);
+	return waitid(P_PID, (id_t)pid, si, options);
+}
+
+/* Without a pidfd: has k ended (exited or been killed)? */
+static bool kid_ended(struct kid *k)
+{
+	struct proc_stat st;
+	siginfo_t si;
+
+	if (k->child) {
+		si.si_pid = 0;
+		if (waitid(P_PID, (id_t)k->pid, &si,
+			   WEXITED | WNOHANG | WNOWAIT) < 0)
+			/* collected already, or released at its exit
+			 * because SIGCHLD is ignored */
+			return errno == ECHILD;
+		return si.si_pid == k->pid;
+	}
+	return k->h.statfd < 0 || proc_read_stat(&k->h, &st) != PROC_OK ||
+	       st.state == 'Z' || st.state == 'X';
+}
+
+int pl_wait_exit(struct run *r, pid_t pid, int timeout_ms)
+{
+	struct kid *k = find_kid(r, pid);
+	struct timespec t0, now;
+
+	if (k == NULL)
+		return 1;
+	if (k->pidfd >= 0)
+		return pl_wait_fd(r, k->pidfd, timeout_ms);
+	/* no exit event to sleep on: look every millisecond, as the
+	 * observer does (signals still end proclab meanwhile) */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (!kid_ended(k)) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (timeout_ms >= 0 &&
+		    (now.tv_sec - t0.tv_sec) * 1000 +
+		    (now.tv_nsec - t0.tv_nsec) / 1000000 >= timeout_ms)
+			return 0;
+		pl_wait_fd(r, -1, 1);
+	}
+	return 1;
 }
 
 pid_t pl_fork(struct run *r, const char *role, int *pidfd)
 {
 	char comm[16];          /* TASK_COMM_LEN */
 	pid_t parent = getpid(), pid;
-	int fd;
+	int fd = -1;
 
 	if (r->kids.n >= KIDS_MAX) {
 		pl_warnx(r, "cannot fork: this run already made %d processes",
@@ -87,8 +224,7 @@ pid_t pl_fork(struct run *r, const char *role, int *pidfd)
 		prctl(PR_SET_NAME, comm);
 		return 0;
 	}
-	fd = pidfd_open(pid, 0);
-	if (fd < 0) {
+	if (!r->no_pidfd && (fd = pidfd_open(pid, 0)) < 0) {
 		int e = errno;
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
@@ -96,7 +232,8 @@ pid_t pl_fork(struct run *r, const char *role, int *pidfd)
 			 strerror(e));
 		return -1;
 	}
-	r->kids.k[r->kids.n++] = (struct kid){ pid, fd, role };
+	add_kid(r, pid, fd, true, &(struct proc_handle){ pid, -1, -1 });
+	r->kids.k[r->kids.n - 1].role = role;
 	if (pidfd != NULL)
 		*pidfd = fd;
 	return pid;
@@ -104,13 +241,12 @@ pid_t pl_fork(struct run *r, const char *role, int *pidfd)
 
 int pl_waitpid(struct run *r, pid_t pid, const char *role, int *status)
 {
-	int fd = kid_pidfd(r, pid);
 	struct wstatus w;
 	pid_t got;
 
-	/* the pidfd turns readable at exit: wait there, where signals and
-	 * the timeout are watched too, then collect without blocking */
-	if (fd >= 0 && !pl_wait_fd(r, fd, r->timeout_ms)) {
+	/* wait where signals and the timeout are watched too, then collect
+	 * without blocking */
+	if (!pl_wait_exit(r, pid, r->timeout_ms)) {
 		pl_fail(r, "expected %s %d to end within %d ms; it did not",
 			role, (int)pid, r->timeout_ms);
 		return -2;
@@ -331,8 +467,7 @@ static int pup_vchild_pid(struct run *r, struct puppet *p)
 			 (int)p->pid);
 		return -1;
 	}
-	p->vchild_pidfd = pl_track(r, pid);
-	if (p->vchild_pidfd < 0)
+	if (pl_track(r, pid, &p->vchild_pidfd) < 0)
 		return -1;
 	p->vchild = pid;
 	return 0;

@@ -340,6 +340,7 @@ static int run_lab(const struct lab *lab, int argc, char *argv[])
 	prctl(PR_SET_TIMERSLACK, 1UL);
 	setproctitle("%s", lab->name);
 	r.self = getpid();
+	r.no_pidfd = !pl_pidfd_works();
 	clock_gettime(CLOCK_MONOTONIC, &r.t0);
 	if (lab->prepare != NULL && (rc = lab->prepare(&r)) != PL_EXIT_OK)
 		return rc;
@@ -351,9 +352,10 @@ static int run_lab(const struct lab *lab, int argc, char *argv[])
 	emit(&r, "start",
 	     FIELDS(F_PID("pid", r.self), F_INT("schema", PROCLAB_SCHEMA),
 		    F_STR("version", PROCLAB_VERSION),
-		    F_MEAS("kernel", u.release)),
-	     "proclab %s, pid %d, Linux %s", lab->name, (int)r.self,
-	     u.release);
+		    F_MEAS("kernel", u.release), F_BOOL("pidfd", !r.no_pidfd)),
+	     "proclab %s, pid %d, Linux %s%s", lab->name, (int)r.self,
+	     u.release, r.no_pidfd ? " (no pidfds: exits seen by sampling)"
+				   : "");
 	rc = lab->run(&r);
 	emit_unordered_end(&r);         /* a lab that failed inside one */
 	stage_end(&r);

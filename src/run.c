@@ -17,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/pidfd.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
@@ -135,6 +134,29 @@ static int kill_own_children(pid_t self)
 	return n;
 }
 
+/* Wait up to timeout_ms for a tracked process that is not our child (an
+ * orphan its adopter reaps) to end: its pidfd turns readable at its exit;
+ * without one, its kept /proc/PID shows Z or is gone. */
+static void await_tracked_exit(const struct kid *k, int timeout_ms)
+{
+	struct pollfd p = { .fd = k->pidfd, .events = POLLIN };
+	struct timespec tick = { 0, 1000000 };
+	struct proc_stat st;
+
+	if (k->pidfd >= 0) {
+		while (poll(&p, 1, timeout_ms) < 0 && errno == EINTR)
+			;
+		return;
+	}
+	if (k->h.statfd < 0)
+		return;
+	for (int ms = 0; ms < timeout_ms; ms++) {
+		if (proc_read_stat(&k->h, &st) != PROC_OK || st.state == 'Z')
+			return;
+		nanosleep(&tick, NULL);     /* no event to wait on: poll */
+	}
+}
+
 void run_teardown(struct run *r)
 {
 	if (getpid() != r->self)        /* never from a child */
@@ -146,13 +168,10 @@ void run_teardown(struct run *r)
 	 * to be reaped here rather than left to someone else. */
 	prctl(PR_SET_CHILD_SUBREAPER, 1UL);
 	for (int i = 0; i < r->kids.n; i++) {
-		struct kid *k = &r->kids.k[i];
-
-		if (k->pidfd < 0)
-			continue;
 		/* SIGKILL ends running, sleeping, stopped, traced and
-		 * vfork-suspended processes alike; ESRCH: already gone */
-		pidfd_send_signal(k->pidfd, SIGKILL, NULL, 0);
+		 * vfork-suspended processes alike; ESRCH: already gone.
+		 * Through the pidfd, or by pid while it is still ours. */
+		pl_kill(r, r->kids.k[i].pid, SIGKILL);
 	}
 	/* Reap until no child is left; kill what is still alive each round
 	 * (an adopted grandchild, one forked while we were killing). */
@@ -168,21 +187,19 @@ void run_teardown(struct run *r)
 		if (p < 0 && errno == ECHILD)
 			break;
 	}
-	/* A process we tracked but cannot reap (an orphan its adopter
-	 * reaps) dies in its own time: wait for its exit, which turns the
-	 * pidfd readable, so that nothing we made still runs once proclab
-	 * is gone.  Our reaped children's pidfds are readable already. */
+	/* What we tracked but cannot reap dies in its own time: wait for it,
+	 * so that nothing we made still runs once proclab is gone. */
 	for (int i = 0; i < r->kids.n; i++) {
 		struct kid *k = &r->kids.k[i];
-		struct pollfd p = { .fd = k->pidfd, .events = POLLIN };
 
-		if (k->pidfd < 0)
-			continue;
-		while (poll(&p, 1, r->timeout_ms) < 0 && errno == EINTR)
-			;
-		close(k->pidfd);
+		if (!k->child)
+			await_tracked_exit(k, r->timeout_ms);
+		if (k->pidfd >= 0)
+			close(k->pidfd);
 		k->pidfd = -1;
+		proc_close(&k->h);
 	}
+	r->kids.n = 0;          /* a second teardown has nothing to kill */
 	if (r->cleanup != NULL) {
 		void (*cleanup)(struct run *) = r->cleanup;
 

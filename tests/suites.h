@@ -22,5 +22,6 @@ Suite *make_stable_suite(void);
 Suite *make_unix_suite(void);
 Suite *make_hostile_suite(void);
 Suite *make_unpriv_suite(void);
+Suite *make_nopidfd_suite(void);
 
 #endif

@@ -161,7 +161,7 @@ START_TEST(stable_text_zombie)
 	run_stable(&o, "zombie", false, &lo, &hi);
 	ck_assert_msg(strncmp(o.out, "[0] start    pid=proclab schema=1 "
 			      "version=", 34) == 0, "%.80s", o.out);
-	ck_assert_ptr_nonnull(strstr(o.out, " kernel=~\n"));
+	ck_assert_ptr_nonnull(strstr(o.out, " kernel=~ pidfd="));
 	ck_assert_ptr_nonnull(strstr(o.out,
 		"\n[3] child      ppid proclab    Z zombie       exited with "
 		"code 42; pid proclab has not waited for it\n"));
