@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,8 +63,8 @@ static int check_process(pid_t pid)
 	bool thread;
 	int rc = proc_open(&h, pid);
 
-	if (rc == PROC_GONE)
-		return ESRCH;
+	if (rc == PROC_GONE)    /* or hidden (hidepid): obs_add() tells */
+		return kill(pid, 0) == 0 || errno == EPERM ? 0 : ESRCH;
 	if (rc != PROC_OK)
 		return 0;               /* obs_add() says why */
 	thread = proc_read_status(&h, &ps) == PROC_OK &&

@@ -36,12 +36,15 @@ int obs_reserve(struct run *r, int n)
 /* Does /proc hide a process that exists?  hidepid=1 refuses its entry
  * (EPERM), hidepid=2 shows none (ENOENT) while its pidfd still says it is
  * there: signal 0 checks that the process exists and sends nothing. */
-static bool hidden(int rc, int e, int pidfd)
+static bool hidden(int rc, int e, pid_t pid, int pidfd)
 {
+	int sent;
+
 	if (rc == PROC_ERROR)
 		return e == EPERM || e == EACCES;
-	return pidfd >= 0 && (pidfd_send_signal(pidfd, 0, NULL, 0) == 0 ||
-			      errno == EPERM);
+	/* without a pidfd, kill(pid, 0): it only asks whether pid exists */
+	sent = pidfd >= 0 ? pidfd_send_signal(pidfd, 0, NULL, 0) : kill(pid, 0);
+	return sent == 0 || errno == EPERM;
 }
 
 struct watched *obs_add(struct run *r, pid_t pid, int pidfd, const char *role)
@@ -63,7 +66,7 @@ struct watched *obs_add(struct run *r, pid_t pid, int pidfd, const char *role)
 	if (rc != PROC_OK) {
 		int e = errno;
 
-		if (hidden(rc, e, pidfd)) {
+		if (hidden(rc, e, pid, pidfd)) {
 			pl_warnx(r, "cannot watch %s %d: it exists, but /proc "
 				 "does not show it to uid %d (/proc mounted "
 				 "with hidepid)", role, (int)pid, (int)getuid());
