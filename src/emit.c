@@ -441,6 +441,11 @@ void emit_state(struct run *r, struct watched *w, char from,
 	if ((!r->json && transient && !r->verbose) ||
 	    (r->stable && transient))
 		return;
+	/* Caught in the instant of its release, a process shows X with ppid 0
+	 * and its entry not yet gone; a moment later the entry is gone.
+	 * Which one a run sees is luck: --stable blanks the difference. */
+	bool racy = r->stable && state == 'X';
+
 	if (r->stable)          /* what came before may have been transient */
 		from = w->shown;
 	if (!transient)
@@ -448,12 +453,14 @@ void emit_state(struct run *r, struct watched *w, char from,
 	line_start();
 	if (r->json) {
 		json_head(r, "state");
-		json_fields(r, FIELDS(F_PID("pid", w->pid), F_PID("ppid", w->ppid),
+		json_fields(r, FIELDS(F_PID("pid", w->pid),
+				   racy ? F_MEAS("ppid", (long long)w->ppid)
+					: F_PID("ppid", w->ppid),
 				   F_STR("role", w->role), F_CHAR("state", state),
 				   F_CHAR("from", from)));
 		fputs(",\"comm\":", out);
 		json_put_string(out, w->st.comm, strlen(w->st.comm));
-		if (w->gone)
+		if (w->gone && !racy)
 			fputs(",\"gone\":true", out);
 		if (transient)
 			fputs(",\"transient\":true", out);
@@ -464,7 +471,9 @@ void emit_state(struct run *r, struct watched *w, char from,
 	text_head(r);
 	if (transient)
 		color(r, DIM);
-	if (r->stable) {
+	if (racy) {
+		fprintf(out, "%-10s ppid %-10s ", w->role, "~");
+	} else if (r->stable) {
 		const char *pr = pid_role(r, w->ppid);
 
 		if (pr != NULL)
@@ -478,11 +487,13 @@ void emit_state(struct run *r, struct watched *w, char from,
 	if (!transient)
 		color(r, state_color(state));
 	text_put_string(out, &state, 1);    /* a byte from /proc */
-	fprintf(out, " %-13s", w->gone ? "released" : procfs_state_name(state));
+	fprintf(out, " %-13s", w->gone || racy ? "released"
+					       : procfs_state_name(state));
 	if (!transient)
 		color(r, RESET);
 	if (why == NULL)
-		why = w->gone ? "its /proc entry is gone" : state_meaning(state);
+		why = w->gone || racy ? "its /proc entry is gone"
+				      : state_meaning(state);
 	if (r->stable) {
 		text_roles(r, why, stable_why, sizeof(stable_why));
 		why = stable_why;

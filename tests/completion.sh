@@ -101,5 +101,5 @@ fi
 expect '""' "$(words "${labs[@]}" help list)"
 PROCLAB=./nonexistent-proclab expect '""' ''
 
-echo "completion: $cases cases, $failed failed"
+echo "completion: $((cases - failed)) passed, $failed failed"
 ((failed == 0))

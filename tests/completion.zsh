@@ -62,5 +62,5 @@ expect 'proclab zombie --code ' 'N (0 to 255)'
 expect 'proclab zombie --delay=' 'MS (0 to 600000)'
 expect 'proclab watch --for ' 'SECONDS (1 to 604800)'
 expect 'proclab nosuch --' ''
-print "completion.zsh: $cases cases, $failed failed"
+print "completion.zsh: $((cases - failed)) passed, $failed failed"
 (( failed == 0 ))

@@ -122,5 +122,5 @@ for suite in procfs wstatus escape; do
 	report "$name" "$rc" "$(tail -n 1 "$dir/$name.out")"
 done
 
-echo "valgrind: $runs runs, $failed failed"
+echo "valgrind: $((runs - failed)) passed, $failed failed"
 [ "$failed" -eq 0 ]
