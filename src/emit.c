@@ -248,70 +248,6 @@ static void json_head(struct run *r, const char *event)
 	fprintf(out, ",\"stage\":%d", r->stage);
 }
 
-static void json_fields(const struct run *r, const struct field *f)
-{
-	for (; f->type != FT_END; f++) {
-		const char *role;
-
-		fputc(',', out);
-		json_put_string(out, f->key, strlen(f->key));
-		fputc(':', out);
-		if (r->stable && f->meas) {
-			fputs("null", out);
-			continue;
-		}
-		switch (f->type) {
-		case FT_PID:
-			role = r->stable ? pid_role(r, f->i) : NULL;
-			if (role != NULL)
-				json_put_string(out, role, strlen(role));
-			else
-				fprintf(out, "%lld", f->i);
-			break;
-		case FT_PIDS:
-			if (f->s == NULL) {
-				fputs("null", out);
-			} else if (r->stable) {
-				char roles[512];
-
-				pids_roles(r, f->s, roles, sizeof(roles));
-				json_put_string(out, roles, strlen(roles));
-			} else {
-				json_put_string(out, f->s, strlen(f->s));
-			}
-			break;
-		case FT_INT:
-			fprintf(out, "%lld", f->i);
-			break;
-		case FT_NUM:
-			if (isfinite(f->d))
-				fprintf(out, "%.6g", f->d);
-			else
-				fputs("null", out);
-			break;
-		case FT_STR:
-			if (f->s != NULL)
-				json_put_string(out, f->s, strlen(f->s));
-			else
-				fputs("null", out);
-			break;
-		case FT_BOOL:
-			fputs(f->b ? "true" : "false", out);
-			break;
-		case FT_CHAR:
-			if (f->c != '\0')
-				json_put_string(out, &f->c, 1);
-			else
-				fputs("null", out);
-			break;
-		case FT_NULL:
-		case FT_END:
-			fputs("null", out);
-			break;
-		}
-	}
-}
-
 static void text_head(struct run *r)
 {
 	color(r, DIM);
@@ -338,67 +274,88 @@ static void text_word(const char *s)
 		json_put_string(out, s, strlen(s));
 }
 
+static void json_str(const char *s)
+{
+	json_put_string(out, s, strlen(s));
+}
+
+/* One field's value: numbers as they are, strings through put_str (a JSON
+ * string, or a word of the text view), a pid as its role with --stable. */
+static void put_value(const struct run *r, const struct field *f,
+		      void (*put_str)(const char *s))
+{
+	const char *role;
+	char roles[512], c[2];
+
+	switch (f->type) {
+	case FT_PID:
+		role = r->stable ? pid_role(r, f->i) : NULL;
+		if (role != NULL)
+			put_str(role);
+		else
+			fprintf(out, "%lld", f->i);
+		return;
+	case FT_PIDS:
+		if (f->s != NULL && r->stable) {
+			pids_roles(r, f->s, roles, sizeof(roles));
+			put_str(roles);
+			return;
+		}
+		break;
+	case FT_INT:
+		fprintf(out, "%lld", f->i);
+		return;
+	case FT_NUM:
+		if (isfinite(f->d)) {
+			fprintf(out, "%.6g", f->d);
+			return;
+		}
+		break;
+	case FT_BOOL:
+		fputs(f->b ? "true" : "false", out);
+		return;
+	case FT_CHAR:
+		if (f->c != '\0') {
+			c[0] = f->c, c[1] = '\0';
+			put_str(c);
+			return;
+		}
+		break;
+	case FT_STR:
+	case FT_NULL:
+	case FT_END:
+		break;
+	}
+	if ((f->type == FT_STR || f->type == FT_PIDS) && f->s != NULL)
+		put_str(f->s);
+	else
+		fputs("null", out);
+}
+
+static void json_fields(const struct run *r, const struct field *f)
+{
+	for (; f->type != FT_END; f++) {
+		fputc(',', out);
+		json_str(f->key);
+		fputc(':', out);
+		if (r->stable && f->meas)
+			fputs("null", out);
+		else
+			put_value(r, f, json_str);
+	}
+}
+
 /* --stable's text view of an event: its fields, not the lab's sentence
  * (which embeds pids and measured numbers).  "key=value" each, a pid as
  * its role, a measured value as "~". */
 static void text_fields(const struct run *r, const struct field *f)
 {
 	for (; f->type != FT_END; f++) {
-		const char *role;
-
 		fprintf(out, " %s=", f->key);
-		if (f->meas) {
+		if (f->meas)
 			fputc('~', out);
-			continue;
-		}
-		switch (f->type) {
-		case FT_PID:
-			role = pid_role(r, f->i);
-			if (role != NULL)
-				fputs(role, out);
-			else
-				fprintf(out, "%lld", f->i);
-			break;
-		case FT_PIDS: {
-			char roles[512];
-
-			if (f->s == NULL) {
-				fputs("null", out);
-				break;
-			}
-			pids_roles(r, f->s, roles, sizeof(roles));
-			text_word(roles);
-			break;
-		}
-		case FT_INT:
-			fprintf(out, "%lld", f->i);
-			break;
-		case FT_NUM:
-			if (isfinite(f->d))
-				fprintf(out, "%.6g", f->d);
-			else
-				fputs("null", out);
-			break;
-		case FT_STR:
-			if (f->s != NULL)
-				text_word(f->s);
-			else
-				fputs("null", out);
-			break;
-		case FT_BOOL:
-			fputs(f->b ? "true" : "false", out);
-			break;
-		case FT_CHAR:
-			if (f->c != '\0')
-				text_put_string(out, &f->c, 1);
-			else
-				fputs("null", out);
-			break;
-		case FT_NULL:
-		case FT_END:
-			fputs("null", out);
-			break;
-		}
+		else
+			put_value(r, f, text_word);
 	}
 }
 
