@@ -157,12 +157,14 @@ install: $(PROG)
 	install -m 644 docs/completion/proclab.bash $(DESTDIR)$(BASHCOMPDIR)/proclab
 	install -m 644 docs/completion/_proclab $(DESTDIR)$(ZSHCOMPDIR)/_proclab
 	install -m 644 $(DOCS) $(DESTDIR)$(DOCDIR)/
+	install -m 755 labs/grade.sh $(DESTDIR)$(DOCDIR)/grade.sh
 
 # only what install put there: the shared directories stay
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/proclab $(DESTDIR)$(MANDIR)/man1/proclab.1 \
 	      $(DESTDIR)$(BASHCOMPDIR)/proclab $(DESTDIR)$(ZSHCOMPDIR)/_proclab \
-	      $(addprefix $(DESTDIR)$(DOCDIR)/,$(notdir $(DOCS)))
+	      $(addprefix $(DESTDIR)$(DOCDIR)/,$(notdir $(DOCS))) \
+	      $(DESTDIR)$(DOCDIR)/grade.sh
 	-rmdir $(DESTDIR)$(DOCDIR)
 
 clean:

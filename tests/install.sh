@@ -23,6 +23,7 @@ $MAKE -s install DESTDIR="$dest" PREFIX="$prefix" >/dev/null
 	for f in README.md docs/*.md labs/*.md; do
 		echo "644 share/doc/proclab/${f##*/}"
 	done
+	echo "755 share/doc/proclab/grade.sh"
 } | sort -k 2 >"$dest/expected"
 (cd "$dest$prefix" && find . -type f -printf '%m %P\n' | sort -k 2) >"$dest/got"
 cmp -s "$dest/expected" "$dest/got" ||
