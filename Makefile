@@ -132,8 +132,8 @@ deps:
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 20
 FUZZ_NAMES   := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
-FUZZ_CFLAGS  := -std=gnu11 -D_GNU_SOURCE $(WARN) -Iinclude -g -O1 \
-		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+FUZZ_CFLAGS  := -std=gnu11 -D_GNU_SOURCE $(WARN) -Iinclude $(BSD_CFLAGS) -g \
+		-O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 
 have-fuzzer:
 	@echo 'int LLVMFuzzerTestOneInput(void); int LLVMFuzzerTestOneInput(void) { return 0; }' | \
@@ -144,7 +144,8 @@ have-fuzzer:
 build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h src/procfs.c src/escape.c \
 		   include/procfs.h include/escape.h Makefile | have-fuzzer
 	@mkdir -p $(dir $@)
-	$(call say,FUZZ,$@)$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< src/procfs.c src/escape.c
+	$(call say,FUZZ,$@)$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< src/procfs.c src/escape.c \
+		$(BSD_LIBS)
 
 fuzz: $(FUZZ_NAMES:%=build-fuzz/fuzz_%)
 	sh tests/fuzz/run build-fuzz $(FUZZ_SECONDS) $(FUZZ_NAMES)
