@@ -33,38 +33,6 @@ static const char *const names[] = {
 };
 enum { NNAMES = sizeof(names) / sizeof(names[0]) };
 
-/* A child of the test that takes the name, says so, and blocks until the
- * write end of its pipe closes; it dies with the test. */
-static pid_t named_child(const char *name, int *wfd)
-{
-	pid_t parent = getpid(), pid;
-	int p[2], ready[2];
-	char c;
-
-	ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
-	ck_assert_int_eq(pipe2(ready, O_CLOEXEC), 0);
-	fflush(NULL);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent ||
-		    prctl(PR_SET_NAME, name) < 0 || write(ready[1], "", 1) != 1)
-			_exit(127);
-		/* keep only the read end: no sibling's write end either */
-		if (dup2(p[0], 3) < 0 || close_range(4, ~0U, 0) < 0)
-			_exit(126);
-		while (read(3, &c, 1) < 0 && errno == EINTR)
-			;
-		_exit(0);
-	}
-	close(p[0]);
-	close(ready[1]);
-	ck_assert_int_eq(read(ready[0], &c, 1), 1);  /* named now */
-	close(ready[0]);
-	*wfd = p[1];
-	return pid;
-}
-
 /* What the JSON comm must decode to: the name cut at 15 bytes, each byte
  * of an invalid UTF-8 sequence as U+FFFD. */
 static void expected_json(const char *name, char *out, size_t size)
@@ -97,7 +65,7 @@ struct kids {
 static void start_kids(struct kids *k, const char *argv[], int *argc)
 {
 	for (int i = 0; i < NNAMES; i++) {
-		k->pid[i] = named_child(names[i], &k->wfd[i]);
+		k->pid[i] = blocked_child(names[i], &k->wfd[i]);
 		snprintf(k->arg[i], sizeof(k->arg[i]), "%d", (int)k->pid[i]);
 		argv[(*argc)++] = k->arg[i];
 	}

@@ -166,31 +166,6 @@ static void remove_tmpdir(const char *dir, const char *lab)
 	ck_assert_int_eq(rmdir(dir), 0);
 }
 
-/* A child of the test (root's, when the test is root) that blocks until
- * its pipe closes; it dies with the test. */
-static pid_t blocked_child(int *wfd)
-{
-	pid_t parent = getpid(), pid;
-	int p[2];
-	char c;
-
-	ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
-	fflush(NULL);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
-			_exit(127);
-		close(p[1]);
-		while (read(p[0], &c, 1) < 0 && errno == EINTR)
-			;
-		_exit(0);
-	}
-	close(p[0]);
-	*wfd = p[1];
-	return pid;
-}
-
 static void end_child(pid_t pid, int wfd)
 {
 	int status;
@@ -291,7 +266,7 @@ START_TEST(watch_unprivileged)
 
 	if (!reachable(&a, "watch"))
 		return;
-	pid = blocked_child(&wfd);
+	pid = blocked_child(NULL, &wfd);
 	snprintf(pidarg, sizeof(pidarg), "%d", (int)pid);
 	run_proclab_as(&o, NULL, (const char *const[]){ "watch", pidarg, "--for",
 			"1", "--json", NULL }, become, &a);
@@ -322,7 +297,7 @@ START_TEST(watch_under_hidepid)
 
 	if (!can_remount("watch_under_hidepid") || !reachable(&a, "watch"))
 		return;
-	pid = blocked_child(&wfd);
+	pid = blocked_child(NULL, &wfd);
 	snprintf(pidarg, sizeof(pidarg), "%d", (int)pid);
 	run_proclab_as(&o, NULL, (const char *const[]){ "watch", pidarg,
 			"--json", NULL }, become, &a);

@@ -20,35 +20,6 @@ static bool is(const struct jobj *e, const char *event)
 	return strcmp(jstr(e, "event"), event) == 0;
 }
 
-/* A child of the test that blocks reading *wfd's pipe, and exits at EOF.
- * It dies with the test (parent-death signal). */
-static pid_t blocked_child(int *wfd)
-{
-	pid_t parent = getpid(), pid;
-	int p[2];
-	char c;
-
-	/* close-on-exec, so that proclab holds no write end */
-	ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
-	fflush(NULL);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
-			_exit(127);
-		/* keep only the read end: no sibling's write end either */
-		if (dup2(p[0], 3) < 0)
-			_exit(126);
-		close_range(4, ~0U, 0);
-		while (read(3, &c, 1) < 0 && errno == EINTR)
-			;
-		_exit(0);
-	}
-	close(p[0]);
-	*wfd = p[1];
-	return pid;
-}
-
 /* Read proclab's events until pid shows `want`; every state of pid seen
  * on the way is appended to trail. */
 static void until_state(struct live *l, pid_t pid, char want, char *trail,
@@ -81,7 +52,7 @@ START_TEST(watch_follows_s_t_s_end)
 	struct jobj e;
 	char trail[64] = "", pidarg[16], err[256], *p, *q;
 	int wfd, status, code;
-	pid_t pid = blocked_child(&wfd);
+	pid_t pid = blocked_child(NULL, &wfd);
 
 	snprintf(pidarg, sizeof(pidarg), "%d", (int)pid);
 	live_start(&l, (const char *const[]){ "watch", pidarg, "--json", NULL });
@@ -120,7 +91,7 @@ START_TEST(watch_for_ends_while_alive)
 	struct outcome o;
 	char pidarg[16], stat[64];
 	int wfd, n, status;
-	pid_t pid = blocked_child(&wfd);
+	pid_t pid = blocked_child(NULL, &wfd);
 	FILE *f;
 
 	snprintf(pidarg, sizeof(pidarg), "%d", (int)pid);
@@ -159,7 +130,7 @@ START_TEST(watch_hundreds)
 	int wfd[N], first = 0, released = 0;
 
 	for (int i = 0; i < N; i++) {
-		pids[i] = blocked_child(&wfd[i]);
+		pids[i] = blocked_child(NULL, &wfd[i]);
 		snprintf(args[i], sizeof(args[i]), "%d", (int)pids[i]);
 		argv[i + 1] = args[i];
 	}

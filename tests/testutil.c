@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -116,6 +117,38 @@ void outcome_free(struct outcome *o)
 {
 	free(o->out);
 	free(o->err);
+}
+
+pid_t blocked_child(const char *name, int *wfd)
+{
+	pid_t parent = getpid(), pid;
+	int p[2], ready[2];
+	char c;
+
+	/* close-on-exec, so that proclab holds no write end */
+	ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+	ck_assert_int_eq(pipe2(ready, O_CLOEXEC), 0);
+	fflush(NULL);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent ||
+		    (name != NULL && prctl(PR_SET_NAME, name) < 0) ||
+		    write(ready[1], "", 1) != 1)
+			_exit(127);
+		/* keep only the read end: no sibling's write end either */
+		if (dup2(p[0], 3) < 0 || close_range(4, ~0U, 0) < 0)
+			_exit(126);
+		while (read(3, &c, 1) < 0 && errno == EINTR)
+			;
+		_exit(0);
+	}
+	close(p[0]);
+	close(ready[1]);
+	ck_assert_int_eq(read(ready[0], &c, 1), 1);
+	close(ready[0]);
+	*wfd = p[1];
+	return pid;
 }
 
 static int count_session(pid_t sid)

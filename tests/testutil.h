@@ -27,6 +27,12 @@ void run_proclab_as(struct outcome *o, const char *input,
 		    void *arg);
 
 
+/* A child of the test that blocks reading a pipe and exits when *wfd, the
+ * write end, is closed; named `name` first unless NULL (it has taken the
+ * name when this returns).  It dies with the test (parent-death signal)
+ * and holds no other fd of the test's. */
+pid_t blocked_child(const char *name, int *wfd);
+
 /* How many processes are still in session sid, waiting up to a second for
  * stragglers killed by a parent-death signal to be reaped by their new
  * parent.  0 is the only good answer. */
