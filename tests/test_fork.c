@@ -298,69 +298,11 @@ START_TEST(fork_step)
 }
 END_TEST
 
-/* Killed at a --step pause of stage `at` (children spinning, or a zombie
- * waiting for its parent): nothing may remain. */
 static void killed_at(int at, int sig)
 {
-	const char *prog = getenv("PROCLAB") ? getenv("PROCLAB") : "./proclab";
-	char buf[65536], want[32];
-	size_t len = 0;
-	int out[2], in[2], status;
-	pid_t pid;
-
-	/* After a SIGKILL, proclab's own child (the lab's parent) is an
-	 * orphan, and so are its children when it dies: adopt them here
-	 * rather than wait for PID 1, which may reap late (seconds on the
-	 * test VM).  A survivor that is still alive would hang the reaping
-	 * loop below into the test's timeout: a failure, as it must be. */
-	ck_assert_int_eq(prctl(PR_SET_CHILD_SUBREAPER, 1UL), 0);
-	ck_assert_int_eq(pipe2(out, O_CLOEXEC), 0);
-	ck_assert_int_eq(pipe2(in, O_CLOEXEC), 0);
-	fflush(NULL);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		setsid();
-		dup2(in[0], 0);
-		dup2(out[1], 1);
-		execl(prog, "proclab", "fork", "--json", "--step", "--children",
-		      "3", (char *)NULL);
-		_exit(127);
-	}
-	close(out[1]);
-	close(in[0]);
-	snprintf(want, sizeof(want), "\"event\":\"pause\",\"stage\":%d,", at);
-	/* line by line: Enter at every pause before ours */
-	for (bool found = false; !found;) {
-		ssize_t n = read(out[0], buf + len, sizeof(buf) - 1 - len);
-		char *line = buf, *nl;
-
-		ck_assert_msg(n > 0, "proclab ended before stage %d's pause", at);
-		len += (size_t)n;
-		buf[len] = '\0';
-		while (!found && (nl = strchr(line, '\n')) != NULL) {
-			*nl = '\0';
-			if (strstr(line, want) != NULL)
-				found = true;
-			else if (strstr(line, "\"event\":\"pause\"") != NULL)
-				ck_assert_int_eq(write(in[1], "\n", 1), 1);
-			line = nl + 1;
-		}
-		len = strlen(line);
-		memmove(buf, line, len + 1);
-	}
-	ck_assert_int_eq(kill(pid, sig), 0);
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	/* an orderly end exits 128 + signo; SIGKILL allows no end at all */
-	if (sig == SIGKILL)
-		ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == sig);
-	else
-		ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 128 + sig);
-	while (waitpid(-1, NULL, 0) > 0)
-		;
-	close(out[0]);
-	close(in[1]);
-	ck_assert_int_eq(survivors(pid), 0);
+	kill_at_pause((const char *const[]){ "fork", "--json", "--step",
+					     "--children", "3", NULL },
+		      at, sig, NULL, NULL);
 }
 
 START_TEST(fork_sigterm_while_running)

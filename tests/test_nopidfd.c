@@ -106,37 +106,20 @@ static const struct {
 	{ "orphan", 2, SIGTERM }, { "orphan", 2, SIGKILL },
 };
 
+static void no_pidfd_said(const struct jobj *e, void *arg)
+{
+	(void)arg;
+	if (strcmp(jstr(e, "event"), "start") == 0)
+		ck_assert(!jbool(e, "pidfd"));
+}
+
 START_TEST(killed_without_pidfds)
 {
-	int sig = kills[_i].sig, code;
-	char err[512];
-	struct live l;
-
-	/* adopt what a SIGKILLed proclab orphans, as an init would */
-	ck_assert_int_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
 	setenv("PROCLAB_NO_PIDFD", "1", 1);
-	live_start(&l, (const char *const[]){ kills[_i].lab, "--json",
-					      "--step", NULL });
+	kill_at_pause((const char *const[]){ kills[_i].lab, "--json", "--step",
+					     NULL }, kills[_i].pause,
+		      kills[_i].sig, no_pidfd_said, NULL);
 	unsetenv("PROCLAB_NO_PIDFD");
-	for (int p = 1; p <= kills[_i].pause;) {
-		struct jobj ev;
-
-		ck_assert_msg(live_next(&l, &ev), "%s ended before pause %d",
-			      kills[_i].lab, kills[_i].pause);
-		if (strcmp(jstr(&ev, "event"), "start") == 0)
-			ck_assert(!jbool(&ev, "pidfd"));
-		if (strcmp(jstr(&ev, "event"), "pause") != 0)
-			continue;
-		if (p++ < kills[_i].pause)
-			ck_assert_int_eq(write(l.in, "\n", 1), 1);
-	}
-	ck_assert_int_eq(kill(l.pid, sig), 0);
-	code = live_finish(&l, err, sizeof(err));
-	ck_assert_msg(code == 128 + sig, "exit %d after %s: %s", code,
-		      strsignal(sig), err);
-	while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
-		;
-	ck_assert_int_eq(survivors(l.pid), 0);
 }
 END_TEST
 

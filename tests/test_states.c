@@ -145,30 +145,8 @@ END_TEST
  * makes the test time out. */
 static void killed_at(int at_stage, int sig)
 {
-	struct live l;
-	struct jobj e;
-	char err[1024];
-	int code;
-
-	ck_assert_int_eq(prctl(PR_SET_CHILD_SUBREAPER, 1UL), 0);
-	live_start(&l, (const char *const[]){ "states", "--json", "--step",
-					      NULL });
-	for (;;) {
-		ck_assert_msg(live_next(&l, &e), "proclab ended before "
-			      "stage %d", at_stage);
-		if (!is(&e, "pause"))
-			continue;
-		if ((int)jnum(&e, "stage") == at_stage)
-			break;
-		ck_assert_int_eq(write(l.in, "\n", 1), 1);
-	}
-	ck_assert_int_eq(kill(l.pid, sig), 0);
-	code = live_finish(&l, err, sizeof(err));
-	ck_assert_int_eq(code, 128 + sig);
-	while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
-		;
-	ck_assert_int_eq(errno, ECHILD);
-	ck_assert_int_eq(survivors(l.pid), 0);
+	kill_at_pause((const char *const[]){ "states", "--json", "--step",
+					     NULL }, at_stage, sig, NULL, NULL);
 }
 
 START_TEST(states_killed_while_traced)

@@ -260,73 +260,25 @@ static const struct killcase {
 	{ SIGTERM, 2 }, { SIGKILL, 2 }, { SIGTERM, 4 }, { SIGKILL, 4 },
 };
 
+/* At stage 2's pause the caller must be seen in D. */
+static void note_caller_d(const struct jobj *e, void *arg)
+{
+	if (strcmp(jstr(e, "event"), "state") == 0 &&
+	    strcmp(jstr(e, "role"), "caller") == 0 &&
+	    strcmp(jstr(e, "state"), "D") == 0)
+		*(bool *)arg = true;
+}
+
 START_TEST(vfork_killed_midway)
 {
 	const struct killcase *k = &killcases[_i];
-	const char *prog = getenv("PROCLAB") ? getenv("PROCLAB") : "./proclab";
-	char want[64], buf[65536] = "";
-	size_t len = 0;
-	int out[2], in[2], status;
-	pid_t pid;
+	bool caller_d = false;
 
-	/* Orphans come to this test process, not to PID 1, which may take
-	 * seconds to reap them; we reap them below (Check forks each test,
-	 * so this stays local to it). */
-	ck_assert_int_eq(prctl(PR_SET_CHILD_SUBREAPER, 1UL), 0);
-	snprintf(want, sizeof(want), "\"event\":\"pause\",\"stage\":%d", k->stage);
-	ck_assert_int_eq(pipe2(out, O_CLOEXEC), 0);
-	ck_assert_int_eq(pipe2(in, O_CLOEXEC), 0);
-	fflush(NULL);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		setsid();
-		dup2(in[0], 0);
-		dup2(out[1], 1);
-		execl(prog, "proclab", "vfork", "--json", "--step", "--rss", "1",
-		      (char *)NULL);
-		_exit(127);
-	}
-	close(out[1]);
-	close(in[0]);
-	/* one Enter per pause until the wanted one shows */
-	for (int pauses = 0; strstr(buf, want) == NULL;) {
-		struct pollfd p = { out[0], POLLIN, 0 };
-		ssize_t n;
-
-		ck_assert_int_eq(poll(&p, 1, 10000), 1);
-		n = read(out[0], buf + len, sizeof(buf) - 1 - len);
-		ck_assert_int_gt(n, 0);
-		len += (size_t)n;
-		buf[len] = '\0';
-		for (int c = 0; c < k->stage; c++) {
-			char s[48];
-			snprintf(s, sizeof(s), "\"event\":\"pause\",\"stage\":%d", c);
-			if (c > pauses && strstr(buf, s) != NULL) {
-				ck_assert_int_eq(write(in[1], "\n", 1), 1);
-				pauses = c;
-			}
-		}
-	}
+	kill_at_pause((const char *const[]){ "vfork", "--json", "--step",
+					     "--rss", "1", NULL },
+		      k->stage, k->sig, note_caller_d, &caller_d);
 	if (k->stage == 2)
-		ck_assert(strstr(buf, "\"role\":\"caller\",\"state\":\"D\"") != NULL);
-	ck_assert_int_eq(kill(pid, k->sig), 0);
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	/* an orderly end exits 128 + signo; SIGKILL allows no end at all */
-	if (k->sig == SIGKILL)
-		ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == k->sig);
-	else
-		ck_assert(WIFEXITED(status) &&
-			  WEXITSTATUS(status) == 128 + k->sig);
-	/* Every descendant must end by itself (teardown, or parent-death
-	 * signals): a survivor would block this loop until the test times
-	 * out.  Each dying parent hands its children to us first. */
-	while (waitpid(-1, &status, 0) > 0 || errno == EINTR)
-		;
-	ck_assert_int_eq(errno, ECHILD);
-	close(in[1]);
-	close(out[0]);
-	ck_assert_int_eq(survivors(pid), 0);
+		ck_assert(caller_d);
 }
 END_TEST
 

@@ -512,6 +512,47 @@ int live_finish(struct live *l, char *err, size_t size)
 		err[got] = '\0';
 	close(l->err);
 	ck_assert_int_eq(waitpid(l->pid, &status, 0), l->pid);
+	l->status = status;
 	return WIFEXITED(status) ? WEXITSTATUS(status)
 				 : 128 + WTERMSIG(status);
+}
+
+void kill_at_pause(const char *const argv[], int stage, int sig,
+		   void (*each)(const struct jobj *e, void *arg), void *arg)
+{
+	struct live l;
+	struct jobj e;
+	char err[1024];
+
+	ck_assert_int_eq(prctl(PR_SET_CHILD_SUBREAPER, 1UL), 0);
+	live_start(&l, argv);
+	for (;;) {
+		ck_assert_msg(live_next(&l, &e), "%s ended before the pause of "
+			      "stage %d", argv[0], stage);
+		if (each != NULL)
+			each(&e, arg);
+		if (strcmp(jstr(&e, "event"), "pause") != 0)
+			continue;
+		if ((int)jnum(&e, "stage") == stage)
+			break;
+		ck_assert_int_eq(write(l.in, "\n", 1), 1);  /* Enter */
+	}
+	ck_assert_int_eq(kill(l.pid, sig), 0);
+	live_finish(&l, err, sizeof(err));
+	/* an orderly end exits 128 + signo; SIGKILL allows no end at all */
+	if (sig == SIGKILL)
+		ck_assert_msg(WIFSIGNALED(l.status) && WTERMSIG(l.status) == sig,
+			      "%s: status 0x%x after SIGKILL", argv[0], l.status);
+	else
+		ck_assert_msg(WIFEXITED(l.status) &&
+			      WEXITSTATUS(l.status) == 128 + sig,
+			      "%s: status 0x%x after %s: %s", argv[0], l.status,
+			      strsignal(sig), err);
+	/* Every descendant must end by itself (teardown, or parent-death
+	 * signals): one still alive blocks this loop into the test's
+	 * timeout, a failure as it must be. */
+	while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
+		;
+	ck_assert_int_eq(errno, ECHILD);
+	ck_assert_int_eq(survivors(l.pid), 0);
 }

@@ -76,6 +76,7 @@ struct live {
 	int in, out, err;    /* its stdin (write end), stdout, stderr */
 	char buf[65536];
 	size_t len;          /* bytes of buf not yet returned as lines */
+	int status;          /* its raw wait status, after live_finish() */
 };
 
 /* Start proclab with argv (as run_proclab) in a session of its own. */
@@ -86,5 +87,15 @@ int live_next(struct live *l, struct jobj *o);
 /* Close stdin, read stdout to EOF (lines dropped), reap proclab; returns
  * its exit code, or 128 + signal.  Its stderr goes to err (size bytes). */
 int live_finish(struct live *l, char *err, size_t size);
+
+/* Start proclab with argv (which must hold --json and --step), press Enter
+ * at every pause before stage `stage`'s, and at that one send sig, while
+ * the lab holds its processes.  `each`, if not NULL, sees every event
+ * before the kill.  The test becomes a child subreaper first and reaps
+ * what a SIGKILLed proclab orphans, so that nothing depends on how soon
+ * PID 1 reaps.  Asserts that proclab exits 128 + sig (dies of SIGKILL)
+ * and that nothing it made survives. */
+void kill_at_pause(const char *const argv[], int stage, int sig,
+		   void (*each)(const struct jobj *e, void *arg), void *arg);
 
 #endif
