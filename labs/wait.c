@@ -453,10 +453,26 @@ static int stage_core(struct run *r)
 	return 0;
 }
 
+/* A status waitpid() returned for a live child: reported, its bits
+ * decoded, and checked to be the stop (or the continue) the stage shows. */
+static int report_status(struct run *r, const struct wkid *k, int st,
+			 bool continued)
+{
+	struct wstatus ws;
+
+	wstatus_decode(st, &ws);
+	emit_wstatus(r, k->p.pid, k->role, "waitpid", &ws);
+	decode(r, k->p.pid, st);
+	if (continued ? !ws.continued : !ws.stopped)
+		return pl_fail(r, "expected a %s status; got 0x%04x",
+			       continued ? "continue" : "stop", (unsigned)st);
+	return 0;
+}
+
 static int stage_stop(struct run *r)
 {
 	struct wkid k;
-	int st;
+	int st, rc;
 
 	stage(r, "stop", "SIGSTOP to a child; waitpid(WUNTRACED) reports the "
 	      "stop without reaping");
@@ -468,15 +484,8 @@ static int stage_stop(struct run *r)
 		return -1;
 	if (wait_event(r, k.p.pid, WUNTRACED, &st, "the stop") < 0)
 		return -1;
-	{
-		struct wstatus ws;
-		wstatus_decode(st, &ws);
-		emit_wstatus(r, k.p.pid, k.role, "waitpid", &ws);
-		decode(r, k.p.pid, st);
-		if (!ws.stopped)
-			return pl_fail(r, "expected a stop status; got 0x%04x",
-				       (unsigned)st);
-	}
+	if ((rc = report_status(r, &k, st, false)) != 0)
+		return rc;
 
 	stage(r, "continue", "SIGCONT to the stopped child; "
 	      "waitpid(WCONTINUED) reports it; then SIGKILL");
@@ -486,15 +495,8 @@ static int stage_stop(struct run *r)
 		return -1;
 	if (wait_event(r, k.p.pid, WCONTINUED, &st, "the continue") < 0)
 		return -1;
-	{
-		struct wstatus ws;
-		wstatus_decode(st, &ws);
-		emit_wstatus(r, k.p.pid, k.role, "waitpid", &ws);
-		decode(r, k.p.pid, st);
-		if (!ws.continued)
-			return pl_fail(r, "expected a continue status; got "
-				       "0x%04x", (unsigned)st);
-	}
+	if ((rc = report_status(r, &k, st, true)) != 0)
+		return rc;
 	if (pl_kill(r, k.p.pid, SIGKILL) < 0)
 		goto fail;
 	return reap(r, &k, "killed by SIGKILL from proclab, not waited for "
