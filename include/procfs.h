@@ -79,6 +79,10 @@ enum { PROC_OK = 0, PROC_GONE = 1, PROC_ERROR = -1 };
 int proc_open(struct proc_handle *h, pid_t pid);
 void proc_close(struct proc_handle *h);
 
+/* Read /proc/PID/stat once, for a process not worth a kept handle (an
+ * ancestor, an adopter, a scan of /proc). */
+int proc_peek_stat(pid_t pid, struct proc_stat *st);
+
 /* Re-read /proc/PID/stat through the kept fd. */
 int proc_read_stat(const struct proc_handle *h, struct proc_stat *st);
 /* Read and parse /proc/PID/status. */

@@ -179,17 +179,11 @@ static int ancestor_depth(struct run *r, pid_t pid)
 	pid_t p = r->self;
 
 	for (int depth = 0; depth < 256 && p > 0; depth++) {
-		struct proc_handle h;
 		struct proc_stat st;
-		int rc;
 
 		if (p == pid)
 			return depth;
-		if (proc_open(&h, p) != PROC_OK)
-			return -1;
-		rc = proc_read_stat(&h, &st);
-		proc_close(&h);
-		if (rc != PROC_OK)
+		if (proc_peek_stat(p, &st) != PROC_OK)
 			return -1;
 		p = st.ppid;
 	}
@@ -206,17 +200,12 @@ struct adopter {
 static void reparent(struct run *r, const struct family *f, pid_t from,
 		     struct adopter *a)
 {
-	struct proc_handle h;
 	struct proc_stat st;
 	char why[512];
 
 	a->pid = f->wo->st.ppid;
-	snprintf(a->comm, sizeof(a->comm), "?");
-	if (proc_open(&h, a->pid) == PROC_OK) {
-		if (proc_read_stat(&h, &st) == PROC_OK)
-			snprintf(a->comm, sizeof(a->comm), "%s", st.comm);
-		proc_close(&h);
-	}
+	snprintf(a->comm, sizeof(a->comm), "%s",
+		 proc_peek_stat(a->pid, &st) == PROC_OK ? st.comm : "?");
 	a->depth = ancestor_depth(r, a->pid);
 	if (a->pid == r->self) {
 		a->kind = "self";

@@ -382,6 +382,20 @@ int proc_read_stat(const struct proc_handle *h, struct proc_stat *st)
 	return PROC_OK;
 }
 
+int proc_peek_stat(pid_t pid, struct proc_stat *st)
+{
+	struct proc_handle h;
+	int rc = proc_open(&h, pid), e;
+
+	if (rc != PROC_OK)
+		return rc;
+	rc = proc_read_stat(&h, st);
+	e = errno;
+	proc_close(&h);
+	errno = e;
+	return rc;
+}
+
 int proc_read_file(const struct proc_handle *h, const char *name, char *buf,
 		   size_t size, size_t *len)
 {

@@ -118,17 +118,14 @@ static int kill_own_children(pid_t self)
 	if (d == NULL)
 		return 0;
 	for (struct dirent *e; (e = readdir(d)) != NULL;) {
-		struct proc_handle h;
 		struct proc_stat st;
 		const char *errstr;
 		pid_t pid = (pid_t)strtonum(e->d_name, 1, INT_MAX, &errstr);
 
-		if (errstr != NULL || proc_open(&h, pid) != PROC_OK)
-			continue;
-		if (proc_read_stat(&h, &st) == PROC_OK && st.ppid == self &&
-		    st.state != 'Z' && kill(pid, SIGKILL) == 0)
+		if (errstr == NULL && proc_peek_stat(pid, &st) == PROC_OK &&
+		    st.ppid == self && st.state != 'Z' &&
+		    kill(pid, SIGKILL) == 0)
 			n++;
-		proc_close(&h);
 	}
 	closedir(d);
 	return n;
