@@ -2,6 +2,7 @@
 #
 #   make              build ./proclab
 #   make check        build and run the tests (Check)
+#   make golden       rewrite tests/golden/ (--stable output of every lab)
 #   make bench        measure the observer (prints `name value` lines)
 #   make stress       kill every lab at random moments, count survivors;
 #                     run every lab STRESS_RUNS times, same lesson each?
@@ -75,7 +76,7 @@ say = @printf '  %-6s %s\n' $(1) $(2);
 endif
 
 .PHONY: all check bench stress valgrind deps install uninstall clean \
-	have-deps fuzz have-fuzzer
+	have-deps fuzz have-fuzzer golden
 all: $(PROG)
 
 have-deps:
@@ -106,12 +107,17 @@ $(BUILD)/%.o: %.c Makefile | have-deps
 # then the shell completions and make install/uninstall (tests/*.sh)
 check: $(PROG) $(BUILD)/check_proclab
 	PROCLAB=./$(PROG) ./$(BUILD)/check_proclab
+	PROCLAB=./$(PROG) sh tests/golden.sh check
 	PROCLAB=./$(PROG) bash tests/completion.sh
 	@if command -v zsh >/dev/null; then \
 	  echo "PROCLAB=./$(PROG) zsh tests/completion.zsh"; \
 	  PROCLAB=./$(PROG) zsh tests/completion.zsh; \
 	else echo "completion.zsh: skipped: no zsh"; fi
 	PROCLAB=./$(PROG) MAKE="$(MAKE)" sh tests/install.sh
+
+# review the diff: only a change of text made on purpose may show in it
+golden: $(PROG)
+	PROCLAB=./$(PROG) sh tests/golden.sh update
 
 bench: $(PROG) $(BUILD)/bench
 	PROCLAB=./$(PROG) ./$(BUILD)/bench

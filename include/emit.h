@@ -1,11 +1,11 @@
-/* emit.h - every line proclab prints on stdout goes through emit().
+/* emit.h - every line proclab prints on stdout goes through emitf().
  *
  * One call gives both renderings, as in iproute2's json_print: the fields
  * become a JSON Lines object (with "t", "lab" and "event" first), and the
  * sentence becomes one line of the human timeline.  A lab never branches on
  * --json.
  *
- *	emit(r, "reap", FIELDS(F_PID("pid", pid), F_INT("raw", status)),
+ *	emitf(r, "reap", FIELDS(F_PID("pid", pid), F_INT("raw", status)),
  *	     "%s reaped: %s", role, how);
  *
  * With --stable the emitter, never the lab, makes two runs print the same
@@ -88,7 +88,7 @@ static inline struct field field_meas_char(const char *k, char v)
 #define NO_FIELDS    ((const struct field[]){ { .type = FT_END } })
 
 /* Emit one event.  `fmt` is the sentence of the text view. */
-void emit(struct run *r, const char *event, const struct field *fields,
+void emitf(struct run *r, const char *event, const struct field *fields,
 	  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /* A change of state or ppid of a watched process (called by the observer).

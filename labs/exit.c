@@ -427,7 +427,7 @@ static void emit_case(struct run *r, const struct result *c)
 	wstatus_describe(&c->w, how, sizeof(how));
 	if (missing > 0)
 		snprintf(lost, sizeof(lost), "%lld LOST", missing);
-	emit(r, "case",
+	emitf(r, "case",
 	     FIELDS(F_STR("exit_fn", way_name[c->way]),
 		    F_STR("stdout", sink_name[c->kind]),
 		    F_BOOL("newline", c->newline),
@@ -475,7 +475,7 @@ static int stage_cases(struct run *r, enum sink_kind kind,
 				return pl_fail(r, "expected every child to see "
 					       "the same buffering on %s; they "
 					       "did not", sink_long[kind]);
-	emit(r, "buffering",
+	emitf(r, "buffering",
 	     FIELDS(F_STR("stdout", sink_name[kind]),
 		    F_STR("mode", buffering(res[0][1].line_buffered,
 					    res[0][1].bufsize)),
@@ -516,7 +516,7 @@ static void claims_001(struct run *r, struct result res[SINK_KINDS][WAYS][2])
 				_exit_skip = false;
 		}
 	}
-	emit(r, "claim",
+	emitf(r, "claim",
 	     FIELDS(F_STR("source", "seed 001"),
 		    F_STR("claim", "printf(\"hello world\"); exit(0) prints it; "
 			  "with _exit(0) nothing is printed"),
@@ -529,7 +529,7 @@ static void claims_001(struct run *r, struct result res[SINK_KINDS][WAYS][2])
 	     "bytes, _exit() at most %lld, on all three kinds of stdout: %s",
 	     exit_min, printed, _exit_max,
 	     exit_min == printed && _exit_max == 0 ? "holds" : "does not hold");
-	emit(r, "claim",
+	emitf(r, "claim",
 	     FIELDS(F_STR("source", "seed 001"),
 		    F_STR("claim", "with _exit(0) what printf printed is lost"),
 		    F_BOOL("holds", all_nl_lost),
@@ -543,7 +543,7 @@ static void claims_001(struct run *r, struct result res[SINK_KINDS][WAYS][2])
 	     nl_got[SINK_FILE], res[0][WAY__EXIT][1].printed,
 	     all_nl_lost ? "holds" : "only where stdout is fully buffered; a "
 	     "line-buffered terminal already wrote the line at the \n");
-	emit(r, "claim",
+	emitf(r, "claim",
 	     FIELDS(F_STR("source", "seed 001"),
 		    F_STR("claim", "exit = flush the buffers + run the "
 			  "handlers + _exit"),
@@ -731,7 +731,7 @@ static int pz_gather(struct run *r, int fd, struct puzzle *p,
 static void pz_emit_fork(struct run *r, const struct puzzle *p,
 			 const struct pz_msg *m)
 {
-	emit(r, "puzzle_fork",
+	emitf(r, "puzzle_fork",
 	     FIELDS(F_STR("stdout", sink_name[p->kind]),
 		    F_BOOL("flushed", p->flushed), F_PID("parent", m->parent),
 		    F_PID("child", m->child), F_INT("i", m->i),
@@ -774,7 +774,7 @@ static void pz_lines(struct run *r, struct puzzle *p, char *out, size_t len)
 		if (first != k)
 			p->copies++;
 		sscanf(line[k], "ppid=%*d, pid=%d", &pid);
-		emit(r, "puzzle_line",
+		emitf(r, "puzzle_line",
 		     FIELDS(F_STR("stdout", sink_name[p->kind]),
 			    F_BOOL("flushed", p->flushed), F_MEAS("n", k + 1),
 			    /* names pids, and pids have more digits some day */
@@ -844,7 +844,7 @@ static int run_puzzle(struct run *r, struct puzzle *p, int *calls)
 		pz_emit_fork(r, p, &forks[k]);
 	emit_unordered_end(r);
 	pz_lines(r, p, out, (size_t)got);
-	emit(r, "fork_stdio",
+	emitf(r, "fork_stdio",
 	     FIELDS(F_STR("stdout", sink_name[p->kind]),
 		    F_BOOL("flushed", p->flushed),
 		    F_INT("processes", nforks + 1),
@@ -884,7 +884,7 @@ static void claims_003(struct run *r, struct puzzle pz[SINK_KINDS][2])
 	for (int k = 0; k < SINK_KINDS; k++)
 		if (pz[k][0].lines != 8 || pz[k][1].lines != 6)
 			eight_six = false;
-	emit(r, "claim",
+	emitf(r, "claim",
 	     FIELDS(F_STR("source", "seed 003"),
 		    F_STR("claim", "without fflush the program prints eight "
 			  "lines, with fflush six"),
@@ -905,7 +905,7 @@ static void claims_003(struct run *r, struct puzzle pz[SINK_KINDS][2])
 	first_only = pipe->pending_at_fork[1] > 0 &&
 		     pipe->pending_at_fork[2] == 0 &&
 		     pipe->pending_at_fork[3] == 0;
-	emit(r, "claim",
+	emitf(r, "claim",
 	     FIELDS(F_STR("source", "seed 003"),
 		    F_STR("claim", "only the first child copies the parent's "
 			  "output: B repeats A's line"),

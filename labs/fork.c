@@ -425,7 +425,7 @@ static int await_reports(struct forklab *L, done_fn done, int arg,
 							      : "mmap()";
 
 		if (L->error_what == ERR_FORK)
-			emit(r, "fork_return",
+			emitf(r, "fork_return",
 			     FIELDS(F_PID("pid", L->parent), F_STR("role", "parent"),
 				    F_INT("fork", L->error_who), F_INT("returned", -1),
 				    F_INT("errno", L->error_errno),
@@ -567,7 +567,7 @@ static int stage_returns(struct forklab *L)
 	for (int i = 1; i <= L->n; i++) {
 		const struct side *c = &L->s[i];
 
-		emit(r, "fork_return",
+		emitf(r, "fork_return",
 		     FIELDS(F_PID("pid", L->parent), F_STR("role", "parent"),
 			    F_INT("fork", i), F_PID("returned", c->pid),
 			    F_PID("getpid", p->getpid), F_PID("getppid", p->getppid),
@@ -589,7 +589,7 @@ static int stage_returns(struct forklab *L)
 			      c->getppid == L->parent &&
 			      c->w->ppid == L->parent;
 
-		emit(r, "fork_return",
+		emitf(r, "fork_return",
 		     FIELDS(F_PID("pid", c->pid), F_STR("role", role_of(L, i)),
 			    F_INT("fork", i), F_PID("returned", c->returned),
 			    F_PID("getpid", c->getpid), F_PID("getppid", c->getppid),
@@ -630,7 +630,7 @@ static int stage_order(struct forklab *L)
 		pfirst ? parent_first++ : child_first++;
 		if (c->shared_stamp == c->stamp)
 			shared_seen++;
-		emit(r, "first_run",
+		emitf(r, "first_run",
 		     FIELDS(F_INT("fork", i), F_PID("child", c->pid),
 			    F_MEAS("parent_stamp", c->parent_stamp),
 			    F_MEAS("child_stamp", c->stamp),
@@ -651,14 +651,14 @@ static int stage_order(struct forklab *L)
 							"%s%s", len ? " " : "",
 							who);
 		}
-	emit(r, "run_order",
+	emitf(r, "run_order",
 	     FIELDS(F_INT("forks", L->n), F_MEAS("parent_first", parent_first),
 		    F_MEAS("child_first", child_first), F_MEAS("order", order),
 		    F_INT("stamps", L->shared_next)),
 	     "first runs in stamp order: %s (parent first after %d fork%s, "
 	     "child first after %d)", order, parent_first,
 	     parent_first == 1 ? "" : "s", child_first);
-	emit(r, "claim",
+	emitf(r, "claim",
 	     FIELDS(F_STR("source", "seed 001"),
 		    F_STR("claim", "a sleep(1) in the parent makes the child "
 			  "run first"),
@@ -669,7 +669,7 @@ static int stage_order(struct forklab *L)
 	     "%d forks. Which side runs first is unspecified (seed 004 is "
 	     "right); a sleep only makes an order likely: order with wait() "
 	     "or a pipe", parent_first, L->n);
-	emit(r, "claim",
+	emitf(r, "claim",
 	     FIELDS(F_STR("source", "seed 000"),
 		    F_STR("claim", "mmap shared memory is also copy-on-write"),
 		    F_BOOL("holds", shared_seen == 0),
@@ -695,7 +695,7 @@ static int stage_memory(struct forklab *L)
 	stage(r, "memory", "each child sets its copy of the variable x; then "
 	      "the parent reads its own");
 	snprintf(addr, sizeof(addr), "%#llx", (unsigned long long)L->x_addr);
-	emit(r, "memory", FIELDS(F_PID("pid", L->parent), F_STR("role", "parent"),
+	emitf(r, "memory", FIELDS(F_PID("pid", L->parent), F_STR("role", "parent"),
 				 F_STR("when", "before fork"), F_MEAS("address", addr),
 				 F_INT("value", L->x_before)),
 	     "parent %d: x = %lld at address %s before fork()", (int)L->parent,
@@ -707,7 +707,7 @@ static int stage_memory(struct forklab *L)
 		    await_reports(L, has_value, i, "a child to set x"))
 			return PL_EXIT_FAIL;
 		snprintf(addr, sizeof(addr), "%#llx", (unsigned long long)c->addr);
-		emit(r, "memory",
+		emitf(r, "memory",
 		     FIELDS(F_PID("pid", c->pid), F_STR("role", role_of(L, i)),
 			    F_STR("when", "set"), F_MEAS("address", addr),
 			    F_INT("value", c->value)),
@@ -721,12 +721,12 @@ static int stage_memory(struct forklab *L)
 	    await_reports(L, has_value, 0, "the parent to read x"))
 		return PL_EXIT_FAIL;
 	snprintf(addr, sizeof(addr), "%#llx", (unsigned long long)p->addr);
-	emit(r, "memory", FIELDS(F_PID("pid", L->parent), F_STR("role", "parent"),
+	emitf(r, "memory", FIELDS(F_PID("pid", L->parent), F_STR("role", "parent"),
 				 F_STR("when", "after"), F_MEAS("address", addr),
 				 F_INT("value", p->value)),
 	     "parent %d: reads x = %lld at address %s, after its children "
 	     "changed theirs", (int)L->parent, p->value, addr);
-	emit(r, "separate",
+	emitf(r, "separate",
 	     FIELDS(F_INT("before", L->x_before), F_INT("parent_after", p->value),
 		    F_INT("children_changed", changed),
 		    F_BOOL("same_address", p->addr == L->s[1].addr &&
@@ -763,7 +763,7 @@ static int cow_pass(struct forklab *L, int op, long long *delta)
 			       (int)c->pid);
 	after = c->w->st.minflt;
 	*delta = (long long)(after - before);
-	emit(r, "cow",
+	emitf(r, "cow",
 	     FIELDS(F_PID("pid", c->pid), F_STR("pass", writing ? "write" : "read"),
 		    F_INT("pages", L->pl.pages),
 		    writing ? F_INT("pages_written", L->pl.pages)
@@ -794,7 +794,7 @@ static int stage_cow(struct forklab *L)
 	 * writing one faults once, and the kernel copies the page then */
 	read_free = rd * 4 < pages || rd == 0;
 	write_copies = wr >= pages;
-	emit(r, "claim",
+	emitf(r, "claim",
 	     FIELDS(F_STR("source", "seed 003"),
 		    F_STR("claim", "before any write, fork copies only the page "
 			  "table"),
@@ -804,7 +804,7 @@ static int stage_cow(struct forklab *L)
 	     "seed 003: before any write, fork copies only the page table. "
 	     "Seen: reading %lld shared pages took %lld faults, writing them "
 	     "%lld: each page is copied at its first write", pages, rd, wr);
-	emit(r, "claim",
+	emitf(r, "claim",
 	     FIELDS(F_STR("source", "seed 001"),
 		    F_STR("claim", "the child only copies two addresses (code "
 			  "and data), so fork costs almost nothing"),
@@ -856,7 +856,7 @@ static int stage_reap(struct forklab *L)
 				  "child"))
 			return PL_EXIT_FAIL;
 		if (c->wait_errno != 0) {
-			emit(r, "wait",
+			emitf(r, "wait",
 			     FIELDS(F_PID("pid", c->pid), F_STR("call", "waitpid"),
 				    F_INT("errno", c->wait_errno),
 				    F_STR("error", strerrorname_np(c->wait_errno))),

@@ -163,7 +163,7 @@ out:
 
 static void group(struct run *r, const struct watched *w, const char *when)
 {
-	emit(r, "group",
+	emitf(r, "group",
 	     FIELDS(F_PID("pid", w->pid), F_STR("role", w->role),
 		    F_STR("when", when), F_PID("ppid", w->st.ppid),
 		    F_PID("pgrp", w->st.pgrp), F_PID("session", w->st.session)),
@@ -240,7 +240,7 @@ static void reparent(struct run *r, const struct family *f, pid_t from,
 			 "ancestor of proclab that /proc still shows",
 			 (int)a->pid);
 	}
-	emit(r, "reparent",
+	emitf(r, "reparent",
 	     FIELDS(F_PID("pid", f->orphan), F_PID("from", from),
 		    F_PID("to", a->pid), F_STR("to_comm", a->comm),
 		    F_STR("kind", a->kind), F_INT("depth", a->depth)),
@@ -252,7 +252,7 @@ static void claims(struct run *r, const struct adopter *a)
 {
 	bool grand = a->pid == r->self, one = a->pid == 1;
 
-	emit(r, "claim",
+	emitf(r, "claim",
 	     FIELDS(F_STR("source", "seed 001"),
 		    F_STR("claim", "an orphan passes to its parent's parent"),
 		    F_BOOL("holds", grand), F_PID("grandparent", r->self),
@@ -262,7 +262,7 @@ static void claims(struct run *r, const struct adopter *a)
 	     (int)a->pid, grand ? "true here, but only because proclab made "
 	     "itself a child subreaper" : "false: a grandparent adopts only "
 	     "if it is a child subreaper");
-	emit(r, "claim",
+	emitf(r, "claim",
 	     FIELDS(F_STR("source", "seed 003"),
 		    F_STR("claim", "an orphan is adopted by init"),
 		    F_BOOL("holds", one), F_PID("adopter", a->pid),
@@ -324,7 +324,7 @@ static int orphan_end(struct run *r, struct family *f,
 	if (obs_await(r, f->wo, "X", why))
 		return PL_EXIT_FAIL;
 	saw_z = strchr(f->wo->trail, 'Z') != NULL;
-	emit(r, "released",
+	emitf(r, "released",
 	     FIELDS(F_PID("pid", f->orphan), F_PID("adopter", a->pid),
 		    F_MEAS("zombie_seen", saw_z),
 		    F_MEAS("trail", f->wo->trail),
@@ -356,7 +356,7 @@ static int orphan_run(struct run *r)
 		pl_warnx(r, "PR_GET_CHILD_SUBREAPER: %s", strerror(errno));
 		return PL_EXIT_FAIL;
 	}
-	emit(r, "subreaper", FIELDS(F_PID("pid", r->self),
+	emitf(r, "subreaper", FIELDS(F_PID("pid", r->self),
 				    F_BOOL("subreaper", sub != 0)),
 	     "proclab (%d) %s a child subreaper (PR_GET_CHILD_SUBREAPER "
 	     "says %d)", (int)r->self, sub ? "is" : "is not", sub);

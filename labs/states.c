@@ -32,7 +32,7 @@ static void show_wchan(struct run *r, struct watched *w)
 
 	if (obs_probe(r, w, &p) != PROC_OK)
 		return;
-	emit(r, "wchan", FIELDS(F_PID("pid", w->pid), F_MEAS("wchan", p.wchan),
+	emitf(r, "wchan", FIELDS(F_PID("pid", w->pid), F_MEAS("wchan", p.wchan),
 				F_CHAR("state", w->state)),
 	     "%s %d (%c) waits in the kernel function %s", w->role,
 	     (int)w->pid, w->state, p.wchan[0] ? p.wchan : "(unreadable)");
@@ -73,7 +73,7 @@ static int stage_stop(struct run *r, struct puppet *kid, struct watched *w)
 	if (send(r, kid, SIGSTOP) < 0)
 		return PL_EXIT_FAIL;
 	in_d = obs_sample(r, w, "D", NULL);
-	emit(r, "signal", FIELDS(F_PID("pid", w->pid), F_STR("signame", "SIGSTOP"),
+	emitf(r, "signal", FIELDS(F_PID("pid", w->pid), F_STR("signame", "SIGSTOP"),
 				 F_CHAR("state", in_d)),
 	     "kill(%d, SIGSTOP) succeeded; right after, /proc shows %c (%s)",
 	     (int)w->pid, in_d, procfs_state_name(in_d));
@@ -86,7 +86,7 @@ static int stage_stop(struct run *r, struct puppet *kid, struct watched *w)
 		      "it was in D and took effect as it left; only SIGCONT "
 		      "(or SIGKILL) moves it now"))
 		return PL_EXIT_FAIL;
-	emit(r, "claim",
+	emitf(r, "claim",
 	     FIELDS(F_STR("source", "seed 002"),
 		    F_STR("claim", "SIGSTOP sent to a process in D has no "
 			  "effect"),
@@ -118,7 +118,7 @@ static void trace_claims(struct run *r, struct watched *w)
 		snprintf(rss_text, sizeof(rss_text), "%lld kB resident", rss);
 	else
 		snprintf(rss_text, sizeof(rss_text), "unreadable");
-	emit(r, "claim",
+	emitf(r, "claim",
 	     FIELDS(F_STR("source", "seed 002"),
 		    F_STR("claim", "stopped and traced are one state"),
 		    F_MEAS("trail", w->trail), F_CHAR("state", w->state),
@@ -130,7 +130,7 @@ static void trace_claims(struct run *r, struct watched *w)
 	     procfs_state_name(w->state),
 	     w->state == 't' ? ": two letters, and only the tracer can resume "
 			       "a t" : "");
-	emit(r, "claim",
+	emitf(r, "claim",
 	     FIELDS(F_STR("source", "seed 001"),
 		    F_STR("claim", "t means suspended: code and data moved "
 			  "out to swap"),
@@ -161,7 +161,7 @@ static int stage_trace(struct run *r, struct puppet *kid, struct watched *w,
 	if (ptrace(PTRACE_SEIZE, kid->pid, NULL, NULL) < 0) {
 		int e = errno;
 
-		emit(r, "ptrace", FIELDS(F_PID("pid", kid->pid),
+		emitf(r, "ptrace", FIELDS(F_PID("pid", kid->pid),
 					 F_STR("request", "PTRACE_SEIZE"),
 					 F_BOOL("ok", false), F_INT("errno", e),
 					 F_STR("error", strerrorname_np(e))),
@@ -180,7 +180,7 @@ static int stage_trace(struct run *r, struct puppet *kid, struct watched *w,
 			 strerror(errno));
 		return PL_EXIT_FAIL;
 	}
-	emit(r, "ptrace", FIELDS(F_PID("pid", kid->pid),
+	emitf(r, "ptrace", FIELDS(F_PID("pid", kid->pid),
 				 F_STR("request", "PTRACE_INTERRUPT"),
 				 F_BOOL("ok", true)),
 	     "ptrace(PTRACE_SEIZE) and ptrace(PTRACE_INTERRUPT) on %d "
@@ -199,7 +199,7 @@ static int stage_trace(struct run *r, struct puppet *kid, struct watched *w,
 			       (int)got);
 	wstatus_decode(status, &ws);
 	emit_wstatus(r, kid->pid, w->role, "waitpid", &ws);
-	emit(r, "ptrace-stop", FIELDS(F_PID("pid", kid->pid),
+	emitf(r, "ptrace-stop", FIELDS(F_PID("pid", kid->pid),
 				      F_INT("stop_event", status >> 16)),
 	     "status >> 16 is %d: %s", status >> 16,
 	     status >> 16 == PTRACE_EVENT_STOP ? "PTRACE_EVENT_STOP, the "
@@ -268,7 +268,7 @@ static int states_run(struct run *r)
 	if (obs_await(r, w, "X", "released: the status was collected and "
 		      "/proc/PID is gone"))
 		return PL_EXIT_FAIL;
-	emit(r, "observed", FIELDS(F_PID("pid", w->pid),
+	emitf(r, "observed", FIELDS(F_PID("pid", w->pid),
 				   F_MEAS("trail", w->trail)),
 	     "every state seen for %s %d, in order: %s", w->role, (int)w->pid,
 	     w->trail);

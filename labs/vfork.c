@@ -493,7 +493,7 @@ static int resumed(struct run *r, struct vlab *v, const struct watched *w,
 {
 	if (hear(r, v, M_RESUMED, m))
 		return PL_EXIT_FAIL;
-	emit(r, "resume", FIELDS(F_PID("pid", v->caller->pid),
+	emitf(r, "resume", FIELDS(F_PID("pid", v->caller->pid),
 				 F_PID("child", w->pid),
 				 F_PID("returned", m->pid),
 				 F_STR("after", after)),
@@ -529,7 +529,7 @@ static void show_wchan(struct run *r, struct watched *w, const char *how)
 	struct probe p;
 
 	obs_probe(r, w, &p);
-	emit(r, "wchan", FIELDS(F_PID("pid", w->pid), F_STR("role", w->role),
+	emitf(r, "wchan", FIELDS(F_PID("pid", w->pid), F_STR("role", w->role),
 				F_CHAR("state", w->state),
 				F_MEAS("wchan", p.wchan)),
 	     "%s %d is %c (%s) in the kernel function %s: %s", w->role,
@@ -609,7 +609,7 @@ static int stage_write(struct run *r, struct vlab *v, struct watched *w)
 	    resumed(r, v, w, "_exit", &res))
 		return PL_EXIT_FAIL;
 	same = res.b == st.a;
-	emit(r, "shared", FIELDS(F_PID("pid", v->caller->pid),
+	emitf(r, "shared", FIELDS(F_PID("pid", v->caller->pid),
 				 F_PID("child", w->pid),
 				 F_INT("before", res.a),
 				 F_INT("child_wrote", st.a),
@@ -617,7 +617,7 @@ static int stage_write(struct run *r, struct vlab *v, struct watched *w)
 	     "the variable held %lld before the clone; the child stored %lld; "
 	     "the caller then read %lld%s", res.a, st.a, res.b,
 	     same ? ": one memory, two processes" : "");
-	emit(r, "claim",
+	emitf(r, "claim",
 	     FIELDS(F_STR("source", "seed 003"),
 		    F_STR("claim", "a vfork child cannot write the parent's "
 			  "address space"),
@@ -627,7 +627,7 @@ static int stage_write(struct run *r, struct vlab *v, struct watched *w)
 	     "%s (POSIX calls such writes undefined: \"must not\", not "
 	     "\"cannot\")", same ? "it just did" : "the caller did not see "
 	     "the write");
-	emit(r, "claim",
+	emitf(r, "claim",
 	     FIELDS(F_STR("source", "seed 004"),
 		    F_STR("claim", "a vfork child can modify the parent's "
 			  "variables (shared, not copied)"),
@@ -688,7 +688,7 @@ static int stage_exec(struct run *r, struct vlab *v, struct watched **wp)
 	while (n < 0 && errno == EINTR);
 	obs_sample(r, w, NULL, NULL);
 	alive = !w->gone && w->state != 'Z' && n > 0;
-	emit(r, "exec", FIELDS(F_PID("pid", w->pid),
+	emitf(r, "exec", FIELDS(F_PID("pid", w->pid),
 			       F_STR("program", conf.exe), F_STR("comm", comm),
 			       F_INT("sent", (long long)sizeof(ping) - 1),
 			       F_INT("echoed", n < 0 ? 0 : n),
@@ -699,7 +699,7 @@ static int stage_exec(struct run *r, struct vlab *v, struct watched **wp)
 	     "sent and is %c (%s)", w->role, (int)w->pid, conf.exe, comm,
 	     n < 0 ? 0 : n, sizeof(ping) - 1, w->state,
 	     procfs_state_name(w->state));
-	emit(r, "claim",
+	emitf(r, "claim",
 	     FIELDS(F_STR("source", "seed 003"),
 		    F_STR("claim", "the vfork parent runs again when the "
 			  "child's execv() returns, taking the child for "
@@ -745,7 +745,7 @@ static int cost(struct run *r, struct vlab *v, long long touched,
 	*fork_us = (double)m.a / 1e3;
 	*vfork_us = (double)m.b / 1e3;
 	*ratio = m.b > 0 ? (double)m.a / (double)m.b : 0;
-	emit(r, "cost", FIELDS(F_MEAS("rss_bytes", rss),
+	emitf(r, "cost", FIELDS(F_MEAS("rss_bytes", rss),
 			       F_INT("touched_bytes", touched),
 			       F_INT("reps", m.pid), F_MEAS("fork_us", *fork_us),
 			       F_MEAS("vfork_us", *vfork_us),
@@ -772,7 +772,7 @@ static int stage_cost(struct run *r, struct vlab *v)
 		return PL_EXIT_FAIL;
 	same = rs <= SAME_COST_FACTOR && rs >= 1 / SAME_COST_FACTOR &&
 	       rl <= SAME_COST_FACTOR && rl >= 1 / SAME_COST_FACTOR;
-	emit(r, "claim",
+	emitf(r, "claim",
 	     FIELDS(F_STR("source", "seed 004"),
 		    F_STR("claim", "fork and vfork cost about the same now"),
 		    F_MEAS("holds", same), F_NUM("factor", SAME_COST_FACTOR),

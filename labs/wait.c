@@ -95,7 +95,7 @@ static void decode(struct run *r, pid_t pid, int raw)
 				      WSTOPSIG(raw));
 	snprintf(how + n, sizeof(how) - n, ", WIFCONTINUED %d",
 		 !!WIFCONTINUED(raw));
-	emit(r, "decode",
+	emitf(r, "decode",
 	     FIELDS(F_PID("pid", pid), F_INT("raw", raw), F_STR("bits", bits),
 		    F_INT("high", high), F_INT("core_bit", core_bit),
 		    F_INT("low", low), F_STR("macros", how)),
@@ -244,7 +244,7 @@ static void claim_bits(struct run *r, int code, int raw_code, int raw_term)
 		    WTERMSIG(raw_term) == (raw_term & 0x7f) &&
 		    WTERMSIG(raw_term) == SIGTERM;
 
-	emit(r, "claim",
+	emitf(r, "claim",
 	     FIELDS(F_STR("source", "seed 001"),
 		    F_STR("claim", "normal exit puts the status in bytes 8-15, "
 			  "abnormal termination puts an error code in bytes "
@@ -388,7 +388,7 @@ static int core_case(struct run *r, const struct core_setting *cs,
 		snprintf(why, sizeof(why), "bit 7 clear although RLIMIT_CORE "
 			 "was %s: the kernel wrote no dump (core_pattern "
 			 "\"%s\")", limtxt, cs->pattern);
-	emit(r, "core",
+	emitf(r, "core",
 	     FIELDS(F_PID("pid", k.p.pid), F_INT("raw", st),
 		    seen.rlim_cur == RLIM_INFINITY
 			    ? F_NULL("rlimit_core")
@@ -438,12 +438,12 @@ static int stage_core(struct run *r)
 	if (core_case(r, &cs, "core-off", cs.pipe ? 1 : 0))
 		return -1;
 	if (!cs.relative)
-		emit(r, "note", FIELDS(F_STR("core_pattern", cs.pattern)),
+		emitf(r, "note", FIELDS(F_STR("core_pattern", cs.pattern)),
 		     "core_pattern \"%s\" sends dumps outside the child's "
 		     "directory; proclab leaves no core file behind, so it "
 		     "does not raise the limit", cs.pattern);
 	else if (mine.rlim_max == 0)
-		emit(r, "note", FIELDS(F_STR("core_pattern", cs.pattern)),
+		emitf(r, "note", FIELDS(F_STR("core_pattern", cs.pattern)),
 		     "the hard RLIMIT_CORE is 0: a core dump cannot be allowed "
 		     "here, so there is no case with the bit set");
 	else if (core_case(r, &cs, "core-on", mine.rlim_max))
@@ -541,7 +541,7 @@ static int stage_poll(struct run *r)
 				       "within %d ms; %d polls found nothing",
 				       (int)k.p.pid, r->timeout_ms, polls);
 	}
-	emit(r, "poll", FIELDS(F_PID("pid", k.p.pid), F_MEAS("polls", polls),
+	emitf(r, "poll", FIELDS(F_PID("pid", k.p.pid), F_MEAS("polls", polls),
 			       F_INT("told_after", tell)),
 	     "waitpid(%d, WNOHANG) returned 0 %d times before it collected "
 	     "the child (told to exit after %d); a blocking waitpid() makes "
@@ -585,7 +585,7 @@ static int stage_peek(struct run *r)
 	}
 	wstatus_describe(&ws, how, sizeof(how));
 	obs_sample(r, k.w, "Z", NULL);
-	emit(r, "peek",
+	emitf(r, "peek",
 	     FIELDS(F_PID("pid", k.p.pid), F_PID("by", getpid()),
 		    F_STR("call", "waitid"), F_BOOL("exited", ws.exited),
 		    ws.exited ? F_INT("code", ws.code) : F_NULL("code"),
@@ -685,7 +685,7 @@ static int order_round(struct run *r, struct wkid *k, const char *const *roles,
 	pid_list(m, sizeof(m), made, 3);
 	pid_list(e, sizeof(e), ended, 3);
 	pid_list(g, sizeof(g), reaped, 3);
-	emit(r, "order",
+	emitf(r, "order",
 	     FIELDS(F_STR("mode", mode), F_PIDS("made", m), F_PIDS("ended", e),
 		    F_PIDS("reaped", g), F_BOOL("as_ended", as_ended),
 		    F_BOOL("as_made", as_made)),
@@ -729,7 +729,7 @@ static int stage_echild(struct run *r)
 		return pl_fail(r, "expected waitpid(-1) to fail with ECHILD; "
 			       "it returned %d", (int)got);
 	e = errno;
-	emit(r, "wait", FIELDS(F_PID("pid", -1), F_STR("call", "waitpid"),
+	emitf(r, "wait", FIELDS(F_PID("pid", -1), F_STR("call", "waitpid"),
 			       F_INT("errno", e),
 			       F_STR("error", strerrorname_np(e))),
 	     "waitpid(-1) failed: %s (%s): every child has been collected, "

@@ -174,7 +174,7 @@ static int watch_run(struct run *r)
 			close(w->pidfd);
 		w->pidfd = -1;
 	}
-	emit(r, "followed",
+	emitf(r, "followed",
 	     FIELDS(F_INT("pids", n), F_INT("released", gone),
 		    F_STR("reason", all ? "released" : "time")),
 	     "%d of %d process%s released; %s", gone, n, n == 1 ? "" : "es",

@@ -65,7 +65,7 @@ static void holds(struct run *r, pid_t pid, const char *what,
 	} else {
 		snprintf(a, sizeof(a), "%s", verdict);
 	}
-	emit(r, "holds",
+	emitf(r, "holds",
 	     FIELDS(F_PID("pid", pid), F_STR("what", what),
 		    hold_field(kind, "before", before),
 		    hold_field(kind, "after", after),
@@ -110,7 +110,7 @@ static void compare(struct run *r, const struct watched *w,
 	      (long long)(st_alive->utime + st_alive->stime),
 	      (long long)(w->st.utime + w->st.stime));
 
-	emit(r, "claim",
+	emitf(r, "claim",
 	     FIELDS(F_STR("source", "seed 004"),
 		    F_STR("claim", "a zombie's /proc/PID files are owned by root"),
 		    F_INT("euid", me), F_INT("dir_owner", dead->dir_owner),
@@ -145,7 +145,7 @@ static int zombie_ignored(struct run *r, struct puppet *kid, struct watched *w)
 	if (obs_await(r, w, "X", "released with no zombie to wait for"))
 		return PL_EXIT_FAIL;
 	saw_z = strchr(w->trail, 'Z') != NULL;
-	emit(r, "observed", FIELDS(F_PID("pid", w->pid),
+	emitf(r, "observed", FIELDS(F_PID("pid", w->pid),
 				   F_MEAS("zombie_seen", saw_z),
 				   F_MEAS("trail", w->trail)),
 	     "states seen for %s %d: %s; %s", w->role, (int)w->pid, w->trail,
@@ -191,7 +191,7 @@ static int zombie_run(struct run *r)
 		return PL_EXIT_FAIL;
 	obs_probe(r, w, &alive);
 	st_alive = w->st;
-	emit(r, "wchan", FIELDS(F_PID("pid", w->pid),
+	emitf(r, "wchan", FIELDS(F_PID("pid", w->pid),
 				F_MEAS("wchan", alive.wchan)),
 	     "%s %d sleeps in the kernel function %s", w->role, (int)w->pid,
 	     alive.wchan[0] ? alive.wchan : "(wchan unreadable)");
@@ -216,7 +216,7 @@ static int zombie_run(struct run *r)
 		return PL_EXIT_FAIL;
 	}
 	obs_sample(r, w, "Z", NULL);
-	emit(r, "signal", FIELDS(F_PID("pid", w->pid), F_STR("signame", "SIGKILL"),
+	emitf(r, "signal", FIELDS(F_PID("pid", w->pid), F_STR("signame", "SIGKILL"),
 				 F_CHAR("state", w->state)),
 	     "kill(%d, SIGKILL) succeeded; /proc then showed %c (%s)%s",
 	     (int)w->pid, w->state, procfs_state_name(w->state),

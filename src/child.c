@@ -256,7 +256,7 @@ int pl_waitpid(struct run *r, pid_t pid, const char *role, int *status)
 	while (got < 0 && errno == EINTR);
 	if (got < 0) {
 		int e = errno;
-		emit(r, "wait", FIELDS(F_PID("pid", pid), F_STR("call", "waitpid"),
+		emitf(r, "wait", FIELDS(F_PID("pid", pid), F_STR("call", "waitpid"),
 				       F_INT("errno", e),
 				       F_STR("error", strerrorname_np(e))),
 		     "waitpid(%d) failed: %s (%s)", (int)pid,

@@ -359,7 +359,7 @@ static void text_fields(const struct run *r, const struct field *f)
 	}
 }
 
-void emit(struct run *r, const char *event, const struct field *fields,
+void emitf(struct run *r, const char *event, const struct field *fields,
 	  const char *fmt, ...)
 {
 	line_start();
@@ -524,7 +524,7 @@ void emit_wstatus_by(struct run *r, pid_t pid, const char *role,
 	wstatus_describe(w, how, sizeof(how));
 	if (w->raw >= 0)
 		snprintf(raw, sizeof(raw), " (status 0x%04x)", (unsigned)w->raw);
-	emit(r, event, f, "%s %d %s by %s() in pid %d: %s%s", role, (int)pid,
+	emitf(r, event, f, "%s %d %s by %s() in pid %d: %s%s", role, (int)pid,
 	     w->exited || w->signaled ? "reaped" : "reported", call,
 	     (int)by, how, raw);
 }

@@ -349,7 +349,7 @@ static int run_lab(const struct lab *lab, int argc, char *argv[])
 
 	if (uname(&u) < 0)
 		strcpy(u.release, "unknown");
-	emit(&r, "start",
+	emitf(&r, "start",
 	     FIELDS(F_PID("pid", r.self), F_INT("schema", PROCLAB_SCHEMA),
 		    F_STR("version", PROCLAB_VERSION),
 		    F_MEAS("kernel", u.release), F_BOOL("pidfd", !r.no_pidfd)),
@@ -366,14 +366,14 @@ static int run_lab(const struct lab *lab, int argc, char *argv[])
 		? "ok: every stage showed what it demonstrates"
 		: "failed: see the message above";
 	if (r.quiz)     /* the score says how the student did, not the lab */
-		emit(&r, "result",
+		emitf(&r, "result",
 		     FIELDS(F_BOOL("ok", rc == PL_EXIT_OK), F_INT("exit", rc),
 			    F_INT("score", r.score),
 			    F_INT("questions", r.questions)),
 		     "%s; quiz: %d of %d right", verdict, r.score,
 		     r.questions);
 	else
-		emit(&r, "result", FIELDS(F_BOOL("ok", rc == PL_EXIT_OK),
+		emitf(&r, "result", FIELDS(F_BOOL("ok", rc == PL_EXIT_OK),
 					  F_INT("exit", rc)),
 		     "%s", verdict);
 	current = NULL;

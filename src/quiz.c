@@ -34,7 +34,7 @@ void quiz_ask(struct run *r, const struct watched *w)
 	r->questions++;
 	if (last != '\0')
 		snprintf(was, sizeof(was), ", last shown as %c", last);
-	emit(r, "question",
+	emitf(r, "question",
 	     FIELDS(F_INT("n", r->questions), F_STR("role", w->role),
 		    F_PID("pid", w->pid), F_CHAR("last", last),
 		    F_STR("choices", choices)),
@@ -73,7 +73,7 @@ void quiz_tell(struct run *r, const struct watched *w, const char *why)
 		snprintf(said, sizeof(said), "wrong, you said '%s'", r->given);
 	else
 		snprintf(said, sizeof(said), "right");
-	emit(r, "answer",
+	emitf(r, "answer",
 	     FIELDS(F_INT("n", r->questions), F_STR("role", w->role),
 		    F_PID("pid", w->pid), F_CHAR("expected", seen),
 		    r->answered ? F_STR("given", r->given) : F_NULL("given"),

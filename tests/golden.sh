@@ -1,0 +1,60 @@
+#!/bin/sh
+# golden.sh - every lab's --stable output (text and JSON) against the copy
+# checked in under tests/golden/.
+#
+#   sh tests/golden.sh check    compare; prints 'N passed, N failed'
+#   sh tests/golden.sh update   rewrite the copies (review the diff!)
+#
+# PROCLAB names the binary (default ./proclab).  A case is a lab and its
+# options; its files are tests/golden/NAME.txt and NAME.jsonl.
+set -u
+mode=${1:-check}
+proclab=${PROCLAB:-./proclab}
+dir=$(dirname "$0")/golden
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/proclab-golden.XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT INT TERM HUP
+
+# NAME LAB [OPTIONS...]
+cases() {
+	cat <<'CASES'
+states states
+fork fork
+fork-children-4 fork --children 4
+vfork vfork
+exit-vs-_exit exit-vs-_exit
+wait wait
+zombie zombie
+zombie-ignore-sigchld zombie --ignore-sigchld
+orphan orphan
+orphan-subreaper orphan --subreaper
+CASES
+}
+
+pass=0 fail=0
+while read -r name lab opts; do
+	for kind in txt jsonl; do
+		json=""
+		[ "$kind" = jsonl ] && json=--json
+		# shellcheck disable=SC2086 # opts is a list of words
+		"$proclab" "$lab" $opts --stable --no-color $json \
+			</dev/null >"$tmp/$name.$kind" 2>"$tmp/err"
+		rc=$?
+		echo "exit $rc" >>"$tmp/$name.$kind"
+		if [ "$mode" = update ]; then
+			cp "$tmp/$name.$kind" "$dir/$name.$kind"
+			continue
+		fi
+		if cmp -s "$tmp/$name.$kind" "$dir/$name.$kind"; then
+			pass=$((pass + 1))
+		else
+			fail=$((fail + 1))
+			echo "golden: $name.$kind differs:"
+			diff -u "$dir/$name.$kind" "$tmp/$name.$kind" | head -20
+		fi
+	done
+done <<EOF2
+$(cases)
+EOF2
+[ "$mode" = update ] && { echo "golden: rewrote $dir; review git diff"; exit 0; }
+echo "golden: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
