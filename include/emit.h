@@ -36,6 +36,7 @@ struct field {
 	const char *key;
 	enum field_type type;
 	bool meas;      /* measured, varies between runs: null with --stable */
+	bool text_only; /* for the sentence only, not a JSON field */
 	union {
 		long long i;
 		double d;
@@ -87,7 +88,49 @@ static inline struct field field_meas_char(const char *k, char v)
 #define FIELDS(...)  ((const struct field[]){ __VA_ARGS__, { .type = FT_END } })
 #define NO_FIELDS    ((const struct field[]){ { .type = FT_END } })
 
-/* Emit one event.  `fmt` is the sentence of the text view. */
+/* ---- Engine v2: sentences are templates that name their fields ---------
+ *
+ * A sentence is the text view of one event: a template such as
+ *	"{role} {pid} set x = {value} at {address}"
+ * whose {key}s name fields of the event.  The emitter renders, from the
+ * same fields: the text view (values as they are), the --stable text view
+ * (the same sentence; a pid field as its role, a measured field as "~":
+ * decided per field, never by rewriting digits) and JSON (the fields only;
+ * a text-only field is left out).  "{{" and "}}" are literal braces.
+ *
+ * Plurals are ngettext-shaped: `one` and `many` are the two forms and
+ * `count` names the integer field that picks one (count == 1) or many.
+ *
+ * Each lab lists its sentences in a table (struct lab's `sentences`, ended
+ * by a row whose event is NULL); the engine has its own table for the
+ * events every lab shares.  emit() looks an event's sentence up there, so
+ * a test can render every sentence of every lab, and a translation has
+ * every message in one place. */
+struct sentence {
+	const char *event;      /* the event it words */
+	const char *form;       /* NULL: the event's usual sentence; else the
+				 * name of another wording of the same event */
+	const char *one;        /* the template */
+	const char *many;       /* the plural template, or NULL */
+	const char *count;      /* the field that picks one or many, or NULL */
+};
+
+/* A string for the sentence only: not a JSON field (a phrase derived from
+ * other fields, e.g. "exited with code 3"); measured ones read "~". */
+#define F_TEXT(k, v) ((struct field){ .key = (k), .type = FT_STR, \
+				    .text_only = true, .s = (v) })
+
+/* Emit one event, worded by its usual sentence (form NULL). */
+void emit(struct run *r, const char *event, const struct field *fields);
+/* The same, worded by the sentence named `form` of that event. */
+void emit_form(struct run *r, const char *event, const char *form,
+	       const struct field *fields);
+/* The same with a sentence from elsewhere (the claims catalogue). */
+void emit_sentence(struct run *r, const struct sentence *s,
+		   const struct field *fields);
+
+/* Deprecated, until every lab words its events with sentences: emit one
+ * event, `fmt` the printf sentence of the text view. */
 void emitf(struct run *r, const char *event, const struct field *fields,
 	  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 

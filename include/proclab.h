@@ -56,6 +56,20 @@ struct lab_option {
 
 struct run;
 
+/* One stage of a lab: the engine runs a lab's stages in table order.  Each
+ * begins with its heading (`name`, and `what`: a template over the lab's
+ * option values by option name, e.g. "forks {children} children"), after
+ * the previous stage's pause.  `run` returns PL_EXIT_OK to go on to the
+ * next stage, or the exit status to end the lab with.  A stage whose
+ * `when` returns false for this run (its options) is skipped; `when` NULL:
+ * always.  `proclab LAB --help` lists the stages. */
+struct stage {
+	const char *name;
+	const char *what;
+	int (*run)(struct run *r);
+	bool (*when)(const struct run *r);
+};
+
 struct lab {
 	const char *name;
 	const char *summary;      /* one line for `proclab list` */
@@ -71,6 +85,11 @@ struct lab {
 	 * the machine, and take what the lab needs.  Returns PL_EXIT_OK, or the exit status after one line on
 	 * stderr (pl_warnx) and nothing on stdout. */
 	int (*prepare)(struct run *r);
+	/* Engine v2: the lab's sentences (emit.h), ended by a {NULL} row. */
+	const struct sentence *sentences;
+	/* Engine v2: the lab's stages, ended by a {NULL} row; a lab that
+	 * has them has no `run` (or one that sets up before the first). */
+	const struct stage *stages;
 };
 
 extern const struct lab *const lab_table[];
