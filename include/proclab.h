@@ -58,16 +58,20 @@ struct run;
 
 /* One stage of a lab: the engine runs a lab's stages in table order.  Each
  * begins with its heading (`name`, and `what`: a template over the lab's
- * option values by option name, e.g. "forks {children} children"), after
- * the previous stage's pause.  `run` returns PL_EXIT_OK to go on to the
- * next stage, or the exit status to end the lab with.  A stage whose
- * `when` returns false for this run (its options) is skipped; `when` NULL:
- * always.  `proclab LAB --help` lists the stages. */
+ * option values by option name, e.g. "forks {children} children"; with
+ * `what_many` and `count` its plural, ngettext-shaped: the option `count`
+ * picks `what` when it is 1, else `what_many`), after the previous
+ * stage's pause.  `run` returns PL_EXIT_OK to go on to the next stage, or
+ * the exit status to end the lab with.  `when` names a flag option: the
+ * stage runs only when it is given ("subreaper"), or only when it is not
+ * ("!subreaper"); NULL: always.  `proclab LAB --help` lists the stages. */
 struct stage {
 	const char *name;
 	const char *what;
 	int (*run)(struct run *r);
-	bool (*when)(const struct run *r);
+	const char *when;
+	const char *what_many;
+	const char *count;
 };
 
 struct lab {
@@ -87,9 +91,12 @@ struct lab {
 	int (*prepare)(struct run *r);
 	/* Engine v2: the lab's sentences (emit.h), ended by a {NULL} row. */
 	const struct sentence *sentences;
-	/* Engine v2: the lab's stages, ended by a {NULL} row; a lab that
-	 * has them has no `run` (or one that sets up before the first). */
+	/* Engine v2: the lab's stages, ended by a {NULL} row.  With stages,
+	 * `run` (if not NULL) sets up before the first one. */
 	const struct stage *stages;
+	/* Bytes of state the lab keeps for one run (zeroed before `prepare`
+	 * and `run`; see run_state()): a lab has no mutable globals. */
+	size_t state_size;
 };
 
 extern const struct lab *const lab_table[];
@@ -131,6 +138,7 @@ struct run {
 	 * when a signal ends proclab): removes what the lab made outside
 	 * processes, e.g. a temporary directory.  NULL: nothing to do. */
 	void (*cleanup)(struct run *r);
+	void *state;              /* run_state() */
 };
 
 /* The value of the lab's option `name` (its default when not given). */
@@ -174,6 +182,30 @@ void quiz_tell(struct run *r, const struct watched *w, const char *why);
 
 /* Seconds since the lab started. */
 double run_elapsed(const struct run *r);
+
+/* The one clock of proclab: CLOCK_MONOTONIC in milliseconds. */
+long long pl_now_ms(void);
+
+/* The lab's state for this run: lab->state_size zeroed bytes. */
+void *run_state(struct run *r);
+
+/* Have fn called once by run_teardown() after every child is reaped (also
+ * when a signal ends proclab), to remove what the lab made outside
+ * processes (a temporary directory).  One per run; a second call replaces
+ * the first. */
+void run_on_cleanup(struct run *r, void (*fn)(struct run *r));
+
+/* Run the lab's stages (lab->stages) in order; returns the first exit
+ * status that is not PL_EXIT_OK, or PL_EXIT_OK. */
+int run_stages(struct run *r);
+
+/* Whether stage s runs with this run's options (its `when`). */
+bool stage_applies(const struct run *r, const struct stage *s);
+
+/* The heading of stage s rendered over the option values (the defaults
+ * when r's options were not parsed: for --help).  Returns dst. */
+char *stage_what(const struct run *r, const struct stage *s, char *dst,
+		 size_t size);
 
 /* Kill and reap every process this run made that is still there. */
 void run_teardown(struct run *r);

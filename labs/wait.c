@@ -432,7 +432,7 @@ static int stage_core(struct run *r)
 		coredir[0] = '\0';
 		return -1;
 	}
-	r->cleanup = coredir_remove;    /* also if a signal ends us here */
+	run_on_cleanup(r, coredir_remove); /* also if a signal ends us here */
 
 	/* for a pipe the kernel ignores a limit of 0; 1 still means no */
 	if (core_case(r, &cs, "core-off", cs.pipe ? 1 : 0))
@@ -449,7 +449,7 @@ static int stage_core(struct run *r)
 	else if (core_case(r, &cs, "core-on", mine.rlim_max))
 		return -1;
 	coredir_remove(r);
-	r->cleanup = NULL;
+	run_on_cleanup(r, NULL);
 	return 0;
 }
 

@@ -128,89 +128,71 @@ static void compare(struct run *r, const struct watched *w,
 		     : "");
 }
 
-static int zombie_ignored(struct run *r, struct puppet *kid, struct watched *w)
-{
-	struct sigaction ign = { .sa_handler = SIG_IGN };
-	int status, code = (int)opt_val(r, "code");
-	bool saw_z;
-
-	stage(r, "exit", "SIGCHLD is ignored, then the child calls _exit: "
-	      "the kernel releases it at once");
-	if (sigaction(SIGCHLD, &ign, NULL) < 0) {
-		pl_warnx(r, "cannot ignore SIGCHLD: %s", strerror(errno));
-		return PL_EXIT_FAIL;
-	}
-	if (puppet_do(r, kid, PUP_EXIT, (unsigned char)code) < 0)
-		return PL_EXIT_FAIL;
-	if (obs_await(r, w, "X", "released with no zombie to wait for"))
-		return PL_EXIT_FAIL;
-	saw_z = strchr(w->trail, 'Z') != NULL;
-	emitf(r, "observed", FIELDS(F_PID("pid", w->pid),
-				   F_MEAS("zombie_seen", saw_z),
-				   F_MEAS("trail", w->trail)),
-	     "states seen for %s %d: %s; %s", w->role, (int)w->pid, w->trail,
-	     saw_z ? "a Z flashed by before the release, too briefly to wait for"
-		   : "no Z at all: the entry just vanished");
-
-	stage(r, "wait", "the parent calls waitpid(): there is nothing to "
-	      "collect");
-	if (pl_waitpid(r, w->pid, w->role, &status) == 0)
-		return pl_fail(r, "expected waitpid(%d) to fail with ECHILD; "
-			       "it returned a status", (int)w->pid);
-	if (errno != ECHILD)
-		return pl_fail(r, "expected waitpid(%d) to fail with ECHILD; "
-			       "it failed with %s", (int)w->pid,
-			       strerrorname_np(errno));
-	return PL_EXIT_OK;
-}
-
-static int zombie_run(struct run *r)
-{
+/* What one run keeps between its stages. */
+struct zombie {
 	struct puppet kid;
 	struct watched *w;
-	struct probe alive, dead;
+	struct probe alive;
 	struct proc_stat st_alive;
-	int status, code = (int)opt_val(r, "code");
-	char why[128];
+};
 
-	stage(r, "fork", "proclab forks a child; the child runs on the CPU");
-	if (puppet_spawn(r, &kid, "child") < 0)
-		return PL_EXIT_FAIL;
-	w = obs_add(r, kid.pid, kid.pidfd, "child");
-	if (w == NULL ||
-	    puppet_do(r, &kid, PUP_TOUCH, (unsigned char)opt_val(r, "touch")) ||
-	    puppet_do(r, &kid, PUP_SPIN, 0))
-		return PL_EXIT_FAIL;
-	if (obs_await(r, w, "R", "busy in a loop: on a CPU or queued for one"))
-		return PL_EXIT_FAIL;
+static int stage_fork(struct run *r)
+{
+	struct zombie *z = run_state(r);
 
-	stage(r, "block", "the child blocks in read(2) on an empty pipe");
-	if (puppet_do(r, &kid, PUP_SLEEP, 0) < 0)
+	if (puppet_spawn(r, &z->kid, "child") < 0)
+		return PL_EXIT_FAIL;
+	z->w = obs_add(r, z->kid.pid, z->kid.pidfd, "child");
+	if (z->w == NULL ||
+	    puppet_do(r, &z->kid, PUP_TOUCH, (unsigned char)opt_val(r, "touch")) ||
+	    puppet_do(r, &z->kid, PUP_SPIN, 0))
+		return PL_EXIT_FAIL;
+	return obs_await(r, z->w, "R", "busy in a loop: on a CPU or queued "
+			 "for one");
+}
+
+static int stage_block(struct run *r)
+{
+	struct zombie *z = run_state(r);
+	struct watched *w = z->w;
+
+	if (puppet_do(r, &z->kid, PUP_SLEEP, 0) < 0)
 		return PL_EXIT_FAIL;
 	if (obs_await(r, w, "S", "waits in read(2) for a byte nobody sent"))
 		return PL_EXIT_FAIL;
-	obs_probe(r, w, &alive);
-	st_alive = w->st;
+	obs_probe(r, w, &z->alive);
+	z->st_alive = w->st;
 	emitf(r, "wchan", FIELDS(F_PID("pid", w->pid),
-				F_MEAS("wchan", alive.wchan)),
+				F_MEAS("wchan", z->alive.wchan)),
 	     "%s %d sleeps in the kernel function %s", w->role, (int)w->pid,
-	     alive.wchan[0] ? alive.wchan : "(wchan unreadable)");
+	     z->alive.wchan[0] ? z->alive.wchan : "(wchan unreadable)");
+	return PL_EXIT_OK;
+}
 
-	if (opt_set(r, "ignore-sigchld"))
-		return zombie_ignored(r, &kid, w);
+static int stage_exit(struct run *r)
+{
+	struct zombie *z = run_state(r);
+	struct probe dead;
+	int code = (int)opt_val(r, "code");
+	char why[128];
 
-	stage(r, "exit", "the child calls _exit; its parent has not waited");
-	if (puppet_do(r, &kid, PUP_EXIT, (unsigned char)code) < 0)
+	if (puppet_do(r, &z->kid, PUP_EXIT, (unsigned char)code) < 0)
 		return PL_EXIT_FAIL;
 	snprintf(why, sizeof(why), "exited with code %d; pid %d has not "
 		 "waited for it", code, (int)r->self);
-	if (obs_await(r, w, "Z", why))
+	if (obs_await(r, z->w, "Z", why))
 		return PL_EXIT_FAIL;
-	obs_probe(r, w, &dead);
-	compare(r, w, &alive, &dead, &st_alive);
+	obs_probe(r, z->w, &dead);
+	compare(r, z->w, &z->alive, &dead, &z->st_alive);
+	return PL_EXIT_OK;
+}
 
-	stage(r, "kill", "SIGKILL to the zombie");
-	if (pl_kill(r, kid.pid, SIGKILL) < 0) {
+static int stage_kill(struct run *r)
+{
+	struct zombie *z = run_state(r);
+	struct watched *w = z->w;
+
+	if (pl_kill(r, w->pid, SIGKILL) < 0) {
 		pl_warnx(r, "cannot send SIGKILL to %d: %s", (int)w->pid,
 			 strerror(errno));
 		return PL_EXIT_FAIL;
@@ -225,15 +207,79 @@ static int zombie_run(struct run *r)
 	if (w->state != 'Z')
 		return pl_fail(r, "expected %s %d to stay Z after SIGKILL; /proc "
 			       "showed %c", w->role, (int)w->pid, w->state);
-
-	stage(r, "reap", "the parent calls waitpid(): it collects the status "
-	      "and the kernel releases the child");
-	if (pl_waitpid(r, w->pid, w->role, &status) < 0)
-		return PL_EXIT_FAIL;
-	if (obs_await(r, w, "X", "reaped: its /proc entry is gone"))
-		return PL_EXIT_FAIL;
 	return PL_EXIT_OK;
 }
+
+static int stage_reap(struct run *r)
+{
+	struct watched *w = ((struct zombie *)run_state(r))->w;
+	int status;
+
+	if (pl_waitpid(r, w->pid, w->role, &status) < 0)
+		return PL_EXIT_FAIL;
+	return obs_await(r, w, "X", "reaped: its /proc entry is gone");
+}
+
+/* --ignore-sigchld */
+static int stage_exit_ignored(struct run *r)
+{
+	struct zombie *z = run_state(r);
+	struct watched *w = z->w;
+	struct sigaction ign = { .sa_handler = SIG_IGN };
+	bool saw_z;
+
+	if (sigaction(SIGCHLD, &ign, NULL) < 0) {
+		pl_warnx(r, "cannot ignore SIGCHLD: %s", strerror(errno));
+		return PL_EXIT_FAIL;
+	}
+	if (puppet_do(r, &z->kid, PUP_EXIT, (unsigned char)opt_val(r, "code")) < 0)
+		return PL_EXIT_FAIL;
+	if (obs_await(r, w, "X", "released with no zombie to wait for"))
+		return PL_EXIT_FAIL;
+	saw_z = strchr(w->trail, 'Z') != NULL;
+	emitf(r, "observed", FIELDS(F_PID("pid", w->pid),
+				   F_MEAS("zombie_seen", saw_z),
+				   F_MEAS("trail", w->trail)),
+	     "states seen for %s %d: %s; %s", w->role, (int)w->pid, w->trail,
+	     saw_z ? "a Z flashed by before the release, too briefly to wait for"
+		   : "no Z at all: the entry just vanished");
+	return PL_EXIT_OK;
+}
+
+static int stage_wait_ignored(struct run *r)
+{
+	struct watched *w = ((struct zombie *)run_state(r))->w;
+	int status;
+
+	if (pl_waitpid(r, w->pid, w->role, &status) == 0)
+		return pl_fail(r, "expected waitpid(%d) to fail with ECHILD; "
+			       "it returned a status", (int)w->pid);
+	if (errno != ECHILD)
+		return pl_fail(r, "expected waitpid(%d) to fail with ECHILD; "
+			       "it failed with %s", (int)w->pid,
+			       strerrorname_np(errno));
+	return PL_EXIT_OK;
+}
+
+static const struct stage zombie_stages[] = {
+	{ "fork", "proclab forks a child; the child runs on the CPU",
+	  stage_fork, NULL, NULL, NULL },
+	{ "block", "the child blocks in read(2) on an empty pipe",
+	  stage_block, NULL, NULL, NULL },
+	{ "exit", "the child calls _exit; its parent has not waited",
+	  stage_exit, "!ignore-sigchld", NULL, NULL },
+	{ "kill", "SIGKILL to the zombie", stage_kill, "!ignore-sigchld",
+	  NULL, NULL },
+	{ "reap", "the parent calls waitpid(): it collects the status and "
+	  "the kernel releases the child", stage_reap, "!ignore-sigchld",
+	  NULL, NULL },
+	{ "exit", "SIGCHLD is ignored, then the child calls _exit: the "
+	  "kernel releases it at once", stage_exit_ignored, "ignore-sigchld",
+	  NULL, NULL },
+	{ "wait", "the parent calls waitpid(): there is nothing to collect",
+	  stage_wait_ignored, "ignore-sigchld", NULL, NULL },
+	{ NULL, NULL, NULL, NULL, NULL, NULL },
+};
 
 /* Refuse, before anything is printed, more memory for --touch than this
  * machine can spare (half of MemAvailable); its range is the dispatcher's. */
@@ -262,6 +308,7 @@ const struct lab lab_zombie = {
 		"ignores SIGCHLD first: no zombie waits, and waitpid() fails "
 		"with ECHILD.",
 	.options = zombie_options,
-	.run = zombie_run,
 	.prepare = zombie_prepare,
+	.stages = zombie_stages,
+	.state_size = sizeof(struct zombie),
 };

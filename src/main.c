@@ -138,6 +138,29 @@ static void help_lab(const struct lab *lab)
 			help_option(left, text);
 		}
 	}
+	if (lab->stages != NULL) {
+		static const struct run defaults;  /* every option unset */
+		struct run r = defaults;
+
+		r.lab = lab;
+		fputs("\nStages:\n", stdout);
+		for (const struct stage *s = lab->stages; s->name != NULL; s++) {
+			char left[48], what[512], text[600];
+			const char *opt = s->when;
+
+			snprintf(left, sizeof(left), "%s", s->name);
+			stage_what(&r, s, what, sizeof(what));
+			if (opt != NULL && opt[0] == '!')
+				snprintf(text, sizeof(text), "%s (not with "
+					 "--%s)", what, opt + 1);
+			else if (opt != NULL)
+				snprintf(text, sizeof(text), "%s (only with "
+					 "--%s)", what, opt);
+			else
+				snprintf(text, sizeof(text), "%s", what);
+			help_option(left, text);
+		}
+	}
 	putchar('\n');
 	fputs(common_usage, stdout);
 }
@@ -342,6 +365,9 @@ static int run_lab(const struct lab *lab, int argc, char *argv[])
 	r.self = getpid();
 	r.no_pidfd = !pl_pidfd_works();
 	clock_gettime(CLOCK_MONOTONIC, &r.t0);
+	if (lab->state_size > 0 &&
+	    (r.state = calloc(1, lab->state_size)) == NULL)
+		err(PL_EXIT_UNAVAILABLE, "%s: cannot allocate", lab->name);
 	if (lab->prepare != NULL && (rc = lab->prepare(&r)) != PL_EXIT_OK)
 		return rc;
 	current = &r;
@@ -356,7 +382,9 @@ static int run_lab(const struct lab *lab, int argc, char *argv[])
 	     "proclab %s, pid %d, Linux %s%s", lab->name, (int)r.self,
 	     u.release, r.no_pidfd ? " (no pidfds: exits seen by sampling)"
 				   : "");
-	rc = lab->run(&r);
+	rc = lab->run != NULL ? lab->run(&r) : PL_EXIT_OK;
+	if (rc == PL_EXIT_OK && lab->stages != NULL)
+		rc = run_stages(&r);
 	emit_unordered_end(&r);         /* a lab that failed inside one */
 	stage_end(&r);
 	run_teardown(&r);

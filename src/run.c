@@ -335,3 +335,82 @@ void stage(struct run *r, const char *name, const char *what)
 	r->stage_name = name;
 	emit_stage(r, name, what);
 }
+
+/* ---- stages as data ----------------------------------------------------- */
+
+long long pl_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void *run_state(struct run *r)
+{
+	return r->state;
+}
+
+void run_on_cleanup(struct run *r, void (*fn)(struct run *r))
+{
+	r->cleanup = fn;
+}
+
+bool stage_applies(const struct run *r, const struct stage *s)
+{
+	const char *opt = s->when;
+	bool want = true;
+
+	if (opt == NULL)
+		return true;
+	if (opt[0] == '!') {
+		want = false;
+		opt++;
+	}
+	return (opt_val(r, opt) != 0) == want;
+}
+
+char *stage_what(const struct run *r, const struct stage *s, char *dst,
+		 size_t size)
+{
+	const char *t = s->what;
+	size_t len = 0;
+
+	if (s->count != NULL && s->what_many != NULL && opt_val(r, s->count) != 1)
+		t = s->what_many;
+	dst[0] = '\0';
+	while (*t != '\0' && len + 1 < size) {
+		const char *close = *t == '{' ? strchr(t, '}') : NULL;
+
+		if (close != NULL) {
+			char name[64];
+
+			snprintf(name, sizeof(name), "%.*s",
+				 (int)(close - t - 1), t + 1);
+			len += (size_t)snprintf(dst + len, size - len, "%lld",
+						opt_val(r, name));
+			t = close + 1;
+		} else {
+			dst[len++] = *t++;
+			dst[len] = '\0';
+		}
+	}
+	if (len >= size)
+		dst[size - 1] = '\0';
+	return dst;
+}
+
+int run_stages(struct run *r)
+{
+	for (const struct stage *s = r->lab->stages; s->name != NULL; s++) {
+		char what[512];
+		int rc;
+
+		if (!stage_applies(r, s))
+			continue;
+		stage(r, s->name, stage_what(r, s, what, sizeof(what)));
+		if ((rc = s->run(r)) != PL_EXIT_OK)
+			return rc;
+	}
+	return PL_EXIT_OK;
+}
