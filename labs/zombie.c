@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "claims.h"
 #include "proclab.h"
 #include "wstatus.h"
 
@@ -110,22 +111,14 @@ static void compare(struct run *r, const struct watched *w,
 	      (long long)(st_alive->utime + st_alive->stime),
 	      (long long)(w->st.utime + w->st.stime));
 
-	emitf(r, "claim",
-	     FIELDS(F_STR("source", "seed 004"),
-		    F_STR("claim", "a zombie's /proc/PID files are owned by root"),
-		    F_INT("euid", me), F_INT("dir_owner", dead->dir_owner),
-		    F_INT("file_owner", dead->file_owner),
-		    me == 0 ? F_NULL("holds")
-			    : F_BOOL("holds", dir_is_root && file_is_root)),
-	     "seed 004 says a zombie's /proc files belong to root. Seen: "
-	     "/proc/%d owned by uid %lld, /proc/%d/status by uid %lld "
-	     "(proclab runs as uid %d)%s",
-	     (int)pid, dead->dir_owner, (int)pid, dead->file_owner, (int)me,
-	     me == 0 ? ": as root this cannot tell; run as a normal user"
-	     : file_is_root && !dir_is_root
-		     ? ": true of the files (the zombie has no memory map), "
-		       "not of the directory"
-		     : "");
+	/* as root this cannot tell; the files are root's (the zombie has
+	 * no memory map), the directory is not */
+	claim(r, "zombie-proc-owner",
+	      me == 0 ? CLAIM_DEPENDS
+	      : dir_is_root && file_is_root ? CLAIM_HOLDS
+	      : file_is_root ? CLAIM_DEPENDS : CLAIM_FAILS,
+	      FIELDS(F_INT("euid", me), F_INT("dir_owner", dead->dir_owner),
+		     F_INT("file_owner", dead->file_owner)));
 }
 
 static int zombie_ignored(struct run *r, struct puppet *kid, struct watched *w)
