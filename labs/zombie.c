@@ -111,12 +111,11 @@ static void compare(struct run *r, const struct watched *w,
 	      (long long)(st_alive->utime + st_alive->stime),
 	      (long long)(w->st.utime + w->st.stime));
 
-	/* as root this cannot tell; the files are root's (the zombie has
-	 * no memory map), the directory is not */
+	/* as root this cannot tell; as a user the files are root's (the
+	 * zombie has no memory map), the directory is not */
 	claim(r, "zombie-proc-owner",
 	      me == 0 ? CLAIM_DEPENDS
-	      : dir_is_root && file_is_root ? CLAIM_HOLDS
-	      : file_is_root ? CLAIM_DEPENDS : CLAIM_FAILS,
+	      : dir_is_root && file_is_root ? CLAIM_HOLDS : CLAIM_FAILS,
 	      FIELDS(F_INT("euid", me), F_INT("dir_owner", dead->dir_owner),
 		     F_INT("file_owner", dead->file_owner)));
 }
