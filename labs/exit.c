@@ -9,7 +9,7 @@
  * returned, the buffering glibc chose and the bytes still pending in the
  * buffer, and its atexit handler reports whether it ran.
  *
- * Stages puzzle-tty, puzzle-pipe, puzzle-file: seed 003's fork loop with
+ * Stages puzzle-tty, puzzle-pipe, puzzle-file: the fork loop with
  * printf, without and with fflush.  Every printf call bumps a counter in a
  * shared page; every fork is reported with the bytes pending in the
  * forking process's stdout at that moment; the lines that arrive are shown,
@@ -490,7 +490,8 @@ static int stage_cases(struct run *r, enum sink_kind kind,
 	return PL_EXIT_OK;
 }
 
-/* Seed 001's statements about exit and _exit, against the cases. */
+/* What "Multiprocessing on Linux" says of exit and _exit, against the
+ * cases (docs/sources.md). */
 static void claims_001(struct run *r, struct result res[SINK_KINDS][WAYS][2])
 {
 	long long exit_min = 1000, _exit_max = 0, printed = 0, nl_got[SINK_KINDS];
@@ -537,7 +538,7 @@ static void claims_001(struct run *r, struct result res[SINK_KINDS][WAYS][2])
 		     F_BOOL("_exit_skipped_atexit", _exit_skip)));
 }
 
-/* ---- seed 003's puzzle --------------------------------------------------- */
+/* ---- the fork+printf puzzle (docs/sources.md) ---------------------------- */
 
 /* A message of a puzzle process to proclab, with write(2). */
 struct pz_msg {
@@ -553,7 +554,7 @@ static void pz_send(const struct pz_msg *m)
 		_exit(125);
 }
 
-/* Seed 003's program, with the reports added.  No fflush before fork():
+/* The puzzle's program, with the reports added.  No fflush before fork():
  * copying unflushed buffers is the point.  The gate holds every process
  * before its exit until proclab has registered them all. */
 static int puzzle_main(bool flush, int *calls)
@@ -900,7 +901,7 @@ static int exit_run(struct run *r)
 		"the same, with stdout a regular file (unlinked)",
 	};
 	static const char *const pz_what[SINK_KINDS] = {
-		("seed 003's fork loop with printf, stdout a pseudo-terminal, "
+		("the fork+printf puzzle, stdout a pseudo-terminal, "
 		 "without and with fflush"),
 		"the same through a pipe",
 		"the same into a regular file",
@@ -942,7 +943,7 @@ static int exit_run(struct run *r)
 const struct lab lab_exit_vs__exit = {
 	.name = "exit-vs-_exit",
 	.summary = "exit() flushes stdio and runs atexit, _exit() does not; "
-		   "seed 003's fork+printf puzzle",
+		   "a fork+printf puzzle",
 	.description =
 		"Children print \"hello, world\" with printf, with and without "
 		"a newline, to a\nterminal, a pipe and a file, and leave by "
@@ -951,9 +952,9 @@ const struct lab lab_exit_vs__exit = {
 		"ran: the bytes lost are the ones still in the stdio buffer,\n"
 		"and how many that is depends on the buffering glibc chose "
 		"for stdout\n(line-buffered on a terminal, fully buffered "
-		"otherwise).  Then seed 003's\nfork loop with printf: on a "
-		"pipe or a file, unflushed buffers are copied\ninto the "
-		"children and printed twice.",
+		"otherwise).  Then a puzzle\nfrom an article, a fork loop with "
+		"printf: on a pipe or a file, unflushed\nbuffers are copied "
+		"into the children and printed twice.",
 	.options = NULL,
 	.run = exit_run,
 };

@@ -63,7 +63,7 @@ static int stage_vfork(struct run *r, struct puppet *kid, struct watched *w,
 	return PL_EXIT_OK;
 }
 
-/* Seed 002: "SIGSTOP to a process in D has no effect".  It is held
+/* states-stop-in-d: "SIGSTOP to a process in D has no effect".  It is held
  * pending, and stops the process the moment it leaves D. */
 static int stage_stop(struct run *r, struct puppet *kid, struct watched *w)
 {
@@ -95,8 +95,9 @@ static int stage_stop(struct run *r, struct puppet *kid, struct watched *w)
 	return PL_EXIT_OK;
 }
 
-/* Seeds 001 and 002 on t: 002 says T and traced are one state, 001 that
- * t means "suspended", its code and data moved out to swap. */
+/* Two claims on t: states-t-is-T says T and traced are one state,
+ * states-t-swapped that t means "suspended", its code and data moved out
+ * to swap. */
 static void trace_claims(struct run *r, struct watched *w)
 {
 	struct probe p;

@@ -237,7 +237,7 @@ static int stage_exits(struct run *r, int *raw_code, int *raw_term)
 	return 0;
 }
 
-/* Seed 001 says "byte 8-15" and "byte 0-7 hold the error code". */
+/* wait-status-bytes: an article says "byte 8-15" and "byte 0-7 hold the error code". */
 static void claim_bits(struct run *r, int code, int raw_code, int raw_term)
 {
 	bool bits = WEXITSTATUS(raw_code) == ((raw_code >> 8) & 0xff) &&

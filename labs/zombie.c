@@ -84,7 +84,8 @@ static long long if_has(const struct probe *p, unsigned bit, long long v)
 	return (p->ps.has & bit) ? v : -1;
 }
 
-/* What the zombie kept and what it lost, and seed 004's ownership claim. */
+/* What the zombie kept and what it lost, and the claim on its
+ * owner (zombie-proc-owner). */
 static void compare(struct run *r, const struct watched *w,
 		    const struct probe *alive, const struct probe *dead,
 		    const struct proc_stat *st_alive)
