@@ -436,12 +436,13 @@ int claims_command(int argc, char *argv[])
 			help();
 			return PL_EXIT_OK;
 		} else {
-			const char *s = escape_word(argv[i]);
+			char *s = escape_word(argv[i]);
 
 			warnx("claims: %s '%s' (see 'proclab claims --help')",
 			      argv[i][0] == '-' ? "unknown option"
 						: "unexpected argument",
 			      s != NULL ? s : "?");
+			free(s);
 			return PL_EXIT_USAGE;
 		}
 	}
