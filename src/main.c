@@ -428,6 +428,10 @@ int main(int argc, char *argv[], char *envp[])
 				help_main();
 			return finish_stdout();
 		}
+		if (strcmp(cmd, "help") == 0 && strcmp(argv[2], "claims") == 0)
+			return claims_command(2, (char *[]){ argv[2],
+							     (char *)"--help",
+							     NULL });
 		lab = find_lab(argv[2]);
 		if (lab == NULL)
 			errx(PL_EXIT_USAGE, "unknown lab '%s' (see 'proclab "

@@ -237,6 +237,14 @@ START_TEST(list_command)
 	ck_assert_ptr_nonnull(strstr(o.out, "--check"));
 	fits_80(o.out);
 	outcome_free(&o);
+	run_proclab(&o, NULL, ARGV("help", "claims"));
+	ck_assert_int_eq(o.code, 0);
+	ck_assert_ptr_nonnull(strstr(o.out, "usage: proclab claims"));
+	outcome_free(&o);
+	run_proclab(&o, NULL, ARGV("--help"));
+	ck_assert_int_eq(o.code, 0);
+	ck_assert_ptr_nonnull(strstr(o.out, "proclab claims [--check] [--json]"));
+	outcome_free(&o);
 	run_proclab(&o, NULL, ARGV("claims", "--nosuch"));
 	ck_assert_int_eq(o.code, 2);
 	ck_assert_str_eq(o.out, "");
