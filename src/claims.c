@@ -39,8 +39,8 @@ const struct claim_def claim_table[] = {
 	/* fork */
 	{ "fork-sleep-orders", "art-linux-multiprocess",
 	  "a sleep(1) in the parent makes the child run first", "fork", NULL,
-	  "with no sleep, runs where the parent went first: {parent_first}, "
-	  "the child first: {child_first}", false },
+	  "with no sleep, forks after which the parent ran first: "
+	  "{parent_first}; the child first: {child_first}", false },
 	{ "fork-shared-cow", "art-multiprocess-principles",
 	  "memory mapped MAP_SHARED is copy-on-write too", "fork", NULL,
 	  "the parent read {stamps_seen} of the {children} stamps its "
