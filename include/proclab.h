@@ -20,6 +20,8 @@
  *      suite to tests/check_main.c.
  *   5. The lab's JSON events in docs/json.md and its section in
  *      man/proclab.1.
+ *   6. Each claim it tests: a row in src/claims.c (and its source in
+ *      docs/sources.md), reported with claim() (claims.h).
  */
 #ifndef PROCLAB_PROCLAB_H
 #define PROCLAB_PROCLAB_H

@@ -30,6 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "claims.h"
 #include "proclab.h"
 #include "wstatus.h"
 
@@ -658,26 +659,13 @@ static int stage_order(struct forklab *L)
 	     "first runs in stamp order: %s (parent first after %d fork%s, "
 	     "child first after %d)", order, parent_first,
 	     parent_first == 1 ? "" : "s", child_first);
-	emitf(r, "claim",
-	     FIELDS(F_STR("source", "seed 001"),
-		    F_STR("claim", "a sleep(1) in the parent makes the child "
-			  "run first"),
-		    F_NULL("holds"), F_MEAS("parent_first", parent_first),
-		    F_MEAS("child_first", child_first)),
-	     "seed 001 puts sleep(1) in the parent so that the child runs "
-	     "first. Without it, here: the parent went on first after %d of "
-	     "%d forks. Which side runs first is unspecified (seed 004 is "
-	     "right); a sleep only makes an order likely: order with wait() "
-	     "or a pipe", parent_first, L->n);
-	emitf(r, "claim",
-	     FIELDS(F_STR("source", "seed 000"),
-		    F_STR("claim", "mmap shared memory is also copy-on-write"),
-		    F_BOOL("holds", shared_seen == 0),
-		    F_INT("children", L->n), F_INT("stamps_seen", shared_seen)),
-	     "seed 000 calls shared mmap memory copy-on-write. Seen: the "
-	     "parent read %d of %d stamps its children wrote into a MAP_SHARED "
-	     "page%s", shared_seen, L->n,
-	     shared_seen == L->n ? ": shared pages are never copied" : "");
+	/* which side runs first is unspecified: a sleep only makes an order
+	 * likely; order with wait() or a pipe */
+	claim(r, "fork-sleep-orders", CLAIM_DEPENDS,
+	      FIELDS(F_MEAS("parent_first", parent_first),
+		     F_MEAS("child_first", child_first)));
+	claim(r, "fork-shared-cow", shared_seen == 0 ? CLAIM_HOLDS : CLAIM_FAILS,
+	      FIELDS(F_INT("children", L->n), F_INT("stamps_seen", shared_seen)));
 	if (shared_seen != L->n)
 		return pl_fail(r, "expected the parent to read every child's "
 			       "stamp in the shared page; it read %d of %d",
@@ -794,26 +782,12 @@ static int stage_cow(struct forklab *L)
 	 * writing one faults once, and the kernel copies the page then */
 	read_free = rd * 4 < pages || rd == 0;
 	write_copies = wr >= pages;
-	emitf(r, "claim",
-	     FIELDS(F_STR("source", "seed 003"),
-		    F_STR("claim", "before any write, fork copies only the page "
-			  "table"),
-		    F_BOOL("holds", read_free && write_copies),
-		    F_INT("pages", pages), F_MEAS("read_faults", rd),
-		    F_MEAS("write_faults", wr)),
-	     "seed 003: before any write, fork copies only the page table. "
-	     "Seen: reading %lld shared pages took %lld faults, writing them "
-	     "%lld: each page is copied at its first write", pages, rd, wr);
-	emitf(r, "claim",
-	     FIELDS(F_STR("source", "seed 001"),
-		    F_STR("claim", "the child only copies two addresses (code "
-			  "and data), so fork costs almost nothing"),
-		    F_BOOL("holds", !write_copies),
-		    F_INT("pages", pages), F_MEAS("write_faults", wr)),
-	     "seed 001: the child copies two addresses, at almost no cost. "
-	     "Seen: the copying is only put off: %lld faults when the child "
-	     "wrote %lld pages, and fork itself copied the page table", wr,
-	     pages);
+	claim(r, "fork-page-table",
+	      read_free && write_copies ? CLAIM_HOLDS : CLAIM_FAILS,
+	      FIELDS(F_INT("pages", pages), F_MEAS("read_faults", rd),
+		     F_MEAS("write_faults", wr)));
+	claim(r, "fork-two-addresses", write_copies ? CLAIM_FAILS : CLAIM_HOLDS,
+	      FIELDS(F_INT("pages", pages), F_MEAS("write_faults", wr)));
 	if (!write_copies)
 		return pl_fail(r, "expected at least one minor fault per page "
 			       "written (%lld); /proc counted %lld", pages, wr);

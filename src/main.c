@@ -12,6 +12,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "claims.h"
 #include "escape.h"
 #include "proclab.h"
 
@@ -47,6 +48,7 @@ static void usage_main(FILE *f)
 			fprintf(f, "       proclab %s %s [options]\n",
 				lab_table[i]->name, lab_table[i]->args);
 	fputs("       proclab list\n"
+	      "       proclab claims [--check] [--json]\n"
 	      "       proclab help [LAB]\n"
 	      "       proclab --help | --version\n", f);
 }
@@ -437,6 +439,12 @@ int main(int argc, char *argv[], char *envp[])
 		version();
 		return finish_stdout();
 	}
+	if (strcmp(cmd, "claims") == 0) {
+		int rc = claims_command(argc - 1, argv + 1);
+
+		return finish_stdout() != PL_EXIT_OK && rc == PL_EXIT_OK
+		       ? PL_EXIT_FAIL : rc;
+	}
 	if (strcmp(cmd, "list") == 0 || strcmp(cmd, "help") == 0) {
 		if (argc > 3 || (argc == 3 && strcmp(cmd, "list") == 0))
 			errx(PL_EXIT_USAGE, "%s: unexpected argument '%s'",
@@ -448,6 +456,10 @@ int main(int argc, char *argv[], char *envp[])
 				help_main();
 			return finish_stdout();
 		}
+		if (strcmp(cmd, "help") == 0 && strcmp(argv[2], "claims") == 0)
+			return claims_command(2, (char *[]){ argv[2],
+							     (char *)"--help",
+							     NULL });
 		lab = find_lab(argv[2]);
 		if (lab == NULL)
 			errx(PL_EXIT_USAGE, "unknown lab '%s' (see 'proclab "
