@@ -211,6 +211,9 @@ struct agent *agent_new(struct run *r, const char *role);
  * one level: an agent forked by an agent forks none. */
 struct agent *agent_plan_child(struct run *r, struct agent *parent,
 			       const char *role);
+/* Name a planned agent "proclab-NAME" for ps (comm), instead of
+ * "proclab-ROLE"; NAME is cut to fit 15 bytes. */
+void agent_set_name(struct agent *a, const char *name);
 /* Hand fd (open in proclab) to a planned agent as its fd `at` (0, 1, 2
  * replace its stdin, stdout, stderr).  Returns 0 or PL_EXIT_FAIL. */
 int agent_give_fd(struct run *r, struct agent *a, int fd, int at);

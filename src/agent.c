@@ -222,6 +222,7 @@ static void __attribute__((noreturn)) agent_main(struct agents *g,
 	for (int i = 0; i < a->ngive; i++)
 		src[n] = a->give[i].fd, dst[n++] = a->give[i].at;
 	place_fds(&rep, a->id, src, dst, n);
+	prctl(PR_SET_NAME, a->comm);    /* agent_set_name()'s, if any */
 	c.rep = base;
 	c.cmd = base + 1;
 	agent_say(&c, AGENT_REP_READY, c.self, c.parent, 0, 0);
@@ -517,6 +518,11 @@ struct agent *agent_plan_child(struct run *r, struct agent *parent,
 	a->parent = parent;
 	parent->slot[parent->nslots++] = a;
 	return a;
+}
+
+void agent_set_name(struct agent *a, const char *name)
+{
+	snprintf(a->comm, sizeof(a->comm), "proclab-%s", name);
 }
 
 int agent_give_fd(struct run *r, struct agent *a, int fd, int at)
