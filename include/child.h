@@ -58,6 +58,11 @@ bool pl_pidfd_works(void);
  * child's pidfd, owned by the run. */
 pid_t pl_fork(struct run *r, const char *role, int *pidfd);
 
+/* In a new child (async-signal-safe): every signal with a handler gets
+ * its default action back (a handler of the process that forked means
+ * nothing in the child); ignored signals stay ignored. */
+void pl_reset_handlers(void);
+
 /* Register a process this run made but did not fork itself (a grandchild,
  * an orphan), so that teardown kills it too.  Returns 0, with its pidfd
  * (owned by the run; -1 without pidfds) in *pidfd if not NULL, or -1 with

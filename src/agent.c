@@ -196,6 +196,7 @@ static void agent_setup(int rep, int id, pid_t parent, const char *comm)
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGPIPE, SIG_DFL);
+	pl_reset_handlers();
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
 		fail_on(rep, id, AGENT_CALL_PRCTL, 0);
 	if (getppid() != parent)
@@ -650,6 +651,32 @@ static bool has_ended(struct run *r, const struct agent *a)
 	return pl_wait_exit(r, a->pid, 0) == 1;
 }
 
+/* The wait status of pid, a zombie, from /proc/PID/stat (exit_code, the
+ * last field, Linux 3.5); -1 if it cannot be read. */
+static int zombie_status(pid_t pid)
+{
+	char path[32], buf[1024], *last;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	last = strrchr(buf, ')');
+	if (last == NULL || strstr(last, ") Z ") != last)
+		return -1;
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+		buf[--n] = '\0';
+	last = strrchr(buf, ' ');
+	return last != NULL ? atoi(last + 1) : -1;
+}
+
 /* "was killed by SIGKILL", "exited with code 125 (a call failed while it
  * set up)", or "ended" when it is not ours to ask (a grandchild). */
 static void how_ended(struct run *r, const struct agent *a, char *buf,
@@ -660,9 +687,18 @@ static void how_ended(struct run *r, const struct agent *a, char *buf,
 	const char *meaning;
 
 	si.si_pid = 0;
-	if (a->parent != NULL ||
-	    pl_waitid(r, a->pid, &si, WEXITED | WNOHANG | WNOWAIT) < 0 ||
-	    si.si_pid == 0 || wstatus_from_siginfo(&si, &w) < 0) {
+	if (a->parent != NULL) {
+		/* not our child to ask: /proc/PID/stat's last field is the
+		 * exit status while it waits for its parent (a zombie) */
+		int raw = zombie_status(a->pid);
+
+		if (raw < 0) {
+			snprintf(buf, size, "ended");
+			return;
+		}
+		wstatus_decode(raw, &w);
+	} else if (pl_waitid(r, a->pid, &si, WEXITED | WNOHANG | WNOWAIT) < 0 ||
+		   si.si_pid == 0 || wstatus_from_siginfo(&si, &w) < 0) {
 		snprintf(buf, size, "ended");
 		return;
 	}
@@ -729,6 +765,8 @@ int agent_expect(struct run *r, const struct agent *from, int kind,
 				 out))
 				return 0;
 			how_ended(r, dead, how, sizeof(how));
+			/* said once: a later expect waits for the others */
+			((struct agent *)dead)->ending = true;
 			return pl_fail(r, "the %s %d %s while proclab waited "
 				       "for %s%s%s report \"%s\"", dead->role,
 				       (int)dead->pid, how,

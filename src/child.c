@@ -188,6 +188,21 @@ int pl_wait_exit(struct run *r, pid_t pid, int timeout_ms)
 	return 1;
 }
 
+void pl_reset_handlers(void)
+{
+	for (int sig = 1; sig < NSIG; sig++) {
+		struct sigaction old;
+
+		if (sig == SIGKILL || sig == SIGSTOP ||
+		    sigaction(sig, NULL, &old) < 0)
+			continue;       /* EINVAL: glibc's own (SIGCANCEL) */
+		if (!(old.sa_flags & SA_SIGINFO) &&
+		    (old.sa_handler == SIG_DFL || old.sa_handler == SIG_IGN))
+			continue;
+		signal(sig, SIG_DFL);
+	}
+}
+
 pid_t pl_fork(struct run *r, const char *role, int *pidfd)
 {
 	char comm[16];          /* TASK_COMM_LEN */
@@ -214,6 +229,7 @@ pid_t pl_fork(struct run *r, const char *role, int *pidfd)
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		signal(SIGPIPE, SIG_DFL);       /* proclab ignores it */
+		pl_reset_handlers();
 		/* die with proclab; if it died before the request, go now */
 		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 ||
 		    getppid() != parent)
