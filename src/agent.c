@@ -749,8 +749,10 @@ int agent_expect(struct run *r, const struct agent *from, int kind,
 		for (int i = 0; i < g->n && dead == NULL; i++) {
 			const struct agent *a = &g->a[i];
 
-			if (a->started && !a->ending && a->pid > 0 &&
-			    has_ended(r, a))
+			/* the one we wait for, even if it was told to end:
+			 * it will never answer now */
+			if (a->started && a->pid > 0 &&
+			    (!a->ending || a == from) && has_ended(r, a))
 				dead = a;
 		}
 		if (dead != NULL) {
@@ -783,7 +785,8 @@ int agent_expect(struct run *r, const struct agent *from, int kind,
 		for (int i = 0; i < g->n; i++) {
 			const struct agent *a = &g->a[i];
 
-			if (!a->started || a->ending || a->pid <= 0)
+			if (!a->started || (a->ending && a != from) ||
+			    a->pid <= 0)
 				continue;
 			if (a->pidfd >= 0)
 				fds[n++] = (struct pollfd){ .fd = a->pidfd,

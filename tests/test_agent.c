@@ -28,6 +28,7 @@ enum {
 	OP_WHO,                 /* {getpid, getppid} */
 	OP_SAY3,                /* three REP_ITEM reports, then the answer */
 	OP_EMFILE,              /* lower RLIMIT_NOFILE, then dup(): fails */
+	OP_PUT,                 /* write(v0, "ok", 2) */
 	REP_ITEM = AGENT_REP_LAB,
 	REP_NEVER,              /* nobody sends it */
 };
@@ -68,7 +69,15 @@ static int op_emfile(struct agent_ctx *c, const int64_t a[], int64_t out[])
 	return AGENT_OK;
 }
 
+static int op_put(struct agent_ctx *c, const int64_t a[], int64_t out[])
+{
+	(void)c;
+	out[0] = write((int)a[0], "ok", 2);
+	return AGENT_OK;
+}
+
 static const struct agent_op_def test_ops[] = {
+	{ OP_PUT, "put", op_put },
 	{ OP_ADD, "add", op_add },
 	{ OP_WHO, "who", op_who },
 	{ OP_SAY3, "say3", op_say3 },
@@ -198,6 +207,40 @@ START_TEST(round_trip)
 	agent_close(a);
 	ck_assert_int_eq(pl_waitpid(r, a->pid, "second", &status), 0);
 	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	run_teardown(r);
+}
+END_TEST
+
+/* An fd handed to an agent at the number asked for; nothing else more. */
+START_TEST(give_fd)
+{
+	struct run *r = setup();
+	struct agent_msg m;
+	struct agent *a;
+	char buf[8] = "";
+	int p[2];
+
+	ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+	a = agent_new(r, "writer");
+	ck_assert_ptr_nonnull(a);
+	ck_assert_int_eq(agent_give_fd(r, a, p[1], 9), 0);
+	ck_assert_int_ne(agent_give_fd(r, a, p[1], 9), 0);  /* taken */
+	ck_assert_int_eq(agent_start(r, a, NULL), 0);
+	close(p[1]);
+	/* stdio, fd 9, the report channel and its command pipe */
+	ck_assert_int_eq(nfds(a->pid), 6);
+	ck_assert_int_eq(agent_do(r, a, OP_PUT, 9, &m), 0);
+	ck_assert_int_eq(m.v[0], 2);
+	ck_assert_int_eq(read(p[0], buf, sizeof(buf)), 2);
+	ck_assert_str_eq(buf, "ok");
+	/* the agent held the only write end: EOF once it is gone */
+	ck_assert_int_eq(agent_do(r, a, AGENT_OP_EXIT, 0, NULL), 0);
+	ck_assert_int_eq(read(p[0], buf, sizeof(buf)), 0);
+	/* and one that exited while we wait for it: said at once */
+	ck_assert_int_eq(agent_expect(r, a, REP_NEVER, NULL), PL_EXIT_FAIL);
+	ck_assert_msg(strstr(captured(err_fd), "exited with code 0 while") !=
+		      NULL, "%s", captured(err_fd));
+	close(p[0]);
 	run_teardown(r);
 }
 END_TEST
@@ -429,6 +472,7 @@ Suite *make_agent_suite(void)
 
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, round_trip);
+	tcase_add_test(tc, give_fd);
 	tcase_add_test(tc, queued_reports);
 	tcase_add_test(tc, fork_grandchild);
 	tcase_add_test(tc, setup_failure);
