@@ -126,6 +126,8 @@ struct run {
 				   * (agent.h); NULL until the first */
 	bool no_pidfd;            /* pidfds don't work here (child.h) */
 	bool failed;
+	bool unavailable;         /* a child could not set up (agent.h): the
+				   * lab ends with PL_EXIT_UNAVAILABLE */
 	/* --quiz: questions asked, answers right, and the answer pending
 	 * between quiz_ask() and quiz_tell() ("" at EOF) */
 	int questions, score;

@@ -586,6 +586,7 @@ static int setup_error(struct run *r, struct agents *g,
 	snprintf(msg, sizeof(msg), "the %s cannot set up: %s: %s", role, call,
 		 strerror(e));
 	r->failed = true;
+	r->unavailable = true;
 	emitf(r, "error", FIELDS(F_STR("role", role),
 				F_PID("pid", a != NULL ? a->pid : 0),
 				F_STR("call", call), F_INT("errno", e),
