@@ -284,7 +284,8 @@ struct agent {
 	struct { int fd, at; } give[AGENT_GIVE_MAX];
 };
 
-/* Called by run_teardown(): close every pipe, free the agents. */
+/* Called by run_teardown(): close every pipe, free the agents (every
+ * struct agent * of the run is invalid afterwards). */
 void agents_release(struct run *r);
 /* Called by pl_kill(): a signal that ends the agent with that pid (any
  * but 0 and the stop, continue and ignored-by-default ones) marks it as
