@@ -15,8 +15,10 @@
  *
  * Every agent, grandchildren included:
  *   - asks for SIGKILL when its parent dies (PR_SET_PDEATHSIG) and checks
- *     that the parent did not die before the request (getppid), restores
- *     the signal mask and takes the comm name "proclab-ROLE";
+ *     that the parent did not die before the request (getppid), unless
+ *     planned with agent_outlives() (an orphan); restores the signal mask
+ *     and the default action of every handled signal, and takes the comm
+ *     name "proclab-ROLE" (agent_set_name());
  *   - holds nothing but stdin, stdout, stderr, the report channel, its
  *     command pipe, the command pipes of the agents it will fork and the
  *     fds the lab handed it (agent_give_fd());
@@ -214,6 +216,11 @@ struct agent *agent_plan_child(struct run *r, struct agent *parent,
 /* Name a planned agent "proclab-NAME" for ps (comm), instead of
  * "proclab-ROLE"; NAME is cut to fit 15 bytes. */
 void agent_set_name(struct agent *a, const char *name);
+/* A planned agent (one forked by an agent) that must outlive the agent
+ * that forks it, e.g. an orphan: it does not ask for the parent-death
+ * signal, which would kill it with its parent; its lifeline (its command
+ * pipe, which only proclab holds) still ends it when proclab goes. */
+void agent_outlives(struct agent *a);
 /* Hand fd (open in proclab) to a planned agent as its fd `at` (0, 1, 2
  * replace its stdin, stdout, stderr).  Returns 0 or PL_EXIT_FAIL. */
 int agent_give_fd(struct run *r, struct agent *a, int fd, int at);
@@ -259,8 +266,9 @@ int agent_do_args(struct run *r, struct agent *a, int op,
 int agent_expect(struct run *r, const struct agent *from, int kind,
 		 struct agent_msg *out);
 
-/* The lab expects a to end (it killed it, or told it to): an expect no
- * longer fails when it dies. */
+/* The lab expects a to end (it killed it, told it to, or runs a lab
+ * operation that _exits): an expect no longer fails when it dies,
+ * unless it is the agent the expect waits for. */
 void agent_ending(struct agent *a);
 /* Close a's command pipe: it exits 0 when it reads the EOF (and is then
  * ending).  Safe on NULL and twice. */
@@ -273,6 +281,7 @@ struct agent {
 	pid_t pid;              /* 0 until started */
 	int pidfd;              /* owned by the run; -1 without pidfds */
 	bool started, ending;
+	bool outlives;          /* agent_outlives() */
 	struct agent *parent;   /* the agent that forks it; NULL: proclab */
 	/* private */
 	int cmd;                /* proclab's write end, -1 once closed */

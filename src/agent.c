@@ -189,7 +189,7 @@ static void __attribute__((noreturn)) agent_loop(struct agents *g,
 						 struct agent_ctx *c);
 
 /* The first things a new agent does: die with its parent, its name. */
-static void agent_setup(int rep, int id, pid_t parent, const char *comm)
+static void agent_setup(int rep, const struct agent *a, pid_t parent)
 {
 	sigset_t none;
 
@@ -197,11 +197,14 @@ static void agent_setup(int rep, int id, pid_t parent, const char *comm)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGPIPE, SIG_DFL);
 	pl_reset_handlers();
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
-		fail_on(rep, id, AGENT_CALL_PRCTL, 0);
-	if (getppid() != parent)
-		_exit(AGENT_EXIT_ORPHANED);
-	prctl(PR_SET_NAME, comm);
+	/* agent_outlives(): the lifeline alone ties it to proclab */
+	if (!a->outlives) {
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+			fail_on(rep, a->id, AGENT_CALL_PRCTL, 0);
+		if (getppid() != parent)
+			_exit(AGENT_EXIT_ORPHANED);
+	}
+	prctl(PR_SET_NAME, a->comm);
 }
 
 /* A child of proclab, just out of pl_fork() (which did agent_setup's
@@ -254,7 +257,7 @@ static void op_fork(struct agents *g, struct agent_ctx *c, int64_t id)
 					.data = c->data, .rep = c->rep,
 					.cmd = c->cmd, .a = k, .g = g };
 
-		agent_setup(c->rep, k->id, c->self, k->comm);
+		agent_setup(c->rep, k, c->self);
 		gc.self = getpid();
 		/* its own command pipe where ours was; no other slot */
 		if (dup2(c->cmd + 1 + slot, c->cmd) < 0)
@@ -519,6 +522,11 @@ struct agent *agent_plan_child(struct run *r, struct agent *parent,
 	a->parent = parent;
 	parent->slot[parent->nslots++] = a;
 	return a;
+}
+
+void agent_outlives(struct agent *a)
+{
+	a->outlives = true;
 }
 
 void agent_set_name(struct agent *a, const char *name)

@@ -320,6 +320,34 @@ START_TEST(fork_grandchild)
 }
 END_TEST
 
+/* An agent planned to outlive its parent (an orphan) survives it, is
+ * adopted (here by the test, a subreaper) and still ends at the lifeline. */
+START_TEST(orphan_outlives)
+{
+	struct run *r = setup();
+	struct agent_msg m;
+	struct agent *p, *g;
+	int status;
+	pid_t gpid;
+
+	ck_assert_int_eq(prctl(PR_SET_CHILD_SUBREAPER, 1UL), 0);
+	p = agent_new(r, "parent");
+	g = agent_plan_child(r, p, "orphan");
+	agent_outlives(g);
+	ck_assert_int_eq(agent_start(r, p, NULL), 0);
+	ck_assert_int_eq(agent_fork(r, p, g, NULL, NULL), 0);
+	gpid = g->pid;
+	ck_assert_int_eq(agent_do(r, p, AGENT_OP_EXIT, 0, NULL), 0);
+	ck_assert_int_eq(pl_waitpid(r, p->pid, "parent", &status), 0);
+	ck_assert_int_eq(agent_do(r, g, OP_WHO, 0, &m), 0);
+	ck_assert_int_eq(m.v[1], getpid());     /* adopted by the subreaper */
+	agent_close(g);
+	ck_assert_int_eq(waitpid(gpid, &status, 0), gpid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	run_teardown(r);
+}
+END_TEST
+
 /* A failed call in an agent: one line on stderr, an error event, exit 3,
  * long before the timeout. */
 START_TEST(setup_failure)
@@ -482,6 +510,7 @@ Suite *make_agent_suite(void)
 	tcase_add_test(tc, give_fd);
 	tcase_add_test(tc, queued_reports);
 	tcase_add_test(tc, fork_grandchild);
+	tcase_add_test(tc, orphan_outlives);
 	tcase_add_test(tc, setup_failure);
 	tcase_add_test(tc, killed_from_outside);
 	tcase_add_test(tc, exit_codes_decoded);
