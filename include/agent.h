@@ -171,6 +171,12 @@ void agent_say(struct agent_ctx *c, int kind, int64_t a, int64_t b,
 	       int64_t c2, int64_t d);
 /* Report that `call` failed with errno, and _exit(AGENT_EXIT_SETUP). */
 void agent_fail(struct agent_ctx *c, int call) __attribute__((noreturn));
+/* Read the next command from this agent's pipe, blocked in read(2) (S)
+ * or, with spin, spinning on the CPU (R).  At EOF (the lifeline) it
+ * _exits(AGENT_EXIT_LIFELINE); a short command: AGENT_EXIT_PROTOCOL.  For
+ * an operation that reads commands itself (a vfork child reading its
+ * caller's pipe). */
+void agent_next(const struct agent_ctx *c, struct agent_msg *m, bool spin);
 /* The pid of agent `id` that this agent forked, 0 if none. */
 pid_t agent_child_pid(const struct agent_ctx *c, int id);
 

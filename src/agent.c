@@ -344,10 +344,7 @@ static void op_vfork(struct agent_ctx *c)
 		;
 }
 
-/* The next command; blocked in read(2) (S) or spinning (R).  EOF: the
- * lifeline. */
-static void next_cmd(const struct agent_ctx *c, struct agent_msg *m,
-		     bool spin)
+void agent_next(const struct agent_ctx *c, struct agent_msg *m, bool spin)
 {
 	ssize_t n;
 
@@ -374,7 +371,7 @@ static void __attribute__((noreturn)) agent_loop(struct agents *g,
 		const struct agent_op_def *d = NULL;
 		int64_t out[AGENT_ARGS] = { 0, 0, 0, 0 };
 
-		next_cmd(c, &m, spin);
+		agent_next(c, &m, spin);
 		spin = false;
 		switch (m.kind) {
 		case AGENT_OP_SPIN:
