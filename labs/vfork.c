@@ -25,7 +25,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -203,14 +202,13 @@ static int __attribute__((no_sanitize("address"))) child_main(void *arg)
 	}
 }
 
-static pid_t caller_vfork(void *stack_top)
+static pid_t caller_vfork(void *stack, size_t size)
 {
 	struct vshare sh = { .value = 0, .caller = getpid() };
 	int before = sh.value;
 	pid_t pid;
 
-	pid = clone(child_main, stack_top, CLONE_VM | CLONE_VFORK | SIGCHLD,
-		    &sh);
+	pid = agent_clone_vfork(child_main, &sh, stack, size);
 	/* here only once the child has _exited or exec'd */
 	if (pid < 0) {
 		say_error(VE_CLONE);
@@ -361,7 +359,7 @@ static void __attribute__((noreturn)) caller_main(const int fds[])
 		spin = false;
 		switch (c.op) {
 		case C_VFORK:
-			last = caller_vfork(stack + STACK);
+			last = caller_vfork(stack, STACK);
 			spin = true;    /* hold still (R) until told */
 			break;
 		case C_REAP:

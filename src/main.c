@@ -392,6 +392,9 @@ static int run_lab(const struct lab *lab, int argc, char *argv[])
 	run_teardown(&r);
 	if (rc == PL_EXIT_OK && r.failed)
 		rc = PL_EXIT_FAIL;
+	/* a lab that ended on a child's failed call (puppets say -1) */
+	if (rc == PL_EXIT_FAIL && r.unavailable)
+		rc = PL_EXIT_UNAVAILABLE;
 	const char *verdict = rc == PL_EXIT_OK
 		? "ok: every stage showed what it demonstrates"
 		: "failed: see the message above";

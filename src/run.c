@@ -197,6 +197,7 @@ void run_teardown(struct run *r)
 		proc_close(&k->h);
 	}
 	r->kids.n = 0;          /* a second teardown has nothing to kill */
+	agents_release(r);
 	if (r->cleanup != NULL) {
 		void (*cleanup)(struct run *) = r->cleanup;
 
@@ -216,19 +217,25 @@ static void __attribute__((noreturn)) die_by_signal(struct run *r, int sig)
 	_exit(128 + sig);
 }
 
-int pl_wait_fd(struct run *r, int fd, int timeout_ms)
+int pl_wait_fds(struct run *r, struct pollfd *fds, int n, int timeout_ms)
 {
-	struct pollfd pfd[2] = {
-		{ .fd = r->sigfd, .events = POLLIN },
-		{ .fd = fd, .events = POLLIN },
-	};
+	struct pollfd pfd[1 + AGENTS_MAX + 4];
 
+	if (n < 0 || n > AGENTS_MAX + 4) {
+		pl_warnx(r, "poll: %d fds is too many", n);
+		run_teardown(r);
+		exit(PL_EXIT_FAIL);
+	}
+	pfd[0] = (struct pollfd){ .fd = r->sigfd, .events = POLLIN };
+	for (int i = 0; i < n; i++)
+		pfd[1 + i] = (struct pollfd){ .fd = fds[i].fd,
+					      .events = POLLIN };
 	for (;;) {
-		int n = poll(pfd, fd >= 0 ? 2 : 1, timeout_ms);
+		int got = poll(pfd, (nfds_t)n + 1, timeout_ms), ready = 0;
 
-		if (n < 0 && errno == EINTR)
+		if (got < 0 && errno == EINTR)
 			continue;
-		if (n < 0) {
+		if (got < 0) {
 			pl_warnx(r, "poll: %s", strerror(errno));
 			run_teardown(r);
 			exit(PL_EXIT_FAIL);
@@ -238,11 +245,22 @@ int pl_wait_fd(struct run *r, int fd, int timeout_ms)
 			if (read(r->sigfd, &si, sizeof(si)) == sizeof(si))
 				die_by_signal(r, (int)si.ssi_signo);
 		}
-		if (n == 0)
+		if (got == 0)
 			return 0;
-		if (fd >= 0 && pfd[1].revents)
-			return 1;
+		for (int i = 0; i < n; i++) {
+			fds[i].revents = pfd[1 + i].revents;
+			ready += fds[i].fd >= 0 && fds[i].revents != 0;
+		}
+		if (ready > 0)
+			return ready;
 	}
+}
+
+int pl_wait_fd(struct run *r, int fd, int timeout_ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return pl_wait_fds(r, &p, fd >= 0 ? 1 : 0, timeout_ms) > 0;
 }
 
 /* What stdin has sent and no line has taken yet: kept between calls, so

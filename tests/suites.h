@@ -25,5 +25,6 @@ Suite *make_unpriv_suite(void);
 Suite *make_nopidfd_suite(void);
 Suite *make_stages_suite(void);
 Suite *make_claims_suite(void);
+Suite *make_agent_suite(void);
 
 #endif
