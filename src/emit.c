@@ -394,7 +394,7 @@ static void line_end(struct run *r)
 		if (width - indent < 24)
 			indent = ln.alt_indent;
 		if (width - indent < 24)
-			indent = width >= 48 ? 8 : 0;
+			indent = width >= 48 ? 8 : 2;
 		wrap_to(dst, ln.buf, ln.len, (size_t)ln.brk, indent, width);
 	}
 	free(ln.buf);

@@ -23,5 +23,6 @@ Suite *make_unix_suite(void);
 Suite *make_hostile_suite(void);
 Suite *make_unpriv_suite(void);
 Suite *make_nopidfd_suite(void);
+Suite *make_emit_suite(void);
 
 #endif
