@@ -378,6 +378,81 @@ START_TEST(stage_options)
 }
 END_TEST
 
+/* A state's why is a template over the state event's fields; a why
+ * without braces is printed as it is (--stable: its pids as roles). */
+static char *state_line(bool stable, pid_t ppid, const char *why)
+{
+	static struct watched w;
+	struct run r;
+
+	init_run(&r, lab_table[0], stable, false);
+	memset(&w, 0, sizeof(w));
+	w.pid = 999999998;
+	w.ppid = ppid;
+	w.role = "child";
+	w.state = 'Z';
+	w.seen = true;
+	w.shown = 'S';          /* --stable's from */
+	setenv("COLUMNS", "1000", 1);   /* unwrapped, without --stable */
+	snprintf(w.st.comm, sizeof(w.st.comm), "sleep");
+	capture_begin();
+	emit_state(&r, &w, 'S', false, why);
+	return capture_end();
+}
+
+START_TEST(state_why_template)
+{
+	char *out, want[160];
+
+	out = state_line(true, getpid(), "{ppid}: {role} {pid} {from}>{state}");
+	ck_assert_msg(strstr(out, " Z zombie       proclab: child pid? "
+			     "S>Z\n") != NULL, "%s", out);
+	free(out);
+	out = state_line(false, getpid(), "exited; {ppid} has not waited");
+	snprintf(want, sizeof(want), "exited; %d has not waited\n",
+		 (int)getpid());
+	ck_assert_msg(strstr(out, want) != NULL, "%s", out);
+	free(out);
+	/* the deprecated literal why: digits of a known pid as its role */
+	snprintf(want, sizeof(want), "exited; pid %d has not waited",
+		 (int)getpid());
+	out = state_line(true, getpid(), want);
+	ck_assert_msg(strstr(out, "exited; pid proclab has not"),
+		      "%s", out);
+	free(out);
+	out = state_line(false, getpid(), want);
+	ck_assert_msg(strstr(out, want) != NULL, "%s", out);
+	free(out);
+}
+END_TEST
+
+START_TEST(state_why_unknown_key_aborts)
+{
+	free(state_line(false, 1, "exited; {parent} has not waited"));
+}
+END_TEST
+
+/* A stage heading wraps under its name. */
+START_TEST(stage_heading_wraps)
+{
+	struct run r;
+	char *out;
+
+	init_run(&r, &test_lab, true, false);
+	r.stage = 3;
+	capture_begin();
+	emit_stage_tmpl(&r, "exit", "the {children} children call _exit one "
+			"after the other; their parent has not waited for any "
+			"of them yet, so each stays a zombie");
+	out = capture_end();
+	ck_assert_str_eq(out, "\nstage 3: exit - the 2 children call _exit "
+			 "one after the other; their parent has\n"
+			 "         not waited for any of them yet, so each "
+			 "stays a zombie\n");
+	free(out);
+}
+END_TEST
+
 /* ---- text that fits ------------------------------------------------------ */
 
 START_TEST(columns)
@@ -655,6 +730,9 @@ Suite *make_emit_suite(void)
 	tcase_add_test_raise_signal(tc, malformed_aborts, SIGABRT);
 	tcase_add_test_raise_signal(tc, no_sentence_aborts, SIGABRT);
 	tcase_add_test(tc, stage_options);
+	tcase_add_test(tc, state_why_template);
+	tcase_add_test_raise_signal(tc, state_why_unknown_key_aborts, SIGABRT);
+	tcase_add_test(tc, stage_heading_wraps);
 	suite_add_tcase(s, tc);
 	tcase_add_test(tw, columns);
 	tcase_add_test(tw, wrap_40_80_120);
