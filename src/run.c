@@ -77,9 +77,8 @@ static int report(struct run *r, int code, const char *fmt, va_list ap)
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	r->failed = true;
-	emitf(r, code == PL_EXIT_FAIL ? "expect" : "unavailable",
-	     FIELDS(F_STR("stage_name", r->stage_name), F_STR("message", msg)),
-	     "%s", msg);
+	emit(r, code == PL_EXIT_FAIL ? "expect" : "unavailable",
+	     FIELDS(F_STR("stage_name", r->stage_name), F_STR("message", msg)));
 	if (r->json || !isatty(STDOUT_FILENO) ||
 	    !isatty(STDERR_FILENO))
 		pl_warnx(r, "%s", msg);
@@ -330,8 +329,7 @@ static void pause_for_student(struct run *r)
 		snprintf(pids, sizeof(pids), "%d", (int)r->self);
 	snprintf(ps, sizeof(ps), "ps -o pid,ppid,stat,wchan:20,comm -p %s",
 		 pids);
-	emitf(r, "pause", FIELDS(F_PIDS("pids", pids), F_MEAS("ps", ps)),
-	     "look now: %s   (Enter continues)", ps);
+	emit(r, "pause", FIELDS(F_PIDS("pids", pids), F_MEAS("ps", ps)));
 	/* a line, EOF or an error: go on */
 	pl_read_line(r, ps, sizeof(ps));
 }
