@@ -229,9 +229,6 @@ void emit_unordered_end(struct run *r);
 
 /* The heading of a stage. */
 void emit_stage(struct run *r, const char *name, const char *what);
-/* The same, `what` a template over the lab's option values by option
- * name (emit_render_options), e.g. "proclab forks {children} children". */
-void emit_stage_tmpl(struct run *r, const char *name, const char *what);
 
 /* Whether the text view may use color, decided once from the options, the
  * NO_COLOR variable and whether stdout is a terminal. */

@@ -1043,14 +1043,6 @@ char *emit_render_options(const struct run *r, const char *tmpl)
 	return render_str(&t);
 }
 
-void emit_stage_tmpl(struct run *r, const char *name, const char *what)
-{
-	char *text = emit_render_options(r, what);
-
-	emit_stage(r, name, text != NULL ? text : what);
-	free(text);
-}
-
 void emitf(struct run *r, const char *event, const struct field *fields,
 	  const char *fmt, ...)
 {

@@ -390,29 +390,14 @@ char *stage_what(const struct run *r, const struct stage *s, char *dst,
 		 size_t size)
 {
 	const char *t = s->what;
-	size_t len = 0;
+	char *text;
 
-	if (s->count != NULL && s->what_many != NULL && opt_val(r, s->count) != 1)
+	if (s->count != NULL && s->what_many != NULL &&
+	    opt_val(r, s->count) != 1)
 		t = s->what_many;
-	dst[0] = '\0';
-	while (*t != '\0' && len + 1 < size) {
-		const char *close = *t == '{' ? strchr(t, '}') : NULL;
-
-		if (close != NULL) {
-			char name[64];
-
-			snprintf(name, sizeof(name), "%.*s",
-				 (int)(close - t - 1), t + 1);
-			len += (size_t)snprintf(dst + len, size - len, "%lld",
-						opt_val(r, name));
-			t = close + 1;
-		} else {
-			dst[len++] = *t++;
-			dst[len] = '\0';
-		}
-	}
-	if (len >= size)
-		dst[size - 1] = '\0';
+	text = emit_render_options(r, t);
+	strlcpy(dst, text != NULL ? text : t, size);
+	free(text);
 	return dst;
 }
 

@@ -441,9 +441,13 @@ START_TEST(stage_heading_wraps)
 	init_run(&r, &test_lab, true, false);
 	r.stage = 3;
 	capture_begin();
-	emit_stage_tmpl(&r, "exit", "the {children} children call _exit one "
-			"after the other; their parent has not waited for any "
-			"of them yet, so each stays a zombie");
+	char *what = emit_render_options(&r, "the {children} children call "
+			"_exit one after the other; their parent has not "
+			"waited for any of them yet, so each stays a zombie");
+
+	ck_assert_ptr_nonnull(what);
+	emit_stage(&r, "exit", what);
+	free(what);
 	out = capture_end();
 	ck_assert_str_eq(out, "\nstage 3: exit - the 2 children call _exit "
 			 "one after the other; their parent has\n"
