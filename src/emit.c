@@ -79,9 +79,9 @@ const struct sentence emit_engine_sentences[] = {
 	{ "wait", NULL, "{call}({pid}) failed: {error} ({message})",
 	  NULL, NULL },
 	/* a child that could not set up: role, call (e.g. "fcntl(F_DUPFD)"),
-	 * errno, error (its name), message (strerror) */
-	{ "error", NULL, "the {role} cannot set up: {call}: {message} "
-	  "({error})", NULL, NULL },
+	 * errno, error (its name), message ("the ROLE cannot set up: CALL:
+	 * strerror", as on stderr) */
+	{ "error", NULL, "{message} ({error})", NULL, NULL },
 	{ NULL, NULL, NULL, NULL, NULL }
 };
 
