@@ -203,7 +203,7 @@ START_TEST(fork_children_order)
 	const struct jobj *ro, *c;
 	bool seen[2 * N] = { false };
 	long prev_parent = -1;
-	char role[16], seq[32], order[256], *tok, *save;
+	char role[32], seq[32], order[256], *tok, *save;
 	int parents = 0, childs[N + 1] = { 0 };
 	int n = run_json(&o, (const char *const[]){ "fork", "--json", "--children",
 						     "5", "--pages", "16", NULL });
