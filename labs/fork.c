@@ -9,13 +9,15 @@
  * getpid, getppid, a value in memory) on the run's report channel, and
  * proclab checks it against /proc.
  *
- * Stages: fork (parent and children block: S) -> returns (what fork
- * returned on each side, against /proc) -> order (who ran first after
- * each fork, stamped from a shared page) -> memory (a variable the
- * children change keeps its value in the parent) -> cow (the first child
- * reads, then writes the parent's pages: minor faults from /proc) -> run
- * (R) -> block (S) -> exit (Z: the parent has not waited) -> reap (the
- * parent's waitpid, then X; the parent exits and proclab reaps it).
+ * Stages (the table fork_stages[]): fork (parent and children block: S)
+ * -> returns (what fork returned on each side, against /proc) -> order
+ * (who ran first after each fork, stamped from a shared page) -> memory
+ * (a variable the children change keeps its value in the parent) -> cow
+ * (the first child reads, then writes the parent's pages: minor faults
+ * from /proc) -> run (R) -> block (S) -> exit (Z: the parent has not
+ * waited) -> reap (the parent's waitpid, then X) -> parent-exit (the
+ * parent exits, Z, and proclab reaps it: X).  What a run keeps between
+ * stages is a struct forklab (run_state()).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -73,24 +75,23 @@ struct side {
 	long long value, addr;
 };
 
+/* What one run keeps between its stages (run_state()); each agent works
+ * on its own copy, made by fork. */
 struct forklab {
-	struct run *r;
 	int n;
 	long long pages;
 	size_t page_size;
 	pid_t parent;
 	struct side s[FORK_MAX_CHILDREN + 1];   /* 0: the parent */
 	long long x_before, x_addr, shared_next;
-	/* roles for the observer: the lab's state is static, so they
-	 * outlive the run as the observer needs */
+	/* the agents' roles: the run's state lives as long as its agents */
 	char role[FORK_MAX_CHILDREN + 1][16];
+	/* the variable whose copies the children change: 1 before fork */
+	volatile int x;
 	/* the parent's (its copy of this struct): set by OP_SETUP */
 	volatile char *mem;
 	struct stamps *sh;
 };
-
-/* The variable whose copies the children change. */
-static volatile int x = 1;
 
 static int op_setup(struct agent_ctx *c, const int64_t arg[], int64_t out[])
 {
@@ -112,8 +113,8 @@ static int op_setup(struct agent_ctx *c, const int64_t arg[], int64_t out[])
 		     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (L->sh == MAP_FAILED)
 		agent_fail(c, AGENT_CALL_MMAP);
-	out[0] = x;
-	out[1] = (int64_t)(uintptr_t)&x;
+	out[0] = L->x;
+	out[1] = (int64_t)(uintptr_t)&L->x;
 	return AGENT_OK;
 }
 
@@ -141,11 +142,12 @@ static int op_shared(struct agent_ctx *c, const int64_t arg[], int64_t out[])
 
 static int op_value(struct agent_ctx *c, const int64_t arg[], int64_t out[])
 {
-	(void)c;
+	struct forklab *L = c->data;
+
 	if (arg[0] >= 0)
-		x = (int)arg[0];
-	out[0] = x;
-	out[1] = (int64_t)(uintptr_t)&x;
+		L->x = (int)arg[0];
+	out[0] = L->x;
+	out[1] = (int64_t)(uintptr_t)&L->x;
 	return AGENT_OK;
 }
 
@@ -187,18 +189,13 @@ static const char *role_of(const struct forklab *L, int i)
 	return L->role[i];
 }
 
-static int stage_fork(struct forklab *L)
+static int stage_fork(struct run *r)
 {
-	struct run *r = L->r;
+	struct forklab *L = run_state(r);
 	struct side *p = &L->s[0];
 	struct agent_msg m, ready;
-	char what[160];
 	int rc;
 
-	snprintf(what, sizeof(what), "proclab forks the parent; it writes %lld "
-		 "private pages, then forks %d child%s", L->pages, L->n,
-		 L->n == 1 ? "" : "ren");
-	stage(r, "fork", what);
 	if ((rc = agent_start(r, p->a, NULL)) != 0)
 		return rc;
 	L->parent = p->pid = p->a->pid;
@@ -234,14 +231,12 @@ static int stage_fork(struct forklab *L)
 			 "a command");
 }
 
-static int stage_returns(struct forklab *L)
+static int stage_returns(struct run *r)
 {
-	struct run *r = L->r;
+	struct forklab *L = run_state(r);
 	const struct side *p = &L->s[0];
 	bool ok;
 
-	stage(r, "returns", "fork() returned in both processes: what each "
-	      "side got, and who it says it is");
 	obs_sample_all(r);
 	ok = p->getpid == L->parent && p->getppid == r->self &&
 	     p->w->ppid == r->self;
@@ -291,15 +286,13 @@ static int stage_returns(struct forklab *L)
 	return 0;
 }
 
-static int stage_order(struct forklab *L)
+static int stage_order(struct run *r)
 {
-	struct run *r = L->r;
+	struct forklab *L = run_state(r);
 	char order[FORK_MAX_CHILDREN * 2 * 18] = "";
 	int parent_first = 0, child_first = 0, shared_seen = 0;
 	size_t len = 0;
 
-	stage(r, "order", "who ran first after each fork(): both sides "
-	      "stamped a counter in a shared page as their first act");
 	for (int i = 1; i <= L->n; i++) {
 		struct side *c = &L->s[i];
 		struct agent_msg m;
@@ -356,15 +349,13 @@ static int stage_order(struct forklab *L)
 	return 0;
 }
 
-static int stage_memory(struct forklab *L)
+static int stage_memory(struct run *r)
 {
-	struct run *r = L->r;
+	struct forklab *L = run_state(r);
 	struct side *p = &L->s[0];
 	char addr[32];
 	int changed = 0;
 
-	stage(r, "memory", "each child sets its copy of the variable x; then "
-	      "the parent reads its own");
 	snprintf(addr, sizeof(addr), "%#llx", (unsigned long long)L->x_addr);
 	emitf(r, "memory", FIELDS(F_PID("pid", L->parent), F_STR("role", "parent"),
 				 F_STR("when", "before fork"), F_MEAS("address", addr),
@@ -422,9 +413,9 @@ static int stage_memory(struct forklab *L)
 
 /* One pass of the first child over the parent's pages, with its minor
  * fault count read from /proc before and after. */
-static int cow_pass(struct forklab *L, int op, long long *delta)
+static int cow_pass(struct run *r, int op, long long *delta)
 {
-	struct run *r = L->r;
+	struct forklab *L = run_state(r);
 	struct side *c = &L->s[1];
 	bool writing = op == OP_WRITE;
 	unsigned long long before, after;
@@ -457,20 +448,14 @@ static int cow_pass(struct forklab *L, int op, long long *delta)
 	return 0;
 }
 
-static int stage_cow(struct forklab *L)
+static int stage_cow(struct run *r)
 {
-	struct run *r = L->r;
+	struct forklab *L = run_state(r);
 	long long pages = L->pages, rd, wr;
 	bool read_free, write_copies;
-	char what[160];
+	int rc = cow_pass(r, OP_READ, &rd);
 
-	snprintf(what, sizeof(what), "copy-on-write: %s reads the %lld pages "
-		 "it shares with the parent, then writes them", role_of(L, 1),
-		 pages);
-	stage(r, "cow", what);
-	int rc = cow_pass(L, OP_READ, &rd);
-
-	if (rc != 0 || (rc = cow_pass(L, OP_WRITE, &wr)) != 0)
+	if (rc != 0 || (rc = cow_pass(r, OP_WRITE, &wr)) != 0)
 		return rc;
 	/* reading a shared page needs no fault (fork copied the page table);
 	 * writing one faults once, and the kernel copies the page then */
@@ -493,31 +478,51 @@ static int stage_cow(struct forklab *L)
 }
 
 /* Command every child, then wait until each shows one of `states`. */
-static int children_do(struct forklab *L, int op, const char *states,
+static int children_do(struct run *r, int op, const char *states,
 		       const char *why)
 {
+	struct forklab *L = run_state(r);
+
 	for (int i = 1; i <= L->n; i++) {
 		/* _exit's code: the child's number */
-		int rc = agent_do(L->r, L->s[i].a, op,
+		int rc = agent_do(r, L->s[i].a, op,
 				  op == AGENT_OP_EXIT ? i : 0, NULL);
 
 		if (rc != 0)
 			return rc;
 	}
 	for (int i = 1; i <= L->n; i++)
-		if (obs_await(L->r, L->s[i].w, states, why))
+		if (obs_await(r, L->s[i].w, states, why))
 			return PL_EXIT_FAIL;
 	return 0;
 }
 
-static int stage_reap(struct forklab *L)
+static int stage_run(struct run *r)
 {
-	struct run *r = L->r;
-	struct watched *pw = L->s[0].w;
-	int status;
+	return children_do(r, AGENT_OP_SPIN, "R", "busy in a loop: on a CPU "
+			   "or queued for one");
+}
 
-	stage(r, "reap", "the parent calls waitpid() for each child: the "
-	      "kernel releases it");
+static int stage_block(struct run *r)
+{
+	return children_do(r, AGENT_OP_BLOCK, "S", "waits in read(2) for a "
+			   "byte nobody sent");
+}
+
+static int stage_exit(struct run *r)
+{
+	struct forklab *L = run_state(r);
+	char why[96];
+
+	snprintf(why, sizeof(why), "exited; its parent %d has not waited for "
+		 "it", (int)L->parent);
+	return children_do(r, AGENT_OP_EXIT, "Z", why);
+}
+
+static int stage_reap(struct run *r)
+{
+	struct forklab *L = run_state(r);
+
 	for (int i = 1; i <= L->n; i++) {
 		struct side *c = &L->s[i];
 		struct wstatus ws;
@@ -550,9 +555,15 @@ static int stage_reap(struct forklab *L)
 			      "entry is gone"))
 			return PL_EXIT_FAIL;
 	}
+	return 0;
+}
 
-	stage(r, "parent-exit", "proclab closes the parent's command pipe: "
-	      "the parent exits, and proclab reaps it");
+static int stage_parent_exit(struct run *r)
+{
+	struct forklab *L = run_state(r);
+	struct watched *pw = L->s[0].w;
+	int status;
+
 	agent_close(L->s[0].a);
 	if (obs_await(r, pw, "Z", "exited; proclab has not waited yet"))
 		return PL_EXIT_FAIL;
@@ -565,61 +576,65 @@ static int stage_reap(struct forklab *L)
 			 "gone");
 }
 
-static int fork_stages(struct forklab *L)
-{
-	struct run *r = L->r;
-	char why[96];
-	int rc;
+/* The headings: with --children N (N > 1) the children are child1 ...
+ * childN, and the first one does the copy-on-write passes. */
+static const struct stage fork_stages[] = {
+	{ "fork", "proclab forks the parent; it writes {pages} private pages, "
+	  "then forks {children} child", stage_fork, NULL,
+	  "proclab forks the parent; it writes {pages} private pages, then "
+	  "forks {children} children", "children" },
+	{ "returns", "fork() returned in both processes: what each side got, "
+	  "and who it says it is", stage_returns, NULL, NULL, NULL },
+	{ "order", "who ran first after each fork(): both sides stamped a "
+	  "counter in a shared page as their first act", stage_order, NULL,
+	  NULL, NULL },
+	{ "memory", "each child sets its copy of the variable x; then the "
+	  "parent reads its own", stage_memory, NULL, NULL, NULL },
+	{ "cow", "copy-on-write: child reads the {pages} pages it shares with "
+	  "the parent, then writes them", stage_cow, NULL,
+	  "copy-on-write: child1 reads the {pages} pages it shares with the "
+	  "parent, then writes them", "children" },
+	{ "run", "the children spin on the CPU", stage_run, NULL, NULL, NULL },
+	{ "block", "the children block in read(2) on an empty pipe",
+	  stage_block, NULL, NULL, NULL },
+	{ "exit", "each child calls _exit with its number as the code; the "
+	  "parent has not waited", stage_exit, NULL, NULL, NULL },
+	{ "reap", "the parent calls waitpid() for each child: the kernel "
+	  "releases it", stage_reap, NULL, NULL, NULL },
+	{ "parent-exit", "proclab closes the parent's command pipe: the "
+	  "parent exits, and proclab reaps it", stage_parent_exit, NULL, NULL,
+	  NULL },
+	{ NULL, NULL, NULL, NULL, NULL, NULL },
+};
 
-	if ((rc = stage_fork(L)) != 0 || (rc = stage_returns(L)) != 0 ||
-	    (rc = stage_order(L)) != 0 || (rc = stage_memory(L)) != 0 ||
-	    (rc = stage_cow(L)) != 0)
-		return rc;
-
-	stage(r, "run", "the children spin on the CPU");
-	if ((rc = children_do(L, AGENT_OP_SPIN, "R", "busy in a loop: on a CPU or "
-			"queued for one")) != 0)
-		return rc;
-	stage(r, "block", "the children block in read(2) on an empty pipe");
-	if ((rc = children_do(L, AGENT_OP_BLOCK, "S", "waits in read(2) for a byte "
-			"nobody sent")) != 0)
-		return rc;
-	stage(r, "exit", "each child calls _exit with its number as the code; "
-	      "the parent has not waited");
-	snprintf(why, sizeof(why), "exited; its parent %d has not waited for "
-		 "it", (int)L->parent);
-	if ((rc = children_do(L, AGENT_OP_EXIT, "Z", why)) != 0)
-		return rc;
-	return stage_reap(L);
-}
-
+/* Before the first stage: the run's state, the lab's operations, and the
+ * agents planned: the parent and, before it starts, the children it
+ * forks. */
 static int fork_run(struct run *r)
 {
-	static struct forklab L;
-	const struct agent_config cfg = { fork_ops, &L, on_fork };
+	struct forklab *L = run_state(r);
+	const struct agent_config cfg = { fork_ops, L, on_fork };
 	int rc;
 
-	memset(&L, 0, sizeof(L));
-	L.r = r;
-	L.n = (int)opt_val(r, "children");
-	L.pages = opt_val(r, "pages");
-	L.page_size = (size_t)sysconf(_SC_PAGESIZE);
-	snprintf(L.role[0], sizeof(L.role[0]), "parent");
-	for (int i = 1; i <= L.n; i++)
-		snprintf(L.role[i], sizeof(L.role[i]),
-			 L.n == 1 ? "child" : "child%d", i);
+	L->n = (int)opt_val(r, "children");
+	L->pages = opt_val(r, "pages");
+	L->page_size = (size_t)sysconf(_SC_PAGESIZE);
+	L->x = 1;
+	snprintf(L->role[0], sizeof(L->role[0]), "parent");
+	for (int i = 1; i <= L->n; i++)
+		snprintf(L->role[i], sizeof(L->role[i]),
+			 L->n == 1 ? "child" : "child%d", i);
 	if ((rc = agent_init(r, &cfg)) != 0)
 		return rc;
-	/* the parent and, planned before it starts, the children it forks */
-	if ((L.s[0].a = agent_new(r, L.role[0])) == NULL)
+	if ((L->s[0].a = agent_new(r, L->role[0])) == NULL)
 		return PL_EXIT_FAIL;
-	for (int i = 1; i <= L.n; i++) {
-		L.s[i].a = agent_plan_child(r, L.s[0].a, L.role[i]);
-		if (L.s[i].a == NULL)
+	for (int i = 1; i <= L->n; i++) {
+		L->s[i].a = agent_plan_child(r, L->s[0].a, L->role[i]);
+		if (L->s[i].a == NULL)
 			return PL_EXIT_FAIL;
-		agent_set_name(L.s[i].a, "child");
+		agent_set_name(L->s[i].a, "child");
 	}
-	return fork_stages(&L);
+	return PL_EXIT_OK;
 }
 
 /* --children: the parent and its children must fit in what RLIMIT_NPROC
@@ -700,4 +715,6 @@ const struct lab lab_fork = {
 	.options = fork_options,
 	.run = fork_run,
 	.prepare = fork_prepare,
+	.stages = fork_stages,
+	.state_size = sizeof(struct forklab),
 };
