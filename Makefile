@@ -90,8 +90,9 @@ have-deps:
 $(PROG): $(MAIN_OBJ) $(LIB_OBJ) | have-deps
 	$(call say,LINK,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(BSD_LIBS) $(JSON_LIBS)
 
+# -lutil: forkpty(), to run the labs in a terminal of a given width
 $(BUILD)/check_proclab: $(TEST_OBJ) $(LIB_OBJ)
-	$(call say,LINK,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(BSD_LIBS) $(JSON_LIBS)
+	$(call say,LINK,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(BSD_LIBS) $(JSON_LIBS) -lutil
 
 $(BUILD)/bench: $(BENCH_OBJ) $(LIB_OBJ)
 	$(call say,LINK,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(BSD_LIBS) $(JSON_LIBS)

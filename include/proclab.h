@@ -5,7 +5,8 @@
  * options, the emitter and the observer for this run.  A lab never reads
  * /proc and never prints: it drives processes and asks the observer
  * (observer.h) to wait for and report what /proc shows, and it reports
- * anything else through emitf() (emit.h), which renders text or JSON.
+ * anything else through emit() (emit.h), which renders its sentence, a
+ * template in the lab's `sentences`, as text, or its fields as JSON.
  *
  * Adding a lab, the checklist:
  *   1. labs/NAME.c: `const struct lab lab_NAME = { ... };` with a run

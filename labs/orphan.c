@@ -244,7 +244,7 @@ static void reparent(struct run *r, const struct family *f, pid_t from,
 	emitf(r, "reparent",
 	     FIELDS(F_PID("pid", f->orphan), F_PID("from", from),
 		    F_PID("to", a->pid), F_STR("to_comm", a->comm),
-		    F_STR("kind", a->kind), F_INT("depth", a->depth)),
+		    F_STR("kind", a->kind), F_MEAS("depth", (long long)a->depth)),
 	     "orphan %d: ppid %d -> %d (%s): %s", (int)f->orphan, (int)from,
 	     (int)a->pid, a->comm, why);
 }

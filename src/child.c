@@ -269,11 +269,10 @@ int pl_waitpid(struct run *r, pid_t pid, const char *role, int *status)
 	while (got < 0 && errno == EINTR);
 	if (got < 0) {
 		int e = errno;
-		emitf(r, "wait", FIELDS(F_PID("pid", pid), F_STR("call", "waitpid"),
-				       F_INT("errno", e),
-				       F_STR("error", strerrorname_np(e))),
-		     "waitpid(%d) failed: %s (%s)", (int)pid,
-		     strerrorname_np(e), strerror(e));
+		emit(r, "wait", FIELDS(F_PID("pid", pid), F_STR("call", "waitpid"),
+				      F_INT("errno", e),
+				      F_STR("error", strerrorname_np(e)),
+				      F_TEXT("message", strerror(e))));
 		errno = e;
 		return -1;
 	}

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <locale.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -377,13 +378,12 @@ static int run_lab(const struct lab *lab, int argc, char *argv[])
 
 	if (uname(&u) < 0)
 		strcpy(u.release, "unknown");
-	emitf(&r, "start",
-	     FIELDS(F_PID("pid", r.self), F_INT("schema", PROCLAB_SCHEMA),
-		    F_STR("version", PROCLAB_VERSION),
-		    F_MEAS("kernel", u.release), F_BOOL("pidfd", !r.no_pidfd)),
-	     "proclab %s, pid %d, Linux %s%s", lab->name, (int)r.self,
-	     u.release, r.no_pidfd ? " (no pidfds: exits seen by sampling)"
-				   : "");
+	emit_form(&r, "start", r.no_pidfd ? "nopidfd" : NULL,
+		  FIELDS(F_PID("pid", r.self), F_INT("schema", PROCLAB_SCHEMA),
+			 F_STR("version", PROCLAB_VERSION),
+			 F_MEAS("kernel", u.release),
+			 F_BOOL("pidfd", !r.no_pidfd),
+			 F_TEXT("lab", lab->name)));
 	rc = lab->run != NULL ? lab->run(&r) : PL_EXIT_OK;
 	if (rc == PL_EXIT_OK && lab->stages != NULL)
 		rc = run_stages(&r);
@@ -395,20 +395,15 @@ static int run_lab(const struct lab *lab, int argc, char *argv[])
 	/* a lab that ended on a child's failed call (puppets say -1) */
 	if (rc == PL_EXIT_FAIL && r.unavailable)
 		rc = PL_EXIT_UNAVAILABLE;
-	const char *verdict = rc == PL_EXIT_OK
-		? "ok: every stage showed what it demonstrates"
-		: "failed: see the message above";
 	if (r.quiz)     /* the score says how the student did, not the lab */
-		emitf(&r, "result",
-		     FIELDS(F_BOOL("ok", rc == PL_EXIT_OK), F_INT("exit", rc),
-			    F_INT("score", r.score),
-			    F_INT("questions", r.questions)),
-		     "%s; quiz: %d of %d right", verdict, r.score,
-		     r.questions);
+		emit_form(&r, "result", rc == PL_EXIT_OK ? "quiz" : "failed-quiz",
+			  FIELDS(F_BOOL("ok", rc == PL_EXIT_OK),
+				 F_INT("exit", rc), F_INT("score", r.score),
+				 F_INT("questions", r.questions)));
 	else
-		emitf(&r, "result", FIELDS(F_BOOL("ok", rc == PL_EXIT_OK),
-					  F_INT("exit", rc)),
-		     "%s", verdict);
+		emit_form(&r, "result", rc == PL_EXIT_OK ? NULL : "failed",
+			  FIELDS(F_BOOL("ok", rc == PL_EXIT_OK),
+				 F_INT("exit", rc)));
 	current = NULL;
 	if (finish_stdout() != PL_EXIT_OK && rc == PL_EXIT_OK)
 		rc = PL_EXIT_FAIL;
@@ -426,6 +421,9 @@ int main(int argc, char *argv[], char *envp[])
 		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF &&
 		    open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY) != fd)
 			return PL_EXIT_UNAVAILABLE;
+	/* display columns of the text view (wcwidth); only LC_CTYPE, so
+	 * that numbers stay C-formatted */
+	setlocale(LC_CTYPE, "");
 	setproctitle_init(argc, argv, envp);
 	if (argc < 2) {
 		usage_main(stderr);

@@ -77,9 +77,8 @@ static int report(struct run *r, int code, const char *fmt, va_list ap)
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	r->failed = true;
-	emitf(r, code == PL_EXIT_FAIL ? "expect" : "unavailable",
-	     FIELDS(F_STR("stage_name", r->stage_name), F_STR("message", msg)),
-	     "%s", msg);
+	emit(r, code == PL_EXIT_FAIL ? "expect" : "unavailable",
+	     FIELDS(F_STR("stage_name", r->stage_name), F_STR("message", msg)));
 	if (r->json || !isatty(STDOUT_FILENO) ||
 	    !isatty(STDERR_FILENO))
 		pl_warnx(r, "%s", msg);
@@ -330,8 +329,7 @@ static void pause_for_student(struct run *r)
 		snprintf(pids, sizeof(pids), "%d", (int)r->self);
 	snprintf(ps, sizeof(ps), "ps -o pid,ppid,stat,wchan:20,comm -p %s",
 		 pids);
-	emitf(r, "pause", FIELDS(F_PIDS("pids", pids), F_MEAS("ps", ps)),
-	     "look now: %s   (Enter continues)", ps);
+	emit(r, "pause", FIELDS(F_PIDS("pids", pids), F_MEAS("ps", ps)));
 	/* a line, EOF or an error: go on */
 	pl_read_line(r, ps, sizeof(ps));
 }
@@ -392,29 +390,14 @@ char *stage_what(const struct run *r, const struct stage *s, char *dst,
 		 size_t size)
 {
 	const char *t = s->what;
-	size_t len = 0;
+	char *text;
 
-	if (s->count != NULL && s->what_many != NULL && opt_val(r, s->count) != 1)
+	if (s->count != NULL && s->what_many != NULL &&
+	    opt_val(r, s->count) != 1)
 		t = s->what_many;
-	dst[0] = '\0';
-	while (*t != '\0' && len + 1 < size) {
-		const char *close = *t == '{' ? strchr(t, '}') : NULL;
-
-		if (close != NULL) {
-			char name[64];
-
-			snprintf(name, sizeof(name), "%.*s",
-				 (int)(close - t - 1), t + 1);
-			len += (size_t)snprintf(dst + len, size - len, "%lld",
-						opt_val(r, name));
-			t = close + 1;
-		} else {
-			dst[len++] = *t++;
-			dst[len] = '\0';
-		}
-	}
-	if (len >= size)
-		dst[size - 1] = '\0';
+	text = emit_render_options(r, t);
+	strlcpy(dst, text != NULL ? text : t, size);
+	free(text);
 	return dst;
 }
 

@@ -12,6 +12,7 @@ int main(void)
 
 	srunner_add_suite(sr, make_wstatus_suite());
 	srunner_add_suite(sr, make_escape_suite());
+	srunner_add_suite(sr, make_emit_suite());
 	srunner_add_suite(sr, make_cli_suite());
 	srunner_add_suite(sr, make_zombie_suite());
 	srunner_add_suite(sr, make_hygiene_suite());

@@ -26,5 +26,6 @@ Suite *make_nopidfd_suite(void);
 Suite *make_stages_suite(void);
 Suite *make_claims_suite(void);
 Suite *make_agent_suite(void);
+Suite *make_emit_suite(void);
 
 #endif

@@ -293,6 +293,8 @@ START_TEST(fork_text_view)
 
 	snprintf(last, sizeof(last), "stage %d: parent-exit",
 		 stage_no("parent-exit"));
+	/* sentences whole on their lines: no wrapping */
+	ck_assert_int_eq(setenv("COLUMNS", "1000", 1), 0);
 	run_proclab(&o, NULL, (const char *const[]){ "fork", NULL });
 	ck_assert_msg(o.code == 0, "exit %d: %s", o.code, o.err);
 	ck_assert(strstr(o.out, "fork() returned 0;") != NULL);
