@@ -243,15 +243,11 @@ static int stage_returns(struct run *r)
 	for (int i = 1; i <= L->n; i++) {
 		const struct side *c = &L->s[i];
 
-		emitf(r, "fork_return",
+		emit(r, "fork_return",
 		     FIELDS(F_PID("pid", L->parent), F_STR("role", "parent"),
 			    F_INT("fork", i), F_PID("returned", c->pid),
 			    F_PID("getpid", p->getpid), F_PID("getppid", p->getppid),
-			    F_PID("proc_ppid", p->w->ppid), F_BOOL("agrees", ok)),
-		     "parent %d: fork() #%d returned %d (the child's pid); "
-		     "getpid() %lld, getppid() %lld (proclab), /proc PPid %d",
-		     (int)L->parent, i, (int)c->pid, p->getpid, p->getppid,
-		     (int)p->w->ppid);
+			    F_PID("proc_ppid", p->w->ppid), F_BOOL("agrees", ok)));
 		if (!ok)
 			return pl_fail(r, "expected the parent to see getpid() "
 				       "%d and getppid() %d, as /proc does; it "
@@ -265,14 +261,13 @@ static int stage_returns(struct run *r)
 			      c->getppid == L->parent &&
 			      c->w->ppid == L->parent;
 
-		emitf(r, "fork_return",
-		     FIELDS(F_PID("pid", c->pid), F_STR("role", role_of(L, i)),
-			    F_INT("fork", i), F_PID("returned", c->returned),
-			    F_PID("getpid", c->getpid), F_PID("getppid", c->getppid),
-			    F_PID("proc_ppid", c->w->ppid), F_BOOL("agrees", agrees)),
-		     "%s %d: fork() returned %lld; getpid() %lld, getppid() "
-		     "%lld, /proc PPid %d", role_of(L, i), (int)c->pid,
-		     c->returned, c->getpid, c->getppid, (int)c->w->ppid);
+		emit_form(r, "fork_return", "child",
+			  FIELDS(F_PID("pid", c->pid), F_STR("role", role_of(L, i)),
+				 F_INT("fork", i), F_PID("returned", c->returned),
+				 F_PID("getpid", c->getpid),
+				 F_PID("getppid", c->getppid),
+				 F_PID("proc_ppid", c->w->ppid),
+				 F_BOOL("agrees", agrees)));
 		if (!agrees)
 			return pl_fail(r, "expected %s to get 0 from fork(), "
 				       "getpid() %d (what fork() returned in "
@@ -307,14 +302,12 @@ static int stage_order(struct run *r)
 		pfirst ? parent_first++ : child_first++;
 		if (c->shared_stamp == c->stamp)
 			shared_seen++;
-		emitf(r, "first_run",
+		emit(r, "first_run",
 		     FIELDS(F_INT("fork", i), F_PID("child", c->pid),
 			    F_MEAS("parent_stamp", c->parent_stamp),
 			    F_MEAS("child_stamp", c->stamp),
-			    F_MEAS("first", pfirst ? "parent" : "child")),
-		     "fork() #%d: the %s went on first (parent stamp %lld, "
-		     "%s %d stamp %lld)", i, pfirst ? "parent" : "child",
-		     c->parent_stamp, role_of(L, i), (int)c->pid, c->stamp);
+			    F_MEAS("first", pfirst ? "parent" : "child"),
+			    F_TEXT("role", role_of(L, i))));
 	}
 	/* the order of the 2N stamps, as roles */
 	for (long long k = 0; k < 2LL * L->n; k++)
@@ -328,13 +321,10 @@ static int stage_order(struct run *r)
 							"%s%s", len ? " " : "",
 							who);
 		}
-	emitf(r, "run_order",
+	emit(r, "run_order",
 	     FIELDS(F_INT("forks", L->n), F_MEAS("parent_first", parent_first),
 		    F_MEAS("child_first", child_first), F_MEAS("order", order),
-		    F_INT("stamps", L->shared_next)),
-	     "first runs in stamp order: %s (parent first after %d fork%s, "
-	     "child first after %d)", order, parent_first,
-	     parent_first == 1 ? "" : "s", child_first);
+		    F_INT("stamps", L->shared_next)));
 	/* which side runs first is unspecified: a sleep only makes an order
 	 * likely; order with wait() or a pipe */
 	claim(r, "fork-sleep-orders", CLAIM_DEPENDS,
@@ -355,13 +345,13 @@ static int stage_memory(struct run *r)
 	struct side *p = &L->s[0];
 	char addr[32];
 	int changed = 0;
+	bool same;
 
 	snprintf(addr, sizeof(addr), "%#llx", (unsigned long long)L->x_addr);
-	emitf(r, "memory", FIELDS(F_PID("pid", L->parent), F_STR("role", "parent"),
-				 F_STR("when", "before fork"), F_MEAS("address", addr),
-				 F_INT("value", L->x_before)),
-	     "parent %d: x = %lld at address %s before fork()", (int)L->parent,
-	     L->x_before, addr);
+	emit_form(r, "memory", "before",
+		  FIELDS(F_PID("pid", L->parent), F_STR("role", "parent"),
+			 F_STR("when", "before fork"), F_MEAS("address", addr),
+			 F_INT("value", L->x_before)));
 	for (int i = 1; i <= L->n; i++) {
 		struct side *c = &L->s[i];
 		struct agent_msg m;
@@ -372,12 +362,10 @@ static int stage_memory(struct run *r)
 		c->value = m.v[0];
 		c->addr = m.v[1];
 		snprintf(addr, sizeof(addr), "%#llx", (unsigned long long)c->addr);
-		emitf(r, "memory",
-		     FIELDS(F_PID("pid", c->pid), F_STR("role", role_of(L, i)),
-			    F_STR("when", "set"), F_MEAS("address", addr),
-			    F_INT("value", c->value)),
-		     "%s %d: set x = %lld at address %s", role_of(L, i),
-		     (int)c->pid, c->value, addr);
+		emit_form(r, "memory", "set",
+			  FIELDS(F_PID("pid", c->pid), F_STR("role", role_of(L, i)),
+				 F_STR("when", "set"), F_MEAS("address", addr),
+				 F_INT("value", c->value)));
 		if (c->value != L->x_before)
 			changed++;
 	}
@@ -390,20 +378,22 @@ static int stage_memory(struct run *r)
 	p->value = m.v[0];
 	p->addr = m.v[1];
 	snprintf(addr, sizeof(addr), "%#llx", (unsigned long long)p->addr);
-	emitf(r, "memory", FIELDS(F_PID("pid", L->parent), F_STR("role", "parent"),
-				 F_STR("when", "after"), F_MEAS("address", addr),
-				 F_INT("value", p->value)),
-	     "parent %d: reads x = %lld at address %s, after its children "
-	     "changed theirs", (int)L->parent, p->value, addr);
-	emitf(r, "separate",
-	     FIELDS(F_INT("before", L->x_before), F_INT("parent_after", p->value),
-		    F_INT("children_changed", changed),
-		    F_BOOL("same_address", p->addr == L->s[1].addr &&
-					   p->addr == L->x_addr),
-		    F_BOOL("separate", p->value == L->x_before)),
-	     "same virtual address in every process, separate values: %d "
-	     "child%s changed x, the parent still reads %lld",
-	     changed, changed == 1 ? "" : "ren", p->value);
+	emit_form(r, "memory", "after",
+		  FIELDS(F_PID("pid", L->parent), F_STR("role", "parent"),
+			 F_STR("when", "after"), F_MEAS("address", addr),
+			 F_INT("value", p->value)));
+	same = p->addr == L->x_addr;
+	for (int i = 1; i <= L->n; i++)
+		same = same && L->s[i].addr == L->x_addr;
+	emit_form(r, "separate", p->value == L->x_before ? NULL : "one-value",
+		  FIELDS(F_INT("before", L->x_before),
+			 F_INT("parent_after", p->value),
+			 F_INT("children_changed", changed),
+			 F_BOOL("same_address", same),
+			 F_BOOL("separate", p->value == L->x_before),
+			 F_TEXT("where", same ? "the same virtual address in "
+				"every process" : "different virtual "
+				"addresses")));
 	if (changed != L->n || p->value != L->x_before)
 		return pl_fail(r, "expected %d children to change x and the "
 			       "parent to keep %lld; %d changed it, the parent "
@@ -434,17 +424,16 @@ static int cow_pass(struct run *r, int op, long long *delta)
 			       (int)c->pid);
 	after = c->w->st.minflt;
 	*delta = (long long)(after - before);
-	emitf(r, "cow",
-	     FIELDS(F_PID("pid", c->pid), F_STR("pass", writing ? "write" : "read"),
-		    F_INT("pages", L->pages),
-		    writing ? F_INT("pages_written", L->pages)
-			    : F_INT("pages_read", L->pages),
-		    F_MEAS("minflt_before", (long long)before),
-		    F_MEAS("minflt_after", (long long)after),
-		    F_MEAS("minflt_delta", *delta)),
-	     "%s %d %s %lld pages: minor faults %llu -> %llu (+%lld)",
-	     c->w->role, (int)c->pid, writing ? "wrote" : "read",
-	     L->pages, before, after, *delta);
+	emit_form(r, "cow", writing ? "write" : "read",
+		  FIELDS(F_PID("pid", c->pid),
+			 F_STR("pass", writing ? "write" : "read"),
+			 F_INT("pages", L->pages),
+			 writing ? F_INT("pages_written", L->pages)
+				 : F_INT("pages_read", L->pages),
+			 F_MEAS("minflt_before", (long long)before),
+			 F_MEAS("minflt_after", (long long)after),
+			 F_MEAS("minflt_delta", *delta),
+			 F_TEXT("role", c->w->role)));
 	return 0;
 }
 
@@ -509,14 +498,11 @@ static int stage_block(struct run *r)
 			   "byte nobody sent");
 }
 
+/* The state line shows the parent's pid (ppid): the why need not. */
 static int stage_exit(struct run *r)
 {
-	struct forklab *L = run_state(r);
-	char why[96];
-
-	snprintf(why, sizeof(why), "exited; its parent %d has not waited for "
-		 "it", (int)L->parent);
-	return children_do(r, AGENT_OP_EXIT, "Z", why);
+	return children_do(r, AGENT_OP_EXIT, "Z", "exited; its parent has not "
+			   "waited for it");
 }
 
 static int stage_reap(struct run *r)
@@ -533,12 +519,14 @@ static int stage_reap(struct run *r)
 		if (rc != 0)
 			return rc;
 		if (wait_errno != 0) {
-			emitf(r, "wait",
-			     FIELDS(F_PID("pid", c->pid), F_STR("call", "waitpid"),
-				    F_INT("errno", wait_errno),
-				    F_STR("error", strerrorname_np(wait_errno))),
-			     "waitpid(%d) in the parent failed: %s",
-			     (int)c->pid, strerror(wait_errno));
+			emit_form(r, "wait", "parent",
+				  FIELDS(F_PID("pid", c->pid),
+					 F_STR("call", "waitpid"),
+					 F_INT("errno", wait_errno),
+					 F_STR("error",
+					       strerrorname_np(wait_errno)),
+					 F_TEXT("message",
+						strerror(wait_errno))));
 			return pl_fail(r, "expected the parent to reap %s %d; "
 				       "waitpid failed", role_of(L, i),
 				       (int)c->pid);
@@ -575,6 +563,57 @@ static int stage_parent_exit(struct run *r)
 	return obs_await(r, pw, "X", "reaped by proclab: its /proc entry is "
 			 "gone");
 }
+
+/* The lab's sentences (emit.h): one per event and form. */
+static const struct sentence fork_sentences[] = {
+	/* pid, role, fork, returned, getpid, getppid, proc_ppid, agrees */
+	{ "fork_return", NULL, "{role} {pid}: fork() #{fork} returned "
+	  "{returned} (the child's pid); getpid() {getpid}, getppid() "
+	  "{getppid}; its parent in /proc: {proc_ppid}", NULL, NULL },
+	{ "fork_return", "child", "{role} {pid}: fork() returned {returned}; "
+	  "getpid() {getpid}, getppid() {getppid}; its parent in /proc: "
+	  "{proc_ppid}", NULL, NULL },
+	/* fork, child, parent_stamp, child_stamp, first; text only: role */
+	{ "first_run", NULL, "fork() #{fork}: the {first} ran first (stamps: "
+	  "parent {parent_stamp}, {role} {child_stamp})", NULL, NULL },
+	/* forks, parent_first, child_first, order, stamps */
+	{ "run_order", NULL, "in stamp order: {order}",
+	  "in stamp order: {order}; the parent ran first after "
+	  "{parent_first} of the {forks} forks, a child after {child_first}",
+	  "forks" },
+	/* pid, role, when, address, value */
+	{ "memory", "before", "{role} {pid}: x = {value} at address {address} "
+	  "before fork()", NULL, NULL },
+	{ "memory", "set", "{role} {pid}: sets x = {value} at address "
+	  "{address}", NULL, NULL },
+	{ "memory", "after", "{role} {pid}: x = {value} at address {address}, "
+	  "after each child set its copy", NULL, NULL },
+	/* before, parent_after, children_changed, same_address, separate;
+	 * text only: where */
+	{ "separate", NULL, "{where}, separate values: {children_changed} "
+	  "child changed x, the parent still reads {parent_after}",
+	  "{where}, separate values: {children_changed} children changed x, "
+	  "the parent still reads {parent_after}", "children_changed" },
+	{ "separate", "one-value", "{where}, one value: {children_changed} "
+	  "child changed x, and the parent reads {parent_after}, not "
+	  "{before}", "{where}, one value: {children_changed} children "
+	  "changed x, and the parent reads {parent_after}, not {before}",
+	  "children_changed" },
+	/* pid, pass, pages, pages_read or pages_written, minflt_before,
+	 * minflt_after, minflt_delta; text only: role */
+	{ "cow", "read", "{role} {pid} read {pages} page: minor faults "
+	  "{minflt_before} -> {minflt_after}, {minflt_delta} new",
+	  "{role} {pid} read {pages} pages: minor faults {minflt_before} -> "
+	  "{minflt_after}, {minflt_delta} new", "pages" },
+	{ "cow", "write", "{role} {pid} wrote {pages} page: minor faults "
+	  "{minflt_before} -> {minflt_after}, {minflt_delta} new",
+	  "{role} {pid} wrote {pages} pages: minor faults {minflt_before} -> "
+	  "{minflt_after}, {minflt_delta} new", "pages" },
+	/* pid, call, errno, error; text only: message */
+	{ "wait", "parent", "{call}({pid}) in the parent failed: {error} "
+	  "({message})", NULL, NULL },
+	{ NULL, NULL, NULL, NULL, NULL },
+};
 
 /* The headings: with --children N (N > 1) the children are child1 ...
  * childN, and the first one does the copy-on-write passes. */
@@ -715,6 +754,7 @@ const struct lab lab_fork = {
 	.options = fork_options,
 	.run = fork_run,
 	.prepare = fork_prepare,
+	.sentences = fork_sentences,
 	.stages = fork_stages,
 	.state_size = sizeof(struct forklab),
 };
