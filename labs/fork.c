@@ -615,31 +615,36 @@ static const struct sentence fork_sentences[] = {
 	{ NULL, NULL, NULL, NULL, NULL },
 };
 
-/* The headings: with --children N (N > 1) the children are child1 ...
- * childN, and the first one does the copy-on-write passes. */
+/* The headings, in the number of children (or pages) the options give. */
 static const struct stage fork_stages[] = {
-	{ "fork", "proclab forks the parent; it writes {pages} private pages, "
-	  "then forks {children} child", stage_fork, NULL,
-	  "proclab forks the parent; it writes {pages} private pages, then "
-	  "forks {children} children", "children" },
+	{ "fork", "proclab forks the parent; the parent writes its private "
+	  "pages, then forks its child", stage_fork, NULL,
+	  "proclab forks the parent; the parent writes its private pages, "
+	  "then forks {children} children", "children" },
 	{ "returns", "fork() returned in both processes: what each side got, "
 	  "and who it says it is", stage_returns, NULL, NULL, NULL },
-	{ "order", "who ran first after each fork(): both sides stamped a "
-	  "counter in a shared page as their first act", stage_order, NULL,
-	  NULL, NULL },
-	{ "memory", "each child sets its copy of the variable x; then the "
-	  "parent reads its own", stage_memory, NULL, NULL, NULL },
-	{ "cow", "copy-on-write: child reads the {pages} pages it shares with "
-	  "the parent, then writes them", stage_cow, NULL,
-	  "copy-on-write: child1 reads the {pages} pages it shares with the "
-	  "parent, then writes them", "children" },
-	{ "run", "the children spin on the CPU", stage_run, NULL, NULL, NULL },
-	{ "block", "the children block in read(2) on an empty pipe",
-	  stage_block, NULL, NULL, NULL },
-	{ "exit", "each child calls _exit with its number as the code; the "
-	  "parent has not waited", stage_exit, NULL, NULL, NULL },
-	{ "reap", "the parent calls waitpid() for each child: the kernel "
-	  "releases it", stage_reap, NULL, NULL, NULL },
+	{ "order", "who ran first after fork(): both sides stamped a counter "
+	  "in a shared page as their first act", stage_order, NULL,
+	  "who ran first after each fork(): both sides stamped a counter in a "
+	  "shared page as their first act", "children" },
+	{ "memory", "the child sets its copy of the variable x; then the "
+	  "parent reads its own", stage_memory, NULL,
+	  "each child sets its copy of the variable x; then the parent reads "
+	  "its own", "children" },
+	{ "cow", "copy-on-write: a child reads the one page it shares with "
+	  "the parent, then writes it", stage_cow, NULL,
+	  "copy-on-write: a child reads the {pages} pages it shares with the "
+	  "parent, then writes them", "pages" },
+	{ "run", "the child spins on the CPU", stage_run, NULL,
+	  "the children spin on the CPU", "children" },
+	{ "block", "the child blocks in read(2) on an empty pipe", stage_block,
+	  NULL, "the children block in read(2) on an empty pipe", "children" },
+	{ "exit", "the child calls _exit(1); the parent has not waited",
+	  stage_exit, NULL, "each child calls _exit with its number as the "
+	  "code; the parent has not waited", "children" },
+	{ "reap", "the parent calls waitpid() for its child: the kernel "
+	  "releases it", stage_reap, NULL, "the parent calls waitpid() for "
+	  "each child: the kernel releases it", "children" },
 	{ "parent-exit", "proclab closes the parent's command pipe: the "
 	  "parent exits, and proclab reaps it", stage_parent_exit, NULL, NULL,
 	  NULL },
