@@ -576,11 +576,9 @@ static const struct sentence fork_sentences[] = {
 	/* fork, child, parent_stamp, child_stamp, first; text only: role */
 	{ "first_run", NULL, "fork() #{fork}: the {first} ran first (stamps: "
 	  "parent {parent_stamp}, {role} {child_stamp})", NULL, NULL },
-	/* forks, parent_first, child_first, order, stamps */
-	{ "run_order", NULL, "in stamp order: {order}",
-	  "in stamp order: {order}; the parent ran first after "
-	  "{parent_first} of the {forks} forks, a child after {child_first}",
-	  "forks" },
+	/* forks, parent_first, child_first, order, stamps (the counts are
+	 * the fork-sleep-orders claim's evidence, the next line) */
+	{ "run_order", NULL, "in stamp order: {order}", NULL, NULL },
 	/* pid, role, when, address, value */
 	{ "memory", "before", "{role} {pid}: x = {value} at address {address} "
 	  "before fork()", NULL, NULL },
