@@ -71,6 +71,8 @@ struct side {
 	long long getpid, getppid;
 	long long stamp;        /* child: its own */
 	long long parent_stamp; /* child i: the parent's stamp after fork #i */
+	/* child i: the parent's getpid() and getppid() after fork #i */
+	long long parent_getpid, parent_getppid;
 	long long shared_stamp; /* child i: as the parent read it */
 	long long value, addr;
 };
@@ -135,7 +137,9 @@ static int op_shared(struct agent_ctx *c, const int64_t arg[], int64_t out[])
 {
 	struct forklab *L = c->data;
 
-	out[0] = __atomic_load_n(&L->sh->child[arg[0] & 63], __ATOMIC_SEQ_CST);
+	int64_t i = arg[0] >= 0 && arg[0] <= FORK_MAX_CHILDREN ? arg[0] : 0;
+
+	out[0] = __atomic_load_n(&L->sh->child[i], __ATOMIC_SEQ_CST);
 	out[1] = __atomic_load_n(&L->sh->next, __ATOMIC_SEQ_CST);
 	return AGENT_OK;
 }
@@ -213,8 +217,8 @@ static int stage_fork(struct run *r)
 			return rc;
 		c->pid = c->a->pid;
 		c->parent_stamp = m.v[3];
-		p->getpid = m.v[1];
-		p->getppid = m.v[2];
+		c->parent_getpid = m.v[1];
+		c->parent_getppid = m.v[2];
 		c->getpid = ready.v[0];
 		c->getppid = ready.v[1];
 		c->returned = ready.v[2];
@@ -235,25 +239,27 @@ static int stage_returns(struct run *r)
 {
 	struct forklab *L = run_state(r);
 	const struct side *p = &L->s[0];
-	bool ok;
 
 	obs_sample_all(r);
-	ok = p->getpid == L->parent && p->getppid == r->self &&
-	     p->w->ppid == r->self;
 	for (int i = 1; i <= L->n; i++) {
 		const struct side *c = &L->s[i];
+		bool ok = c->parent_getpid == L->parent &&
+			  c->parent_getppid == r->self &&
+			  p->w->ppid == r->self;
 
 		emit(r, "fork_return",
 		     FIELDS(F_PID("pid", L->parent), F_STR("role", "parent"),
 			    F_INT("fork", i), F_PID("returned", c->pid),
-			    F_PID("getpid", p->getpid), F_PID("getppid", p->getppid),
+			    F_PID("getpid", c->parent_getpid),
+			    F_PID("getppid", c->parent_getppid),
 			    F_PID("proc_ppid", p->w->ppid), F_BOOL("agrees", ok)));
 		if (!ok)
 			return pl_fail(r, "expected the parent to see getpid() "
-				       "%d and getppid() %d, as /proc does; it "
-				       "saw %lld and %lld, /proc PPid %d",
-				       (int)L->parent, (int)r->self, p->getpid,
-				       p->getppid, (int)p->w->ppid);
+				       "%d and getppid() %d after fork() #%d, as "
+				       "/proc does; it saw %lld and %lld, /proc "
+				       "PPid %d", (int)L->parent, (int)r->self,
+				       i, c->parent_getpid, c->parent_getppid,
+				       (int)p->w->ppid);
 	}
 	for (int i = 1; i <= L->n; i++) {
 		const struct side *c = &L->s[i];
