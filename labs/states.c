@@ -38,39 +38,70 @@ static void show_wchan(struct run *r, struct watched *w)
 	     (int)w->pid, w->state, p.wchan[0] ? p.wchan : "(unreadable)");
 }
 
-static int stage_vfork(struct run *r, struct puppet *kid, struct watched *w,
-		       struct watched **vp)
-{
-	struct watched *v;
+/* What one run keeps between its stages. */
+struct states {
+	struct puppet kid;
+	struct watched *w;      /* the child */
+	struct watched *v;      /* its vfork child */
+	bool traced;            /* PTRACE_SEIZE worked: the trace stage ran */
+};
 
-	stage(r, "vfork", "the child calls vfork (clone with CLONE_VM|"
-	      "CLONE_VFORK); its own child blocks in read(2)");
-	if (puppet_do(r, kid, PUP_VFORK, 0) < 0)
+static int stage_run(struct run *r)
+{
+	struct states *s = run_state(r);
+
+	if (puppet_spawn(r, &s->kid, "child") < 0)
+		return PL_EXIT_FAIL;
+	s->w = obs_add(r, s->kid.pid, s->kid.pidfd, "child");
+	if (s->w == NULL || puppet_do(r, &s->kid, PUP_SPIN, 0) < 0)
+		return PL_EXIT_FAIL;
+	return obs_await(r, s->w, "R", "runnable: on a CPU or queued for one; "
+			 "Linux has no separate \"ready\" letter");
+}
+
+static int stage_sleep(struct run *r)
+{
+	struct states *s = run_state(r);
+
+	if (puppet_do(r, &s->kid, PUP_SLEEP, 0) < 0)
+		return PL_EXIT_FAIL;
+	if (obs_await(r, s->w, "S", "an interruptible sleep: it waits for a "
+		      "byte, and a signal can wake it"))
+		return PL_EXIT_FAIL;
+	show_wchan(r, s->w);
+	return PL_EXIT_OK;
+}
+
+static int stage_vfork(struct run *r)
+{
+	struct states *s = run_state(r);
+	struct watched *w = s->w;
+
+	if (puppet_do(r, &s->kid, PUP_VFORK, 0) < 0)
 		return PL_EXIT_FAIL;
 	if (obs_await(r, w, "D", "suspended in vfork until its child exits "
 		      "or execs: an uninterruptible wait, and no disk at all"))
 		return PL_EXIT_FAIL;
 	/* watched from here, so that its first sight is its own stage */
-	v = obs_add(r, kid->vchild, kid->vchild_pidfd, "vforked");
-	if (v == NULL)
+	s->v = obs_add(r, s->kid.vchild, s->kid.vchild_pidfd, "vforked");
+	if (s->v == NULL)
 		return PL_EXIT_FAIL;
-	if (obs_await(r, v, "S", "borrows its parent's memory and blocks "
+	if (obs_await(r, s->v, "S", "borrows its parent's memory and blocks "
 		      "in read(2); its parent cannot run until it ends"))
 		return PL_EXIT_FAIL;
 	show_wchan(r, w);
-	*vp = v;
 	return PL_EXIT_OK;
 }
 
 /* Seed 002: "SIGSTOP to a process in D has no effect".  It is held
  * pending, and stops the process the moment it leaves D. */
-static int stage_stop(struct run *r, struct puppet *kid, struct watched *w)
+static int stage_stop(struct run *r)
 {
+	struct states *s = run_state(r);
+	struct watched *w = s->w;
 	char in_d;
 
-	stage(r, "stop", "SIGSTOP while the child is in D, then its vfork "
-	      "child exits and releases it");
-	if (send(r, kid, SIGSTOP) < 0)
+	if (send(r, &s->kid, SIGSTOP) < 0)
 		return PL_EXIT_FAIL;
 	in_d = obs_sample(r, w, "D", NULL);
 	emitf(r, "signal", FIELDS(F_PID("pid", w->pid), F_STR("signame", "SIGSTOP"),
@@ -80,7 +111,7 @@ static int stage_stop(struct run *r, struct puppet *kid, struct watched *w)
 	if (in_d != 'D')
 		return pl_fail(r, "expected %s %d to stay D after SIGSTOP; "
 			       "/proc showed %c", w->role, (int)w->pid, in_d);
-	if (puppet_do(r, kid, PUP_RELEASE, 0) < 0)
+	if (puppet_do(r, &s->kid, PUP_RELEASE, 0) < 0)
 		return PL_EXIT_FAIL;
 	if (obs_await(r, w, "T", "stopped by SIGSTOP, which waited while "
 		      "it was in D and took effect as it left; only SIGCONT "
@@ -143,126 +174,102 @@ static void trace_claims(struct run *r, struct watched *w)
 					    "memory stays" : "");
 }
 
-/* Returns 1 when ptrace is refused (the stage is skipped), 0 when the
- * child showed t, PL_EXIT_FAIL otherwise. */
-static int stage_trace(struct run *r, struct puppet *kid, struct watched *w,
-		       struct watched *v)
+/* Where ptrace is refused (EPERM, EACCES) the stage says so and goes on
+ * without a t; s->traced tells the next stage which it was. */
+static int stage_trace(struct run *r)
 {
+	struct states *s = run_state(r);
+	struct watched *w = s->w;
+	pid_t pid = s->kid.pid;
 	struct wstatus ws;
 	int status;
 	pid_t got;
 
-	stage(r, "trace", "SIGCONT; then proclab attaches as the child's "
-	      "tracer (PTRACE_SEIZE) and stops it (PTRACE_INTERRUPT)");
-	if (send(r, kid, SIGCONT) < 0)
+	if (send(r, &s->kid, SIGCONT) < 0)
 		return PL_EXIT_FAIL;
-	if (obs_await(r, v, "X", "reaped by its parent, now running again"))
+	if (obs_await(r, s->v, "X", "reaped by its parent, now running again"))
 		return PL_EXIT_FAIL;
-	if (ptrace(PTRACE_SEIZE, kid->pid, NULL, NULL) < 0) {
+	if (ptrace(PTRACE_SEIZE, pid, NULL, NULL) < 0) {
 		int e = errno;
 
-		emitf(r, "ptrace", FIELDS(F_PID("pid", kid->pid),
+		emitf(r, "ptrace", FIELDS(F_PID("pid", pid),
 					 F_STR("request", "PTRACE_SEIZE"),
 					 F_BOOL("ok", false), F_INT("errno", e),
 					 F_STR("error", strerrorname_np(e))),
 		     "ptrace(PTRACE_SEIZE, %d) refused: %s (%s); a security "
 		     "policy (Yama, seccomp, a container) forbids tracing "
-		     "here, so there is no t to show", (int)kid->pid,
+		     "here, so there is no t to show", (int)pid,
 		     strerrorname_np(e), strerror(e));
 		if (e == EPERM || e == EACCES)
-			return 1;
+			return PL_EXIT_OK;
 		return pl_fail(r, "expected PTRACE_SEIZE of %d to succeed "
 			       "or be refused; it failed with %s",
-			       (int)kid->pid, strerrorname_np(e));
+			       (int)pid, strerrorname_np(e));
 	}
-	if (ptrace(PTRACE_INTERRUPT, kid->pid, NULL, NULL) < 0) {
-		pl_warnx(r, "PTRACE_INTERRUPT %d: %s", (int)kid->pid,
+	s->traced = true;
+	if (ptrace(PTRACE_INTERRUPT, pid, NULL, NULL) < 0) {
+		pl_warnx(r, "PTRACE_INTERRUPT %d: %s", (int)pid,
 			 strerror(errno));
 		return PL_EXIT_FAIL;
 	}
-	emitf(r, "ptrace", FIELDS(F_PID("pid", kid->pid),
+	emitf(r, "ptrace", FIELDS(F_PID("pid", pid),
 				 F_STR("request", "PTRACE_INTERRUPT"),
 				 F_BOOL("ok", true)),
 	     "ptrace(PTRACE_SEIZE) and ptrace(PTRACE_INTERRUPT) on %d "
-	     "succeeded: proclab is its tracer", (int)kid->pid);
+	     "succeeded: proclab is its tracer", (int)pid);
 	if (obs_await(r, w, "t", "in a tracing stop: it waits for its "
 		      "tracer, not for SIGCONT"))
 		return PL_EXIT_FAIL;
 	/* the stop is recorded (under the same lock as the state), so a
 	 * wait that does not block finds it */
 	do
-		got = waitpid(kid->pid, &status, WNOHANG | __WALL);
+		got = waitpid(pid, &status, WNOHANG | __WALL);
 	while (got < 0 && errno == EINTR);
-	if (got != kid->pid)
+	if (got != pid)
 		return pl_fail(r, "expected waitpid(%d, __WALL) to report the "
-			       "tracing stop; it returned %d", (int)kid->pid,
+			       "tracing stop; it returned %d", (int)pid,
 			       (int)got);
 	wstatus_decode(status, &ws);
-	emit_wstatus(r, kid->pid, w->role, "waitpid", &ws);
-	emitf(r, "ptrace-stop", FIELDS(F_PID("pid", kid->pid),
+	emit_wstatus(r, pid, w->role, "waitpid", &ws);
+	emitf(r, "ptrace-stop", FIELDS(F_PID("pid", pid),
 				      F_INT("stop_event", status >> 16)),
 	     "status >> 16 is %d: %s", status >> 16,
 	     status >> 16 == PTRACE_EVENT_STOP ? "PTRACE_EVENT_STOP, the "
 	     "stop PTRACE_INTERRUPT asked for" : "not PTRACE_EVENT_STOP");
 	trace_claims(r, w);
-	return 0;
+	return PL_EXIT_OK;
 }
 
-static int states_run(struct run *r)
+static int stage_resume(struct run *r)
 {
-	struct puppet kid;
-	struct watched *w, *v;
-	int rc, status;
+	struct states *s = run_state(r);
 
-	stage(r, "run", "proclab forks a child that spins in a loop");
-	if (puppet_spawn(r, &kid, "child") < 0)
-		return PL_EXIT_FAIL;
-	w = obs_add(r, kid.pid, kid.pidfd, "child");
-	if (w == NULL || puppet_do(r, &kid, PUP_SPIN, 0) < 0)
-		return PL_EXIT_FAIL;
-	if (obs_await(r, w, "R", "runnable: on a CPU or queued for one; "
-		      "Linux has no separate \"ready\" letter"))
-		return PL_EXIT_FAIL;
-
-	stage(r, "sleep", "the child blocks in read(2) on an empty pipe");
-	if (puppet_do(r, &kid, PUP_SLEEP, 0) < 0)
-		return PL_EXIT_FAIL;
-	if (obs_await(r, w, "S", "an interruptible sleep: it waits for a "
-		      "byte, and a signal can wake it"))
-		return PL_EXIT_FAIL;
-	show_wchan(r, w);
-
-	if ((rc = stage_vfork(r, &kid, w, &v)) != PL_EXIT_OK)
-		return rc;
-	if ((rc = stage_stop(r, &kid, w)) != PL_EXIT_OK)
-		return rc;
-	rc = stage_trace(r, &kid, w, v);
-	if (rc == PL_EXIT_FAIL)
-		return rc;
-
-	stage(r, "resume", rc == 0 ? "proclab detaches (PTRACE_DETACH) and "
-	      "tells the child to spin again" : "the child is told to spin "
-	      "again");
-	if (rc == 0 && ptrace(PTRACE_DETACH, kid.pid, NULL, NULL) < 0) {
-		pl_warnx(r, "PTRACE_DETACH %d: %s", (int)kid.pid,
+	if (s->traced && ptrace(PTRACE_DETACH, s->kid.pid, NULL, NULL) < 0) {
+		pl_warnx(r, "PTRACE_DETACH %d: %s", (int)s->kid.pid,
 			 strerror(errno));
 		return PL_EXIT_FAIL;
 	}
-	if (puppet_do(r, &kid, PUP_SPIN, 0) < 0)
+	if (puppet_do(r, &s->kid, PUP_SPIN, 0) < 0)
 		return PL_EXIT_FAIL;
-	if (obs_await(r, w, "R", "running again: no tracer, no stop; it "
-		      "took its next command and loops"))
-		return PL_EXIT_FAIL;
+	return obs_await(r, s->w, "R", "running again: no tracer, no stop; it "
+			 "took its next command and loops");
+}
 
-	stage(r, "exit", "the child calls _exit; its parent has not waited");
-	if (puppet_do(r, &kid, PUP_EXIT, 0) < 0)
-		return PL_EXIT_FAIL;
-	if (obs_await(r, w, "Z", "a zombie: it has exited, and only its "
-		      "pid and exit status wait for its parent"))
-		return PL_EXIT_FAIL;
+static int stage_exit(struct run *r)
+{
+	struct states *s = run_state(r);
 
-	stage(r, "reap", "the parent calls waitpid(); the kernel releases the "
-	      "child");
+	if (puppet_do(r, &s->kid, PUP_EXIT, 0) < 0)
+		return PL_EXIT_FAIL;
+	return obs_await(r, s->w, "Z", "a zombie: it has exited, and only its "
+			 "pid and exit status wait for its parent");
+}
+
+static int stage_reap(struct run *r)
+{
+	struct watched *w = ((struct states *)run_state(r))->w;
+	int status;
+
 	if (pl_waitpid(r, w->pid, w->role, &status) < 0)
 		return PL_EXIT_FAIL;
 	if (obs_await(r, w, "X", "released: the status was collected and "
@@ -275,6 +282,29 @@ static int states_run(struct run *r)
 	return PL_EXIT_OK;
 }
 
+static const struct stage states_stages[] = {
+	{ "run", "proclab forks a child that spins in a loop",
+	  stage_run, NULL, NULL, NULL },
+	{ "sleep", "the child blocks in read(2) on an empty pipe",
+	  stage_sleep, NULL, NULL, NULL },
+	{ "vfork", "the child calls vfork (clone with CLONE_VM|CLONE_VFORK); "
+	  "its own child blocks in read(2)", stage_vfork, NULL, NULL, NULL },
+	{ "stop", "SIGSTOP while the child is in D, then its vfork child "
+	  "exits and releases it", stage_stop, NULL, NULL, NULL },
+	{ "trace", "SIGCONT; then proclab attaches as the child's tracer "
+	  "(PTRACE_SEIZE) and stops it (PTRACE_INTERRUPT)", stage_trace,
+	  NULL, NULL, NULL },
+	/* where ptrace was refused, this heading still names a detach that
+	 * does not happen (the lab only tells the child to spin) */
+	{ "resume", "proclab detaches (PTRACE_DETACH) and tells the child to "
+	  "spin again", stage_resume, NULL, NULL, NULL },
+	{ "exit", "the child calls _exit; its parent has not waited",
+	  stage_exit, NULL, NULL, NULL },
+	{ "reap", "the parent calls waitpid(); the kernel releases the child",
+	  stage_reap, NULL, NULL, NULL },
+	{ NULL, NULL, NULL, NULL, NULL, NULL },
+};
+
 const struct lab lab_states = {
 	.name = "states",
 	.summary = "one process through R S D T t, running again, Z and X",
@@ -286,5 +316,6 @@ const struct lab lab_states = {
 		"(Z) and is reaped (X).  Each state is read from /proc as\nit "
 		"happens, with a line on what it means.  Where ptrace is "
 		"refused, the\nt stage says so and is skipped.",
-	.run = states_run,
+	.stages = states_stages,
+	.state_size = sizeof(struct states),
 };
