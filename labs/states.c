@@ -4,7 +4,8 @@
  * child blocks) -> stop (SIGSTOP sent while in D waits; T once released)
  * -> trace (SIGCONT, then PTRACE_SEIZE + PTRACE_INTERRUPT: t) -> resume
  * (PTRACE_DETACH, then spinning: R again) -> exit (Z) -> reap (X).
- * Where ptrace is refused, the trace stage says so and shows nothing.
+ * Where ptrace is refused, the trace stage says so and shows nothing, and
+ * resume has nothing to detach.  Every sentence is in states_sentences.
  */
 #include <errno.h>
 #include <signal.h>
@@ -26,17 +27,31 @@ static int send(struct run *r, const struct puppet *kid, int sig)
 	return -1;
 }
 
-/* The kernel function a process waits in, as /proc/PID/wchan names it. */
+/* The kernel function a process waits in, as /proc/PID/wchan names it:
+ * "" when it could not be read, "0" when it named none (a task still on
+ * its way off the CPU reads 0).  Which of the three it was varies from
+ * run to run, so the phrase that says it is measured too. */
 static void show_wchan(struct run *r, struct watched *w)
 {
+	struct field where;
+	char fn[96];
 	struct probe p;
 
 	if (obs_probe(r, w, &p) != PROC_OK)
 		return;
-	emitf(r, "wchan", FIELDS(F_PID("pid", w->pid), F_MEAS("wchan", p.wchan),
-				F_CHAR("state", w->state)),
-	     "%s %d (%c) waits in the kernel function %s", w->role,
-	     (int)w->pid, w->state, p.wchan[0] ? p.wchan : "(unreadable)");
+	if (p.wchan[0] == '\0')
+		snprintf(fn, sizeof(fn), "a kernel function wchan did not "
+			 "show (unreadable)");
+	else if (strcmp(p.wchan, "0") == 0)
+		snprintf(fn, sizeof(fn), "no kernel function wchan could name "
+			 "yet (it reads 0)");
+	else
+		snprintf(fn, sizeof(fn), "the kernel function %s", p.wchan);
+	where = F_TEXT("where", fn);
+	where.meas = true;
+	emit(r, "wchan", FIELDS(F_PID("pid", w->pid), F_MEAS("wchan", p.wchan),
+				F_CHAR("state", w->state),
+				F_TEXT("role", w->role), where));
 }
 
 /* What one run keeps between its stages. */
@@ -87,8 +102,9 @@ static int stage_vfork(struct run *r)
 	s->v = obs_add(r, s->kid.vchild, s->kid.vchild_pidfd, "vforked");
 	if (s->v == NULL)
 		return PL_EXIT_FAIL;
-	if (obs_await(r, s->v, "S", "borrows its parent's memory and blocks "
-		      "in read(2); its parent cannot run until it ends"))
+	if (obs_await(r, s->v, "S", "borrows the memory of its parent {ppid} "
+		      "and blocks in read(2); {ppid} cannot run until it "
+		      "ends"))
 		return PL_EXIT_FAIL;
 	show_wchan(r, w);
 	return PL_EXIT_OK;
@@ -105,10 +121,9 @@ static int stage_stop(struct run *r)
 	if (send(r, &s->kid, SIGSTOP) < 0)
 		return PL_EXIT_FAIL;
 	in_d = obs_sample(r, w, "D", NULL);
-	emitf(r, "signal", FIELDS(F_PID("pid", w->pid), F_STR("signame", "SIGSTOP"),
-				 F_CHAR("state", in_d)),
-	     "kill(%d, SIGSTOP) succeeded; right after, /proc shows %c (%s)",
-	     (int)w->pid, in_d, procfs_state_name(in_d));
+	emit(r, "signal", FIELDS(F_PID("pid", w->pid),
+				 F_STR("signame", "SIGSTOP"), F_CHAR("state", in_d),
+				 F_TEXT("name", procfs_state_name(in_d))));
 	if (in_d != 'D')
 		return pl_fail(r, "expected %s %d to stay D after SIGSTOP; "
 			       "/proc showed %c", w->role, (int)w->pid, in_d);
@@ -164,19 +179,19 @@ static int stage_trace(struct run *r)
 
 	if (send(r, &s->kid, SIGCONT) < 0)
 		return PL_EXIT_FAIL;
-	if (obs_await(r, s->v, "X", "reaped by its parent, now running again"))
+	if (obs_await(r, s->v, "X", "reaped by its parent, the child, which "
+		      "SIGCONT let run again"))
 		return PL_EXIT_FAIL;
 	if (ptrace(PTRACE_SEIZE, pid, NULL, NULL) < 0) {
 		int e = errno;
 
-		emitf(r, "ptrace", FIELDS(F_PID("pid", pid),
-					 F_STR("request", "PTRACE_SEIZE"),
-					 F_BOOL("ok", false), F_INT("errno", e),
-					 F_STR("error", strerrorname_np(e))),
-		     "ptrace(PTRACE_SEIZE, %d) refused: %s (%s); a security "
-		     "policy (Yama, seccomp, a container) forbids tracing "
-		     "here, so there is no t to show", (int)pid,
-		     strerrorname_np(e), strerror(e));
+		emit_form(r, "ptrace", "refused",
+			  FIELDS(F_PID("pid", pid),
+				 F_STR("request", "PTRACE_SEIZE"),
+				 F_BOOL("ok", false), F_INT("errno", e),
+				 F_STR("error", strerrorname_np(e)),
+				 F_TEXT("role", w->role),
+				 F_TEXT("message", strerror(e))));
 		if (e == EPERM || e == EACCES)
 			return PL_EXIT_OK;
 		return pl_fail(r, "expected PTRACE_SEIZE of %d to succeed "
@@ -189,11 +204,9 @@ static int stage_trace(struct run *r)
 			 strerror(errno));
 		return PL_EXIT_FAIL;
 	}
-	emitf(r, "ptrace", FIELDS(F_PID("pid", pid),
+	emit(r, "ptrace", FIELDS(F_PID("pid", pid),
 				 F_STR("request", "PTRACE_INTERRUPT"),
-				 F_BOOL("ok", true)),
-	     "ptrace(PTRACE_SEIZE) and ptrace(PTRACE_INTERRUPT) on %d "
-	     "succeeded: proclab is its tracer", (int)pid);
+				 F_BOOL("ok", true), F_TEXT("role", w->role)));
 	if (obs_await(r, w, "t", "in a tracing stop: it waits for its "
 		      "tracer, not for SIGCONT"))
 		return PL_EXIT_FAIL;
@@ -208,11 +221,9 @@ static int stage_trace(struct run *r)
 			       (int)got);
 	wstatus_decode(status, &ws);
 	emit_wstatus(r, pid, w->role, "waitpid", &ws);
-	emitf(r, "ptrace-stop", FIELDS(F_PID("pid", pid),
-				      F_INT("stop_event", status >> 16)),
-	     "status >> 16 is %d: %s", status >> 16,
-	     status >> 16 == PTRACE_EVENT_STOP ? "PTRACE_EVENT_STOP, the "
-	     "stop PTRACE_INTERRUPT asked for" : "not PTRACE_EVENT_STOP");
+	emit_form(r, "ptrace-stop", status >> 16 == PTRACE_EVENT_STOP ? NULL
+								    : "other",
+		  FIELDS(F_PID("pid", pid), F_INT("stop_event", status >> 16)));
 	trace_claims(r, w);
 	return PL_EXIT_OK;
 }
@@ -228,8 +239,8 @@ static int stage_resume(struct run *r)
 	}
 	if (puppet_do(r, &s->kid, PUP_SPIN, 0) < 0)
 		return PL_EXIT_FAIL;
-	return obs_await(r, s->w, "R", "running again: no tracer, no stop; it "
-			 "took its next command and loops");
+	return obs_await(r, s->w, "R", "running again: no tracer, no stop; "
+			 "told to spin, it loops on the CPU");
 }
 
 static int stage_exit(struct run *r)
@@ -238,8 +249,9 @@ static int stage_exit(struct run *r)
 
 	if (puppet_do(r, &s->kid, PUP_EXIT, 0) < 0)
 		return PL_EXIT_FAIL;
-	return obs_await(r, s->w, "Z", "a zombie: it has exited, and only its "
-			 "pid and exit status wait for its parent");
+	return obs_await(r, s->w, "Z", "a zombie: it has exited, and its "
+			 "parent {ppid} has not waited; only its pid and exit "
+			 "status are left");
 }
 
 static int stage_reap(struct run *r)
@@ -252,10 +264,9 @@ static int stage_reap(struct run *r)
 	if (obs_await(r, w, "X", "released: the status was collected and "
 		      "/proc/PID is gone"))
 		return PL_EXIT_FAIL;
-	emitf(r, "observed", FIELDS(F_PID("pid", w->pid),
-				   F_MEAS("trail", w->trail)),
-	     "every state seen for %s %d, in order: %s", w->role, (int)w->pid,
-	     w->trail);
+	emit(r, "observed", FIELDS(F_PID("pid", w->pid),
+				   F_MEAS("trail", w->trail),
+				   F_TEXT("role", w->role)));
 	return PL_EXIT_OK;
 }
 
@@ -271,15 +282,42 @@ static const struct stage states_stages[] = {
 	{ "trace", "SIGCONT; then proclab attaches as the child's tracer "
 	  "(PTRACE_SEIZE) and stops it (PTRACE_INTERRUPT)", stage_trace,
 	  NULL, NULL, NULL },
-	/* where ptrace was refused, this heading still names a detach that
-	 * does not happen (the lab only tells the child to spin) */
-	{ "resume", "proclab detaches (PTRACE_DETACH) and tells the child to "
-	  "spin again", stage_resume, NULL, NULL, NULL },
+	{ "resume", "proclab lets go of the child (PTRACE_DETACH, if it "
+	  "traced it) and tells it to spin again", stage_resume, NULL, NULL,
+	  NULL },
 	{ "exit", "the child calls _exit; its parent has not waited",
 	  stage_exit, NULL, NULL, NULL },
 	{ "reap", "the parent calls waitpid(); the kernel releases the child",
 	  stage_reap, NULL, NULL, NULL },
 	{ NULL, NULL, NULL, NULL, NULL, NULL },
+};
+
+static const struct sentence states_sentences[] = {
+	/* pid, wchan, state; text only: role, where (measured: "the kernel
+	 * function WCHAN", or why wchan names none) */
+	{ "wchan", NULL, "{role} {pid} ({state}) waits in {where}",
+	  NULL, NULL },
+	/* pid, signame, state; text only: name (of the state) */
+	{ "signal", NULL, "kill({pid}, {signame}) succeeded; right after, "
+	  "/proc shows {state} ({name})", NULL, NULL },
+	/* pid, request, ok; text only: role */
+	{ "ptrace", NULL, "PTRACE_SEIZE and {request} on {role} {pid} "
+	  "succeeded: proclab is its tracer", NULL, NULL },
+	/* pid, request, ok, errno, error; text only: role, message */
+	{ "ptrace", "refused", "{request} of {role} {pid} refused: {error} "
+	  "({message}); a security policy (Yama, seccomp, a container) "
+	  "forbids tracing here, so there is no t to show", NULL, NULL },
+	/* pid, stop_event */
+	{ "ptrace-stop", NULL, "the ptrace event in the status (status >> 16) "
+	  "is {stop_event}: PTRACE_EVENT_STOP, the stop PTRACE_INTERRUPT "
+	  "asked for", NULL, NULL },
+	{ "ptrace-stop", "other", "the ptrace event in the status (status >> "
+	  "16) is {stop_event}, not PTRACE_EVENT_STOP, the stop "
+	  "PTRACE_INTERRUPT asks for", NULL, NULL },
+	/* pid, trail; text only: role */
+	{ "observed", NULL, "every letter /proc showed for {role} {pid}, in "
+	  "order, those caught in passing too: {trail}", NULL, NULL },
+	{ NULL, NULL, NULL, NULL, NULL },
 };
 
 const struct lab lab_states = {
@@ -293,6 +331,7 @@ const struct lab lab_states = {
 		"(Z) and is reaped (X).  Each state is read from /proc as\nit "
 		"happens, with a line on what it means.  Where ptrace is "
 		"refused, the\nt stage says so and is skipped.",
+	.sentences = states_sentences,
 	.stages = states_stages,
 	.state_size = sizeof(struct states),
 };
