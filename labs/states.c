@@ -4,7 +4,8 @@
  * child blocks) -> stop (SIGSTOP sent while in D waits; T once released)
  * -> trace (SIGCONT, then PTRACE_SEIZE + PTRACE_INTERRUPT: t) -> resume
  * (PTRACE_DETACH, then spinning: R again) -> exit (Z) -> reap (X).
- * Where ptrace is refused, the trace stage says so and shows nothing.
+ * Where ptrace is refused, the trace stage says so and shows nothing, and
+ * resume has nothing to detach.  Every sentence is in states_sentences.
  */
 #include <errno.h>
 #include <signal.h>
@@ -26,62 +27,107 @@ static int send(struct run *r, const struct puppet *kid, int sig)
 	return -1;
 }
 
-/* The kernel function a process waits in, as /proc/PID/wchan names it. */
+/* The kernel function a process waits in, as /proc/PID/wchan names it:
+ * "" when it could not be read, "0" when it named none (a task still on
+ * its way off the CPU reads 0).  Which of the three it was varies from
+ * run to run, so the phrase that says it is measured too. */
 static void show_wchan(struct run *r, struct watched *w)
 {
+	struct field where;
+	char fn[96];
 	struct probe p;
 
 	if (obs_probe(r, w, &p) != PROC_OK)
 		return;
-	emitf(r, "wchan", FIELDS(F_PID("pid", w->pid), F_MEAS("wchan", p.wchan),
-				F_CHAR("state", w->state)),
-	     "%s %d (%c) waits in the kernel function %s", w->role,
-	     (int)w->pid, w->state, p.wchan[0] ? p.wchan : "(unreadable)");
+	if (p.wchan[0] == '\0')
+		snprintf(fn, sizeof(fn), "a kernel function wchan did not "
+			 "show (unreadable)");
+	else if (strcmp(p.wchan, "0") == 0)
+		snprintf(fn, sizeof(fn), "no kernel function wchan could name "
+			 "yet (it reads 0)");
+	else
+		snprintf(fn, sizeof(fn), "the kernel function %s", p.wchan);
+	where = F_TEXT("where", fn);
+	where.meas = true;
+	emit(r, "wchan", FIELDS(F_PID("pid", w->pid), F_MEAS("wchan", p.wchan),
+				F_CHAR("state", w->state),
+				F_TEXT("role", w->role), where));
 }
 
-static int stage_vfork(struct run *r, struct puppet *kid, struct watched *w,
-		       struct watched **vp)
-{
-	struct watched *v;
+/* What one run keeps between its stages. */
+struct states {
+	struct puppet kid;
+	struct watched *w;      /* the child */
+	struct watched *v;      /* its vfork child */
+	bool traced;            /* PTRACE_SEIZE worked: the trace stage ran */
+};
 
-	stage(r, "vfork", "the child calls vfork (clone with CLONE_VM|"
-	      "CLONE_VFORK); its own child blocks in read(2)");
-	if (puppet_do(r, kid, PUP_VFORK, 0) < 0)
+static int stage_run(struct run *r)
+{
+	struct states *s = run_state(r);
+
+	if (puppet_spawn(r, &s->kid, "child") < 0)
+		return PL_EXIT_FAIL;
+	s->w = obs_add(r, s->kid.pid, s->kid.pidfd, "child");
+	if (s->w == NULL || puppet_do(r, &s->kid, PUP_SPIN, 0) < 0)
+		return PL_EXIT_FAIL;
+	return obs_await(r, s->w, "R", "runnable: on a CPU or queued for one; "
+			 "Linux has no separate \"ready\" letter");
+}
+
+static int stage_sleep(struct run *r)
+{
+	struct states *s = run_state(r);
+
+	if (puppet_do(r, &s->kid, PUP_SLEEP, 0) < 0)
+		return PL_EXIT_FAIL;
+	if (obs_await(r, s->w, "S", "an interruptible sleep: it waits for a "
+		      "byte, and a signal can wake it"))
+		return PL_EXIT_FAIL;
+	show_wchan(r, s->w);
+	return PL_EXIT_OK;
+}
+
+static int stage_vfork(struct run *r)
+{
+	struct states *s = run_state(r);
+	struct watched *w = s->w;
+
+	if (puppet_do(r, &s->kid, PUP_VFORK, 0) < 0)
 		return PL_EXIT_FAIL;
 	if (obs_await(r, w, "D", "suspended in vfork until its child exits "
 		      "or execs: an uninterruptible wait, and no disk at all"))
 		return PL_EXIT_FAIL;
 	/* watched from here, so that its first sight is its own stage */
-	v = obs_add(r, kid->vchild, kid->vchild_pidfd, "vforked");
-	if (v == NULL)
+	s->v = obs_add(r, s->kid.vchild, s->kid.vchild_pidfd, "vforked");
+	if (s->v == NULL)
 		return PL_EXIT_FAIL;
-	if (obs_await(r, v, "S", "borrows its parent's memory and blocks "
-		      "in read(2); its parent cannot run until it ends"))
+	if (obs_await(r, s->v, "S", "borrows the memory of its parent {ppid} "
+		      "and blocks in read(2); {ppid} cannot run until it "
+		      "ends"))
 		return PL_EXIT_FAIL;
 	show_wchan(r, w);
-	*vp = v;
 	return PL_EXIT_OK;
 }
 
 /* states-stop-in-d: "SIGSTOP to a process in D has no effect".  It is held
  * pending, and stops the process the moment it leaves D. */
-static int stage_stop(struct run *r, struct puppet *kid, struct watched *w)
+static int stage_stop(struct run *r)
 {
+	struct states *s = run_state(r);
+	struct watched *w = s->w;
 	char in_d;
 
-	stage(r, "stop", "SIGSTOP while the child is in D, then its vfork "
-	      "child exits and releases it");
-	if (send(r, kid, SIGSTOP) < 0)
+	if (send(r, &s->kid, SIGSTOP) < 0)
 		return PL_EXIT_FAIL;
 	in_d = obs_sample(r, w, "D", NULL);
-	emitf(r, "signal", FIELDS(F_PID("pid", w->pid), F_STR("signame", "SIGSTOP"),
-				 F_CHAR("state", in_d)),
-	     "kill(%d, SIGSTOP) succeeded; right after, /proc shows %c (%s)",
-	     (int)w->pid, in_d, procfs_state_name(in_d));
+	emit(r, "signal", FIELDS(F_PID("pid", w->pid),
+				 F_STR("signame", "SIGSTOP"), F_CHAR("state", in_d),
+				 F_TEXT("name", procfs_state_name(in_d))));
 	if (in_d != 'D')
 		return pl_fail(r, "expected %s %d to stay D after SIGSTOP; "
 			       "/proc showed %c", w->role, (int)w->pid, in_d);
-	if (puppet_do(r, kid, PUP_RELEASE, 0) < 0)
+	if (puppet_do(r, &s->kid, PUP_RELEASE, 0) < 0)
 		return PL_EXIT_FAIL;
 	if (obs_await(r, w, "T", "stopped by SIGSTOP, which waited while "
 		      "it was in D and took effect as it left; only SIGCONT "
@@ -120,137 +166,159 @@ static void trace_claims(struct run *r, struct watched *w)
 		     rss >= 0 ? F_MEAS("vmrss_kb", rss) : F_NULL("vmrss_kb")));
 }
 
-/* Returns 1 when ptrace is refused (the stage is skipped), 0 when the
- * child showed t, PL_EXIT_FAIL otherwise. */
-static int stage_trace(struct run *r, struct puppet *kid, struct watched *w,
-		       struct watched *v)
+/* Where ptrace is refused (EPERM, EACCES) the stage says so and goes on
+ * without a t; s->traced tells the next stage which it was. */
+static int stage_trace(struct run *r)
 {
+	struct states *s = run_state(r);
+	struct watched *w = s->w;
+	pid_t pid = s->kid.pid;
 	struct wstatus ws;
 	int status;
 	pid_t got;
 
-	stage(r, "trace", "SIGCONT; then proclab attaches as the child's "
-	      "tracer (PTRACE_SEIZE) and stops it (PTRACE_INTERRUPT)");
-	if (send(r, kid, SIGCONT) < 0)
+	if (send(r, &s->kid, SIGCONT) < 0)
 		return PL_EXIT_FAIL;
-	if (obs_await(r, v, "X", "reaped by its parent, now running again"))
+	if (obs_await(r, s->v, "X", "reaped by its parent, the child, which "
+		      "SIGCONT let run again"))
 		return PL_EXIT_FAIL;
-	if (ptrace(PTRACE_SEIZE, kid->pid, NULL, NULL) < 0) {
+	if (ptrace(PTRACE_SEIZE, pid, NULL, NULL) < 0) {
 		int e = errno;
 
-		emitf(r, "ptrace", FIELDS(F_PID("pid", kid->pid),
-					 F_STR("request", "PTRACE_SEIZE"),
-					 F_BOOL("ok", false), F_INT("errno", e),
-					 F_STR("error", strerrorname_np(e))),
-		     "ptrace(PTRACE_SEIZE, %d) refused: %s (%s); a security "
-		     "policy (Yama, seccomp, a container) forbids tracing "
-		     "here, so there is no t to show", (int)kid->pid,
-		     strerrorname_np(e), strerror(e));
+		emit_form(r, "ptrace", "refused",
+			  FIELDS(F_PID("pid", pid),
+				 F_STR("request", "PTRACE_SEIZE"),
+				 F_BOOL("ok", false), F_INT("errno", e),
+				 F_STR("error", strerrorname_np(e)),
+				 F_TEXT("role", w->role),
+				 F_TEXT("message", strerror(e))));
 		if (e == EPERM || e == EACCES)
-			return 1;
+			return PL_EXIT_OK;
 		return pl_fail(r, "expected PTRACE_SEIZE of %d to succeed "
 			       "or be refused; it failed with %s",
-			       (int)kid->pid, strerrorname_np(e));
+			       (int)pid, strerrorname_np(e));
 	}
-	if (ptrace(PTRACE_INTERRUPT, kid->pid, NULL, NULL) < 0) {
-		pl_warnx(r, "PTRACE_INTERRUPT %d: %s", (int)kid->pid,
+	s->traced = true;
+	if (ptrace(PTRACE_INTERRUPT, pid, NULL, NULL) < 0) {
+		pl_warnx(r, "PTRACE_INTERRUPT %d: %s", (int)pid,
 			 strerror(errno));
 		return PL_EXIT_FAIL;
 	}
-	emitf(r, "ptrace", FIELDS(F_PID("pid", kid->pid),
+	emit(r, "ptrace", FIELDS(F_PID("pid", pid),
 				 F_STR("request", "PTRACE_INTERRUPT"),
-				 F_BOOL("ok", true)),
-	     "ptrace(PTRACE_SEIZE) and ptrace(PTRACE_INTERRUPT) on %d "
-	     "succeeded: proclab is its tracer", (int)kid->pid);
+				 F_BOOL("ok", true), F_TEXT("role", w->role)));
 	if (obs_await(r, w, "t", "in a tracing stop: it waits for its "
 		      "tracer, not for SIGCONT"))
 		return PL_EXIT_FAIL;
 	/* the stop is recorded (under the same lock as the state), so a
 	 * wait that does not block finds it */
 	do
-		got = waitpid(kid->pid, &status, WNOHANG | __WALL);
+		got = waitpid(pid, &status, WNOHANG | __WALL);
 	while (got < 0 && errno == EINTR);
-	if (got != kid->pid)
+	if (got != pid)
 		return pl_fail(r, "expected waitpid(%d, __WALL) to report the "
-			       "tracing stop; it returned %d", (int)kid->pid,
+			       "tracing stop; it returned %d", (int)pid,
 			       (int)got);
 	wstatus_decode(status, &ws);
-	emit_wstatus(r, kid->pid, w->role, "waitpid", &ws);
-	emitf(r, "ptrace-stop", FIELDS(F_PID("pid", kid->pid),
-				      F_INT("stop_event", status >> 16)),
-	     "status >> 16 is %d: %s", status >> 16,
-	     status >> 16 == PTRACE_EVENT_STOP ? "PTRACE_EVENT_STOP, the "
-	     "stop PTRACE_INTERRUPT asked for" : "not PTRACE_EVENT_STOP");
+	emit_wstatus(r, pid, w->role, "waitpid", &ws);
+	emit_form(r, "ptrace-stop", status >> 16 == PTRACE_EVENT_STOP ? NULL
+								    : "other",
+		  FIELDS(F_PID("pid", pid), F_INT("stop_event", status >> 16)));
 	trace_claims(r, w);
-	return 0;
+	return PL_EXIT_OK;
 }
 
-static int states_run(struct run *r)
+static int stage_resume(struct run *r)
 {
-	struct puppet kid;
-	struct watched *w, *v;
-	int rc, status;
+	struct states *s = run_state(r);
 
-	stage(r, "run", "proclab forks a child that spins in a loop");
-	if (puppet_spawn(r, &kid, "child") < 0)
-		return PL_EXIT_FAIL;
-	w = obs_add(r, kid.pid, kid.pidfd, "child");
-	if (w == NULL || puppet_do(r, &kid, PUP_SPIN, 0) < 0)
-		return PL_EXIT_FAIL;
-	if (obs_await(r, w, "R", "runnable: on a CPU or queued for one; "
-		      "Linux has no separate \"ready\" letter"))
-		return PL_EXIT_FAIL;
-
-	stage(r, "sleep", "the child blocks in read(2) on an empty pipe");
-	if (puppet_do(r, &kid, PUP_SLEEP, 0) < 0)
-		return PL_EXIT_FAIL;
-	if (obs_await(r, w, "S", "an interruptible sleep: it waits for a "
-		      "byte, and a signal can wake it"))
-		return PL_EXIT_FAIL;
-	show_wchan(r, w);
-
-	if ((rc = stage_vfork(r, &kid, w, &v)) != PL_EXIT_OK)
-		return rc;
-	if ((rc = stage_stop(r, &kid, w)) != PL_EXIT_OK)
-		return rc;
-	rc = stage_trace(r, &kid, w, v);
-	if (rc == PL_EXIT_FAIL)
-		return rc;
-
-	stage(r, "resume", rc == 0 ? "proclab detaches (PTRACE_DETACH) and "
-	      "tells the child to spin again" : "the child is told to spin "
-	      "again");
-	if (rc == 0 && ptrace(PTRACE_DETACH, kid.pid, NULL, NULL) < 0) {
-		pl_warnx(r, "PTRACE_DETACH %d: %s", (int)kid.pid,
+	if (s->traced && ptrace(PTRACE_DETACH, s->kid.pid, NULL, NULL) < 0) {
+		pl_warnx(r, "PTRACE_DETACH %d: %s", (int)s->kid.pid,
 			 strerror(errno));
 		return PL_EXIT_FAIL;
 	}
-	if (puppet_do(r, &kid, PUP_SPIN, 0) < 0)
+	if (puppet_do(r, &s->kid, PUP_SPIN, 0) < 0)
 		return PL_EXIT_FAIL;
-	if (obs_await(r, w, "R", "running again: no tracer, no stop; it "
-		      "took its next command and loops"))
-		return PL_EXIT_FAIL;
+	return obs_await(r, s->w, "R", "running again: no tracer, no stop; "
+			 "told to spin, it loops on the CPU");
+}
 
-	stage(r, "exit", "the child calls _exit; its parent has not waited");
-	if (puppet_do(r, &kid, PUP_EXIT, 0) < 0)
-		return PL_EXIT_FAIL;
-	if (obs_await(r, w, "Z", "a zombie: it has exited, and only its "
-		      "pid and exit status wait for its parent"))
-		return PL_EXIT_FAIL;
+static int stage_exit(struct run *r)
+{
+	struct states *s = run_state(r);
 
-	stage(r, "reap", "the parent calls waitpid(); the kernel releases the "
-	      "child");
+	if (puppet_do(r, &s->kid, PUP_EXIT, 0) < 0)
+		return PL_EXIT_FAIL;
+	return obs_await(r, s->w, "Z", "a zombie: it has exited, and its "
+			 "parent {ppid} has not waited; only its pid and exit "
+			 "status are left");
+}
+
+static int stage_reap(struct run *r)
+{
+	struct watched *w = ((struct states *)run_state(r))->w;
+	int status;
+
 	if (pl_waitpid(r, w->pid, w->role, &status) < 0)
 		return PL_EXIT_FAIL;
 	if (obs_await(r, w, "X", "released: the status was collected and "
 		      "/proc/PID is gone"))
 		return PL_EXIT_FAIL;
-	emitf(r, "observed", FIELDS(F_PID("pid", w->pid),
-				   F_MEAS("trail", w->trail)),
-	     "every state seen for %s %d, in order: %s", w->role, (int)w->pid,
-	     w->trail);
+	emit(r, "observed", FIELDS(F_PID("pid", w->pid),
+				   F_MEAS("trail", w->trail),
+				   F_TEXT("role", w->role)));
 	return PL_EXIT_OK;
 }
+
+static const struct stage states_stages[] = {
+	{ "run", "proclab forks a child that spins in a loop",
+	  stage_run, NULL, NULL, NULL },
+	{ "sleep", "the child blocks in read(2) on an empty pipe",
+	  stage_sleep, NULL, NULL, NULL },
+	{ "vfork", "the child calls vfork (clone with CLONE_VM|CLONE_VFORK); "
+	  "its own child blocks in read(2)", stage_vfork, NULL, NULL, NULL },
+	{ "stop", "SIGSTOP while the child is in D, then its vfork child "
+	  "exits and releases it", stage_stop, NULL, NULL, NULL },
+	{ "trace", "SIGCONT; then proclab attaches as the child's tracer "
+	  "(PTRACE_SEIZE) and stops it (PTRACE_INTERRUPT)", stage_trace,
+	  NULL, NULL, NULL },
+	{ "resume", "proclab lets go of the child (PTRACE_DETACH, if it "
+	  "traced it) and tells it to spin again", stage_resume, NULL, NULL,
+	  NULL },
+	{ "exit", "the child calls _exit; its parent has not waited",
+	  stage_exit, NULL, NULL, NULL },
+	{ "reap", "the parent calls waitpid(); the kernel releases the child",
+	  stage_reap, NULL, NULL, NULL },
+	{ NULL, NULL, NULL, NULL, NULL, NULL },
+};
+
+static const struct sentence states_sentences[] = {
+	/* pid, wchan, state; text only: role, where (measured: "the kernel
+	 * function WCHAN", or why wchan names none) */
+	{ "wchan", NULL, "{role} {pid} ({state}) waits in {where}",
+	  NULL, NULL },
+	/* pid, signame, state; text only: name (of the state) */
+	{ "signal", NULL, "kill({pid}, {signame}) succeeded; right after, "
+	  "/proc shows {state} ({name})", NULL, NULL },
+	/* pid, request, ok; text only: role */
+	{ "ptrace", NULL, "PTRACE_SEIZE and {request} on {role} {pid} "
+	  "succeeded: proclab is its tracer", NULL, NULL },
+	/* pid, request, ok, errno, error; text only: role, message */
+	{ "ptrace", "refused", "{request} of {role} {pid} refused: {error} "
+	  "({message}); a security policy (Yama, seccomp, a container) "
+	  "forbids tracing here, so there is no t to show", NULL, NULL },
+	/* pid, stop_event */
+	{ "ptrace-stop", NULL, "the ptrace event in the status (status >> 16) "
+	  "is {stop_event}: PTRACE_EVENT_STOP, the stop PTRACE_INTERRUPT "
+	  "asked for", NULL, NULL },
+	{ "ptrace-stop", "other", "the ptrace event in the status (status >> "
+	  "16) is {stop_event}, not PTRACE_EVENT_STOP, the stop "
+	  "PTRACE_INTERRUPT asks for", NULL, NULL },
+	/* pid, trail; text only: role */
+	{ "observed", NULL, "every letter /proc showed for {role} {pid}, in "
+	  "order, those caught in passing too: {trail}", NULL, NULL },
+	{ NULL, NULL, NULL, NULL, NULL },
+};
 
 const struct lab lab_states = {
 	.name = "states",
@@ -263,5 +331,7 @@ const struct lab lab_states = {
 		"(Z) and is reaped (X).  Each state is read from /proc as\nit "
 		"happens, with a line on what it means.  Where ptrace is "
 		"refused, the\nt stage says so and is skipped.",
-	.run = states_run,
+	.sentences = states_sentences,
+	.stages = states_stages,
+	.state_size = sizeof(struct states),
 };
