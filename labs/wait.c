@@ -12,6 +12,8 @@
  * each ending is commanded and each status observed, never assumed.
  * Stops and continues have no pidfd event; they are awaited through a
  * signalfd for SIGCHLD, which pl_wait_fd() watches together with SIGINT.
+ * The stages are a table (wait_stages); what they share lives in a
+ * struct wait_state, reached through run_state().
  */
 #include <dirent.h>
 #include <errno.h>
@@ -24,7 +26,6 @@
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "proclab.h"
@@ -45,8 +46,13 @@ struct wkid {
 	const char *role;
 };
 
-static int chldfd = -1;          /* signalfd for SIGCHLD */
-static char coredir[256];        /* the core-dumping child's directory */
+/* What one run keeps between its stages. */
+struct wait_state {
+	int chldfd;               /* signalfd for SIGCHLD, -1 when closed */
+	char coredir[256];        /* the core-dumping child's directory */
+	int raw_code, raw_term;   /* the statuses the claim reads */
+	struct wkid stopped;      /* stopped in one stage, continued next */
+};
 
 /* ---- starting and ending children ------------------------------------- */
 
@@ -127,6 +133,7 @@ static int command_and_reap(struct run *r, struct wkid *k, enum puppet_op op,
 
 static int sigchld_open(struct run *r)
 {
+	struct wait_state *ws = run_state(r);
 	sigset_t set;
 
 	sigemptyset(&set);
@@ -134,39 +141,31 @@ static int sigchld_open(struct run *r)
 	/* blocked here, so it queues for the signalfd; pl_fork() gives each
 	 * child an empty mask again */
 	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0 ||
-	    (chldfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) < 0) {
+	    (ws->chldfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) < 0) {
 		pl_warnx(r, "cannot watch SIGCHLD: %s", strerror(errno));
 		return -1;
 	}
 	return 0;
 }
 
-static void sigchld_close(void)
+static void sigchld_close(struct wait_state *ws)
 {
 	sigset_t set;
 
-	if (chldfd >= 0)
-		close(chldfd);
-	chldfd = -1;
+	if (ws->chldfd >= 0)
+		close(ws->chldfd);
+	ws->chldfd = -1;
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);
 	sigprocmask(SIG_UNBLOCK, &set, NULL);
 }
 
-static void sigchld_drain(void)
+static void sigchld_drain(const struct wait_state *ws)
 {
 	struct signalfd_siginfo si;
 
-	while (read(chldfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+	while (read(ws->chldfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
 		;
-}
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* waitpid(pid, flags | WNOHANG) until it reports something.  Between
@@ -176,7 +175,8 @@ static long long now_ms(void)
 static pid_t wait_event(struct run *r, pid_t pid, int flags, int *status,
 			const char *what)
 {
-	long long deadline = now_ms() + r->timeout_ms;
+	struct wait_state *ws = run_state(r);
+	long long deadline = pl_now_ms() + r->timeout_ms;
 
 	for (;;) {
 		pid_t got = waitpid(pid, status, flags | WNOHANG);
@@ -192,48 +192,45 @@ static pid_t wait_event(struct run *r, pid_t pid, int flags, int *status,
 			errno = e;
 			return -1;
 		}
-		left = deadline - now_ms();
-		if (left <= 0 || !pl_wait_fd(r, chldfd, (int)left)) {
+		left = deadline - pl_now_ms();
+		if (left <= 0 || !pl_wait_fd(r, ws->chldfd, (int)left)) {
 			pl_fail(r, "expected waitpid(%d) to report %s within "
 				"%d ms; it reported nothing", (int)pid, what,
 				r->timeout_ms);
 			errno = 0;
 			return -1;
 		}
-		sigchld_drain();
+		sigchld_drain(ws);
 	}
 }
 
 /* ---- the stages --------------------------------------------------------- */
 
-static int stage_exits(struct run *r, int *raw_code, int *raw_term)
+static int stage_exit(struct run *r)
 {
-	struct wkid a, b, c;
-	int st, code = (int)opt_val(r, "code");
+	struct wkid k;
+	int st;
+
+	if (spawn(r, &k, "exit0") ||
+	    command_and_reap(r, &k, PUP_EXIT, 0, "exited with code 0, not "
+			     "waited for yet", &st))
+		return PL_EXIT_FAIL;
+	return PL_EXIT_OK;
+}
+
+static int stage_code(struct run *r)
+{
+	struct wait_state *ws = run_state(r);
+	struct wkid k;
+	int code = (int)opt_val(r, "code");
 	char why[96];
 
-	stage(r, "exit", "a child calls _exit(0); waitpid() collects the "
-	      "status");
-	if (spawn(r, &a, "exit0") ||
-	    command_and_reap(r, &a, PUP_EXIT, 0, "exited with code 0, not "
-			     "waited for yet", &st))
-		return -1;
-
-	stage(r, "code", "a child calls _exit with a code: it travels in "
-	      "bits 15-8");
 	snprintf(why, sizeof(why), "exited with code %d, not waited for yet",
 		 code);
-	if (spawn(r, &b, "code") ||
-	    command_and_reap(r, &b, PUP_EXIT, code, why, raw_code))
-		return -1;
-
-	stage(r, "signal", "a child is killed by SIGTERM: the signal number "
-	      "travels in bits 6-0");
-	if (spawn(r, &c, "term") ||
-	    command_and_reap(r, &c, PUP_RAISE, SIGTERM, "killed by SIGTERM, "
-			     "not waited for yet", raw_term))
-		return -1;
-	return 0;
+	if (spawn(r, &k, "code") ||
+	    command_and_reap(r, &k, PUP_EXIT, code, why, &ws->raw_code))
+		return PL_EXIT_FAIL;
+	return PL_EXIT_OK;
 }
 
 /* Seed 001 says "byte 8-15" and "byte 0-7 hold the error code". */
@@ -263,27 +260,50 @@ static void claim_bits(struct run *r, int code, int raw_code, int raw_term)
 		  : "the layout did not read as bits either");
 }
 
-/* The core-dumping child's private directory. */
-static void coredir_remove(struct run *r)
+static int stage_signal(struct run *r)
 {
-	(void)r;
-	if (coredir[0] == '\0')
+	struct wait_state *ws = run_state(r);
+	struct wkid k;
+
+	if (spawn(r, &k, "term") ||
+	    command_and_reap(r, &k, PUP_RAISE, SIGTERM, "killed by SIGTERM, "
+			     "not waited for yet", &ws->raw_term))
+		return PL_EXIT_FAIL;
+	claim_bits(r, (int)opt_val(r, "code"), ws->raw_code, ws->raw_term);
+	return PL_EXIT_OK;
+}
+
+/* The core-dumping child's private directory. */
+static void coredir_remove(struct wait_state *ws)
+{
+	if (ws->coredir[0] == '\0')
 		return;
-	DIR *d = opendir(coredir);
+	DIR *d = opendir(ws->coredir);
 	if (d != NULL) {
 		for (struct dirent *e; (e = readdir(d)) != NULL;)
 			if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
 				unlinkat(dirfd(d), e->d_name, 0);
 		closedir(d);
 	}
-	rmdir(coredir);
-	coredir[0] = '\0';
+	rmdir(ws->coredir);
+	ws->coredir[0] = '\0';
+}
+
+/* After every child is reaped, also when a signal ends proclab: what the
+ * lab made outside processes goes, and SIGCHLD is unblocked again. */
+static void wait_cleanup(struct run *r)
+{
+	struct wait_state *ws = run_state(r);
+
+	coredir_remove(ws);
+	sigchld_close(ws);
 }
 
 /* Count (and delete) what the dump left in the directory. */
-static int coredir_sweep(long long *bytes, char *name, size_t size)
+static int coredir_sweep(const struct wait_state *ws, long long *bytes,
+			 char *name, size_t size)
 {
-	DIR *d = opendir(coredir);
+	DIR *d = opendir(ws->coredir);
 	int n = 0;
 
 	*bytes = 0;
@@ -309,10 +329,11 @@ static int coredir_sweep(long long *bytes, char *name, size_t size)
  * relative core_pattern writes the core file there, nowhere else. */
 static int spawn_in_coredir(struct run *r, struct wkid *k, const char *role)
 {
+	const char *dir = ((struct wait_state *)run_state(r))->coredir;
 	int here = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC), rc;
 
-	if (here < 0 || chdir(coredir) < 0) {
-		pl_warnx(r, "cannot enter %s: %s", coredir, strerror(errno));
+	if (here < 0 || chdir(dir) < 0) {
+		pl_warnx(r, "cannot enter %s: %s", dir, strerror(errno));
 		if (here >= 0)
 			close(here);
 		return -1;
@@ -356,7 +377,7 @@ static int core_case(struct run *r, const struct core_setting *cs,
 			     "(after any core dump), not waited for yet", &st))
 		return -1;
 	core = WIFSIGNALED(st) && WCOREDUMP(st);
-	files = coredir_sweep(&bytes, file, sizeof(file));
+	files = coredir_sweep(run_state(r), &bytes, file, sizeof(file));
 	if (seen.rlim_cur == RLIM_INFINITY)
 		snprintf(limtxt, sizeof(limtxt), "unlimited");
 	else
@@ -408,13 +429,12 @@ fail:
 
 static int stage_core(struct run *r)
 {
+	struct wait_state *ws = run_state(r);
 	struct core_setting cs = { .pipe = false };
 	struct rlimit mine;
 	const char *tmp = getenv("TMPDIR");
 	size_t len;
 
-	stage(r, "core", "a child raises SIGABRT: with RLIMIT_CORE 0, then "
-	      "with the limit raised (in a private directory)");
 	if (proc_read_sysctl("kernel/core_pattern", cs.pattern,
 			     sizeof(cs.pattern), &len) != PROC_OK)
 		snprintf(cs.pattern, sizeof(cs.pattern), "(unreadable)");
@@ -423,20 +443,21 @@ static int stage_core(struct run *r)
 		      cs.pattern[0] != '(';
 	if (getrlimit(RLIMIT_CORE, &mine) < 0) {
 		pl_warnx(r, "getrlimit: %s", strerror(errno));
-		return -1;
+		return PL_EXIT_FAIL;
 	}
-	snprintf(coredir, sizeof(coredir), "%s/proclab-wait.XXXXXX",
+	/* removed by wait_cleanup() if a signal ends us here */
+	snprintf(ws->coredir, sizeof(ws->coredir), "%s/proclab-wait.XXXXXX",
 		 tmp != NULL && tmp[0] == '/' ? tmp : "/tmp");
-	if (mkdtemp(coredir) == NULL) {
-		pl_warnx(r, "cannot create %s: %s", coredir, strerror(errno));
-		coredir[0] = '\0';
-		return -1;
+	if (mkdtemp(ws->coredir) == NULL) {
+		pl_warnx(r, "cannot create %s: %s", ws->coredir,
+			 strerror(errno));
+		ws->coredir[0] = '\0';
+		return PL_EXIT_FAIL;
 	}
-	run_on_cleanup(r, coredir_remove); /* also if a signal ends us here */
 
 	/* for a pipe the kernel ignores a limit of 0; 1 still means no */
 	if (core_case(r, &cs, "core-off", cs.pipe ? 1 : 0))
-		return -1;
+		return PL_EXIT_FAIL;
 	if (!cs.relative)
 		emitf(r, "note", FIELDS(F_STR("core_pattern", cs.pattern)),
 		     "core_pattern \"%s\" sends dumps outside the child's "
@@ -447,10 +468,9 @@ static int stage_core(struct run *r)
 		     "the hard RLIMIT_CORE is 0: a core dump cannot be allowed "
 		     "here, so there is no case with the bit set");
 	else if (core_case(r, &cs, "core-on", mine.rlim_max))
-		return -1;
-	coredir_remove(r);
-	run_on_cleanup(r, NULL);
-	return 0;
+		return PL_EXIT_FAIL;
+	coredir_remove(ws);
+	return PL_EXIT_OK;
 }
 
 /* A status waitpid() returned for a live child: reported, its bits
@@ -469,41 +489,41 @@ static int report_status(struct run *r, const struct wkid *k, int st,
 	return 0;
 }
 
+/* Send sig to k; PL_EXIT_OK, or PL_EXIT_FAIL after a message. */
+static int signal_kid(struct run *r, const struct wkid *k, int sig)
+{
+	if (pl_kill(r, k->p.pid, sig) == 0)
+		return PL_EXIT_OK;
+	pl_warnx(r, "cannot signal %d: %s", (int)k->p.pid, strerror(errno));
+	return PL_EXIT_FAIL;
+}
+
 static int stage_stop(struct run *r)
 {
-	struct wkid k;
-	int st, rc;
+	struct wkid *k = &((struct wait_state *)run_state(r))->stopped;
+	int st;
 
-	stage(r, "stop", "SIGSTOP to a child; waitpid(WUNTRACED) reports the "
-	      "stop without reaping");
-	if (spawn(r, &k, "stopped"))
-		return -1;
-	if (pl_kill(r, k.p.pid, SIGSTOP) < 0)
-		goto fail;
-	if (obs_await(r, k.w, "T", "stopped by SIGSTOP from proclab"))
-		return -1;
-	if (wait_event(r, k.p.pid, WUNTRACED, &st, "the stop") < 0)
-		return -1;
-	if ((rc = report_status(r, &k, st, false)) != 0)
-		return rc;
+	if (spawn(r, k, "stopped") || signal_kid(r, k, SIGSTOP) ||
+	    obs_await(r, k->w, "T", "stopped by SIGSTOP from proclab") ||
+	    wait_event(r, k->p.pid, WUNTRACED, &st, "the stop") < 0 ||
+	    report_status(r, k, st, false))
+		return PL_EXIT_FAIL;
+	return PL_EXIT_OK;
+}
 
-	stage(r, "continue", "SIGCONT to the stopped child; "
-	      "waitpid(WCONTINUED) reports it; then SIGKILL");
-	if (pl_kill(r, k.p.pid, SIGCONT) < 0)
-		goto fail;
-	if (obs_await(r, k.w, "S", "running again: back in read(2)"))
-		return -1;
-	if (wait_event(r, k.p.pid, WCONTINUED, &st, "the continue") < 0)
-		return -1;
-	if ((rc = report_status(r, &k, st, true)) != 0)
-		return rc;
-	if (pl_kill(r, k.p.pid, SIGKILL) < 0)
-		goto fail;
-	return reap(r, &k, "killed by SIGKILL from proclab, not waited for "
-		    "yet", &st);
-fail:
-	pl_warnx(r, "cannot signal %d: %s", (int)k.p.pid, strerror(errno));
-	return -1;
+static int stage_continue(struct run *r)
+{
+	struct wkid *k = &((struct wait_state *)run_state(r))->stopped;
+	int st;
+
+	if (signal_kid(r, k, SIGCONT) ||
+	    obs_await(r, k->w, "S", "running again: back in read(2)") ||
+	    wait_event(r, k->p.pid, WCONTINUED, &st, "the continue") < 0 ||
+	    report_status(r, k, st, true) || signal_kid(r, k, SIGKILL) ||
+	    reap(r, k, "killed by SIGKILL from proclab, not waited for yet",
+		 &st))
+		return PL_EXIT_FAIL;
+	return PL_EXIT_OK;
 }
 
 static int stage_poll(struct run *r)
@@ -513,11 +533,9 @@ static int stage_poll(struct run *r)
 	int st, polls = 0, tell = (int)opt_val(r, "polls");
 	pid_t got;
 
-	stage(r, "poll", "a WNOHANG loop: waitpid() returns 0 until the "
-	      "child has ended");
 	if (spawn(r, &k, "polled"))
-		return -1;
-	deadline = now_ms() + r->timeout_ms;
+		return PL_EXIT_FAIL;
+	deadline = pl_now_ms() + r->timeout_ms;
 	for (;;) {
 		got = waitpid(k.p.pid, &st, WNOHANG);
 		if (got == k.p.pid)
@@ -527,7 +545,7 @@ static int stage_poll(struct run *r)
 		if (got < 0) {
 			pl_warnx(r, "waitpid(%d): %s", (int)k.p.pid,
 				 strerror(errno));
-			return -1;
+			return PL_EXIT_FAIL;
 		}
 		polls++;
 		/* what this loop does between calls: look at the child */
@@ -535,8 +553,8 @@ static int stage_poll(struct run *r)
 		pl_wait_fd(r, -1, 0);   /* SIGINT still ends proclab */
 		if (polls == tell &&
 		    puppet_do(r, &k.p, PUP_EXIT, 0) < 0)
-			return -1;
-		if (now_ms() > deadline)
+			return PL_EXIT_FAIL;
+		if (pl_now_ms() > deadline)
 			return pl_fail(r, "expected the polled child %d to end "
 				       "within %d ms; %d polls found nothing",
 				       (int)k.p.pid, r->timeout_ms, polls);
@@ -553,7 +571,9 @@ static int stage_poll(struct run *r)
 		decode(r, k.p.pid, st);
 	}
 	puppet_close(&k.p);
-	return obs_await(r, k.w, "X", "reaped: its /proc entry is gone");
+	if (obs_await(r, k.w, "X", "reaped: its /proc entry is gone"))
+		return PL_EXIT_FAIL;
+	return PL_EXIT_OK;
 }
 
 static int stage_peek(struct run *r)
@@ -564,24 +584,22 @@ static int stage_peek(struct run *r)
 	char how[64];
 	int st, code = (int)opt_val(r, "code");
 
-	stage(r, "peek", "waitid(WEXITED|WNOWAIT) reads the status and leaves "
-	      "the zombie; then waitpid() reaps it");
 	if (spawn(r, &k, "peeked") ||
 	    puppet_do(r, &k.p, PUP_EXIT, (unsigned char)code) < 0 ||
 	    obs_await(r, k.w, "Z", "exited, not waited for yet"))
-		return -1;
+		return PL_EXIT_FAIL;
 	/* by pidfd where pidfds work, else by pid (child.h) */
 	const char *idtype = kid_pidfd(r, k.p.pid) >= 0 ? "P_PIDFD" : "P_PID";
 	memset(&si, 0, sizeof(si));
 	if (pl_waitid(r, k.p.pid, &si, WEXITED | WNOWAIT | WNOHANG) < 0) {
 		pl_warnx(r, "waitid(%s, %d): %s", idtype, (int)k.p.pid,
 			 strerror(errno));
-		return -1;
+		return PL_EXIT_FAIL;
 	}
 	if (si.si_pid != k.p.pid || wstatus_from_siginfo(&si, &ws) < 0) {
 		pl_warnx(r, "waitid(%s, %d): nothing to report", idtype,
 			 (int)k.p.pid);
-		return -1;
+		return PL_EXIT_FAIL;
 	}
 	wstatus_describe(&ws, how, sizeof(how));
 	obs_sample(r, k.w, "Z", NULL);
@@ -599,7 +617,9 @@ static int stage_peek(struct run *r)
 		return pl_fail(r, "expected %s %d to stay Z after the peek; "
 			       "/proc showed %c", k.role, (int)k.p.pid,
 			       k.w->state);
-	return reap(r, &k, "still a zombie", &st);
+	if (reap(r, &k, "still a zombie", &st))
+		return PL_EXIT_FAIL;
+	return PL_EXIT_OK;
 }
 
 /* "101,102,103" */
@@ -705,17 +725,18 @@ static int order_round(struct run *r, struct wkid *k, const char *const *roles,
 
 static int stage_order(struct run *r)
 {
-	static const char *const one[3] = { "a", "b", "c" };
-	static const char *const all[3] = { "d", "e", "f" };
+	static const char *const roles[3] = { "a", "b", "c" };
 	struct wkid k[3];
 
-	stage(r, "order", "three children end in another order than they were "
-	      "made; waitpid(-1) after each end");
-	if (order_round(r, k, one, false))
-		return -1;
-	stage(r, "zombies", "three children end the same way, all before "
-	      "anyone waits; then waitpid(-1) three times");
-	return order_round(r, k, all, true);
+	return order_round(r, k, roles, false) ? PL_EXIT_FAIL : PL_EXIT_OK;
+}
+
+static int stage_zombies(struct run *r)
+{
+	static const char *const roles[3] = { "d", "e", "f" };
+	struct wkid k[3];
+
+	return order_round(r, k, roles, true) ? PL_EXIT_FAIL : PL_EXIT_OK;
 }
 
 static int stage_echild(struct run *r)
@@ -723,7 +744,6 @@ static int stage_echild(struct run *r)
 	int st, e;
 	pid_t got;
 
-	stage(r, "echild", "waitpid(-1) with no child left");
 	got = waitpid(-1, &st, WNOHANG);
 	if (got >= 0)
 		return pl_fail(r, "expected waitpid(-1) to fail with ECHILD; "
@@ -741,22 +761,43 @@ static int stage_echild(struct run *r)
 	return 0;
 }
 
+static const struct stage wait_stages[] = {
+	{ "exit", "a child calls _exit(0); waitpid() collects the status",
+	  stage_exit, NULL, NULL, NULL },
+	{ "code", "a child calls _exit with a code: it travels in bits 15-8",
+	  stage_code, NULL, NULL, NULL },
+	{ "signal", "a child is killed by SIGTERM: the signal number travels "
+	  "in bits 6-0", stage_signal, NULL, NULL, NULL },
+	{ "core", "a child raises SIGABRT: with RLIMIT_CORE 0, then with the "
+	  "limit raised (in a private directory)", stage_core, NULL, NULL,
+	  NULL },
+	{ "stop", "SIGSTOP to a child; waitpid(WUNTRACED) reports the stop "
+	  "without reaping", stage_stop, NULL, NULL, NULL },
+	{ "continue", "SIGCONT to the stopped child; waitpid(WCONTINUED) "
+	  "reports it; then SIGKILL", stage_continue, NULL, NULL, NULL },
+	{ "poll", "a WNOHANG loop: waitpid() returns 0 until the child has "
+	  "ended", stage_poll, NULL, NULL, NULL },
+	{ "peek", "waitid(WEXITED|WNOWAIT) reads the status and leaves the "
+	  "zombie; then waitpid() reaps it", stage_peek, NULL, NULL, NULL },
+	{ "order", "three children end in another order than they were made; "
+	  "waitpid(-1) after each end", stage_order, NULL, NULL, NULL },
+	{ "zombies", "three children end the same way, all before anyone "
+	  "waits; then waitpid(-1) three times", stage_zombies, NULL, NULL,
+	  NULL },
+	{ "echild", "waitpid(-1) with no child left", stage_echild, NULL,
+	  NULL, NULL },
+	{ NULL, NULL, NULL, NULL, NULL, NULL },
+};
+
+/* Before the first stage: SIGCHLD becomes an event, and the cleanup is
+ * in place for whatever ends the run. */
 static int wait_run(struct run *r)
 {
-	int raw_code, raw_term, rc = PL_EXIT_FAIL;
+	struct wait_state *ws = run_state(r);
 
-	if (sigchld_open(r))
-		return PL_EXIT_FAIL;
-	if (stage_exits(r, &raw_code, &raw_term))
-		goto out;
-	claim_bits(r, (int)opt_val(r, "code"), raw_code, raw_term);
-	if (stage_core(r) || stage_stop(r) || stage_poll(r) ||
-	    stage_peek(r) || stage_order(r) || stage_echild(r))
-		goto out;
-	rc = PL_EXIT_OK;
-out:
-	sigchld_close();
-	return rc;
+	ws->chldfd = -1;
+	run_on_cleanup(r, wait_cleanup);
+	return sigchld_open(r) ? PL_EXIT_FAIL : PL_EXIT_OK;
 }
 
 const struct lab lab_wait = {
@@ -773,4 +814,6 @@ const struct lab lab_wait = {
 		"children as they\nend, and ECHILD when none is left.",
 	.options = wait_options,
 	.run = wait_run,
+	.stages = wait_stages,
+	.state_size = sizeof(struct wait_state),
 };
