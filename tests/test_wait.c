@@ -5,6 +5,7 @@
 #include <glob.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 
@@ -310,14 +311,30 @@ START_TEST(wait_text_view)
 {
 	struct outcome o;
 
+	/* the sentences unwrapped, to find them whole */
+	ck_assert_int_eq(setenv("COLUMNS", "1000", 1), 0);
 	run_proclab(&o, NULL, (const char *const[]){ "wait", NULL });
+	ck_assert_int_eq(unsetenv("COLUMNS"), 0);
 	ck_assert_msg(o.code == 0, "exit %d: %s", o.code, o.err);
 	/* the bits and the macros, for the stop and the continue */
-	ck_assert(strstr(o.out, "0x137f = 00010011 0 1111111") != NULL);
-	ck_assert(strstr(o.out, "WIFSTOPPED 1 WSTOPSIG 19") != NULL);
+	ck_assert(strstr(o.out, "status 0x137f = 00010011 0 1111111: bits "
+			 "15-8 = 19, bit 7 = 0, bits 6-0 = 127; the macros "
+			 "read WIFEXITED 0, WIFSIGNALED 0, WIFSTOPPED 1 "
+			 "WSTOPSIG 19, WIFCONTINUED 0\n") != NULL);
 	ck_assert(strstr(o.out, "0xffff = 11111111 1 1111111") != NULL);
-	ck_assert(strstr(o.out, "WIFCONTINUED 1") != NULL);
+	ck_assert(strstr(o.out, "WIFCONTINUED 1\n") != NULL);
 	ck_assert(strstr(o.out, "T stopped") != NULL);
+	/* the sentences of the lab's table, with the values filled in */
+	ck_assert(strstr(o.out, "bit 7 clear: RLIMIT_CORE 0 forbids a core "
+			 "file") != NULL ||
+		  strstr(o.out, "bit 7 clear: core_pattern pipes") != NULL);
+	ck_assert(strstr(o.out, "times before it collected the child, which "
+			 "was told to exit after poll 3;") != NULL);
+	ck_assert(strstr(o.out, "WEXITED|WNOWAIT) saw the child ") != NULL);
+	ck_assert(strstr(o.out, "/proc then showed Z: nothing was collected")
+		  != NULL);
+	ck_assert(strstr(o.out, "with all three already zombies") != NULL);
+	ck_assert(strstr(o.out, "waitpid(-1) failed with ECHILD") != NULL);
 	ck_assert(strstr(o.out, "\033[") == NULL);
 	ck_assert_int_eq(survivors(o.sid), 0);
 	outcome_free(&o);
