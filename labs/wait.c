@@ -603,7 +603,8 @@ static int stage_stop(struct run *r)
 	struct wkid *k = &((struct wait_state *)run_state(r))->stopped;
 	int st, rc;
 
-	if ((rc = spawn(r, k, "stopped")) != 0 ||
+	/* named for the signal it gets, as "term" is: not for a state */
+	if ((rc = spawn(r, k, "sigstop")) != 0 ||
 	    (rc = signal_kid(r, k, SIGSTOP)) != 0 ||
 	    (rc = obs_await(r, k->w, "T", "stopped by SIGSTOP from proclab")))
 		return rc;
@@ -777,7 +778,7 @@ static int order_round(struct run *r, struct wkid *k, const char *const *roles,
 {
 	static const int ends[3] = { 2, 0, 1 };
 	pid_t made[3], ended[3], reaped[3];
-	char m[64], e[64], g[64];
+	char m[64], e[64], g[64], why[64];
 	bool as_ended = true, as_made = true;
 	int rc;
 
@@ -792,9 +793,10 @@ static int order_round(struct run *r, struct wkid *k, const char *const *roles,
 		ended[i] = x->a->pid;
 		if ((rc = agent_do(r, x->a, AGENT_OP_EXIT, i + 1, NULL)) != 0)
 			return rc;
+		snprintf(why, sizeof(why), "exited with code %d, not waited "
+			 "for yet", i + 1);
 		if (all_first)
-			rc = obs_await(r, x->w, "Z", "exited; nobody waits "
-				       "yet");
+			rc = obs_await(r, x->w, "Z", why);
 		else
 			rc = reap_any(r, k, 3, &reaped[i]);
 		if (rc != 0)
@@ -878,9 +880,9 @@ static const struct stage wait_stages[] = {
 	  "zombie; then waitpid() reaps it", stage_peek, NULL, NULL, NULL },
 	{ "order", "three children end in another order than they were made; "
 	  "waitpid(-1) after each end", stage_order, NULL, NULL, NULL },
-	{ "zombies", "three children end the same way, all before anyone "
-	  "waits; then waitpid(-1) three times", stage_zombies, NULL, NULL,
-	  NULL },
+	{ "zombies", "three more children end in that order too, all before "
+	  "anyone waits; then waitpid(-1) three times", stage_zombies, NULL,
+	  NULL, NULL },
 	{ "echild", "waitpid(-1) with no child left", stage_echild, NULL,
 	  NULL, NULL },
 	{ NULL, NULL, NULL, NULL, NULL, NULL },

@@ -222,23 +222,23 @@ START_TEST(wait_sequence)
 	ck_assert_int_eq(count_coredirs(), dirs);
 
 	/* stop and continue: T seen, then back to S */
-	demonstrated(ev, n, "stopped", seq, sizeof(seq));
+	demonstrated(ev, n, "sigstop", seq, sizeof(seq));
 	ck_assert_str_eq(seq, "STSZX");
-	i = find(ev, n, 0, "status", "stopped");
+	i = find(ev, n, 0, "status", "sigstop");
 	ck_assert_int_ge(i, 0);
 	ck_assert(jbool(&ev[i], "stopped"));
 	ck_assert_int_eq((int)jnum(&ev[i], "signal"), SIGSTOP);
-	i = find(ev, n, i + 1, "status", "stopped");
+	i = find(ev, n, i + 1, "status", "sigstop");
 	ck_assert_int_ge(i, 0);
 	ck_assert(jbool(&ev[i], "continued"));
-	e = reap_of(ev, n, "stopped");
+	e = reap_of(ev, n, "sigstop");
 	ck_assert_int_eq((int)jnum(e, "signal"), SIGKILL);
 	/* the stop in its stage; the continue and the kill in the next */
-	ck_assert_int_eq(stage_of(ev, n, "status", "stopped", 0),
+	ck_assert_int_eq(stage_of(ev, n, "status", "sigstop", 0),
 			 stage_no("stop"));
-	ck_assert_int_eq(stage_of(ev, n, "status", "stopped", 1),
+	ck_assert_int_eq(stage_of(ev, n, "status", "sigstop", 1),
 			 stage_no("continue"));
-	ck_assert_int_eq(stage_of(ev, n, "reap", "stopped", 0),
+	ck_assert_int_eq(stage_of(ev, n, "reap", "sigstop", 0),
 			 stage_no("continue"));
 
 	/* poll: at least the empty polls made before the child was told */
