@@ -98,14 +98,14 @@ static const struct sentence wait_sentences[] = {
 	  "{polls} times before it collected the child, which was told to "
 	  "exit after poll {told_after}; a blocking waitpid() makes one call "
 	  "and sleeps instead", "polls" },
-	/* pid, by, call, exited, code, signaled, state; text only: idtype,
-	 * how, si_code, si_status */
-	{ "peek", NULL, "{call}({idtype}, WEXITED|WNOWAIT) saw the child "
+	/* pid, by, call, exited, code, signaled, state; text only: role,
+	 * idtype, how, si_code, si_status */
+	{ "peek", NULL, "{call}({idtype}, WEXITED|WNOWAIT) saw {role} {pid}: "
+	  "{how} (si_code {si_code}, si_status {si_status}); /proc then "
+	  "showed {state}: nothing was collected", NULL, NULL },
+	{ "peek", "collected", "{call}({idtype}, WEXITED|WNOWAIT) saw {role} "
 	  "{pid}: {how} (si_code {si_code}, si_status {si_status}); /proc "
-	  "then showed {state}: nothing was collected", NULL, NULL },
-	{ "peek", "collected", "{call}({idtype}, WEXITED|WNOWAIT) saw the "
-	  "child {pid}: {how} (si_code {si_code}, si_status {si_status}); "
-	  "/proc then showed {state}", NULL, NULL },
+	  "then showed {state}", NULL, NULL },
 	/* mode, made, ended, reaped, as_ended, as_made */
 	{ "order", NULL, "made {made}, ended {ended}, waitpid(-1) returned "
 	  "{reaped}: each wait returned the child that had just ended",
@@ -708,7 +708,7 @@ static int stage_peek(struct run *r)
 			 ws.exited ? F_INT("code", ws.code) : F_NULL("code"),
 			 F_BOOL("signaled", ws.signaled),
 			 F_CHAR("state", k.w->state),
-			 F_TEXT("idtype", idtype),
+			 F_TEXT("role", k.a->role), F_TEXT("idtype", idtype),
 			 F_TEXT("how", how),
 			 F_TEXT("si_code", wstatus_si_code_name(si.si_code)),
 			 F_TEXT_INT("si_status", si.si_status)));

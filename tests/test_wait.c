@@ -330,7 +330,7 @@ START_TEST(wait_text_view)
 		  strstr(o.out, "bit 7 clear: core_pattern pipes") != NULL);
 	ck_assert(strstr(o.out, "times before it collected the child, which "
 			 "was told to exit after poll 3;") != NULL);
-	ck_assert(strstr(o.out, "WEXITED|WNOWAIT) saw the child ") != NULL);
+	ck_assert(strstr(o.out, "WEXITED|WNOWAIT) saw peeked ") != NULL);
 	ck_assert(strstr(o.out, "/proc then showed Z: nothing was collected")
 		  != NULL);
 	ck_assert(strstr(o.out, "with all three already zombies") != NULL);
