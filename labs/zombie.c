@@ -100,7 +100,7 @@ static void compare(struct run *r, const struct watched *w,
 	      if_has(dead, PS_VMRSS, dead->ps.vmrss_kb));
 	holds(r, pid, "open file descriptors", "", HOLD_EXACT, alive->fds,
 	      dead->fds > 0 ? dead->fds : dead->fds == 0 ? -1 : -2);
-	holds(r, pid, "cmdline bytes", "", HOLD_EXACT, alive->cmdline_bytes,
+	holds(r, pid, "cmdline bytes", "", HOLD_MEASURED, alive->cmdline_bytes,
 	      dead->cmdline_bytes > 0 ? dead->cmdline_bytes
 	      : dead->cmdline_bytes == 0 ? -1 : -2);
 	holds(r, pid, "threads", "", HOLD_EXACT,
