@@ -1,16 +1,21 @@
 /* test_wait.c - `proclab wait`: every status agrees with its raw int, and
- * the stages show what they demonstrate. */
+ * the stages show what they demonstrate.  Stage numbers come from the
+ * lab's table (lab_wait.stages), none is written here. */
 #include <check.h>
 #include <glob.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 
+#include "proclab.h"
 #include "suites.h"
 #include "testutil.h"
 
 #define MAXEV 256
+
+extern const struct lab lab_wait;
 
 static const char *ev_name(const struct jobj *e)
 {
@@ -29,6 +34,65 @@ static int find(const struct jobj *ev, int n, int from, const char *event,
 	for (int i = from; i < n; i++)
 		if (is(&ev[i], event, role))
 			return i;
+	return -1;
+}
+
+/* The number a run gives the stage `name` of the table (every stage of
+ * this lab runs, whatever its options). */
+static int stage_no(const char *name)
+{
+	int n = 0;
+
+	for (const struct stage *s = lab_wait.stages; s->name; s++) {
+		ck_assert_ptr_null(s->when);
+		n++;
+		if (strcmp(s->name, name) == 0)
+			return n;
+	}
+	ck_abort_msg("wait has no stage %s", name);
+	return -1;
+}
+
+/* The stage events follow the table, and each event named in `where`
+ * happens in its stage. */
+static void check_stages(const struct jobj *ev, int n)
+{
+	static const char *const where[][2] = {
+		{ "claim", "signal" }, { "core", "core" },
+		{ "poll", "poll" }, { "peek", "peek" }, { "wait", "echild" },
+	};
+	int k = 0, seen[sizeof(where) / sizeof(where[0])] = { 0 };
+
+	for (int i = 0; i < n; i++) {
+		if (is(&ev[i], "stage", NULL)) {
+			const char *name = lab_wait.stages[k].name;
+
+			ck_assert_msg(name != NULL, "more stages than the table");
+			ck_assert_str_eq(jstr(&ev[i], "name"), name);
+			ck_assert_int_eq((int)jnum(&ev[i], "stage"), ++k);
+			continue;
+		}
+		for (size_t w = 0; w < sizeof(where) / sizeof(where[0]); w++)
+			if (is(&ev[i], where[w][0], NULL)) {
+				ck_assert_int_eq((int)jnum(&ev[i], "stage"),
+						 stage_no(where[w][1]));
+				seen[w]++;
+			}
+	}
+	ck_assert_msg(lab_wait.stages[k].name == NULL,
+		      "fewer stages than the table");
+	for (size_t w = 0; w < sizeof(where) / sizeof(where[0]); w++)
+		ck_assert_msg(seen[w] > 0, "no %s event", where[w][0]);
+}
+
+/* The stage the n-th event of `event` for `role` happens in. */
+static int stage_of(const struct jobj *ev, int n, const char *event,
+		    const char *role, int nth)
+{
+	for (int i = 0; i < n; i++)
+		if (is(&ev[i], event, role) && nth-- == 0)
+			return (int)jnum(&ev[i], "stage");
+	ck_abort_msg("no %s event for %s", event, role);
 	return -1;
 }
 
@@ -117,6 +181,7 @@ START_TEST(wait_sequence)
 	ck_assert_str_eq(ev_name(&ev[n - 1]), "result");
 	ck_assert(jbool(&ev[n - 1], "ok"));
 	check_consistency(ev, n, o.sid);
+	check_stages(ev, n);
 
 	e = reap_of(ev, n, "exit0");
 	ck_assert_int_eq((int)jnum(e, "raw"), 0);
@@ -157,17 +222,24 @@ START_TEST(wait_sequence)
 	ck_assert_int_eq(count_coredirs(), dirs);
 
 	/* stop and continue: T seen, then back to S */
-	demonstrated(ev, n, "stopped", seq, sizeof(seq));
+	demonstrated(ev, n, "sigstop", seq, sizeof(seq));
 	ck_assert_str_eq(seq, "STSZX");
-	i = find(ev, n, 0, "status", "stopped");
+	i = find(ev, n, 0, "status", "sigstop");
 	ck_assert_int_ge(i, 0);
 	ck_assert(jbool(&ev[i], "stopped"));
 	ck_assert_int_eq((int)jnum(&ev[i], "signal"), SIGSTOP);
-	i = find(ev, n, i + 1, "status", "stopped");
+	i = find(ev, n, i + 1, "status", "sigstop");
 	ck_assert_int_ge(i, 0);
 	ck_assert(jbool(&ev[i], "continued"));
-	e = reap_of(ev, n, "stopped");
+	e = reap_of(ev, n, "sigstop");
 	ck_assert_int_eq((int)jnum(e, "signal"), SIGKILL);
+	/* the stop in its stage; the continue and the kill in the next */
+	ck_assert_int_eq(stage_of(ev, n, "status", "sigstop", 0),
+			 stage_no("stop"));
+	ck_assert_int_eq(stage_of(ev, n, "status", "sigstop", 1),
+			 stage_no("continue"));
+	ck_assert_int_eq(stage_of(ev, n, "reap", "sigstop", 0),
+			 stage_no("continue"));
 
 	/* poll: at least the empty polls made before the child was told */
 	i = find(ev, n, 0, "poll", NULL);
@@ -196,9 +268,11 @@ START_TEST(wait_sequence)
 	ck_assert_str_ne(jstr(&ev[i], "reaped"), jstr(&ev[i], "made"));
 	ck_assert(reap_of(ev, n, "c") < reap_of(ev, n, "a"));
 	ck_assert(reap_of(ev, n, "a") < reap_of(ev, n, "b"));
+	ck_assert_int_eq((int)jnum(&ev[i], "stage"), stage_no("order"));
 	i = find(ev, n, i + 1, "order", NULL);
 	ck_assert_int_ge(i, 0);
 	ck_assert_str_eq(jstr(&ev[i], "mode"), "all-ended-first");
+	ck_assert_int_eq((int)jnum(&ev[i], "stage"), stage_no("zombies"));
 	demonstrated(ev, n, "f", seq, sizeof(seq));
 	ck_assert_str_eq(seq, "SZX");
 
@@ -237,14 +311,30 @@ START_TEST(wait_text_view)
 {
 	struct outcome o;
 
+	/* the sentences unwrapped, to find them whole */
+	ck_assert_int_eq(setenv("COLUMNS", "1000", 1), 0);
 	run_proclab(&o, NULL, (const char *const[]){ "wait", NULL });
+	ck_assert_int_eq(unsetenv("COLUMNS"), 0);
 	ck_assert_msg(o.code == 0, "exit %d: %s", o.code, o.err);
 	/* the bits and the macros, for the stop and the continue */
-	ck_assert(strstr(o.out, "0x137f = 00010011 0 1111111") != NULL);
-	ck_assert(strstr(o.out, "WIFSTOPPED 1 WSTOPSIG 19") != NULL);
+	ck_assert(strstr(o.out, "status 0x137f = 00010011 0 1111111: bits "
+			 "15-8 = 19, bit 7 = 0, bits 6-0 = 127; the macros "
+			 "read WIFEXITED 0, WIFSIGNALED 0, WIFSTOPPED 1 "
+			 "WSTOPSIG 19, WIFCONTINUED 0\n") != NULL);
 	ck_assert(strstr(o.out, "0xffff = 11111111 1 1111111") != NULL);
-	ck_assert(strstr(o.out, "WIFCONTINUED 1") != NULL);
+	ck_assert(strstr(o.out, "WIFCONTINUED 1\n") != NULL);
 	ck_assert(strstr(o.out, "T stopped") != NULL);
+	/* the sentences of the lab's table, with the values filled in */
+	ck_assert(strstr(o.out, "bit 7 clear: RLIMIT_CORE 0 forbids a core "
+			 "file") != NULL ||
+		  strstr(o.out, "bit 7 clear: core_pattern pipes") != NULL);
+	ck_assert(strstr(o.out, "times before it collected the child, which "
+			 "was told to exit after poll 3;") != NULL);
+	ck_assert(strstr(o.out, "WEXITED|WNOWAIT) saw peeked ") != NULL);
+	ck_assert(strstr(o.out, "/proc then showed Z: nothing was collected")
+		  != NULL);
+	ck_assert(strstr(o.out, "with all three already zombies") != NULL);
+	ck_assert(strstr(o.out, "waitpid(-1) failed with ECHILD") != NULL);
 	ck_assert(strstr(o.out, "\033[") == NULL);
 	ck_assert_int_eq(survivors(o.sid), 0);
 	outcome_free(&o);
