@@ -95,17 +95,19 @@ static const char *const ve_name[] = {
 	"fcntl", "close_range", "clock_gettime",
 };
 
-/* Set before proclab forks the caller; read-only afterwards. */
-static struct {
+/* Set before proclab forks the caller; read-only afterwards (the caller
+ * works on its copy). */
+struct vconf {
 	char exe[32];           /* the program the exec child runs */
 	const char *exe_name;   /* its basename: the comm /proc shows */
 	size_t page;
-} conf;
+};
 
 /* The caller's variable, on the caller's stack; the child writes it. */
 struct vshare {
 	volatile int value;
 	pid_t caller;
+	const struct vconf *conf;
 };
 
 /* ---- the caller and its child (async-signal-safe calls only) ----------- */
@@ -146,9 +148,9 @@ static void next_cmd(int fd, struct vcmd *c, bool spin)
 		_exit(0);
 }
 
-static void __attribute__((noreturn)) child_exec(void)
+static void __attribute__((noreturn)) child_exec(const struct vconf *conf)
 {
-	char *const argv[] = { (char *)conf.exe_name, NULL };
+	char *const argv[] = { (char *)conf->exe_name, NULL };
 
 	/* stdin: proclab's feed; stdout: proclab's echo pipe; nothing else
 	 * of ours crosses the exec (FD_REP stays open until it succeeds) */
@@ -160,7 +162,7 @@ static void __attribute__((noreturn)) child_exec(void)
 		say_error(VE_CLOSE_RANGE);
 		_exit(127);
 	}
-	execve(conf.exe, argv, environ);
+	execve(conf->exe, argv, environ);
 	say_error(VE_EXECVE);
 	_exit(127);
 }
@@ -195,16 +197,16 @@ static int __attribute__((no_sanitize("address"))) child_main(void *arg)
 			say(M_STORED, getpid(), c.arg, sh->value);
 			_exit(0);
 		case K_EXEC:
-			child_exec();
+			child_exec(sh->conf);
 		default:
 			_exit(124);
 		}
 	}
 }
 
-static pid_t caller_vfork(void *stack_top)
+static pid_t caller_vfork(const struct vconf *conf, void *stack_top)
 {
-	struct vshare sh = { .value = 0, .caller = getpid() };
+	struct vshare sh = { .value = 0, .caller = getpid(), .conf = conf };
 	int before = sh.value;
 	pid_t pid;
 
@@ -231,7 +233,7 @@ static void caller_reap(pid_t pid)
 	say(M_REAPED, pid, status, 0);
 }
 
-static void caller_touch(int mib)
+static void caller_touch(const struct vconf *conf, int mib)
 {
 	size_t len = (size_t)mib << 20;
 	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
@@ -244,7 +246,7 @@ static void caller_touch(int mib)
 	/* 4 KiB pages, so fork has one page-table entry per page to copy
 	 * (EINVAL: no transparent huge pages in this kernel, fine) */
 	madvise(p, len, MADV_NOHUGEPAGE);
-	for (size_t off = 0; off < len; off += conf.page)
+	for (size_t off = 0; off < len; off += conf->page)
 		p[off] = 1;
 	say(M_TOUCHED, getpid(), (long long)len, 0);
 }
@@ -331,7 +333,8 @@ static void caller_cost(int reps)
 	say(M_COST, reps, median(f, reps), median(v, reps));
 }
 
-static void __attribute__((noreturn)) caller_main(const int fds[])
+static void __attribute__((noreturn)) caller_main(const struct vconf *conf,
+						   const int fds[])
 {
 	enum { STACK = 64 * 1024 };
 	int tmp[FD_NEXT - FD_CMD];
@@ -360,14 +363,14 @@ static void __attribute__((noreturn)) caller_main(const int fds[])
 		spin = false;
 		switch (c.op) {
 		case C_VFORK:
-			last = caller_vfork(stack + STACK);
+			last = caller_vfork(conf, stack + STACK);
 			spin = true;    /* hold still (R) until told */
 			break;
 		case C_REAP:
 			caller_reap(last);
 			break;
 		case C_TOUCH:
-			caller_touch(c.arg);
+			caller_touch(conf, c.arg);
 			break;
 		case C_COST:
 			caller_cost(c.arg);
@@ -382,10 +385,13 @@ static void __attribute__((noreturn)) caller_main(const int fds[])
 
 enum { P_CMD, P_REP, P_KID, P_FEED, P_ECHO, P_N };
 
+/* What one run keeps between its stages. */
 struct vlab {
+	struct vconf conf;
 	int own[P_N];           /* proclab's ends: cmd, rep, kid, feed, echo */
 	struct watched *caller;
-	int value;
+	struct watched *child;  /* the first vfork child (stages 2, 3) */
+	struct watched *execd;  /* the second, which execs cat (4, 5) */
 };
 
 static int tell(struct run *r, struct vlab *v, int p, char op, int arg)
@@ -537,13 +543,12 @@ static void show_wchan(struct run *r, struct watched *w, const char *how)
 	     p.wchan[0] ? p.wchan : "(wchan unreadable)", how);
 }
 
-static int stage_fork(struct run *r, struct vlab *v)
+static int stage_fork(struct run *r)
 {
+	struct vlab *v = run_state(r);
 	int p[P_N][2], mine[P_N], theirs[P_N], pidfd = -1;
 	pid_t pid;
 
-	stage(r, "fork", "proclab forks the caller; it waits for a command "
-	      "in read(2)");
 	for (int i = 0; i < P_N; i++)
 		if (pipe2(p[i], O_CLOEXEC) < 0) {
 			pl_warnx(r, "cannot create a pipe: %s",
@@ -564,7 +569,7 @@ static int stage_fork(struct run *r, struct vlab *v)
 	}
 	pid = pl_fork(r, "caller", &pidfd);
 	if (pid == 0)
-		caller_main(theirs);
+		caller_main(&v->conf, theirs);
 	for (int i = 0; i < P_N; i++) {
 		close(theirs[i]);
 		v->own[i] = mine[i];
@@ -578,13 +583,12 @@ static int stage_fork(struct run *r, struct vlab *v)
 			 "next command");
 }
 
-static int stage_vfork(struct run *r, struct vlab *v, struct watched **wp)
+static int stage_vfork(struct run *r)
 {
+	struct vlab *v = run_state(r);
 	struct watched *w;
 
-	stage(r, "vfork", "the caller calls clone(CLONE_VM|CLONE_VFORK): "
-	      "the child runs, then blocks in read(2)");
-	w = *wp = start_child(r, v, "child");
+	w = v->child = start_child(r, v, "child");
 	if (w == NULL || tell(r, v, P_KID, K_BLOCK, 0) ||
 	    obs_await(r, w, "S", "blocked in read(2); its parent still "
 		      "waits for it"))
@@ -598,14 +602,14 @@ static int stage_vfork(struct run *r, struct vlab *v, struct watched **wp)
 	return 0;
 }
 
-static int stage_write(struct run *r, struct vlab *v, struct watched *w)
+static int stage_write(struct run *r)
 {
+	struct vlab *v = run_state(r);
+	struct watched *w = v->child;
 	struct vmsg st, res;
 	bool same;
 
-	stage(r, "write", "the child stores a number in the caller's "
-	      "variable and calls _exit; the caller resumes and reads it");
-	if (tell(r, v, P_KID, K_STORE, v->value) || hear(r, v, M_STORED, &st) ||
+	if (tell(r, v, P_KID, K_STORE, (int)opt_val(r, "value")) || hear(r, v, M_STORED, &st) ||
 	    resumed(r, v, w, "_exit", &res))
 		return PL_EXIT_FAIL;
 	same = res.b == st.a;
@@ -646,18 +650,17 @@ static int stage_write(struct run *r, struct vlab *v, struct watched *w)
 			 "waits for proclab again");
 }
 
-static int stage_exec(struct run *r, struct vlab *v, struct watched **wp)
+static int stage_exec(struct run *r)
 {
 	static const char ping[] = "ping\n";
+	struct vlab *v = run_state(r);
 	struct watched *w;
 	struct vmsg res;
 	char comm[PROC_COMM_MAX], back[16];
 	ssize_t n;
 	bool alive;
 
-	stage(r, "exec", "a second vfork child runs, then execs cat: the "
-	      "caller resumes while cat still runs");
-	w = *wp = start_child(r, v, "exec-child");
+	w = v->execd = start_child(r, v, "exec-child");
 	if (w == NULL || tell(r, v, P_KID, K_EXEC, 0) ||
 	    resumed(r, v, w, "exec", &res) ||
 	    obs_await(r, w, "S", "runs cat now, blocked reading its stdin: "
@@ -689,14 +692,14 @@ static int stage_exec(struct run *r, struct vlab *v, struct watched **wp)
 	obs_sample(r, w, NULL, NULL);
 	alive = !w->gone && w->state != 'Z' && n > 0;
 	emitf(r, "exec", FIELDS(F_PID("pid", w->pid),
-			       F_STR("program", conf.exe), F_STR("comm", comm),
+			       F_STR("program", v->conf.exe), F_STR("comm", comm),
 			       F_INT("sent", (long long)sizeof(ping) - 1),
 			       F_INT("echoed", n < 0 ? 0 : n),
 			       /* cat may be reading or writing */
 			       F_MEAS("state", w->state),
 			       F_BOOL("alive", alive)),
 	     "%s %d runs %s (comm \"%s\"): it echoed %zd of the %zu bytes "
-	     "sent and is %c (%s)", w->role, (int)w->pid, conf.exe, comm,
+	     "sent and is %c (%s)", w->role, (int)w->pid, v->conf.exe, comm,
 	     n < 0 ? 0 : n, sizeof(ping) - 1, w->state,
 	     procfs_state_name(w->state));
 	emitf(r, "claim",
@@ -717,12 +720,12 @@ static int stage_exec(struct run *r, struct vlab *v, struct watched **wp)
 	return 0;
 }
 
-static int stage_eof(struct run *r, struct vlab *v, struct watched *w)
+static int stage_eof(struct run *r)
 {
-	stage(r, "end", "proclab closes cat's stdin: cat reads EOF and exits; "
-	      "the caller's waitpid() collects it");
+	struct vlab *v = run_state(r);
+
 	close_own(v, P_FEED);
-	return reaped(r, v, w);
+	return reaped(r, v, v->execd);
 }
 
 /* One measurement at the caller's present resident set. */
@@ -756,15 +759,14 @@ static int cost(struct run *r, struct vlab *v, long long touched,
 	return 0;
 }
 
-static int stage_cost(struct run *r, struct vlab *v)
+static int stage_cost(struct run *r)
 {
+	struct vlab *v = run_state(r);
 	double rs, rl, fs, fl, vs, vl;
 	long long mib = opt_val(r, "rss");
 	struct vmsg m;
 	bool same;
 
-	stage(r, "cost", "the caller times fork() against vfork(), as it is "
-	      "and after writing --rss MiB");
 	if (cost(r, v, 0, &rs, &fs, &vs) ||
 	    tell(r, v, P_CMD, C_TOUCH, (int)mib) ||
 	    hear_in(r, v, M_TOUCHED, &m, work_ms(r)) ||
@@ -790,57 +792,69 @@ static int stage_cost(struct run *r, struct vlab *v)
 	return 0;
 }
 
-static int stage_exit(struct run *r, struct vlab *v)
+static int stage_exit(struct run *r)
 {
+	struct vlab *v = run_state(r);
 	int status;
 
-	stage(r, "exit", "proclab closes the caller's command pipe: it exits, "
-	      "and proclab reaps it");
 	close_own(v, P_CMD);
 	if (pl_waitpid(r, v->caller->pid, "caller", &status) < 0)
 		return PL_EXIT_FAIL;
 	return obs_await(r, v->caller, "X", "reaped: its /proc entry is gone");
 }
 
-static int find_program(struct run *r)
+static int find_program(struct run *r, struct vconf *conf)
 {
 	static const char *const where[] = { "/bin/cat", "/usr/bin/cat" };
 
 	for (size_t i = 0; i < sizeof(where) / sizeof(where[0]); i++)
 		if (access(where[i], X_OK) == 0) {
-			snprintf(conf.exe, sizeof(conf.exe), "%s", where[i]);
-			conf.exe_name = "cat";
+			snprintf(conf->exe, sizeof(conf->exe), "%s", where[i]);
+			conf->exe_name = "cat";
 			return 0;
 		}
 	return pl_unavailable(r, "no cat to exec in /bin or /usr/bin");
 }
 
-static int vfork_stages(struct run *r, struct vlab *v)
+/* proclab's ends of the pipes, closed once every child is reaped. */
+static void vfork_cleanup(struct run *r)
 {
-	struct watched *child, *execd;
-
-	if (stage_fork(r, v) || stage_vfork(r, v, &child) ||
-	    stage_write(r, v, child) || stage_exec(r, v, &execd) ||
-	    stage_eof(r, v, execd) || stage_cost(r, v) || stage_exit(r, v))
-		return PL_EXIT_FAIL;
-	return PL_EXIT_OK;
-}
-
-static int vfork_run(struct run *r)
-{
-	struct vlab v = { .value = (int)opt_val(r, "value") };
-	int rc;
+	struct vlab *v = run_state(r);
 
 	for (int i = 0; i < P_N; i++)
-		v.own[i] = -1;
-	conf.page = (size_t)sysconf(_SC_PAGESIZE);
-	rc = find_program(r);
-	if (rc == 0)
-		rc = vfork_stages(r, &v);
-	for (int i = 0; i < P_N; i++)
-		close_own(&v, i);
-	return rc;
+		close_own(v, i);
 }
+
+/* Before the first stage. */
+static int vfork_setup(struct run *r)
+{
+	struct vlab *v = run_state(r);
+
+	for (int i = 0; i < P_N; i++)
+		v->own[i] = -1;
+	run_on_cleanup(r, vfork_cleanup);
+	v->conf.page = (size_t)sysconf(_SC_PAGESIZE);
+	return find_program(r, &v->conf);
+}
+
+static const struct stage vfork_stages[] = {
+	{ "fork", "proclab forks the caller; it waits for a command in read(2)",
+	  stage_fork, NULL, NULL, NULL },
+	{ "vfork", "the caller calls clone(CLONE_VM|CLONE_VFORK): the child "
+	  "runs, then blocks in read(2)", stage_vfork, NULL, NULL, NULL },
+	{ "write", "the child stores a number in the caller's variable and "
+	  "calls _exit; the caller resumes and reads it", stage_write, NULL,
+	  NULL, NULL },
+	{ "exec", "a second vfork child runs, then execs cat: the caller "
+	  "resumes while cat still runs", stage_exec, NULL, NULL, NULL },
+	{ "end", "proclab closes cat's stdin: cat reads EOF and exits; the "
+	  "caller's waitpid() collects it", stage_eof, NULL, NULL, NULL },
+	{ "cost", "the caller times fork() against vfork(), as it is and "
+	  "after writing --rss MiB", stage_cost, NULL, NULL, NULL },
+	{ "exit", "proclab closes the caller's command pipe: it exits, and "
+	  "proclab reaps it", stage_exit, NULL, NULL, NULL },
+	{ NULL, NULL, NULL, NULL, NULL, NULL },
+};
 
 /* Refuse, before anything is printed, more memory than this machine can
  * spare: the option's own range is checked by the dispatcher. */
@@ -874,6 +888,8 @@ const struct lab lab_vfork = {
 		"cat lives\non.  Last, the caller times fork() against vfork() "
 		"with a small resident\nset and after writing --rss MiB.",
 	.options = vfork_options,
-	.run = vfork_run,
+	.run = vfork_setup,
 	.prepare = vfork_prepare,
+	.stages = vfork_stages,
+	.state_size = sizeof(struct vlab),
 };
