@@ -772,7 +772,7 @@ static const struct stage vfork_stages[] = {
 	{ "end", "proclab closes cat's stdin: cat reads EOF and exits; the "
 	  "caller's waitpid() collects it", stage_eof, NULL, NULL, NULL },
 	{ "cost", "the caller times fork() against vfork(), as it is and "
-	  "after writing --rss MiB", stage_cost, NULL, NULL, NULL },
+	  "after writing {rss} MiB", stage_cost, NULL, NULL, NULL },
 	{ "exit", "proclab closes the caller's command pipe: it exits, and "
 	  "proclab reaps it", stage_exit, NULL, NULL, NULL },
 	{ NULL, NULL, NULL, NULL, NULL, NULL },
