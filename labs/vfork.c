@@ -451,15 +451,16 @@ static int stage_fork(struct run *r)
 	int feed[2], echo[2], rc;
 	struct agent *a;
 
-	if (pipe2(feed, O_CLOEXEC) < 0) {
-		pl_warnx(r, "cannot create a pipe: %s", strerror(errno));
-		return PL_EXIT_FAIL;
-	}
+	/* no pipe: this machine (its limits) cannot run the lab */
+	if (pipe2(feed, O_CLOEXEC) < 0)
+		return pl_unavailable(r, "cannot create a pipe for cat: %s",
+				      strerror(errno));
 	if (pipe2(echo, O_CLOEXEC) < 0) {
-		pl_warnx(r, "cannot create a pipe: %s", strerror(errno));
+		rc = pl_unavailable(r, "cannot create a pipe for cat: %s",
+				    strerror(errno));
 		close(feed[0]);
 		close(feed[1]);
-		return PL_EXIT_FAIL;
+		return rc;
 	}
 	v->feed = feed[1];
 	v->echo = echo[0];
