@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -251,6 +252,45 @@ START_TEST(vfork_text_view)
 }
 END_TEST
 
+/* Under a small fd limit the caller cannot move its pipes into place: it
+ * reports the call that failed, and proclab ends at once (the long
+ * --timeout would show a wait) with exit 3, one line on stderr, and an
+ * error event just before the result; nothing is left behind. */
+static int few_fds(void *arg)
+{
+	struct rlimit rl = { 16, 16 };
+
+	(void)arg;
+	return setrlimit(RLIMIT_NOFILE, &rl);
+}
+
+START_TEST(vfork_setup_failure)
+{
+	static struct jobj ev[MAXEV];
+	struct outcome o;
+	const char *nl;
+	int n;
+
+	run_proclab_as(&o, NULL, (const char *const[]){ "vfork", "--json",
+			"--timeout", "20000", NULL }, few_fds, NULL);
+	ck_assert_msg(o.code == 3, "exit %d: %s", o.code, o.err);
+	nl = strchr(o.err, '\n');
+	ck_assert_msg(nl != NULL && nl[1] == '\0', "not one line: %s", o.err);
+	ck_assert_msg(strstr(o.err, "proclab: vfork: the caller cannot set "
+			     "up: ") == o.err, "%s", o.err);
+	ck_assert(strstr(o.err, "Too many open files") != NULL);
+	n = json_lines(o.out, ev, MAXEV);
+	ck_assert_int_ge(n, 3);
+	ck_assert_str_eq(jstr(&ev[n - 1], "event"), "result");
+	ck_assert_int_eq((int)jnum(&ev[n - 1], "exit"), 3);
+	ck_assert_str_eq(jstr(&ev[n - 2], "event"), "error");
+	ck_assert_str_eq(jstr(&ev[n - 2], "role"), "caller");
+	ck_assert_str_eq(jstr(&ev[n - 2], "error"), "EMFILE");
+	ck_assert_int_eq(survivors(o.sid), 0);
+	outcome_free(&o);
+}
+END_TEST
+
 static const struct bad {
 	const char *argv[6];
 	const char *word;
@@ -325,6 +365,7 @@ Suite *make_vfork_suite(void)
 	tcase_add_test(tc, vfork_sequence);
 	tcase_add_test(tc, vfork_value_option);
 	tcase_add_test(tc, vfork_text_view);
+	tcase_add_test(tc, vfork_setup_failure);
 	tcase_add_loop_test(tc, vfork_bad_options, 0,
 			    (int)(sizeof(bad) / sizeof(bad[0])));
 	tcase_add_loop_test(tc, vfork_killed_midway, 0,
