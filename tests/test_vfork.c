@@ -245,7 +245,9 @@ START_TEST(vfork_text_view)
 	ck_assert(strstr(o.out, "D disk sleep") != NULL);
 	snprintf(last, sizeof(last), "stage %d: exit", stage_no("exit"));
 	ck_assert_msg(strstr(o.out, last) != NULL, "no '%s'", last);
-	ck_assert(strstr(o.out, "\"Multiprocessing and interprocess communication\" says fork and vfork") != NULL);
+	ck_assert_msg(strstr(o.out, "\"Multiprocessing and interprocess "
+			     "communication\" says fork and vfork") != NULL,
+		      "no cost claim in: %s", o.out);
 	ck_assert(strstr(o.out, "\033[") == NULL);
 	ck_assert_int_eq(survivors(o.sid), 0);
 	outcome_free(&o);
