@@ -117,6 +117,8 @@ enum agent_call {
 	AGENT_CALL_DUP,
 	AGENT_CALL_SETRLIMIT,
 	AGENT_CALL_EXECVE,
+	AGENT_CALL_VFORK,
+	AGENT_CALL_CLOCK,       /* "clock_gettime" */
 	AGENT_CALL_MAX
 };
 const char *agent_call_name(int call);
@@ -271,6 +273,10 @@ int agent_do_args(struct run *r, struct agent *a, int op,
 #define AGENT_ANY (-1)
 int agent_expect(struct run *r, const struct agent *from, int kind,
 		 struct agent_msg *out);
+/* The same within timeout_ms instead of --timeout: for an operation whose
+ * work grows with an option (vfork's cost stage with --rss). */
+int agent_expect_in(struct run *r, const struct agent *from, int kind,
+		    struct agent_msg *out, int timeout_ms);
 
 /* The lab expects a to end (it killed it, told it to, or runs a lab
  * operation that _exits): an expect no longer fails when it dies,

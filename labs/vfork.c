@@ -1,13 +1,15 @@
 /* vfork.c - the vfork caller waits in D until its child _exits or execs.
  *
- * proclab forks a "caller", which on command calls
+ * proclab starts an agent, the "caller" (agent.h), which on command calls
  * clone(CLONE_VM | CLONE_VFORK | SIGCHLD), the flags vfork(2) uses, but
- * with the child on a stack of its own (as glibc's posix_spawn does).  The
- * child shares the caller's memory, yet may block in read(2) or talk to
- * proclab without trampling the frame the caller returns to, which a real
- * vfork() child must not do.  The kernel suspends the caller in
- * wait_for_vfork_done() (/proc: D) until the child gives the memory back:
- * at _exit, or when an execve succeeds.
+ * with the child on a stack of its own (agent_clone_vfork(), as glibc's
+ * posix_spawn does).  The child shares the caller's memory, yet may block
+ * in read(2) or talk to proclab without trampling the frame the caller
+ * returns to, which a real vfork() child must not do.  The kernel
+ * suspends the caller in wait_for_vfork_done() (/proc: D) until the child
+ * gives the memory back: at _exit, or when an execve succeeds.  While the
+ * caller is suspended, its child reads the commands proclab sends to the
+ * caller, from the caller's pipe, and reports on the caller's behalf.
  *
  * Stages: fork (caller S) -> vfork (child R then S, caller D) -> write
  * (the child stores a number in the caller's memory and _exits: child Z,
@@ -18,13 +20,12 @@
  * set) -> exit (the caller exits and is reaped: X).
  *
  * Two watched processes change state at once only where one of them is
- * held still: the caller spins (R) after a vfork returns until proclab's
- * next command, so every state a stage demonstrates is the same on every
- * run.
+ * held still: the caller spins (R) after a vfork returns until proclab
+ * tells it to reap, so every state a stage demonstrates is the same on
+ * every run.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -49,120 +50,56 @@ static const struct lab_option vfork_options[] = {
 
 enum { COST_REPS = 15 };        /* medians of 15: fast, and steady enough */
 #define SAME_COST_FACTOR 2.0    /* "about the same": within a factor of 2 */
+enum { VCHILD_STACK = 64 * 1024 };
 
-/* The caller's and the child's fds, at fixed numbers. */
-enum { FD_CMD = 3, FD_REP, FD_KID, FD_FEED, FD_ECHO, FD_NEXT };
-
-/* proclab -> caller (FD_CMD) and proclab -> child (FD_KID), one write. */
-struct vcmd {
-	char op;
-	int arg;
-};
-
+/* The caller's operations (agent.h), the commands its vfork child reads
+ * from the caller's pipe while the caller is suspended, and the child's
+ * reports, sent on the caller's behalf. */
 enum {
-	C_VFORK = 'v',  /* caller: clone a child, then spin until told */
-	C_REAP = 'w',   /* caller: waitpid() for the last child */
-	C_TOUCH = 'm',  /* caller: write arg MiB of fresh memory */
-	C_COST = 'c',   /* caller: time arg fork()s and vfork()s */
-	K_BLOCK = 'b',  /* child: stop spinning, block in read(2) */
-	K_STORE = 's',  /* child: store arg in the caller's variable, _exit */
-	K_EXEC = 'e',   /* child: execve the program */
+	/* clone a child; once clone returns, answer {pid, the variable
+	 * before, after}; spin (R) until OP_REAP, reap the child and answer
+	 * that {pid, wait status} */
+	OP_VFORK = AGENT_OP_LAB,
+	OP_REAP,
+	OP_TOUCH,       /* write v0 MiB of fresh 4 KiB pages; {bytes} */
+	OP_COST,        /* time v0 fork()s and vfork()s; {reps, fork ns,
+			 * vfork ns}, medians */
+	OP_BLOCK,       /* child: stop spinning, block in read(2) */
+	OP_STORE,       /* child: store v0 in the caller's variable, _exit */
+	OP_EXEC,        /* child: execve cat */
+	REP_CHILD = AGENT_REP_LAB,      /* child: I run: {pid, ppid} */
+	REP_STORED,     /* child: stored v0; v1 is what reads back */
 };
 
-/* caller or child -> proclab (FD_REP): one write each, smaller than
- * PIPE_BUF, so messages never mix. */
-struct vmsg {
-	char tag;
-	int pid;                /* who speaks, or whom it is about */
-	long long a, b;
-};
-
-enum {
-	M_PID = 'p',            /* child: I run, as pid */
-	M_STORED = 'S',         /* child: stored a; b is what reads back */
-	M_RESUMED = 'r',        /* caller: clone returned pid; the variable
-				 * was a before, is b now */
-	M_REAPED = 'z',         /* caller: waitpid(pid) stored status a */
-	M_TOUCHED = 't',        /* caller: wrote a bytes */
-	M_COST = 'c',           /* caller: median ns: a fork, b vfork */
-	M_ERROR = 'e',          /* a: which call (VE_*), b: errno */
-};
-
-enum { VE_CLONE, VE_WAITPID, VE_EXECVE, VE_DUP2, VE_MMAP, VE_FORK, VE_VFORK,
-       VE_FCNTL, VE_CLOSE_RANGE, VE_CLOCK };
-static const char *const ve_name[] = {
-	"clone", "waitpid", "execve", "dup2", "mmap", "fork", "vfork",
-	"fcntl", "close_range", "clock_gettime",
-};
-
-/* Set before proclab forks the caller; read-only afterwards. */
-static struct {
+/* Set before proclab starts the caller; read-only afterwards (the caller
+ * works on its copy, handed to its operations as agent_ctx's data). */
+struct vconf {
 	char exe[32];           /* the program the exec child runs */
 	const char *exe_name;   /* its basename: the comm /proc shows */
 	size_t page;
-} conf;
+};
 
 /* The caller's variable, on the caller's stack; the child writes it. */
 struct vshare {
 	volatile int value;
-	pid_t caller;
+	struct agent_ctx *c;    /* the caller's: the child reports as it */
+	const struct vconf *conf;
 };
 
 /* ---- the caller and its child (async-signal-safe calls only) ----------- */
 
-static void say(char tag, pid_t pid, long long a, long long b)
+/* stdin and stdout are cat's pipes already (agent_give_fd()); nothing
+ * else crosses the exec, and the report channel stays open until the
+ * exec succeeds, for a failure to be reported. */
+static void __attribute__((noreturn)) child_exec(struct agent_ctx *c,
+						 const struct vconf *conf)
 {
-	struct vmsg m;
+	char *const argv[] = { (char *)conf->exe_name, NULL };
 
-	/* no stack garbage in the padding, which goes down the pipe too */
-	memset(&m, 0, sizeof(m));
-	m.tag = tag;
-	m.pid = (int)pid;
-	m.a = a;
-	m.b = b;
-	if (write(FD_REP, &m, sizeof(m)) != (ssize_t)sizeof(m))
-		_exit(126);
-}
-
-static void say_error(int call)
-{
-	say(M_ERROR, getpid(), call, errno);
-}
-
-/* The next command on fd: spinning on a non-blocking read (R), or blocked
- * in read(2) (S).  EOF means proclab is gone: so are we. */
-static void next_cmd(int fd, struct vcmd *c, bool spin)
-{
-	ssize_t n;
-
-	if (spin && fcntl(fd, F_SETFL, O_NONBLOCK) < 0)
-		_exit(126);
-	do
-		n = read(fd, c, sizeof(*c));
-	while (n < 0 && (errno == EINTR || errno == EAGAIN));
-	if (spin && fcntl(fd, F_SETFL, 0) < 0)
-		_exit(126);
-	if (n != (ssize_t)sizeof(*c))
-		_exit(0);
-}
-
-static void __attribute__((noreturn)) child_exec(void)
-{
-	char *const argv[] = { (char *)conf.exe_name, NULL };
-
-	/* stdin: proclab's feed; stdout: proclab's echo pipe; nothing else
-	 * of ours crosses the exec (FD_REP stays open until it succeeds) */
-	if (dup2(FD_FEED, STDIN_FILENO) < 0 || dup2(FD_ECHO, STDOUT_FILENO) < 0) {
-		say_error(VE_DUP2);
-		_exit(127);
-	}
-	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
-		say_error(VE_CLOSE_RANGE);
-		_exit(127);
-	}
-	execve(conf.exe, argv, environ);
-	say_error(VE_EXECVE);
-	_exit(127);
+	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+		agent_fail(c, AGENT_CALL_CLOSE_RANGE);
+	execve(conf->exe, argv, environ);
+	agent_fail(c, AGENT_CALL_EXECVE);
 }
 
 /* The child of clone(CLONE_VM | CLONE_VFORK): it runs in the caller's
@@ -173,98 +110,114 @@ static void __attribute__((noreturn)) child_exec(void)
 static int __attribute__((no_sanitize("address"))) child_main(void *arg)
 {
 	struct vshare *sh = arg;
-	struct vcmd c;
+	struct agent_ctx *c = sh->c;
+	struct agent_msg m;
 	bool spin = true;
 
-	/* PR_SET_PDEATHSIG fires when the parent THREAD dies: the caller
-	 * is single-threaded.  Check the parent did not die before. */
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != sh->caller)
-		_exit(127);
+	/* the death signal is not inherited through clone: ask for it, and
+	 * check that the caller did not die before */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+		agent_fail(c, AGENT_CALL_PRCTL);
+	if (getppid() != c->self)
+		_exit(AGENT_EXIT_ORPHANED);
 	prctl(PR_SET_NAME, "proclab-child");
-	say(M_PID, getpid(), 0, 0);
+	agent_say(c, REP_CHILD, getpid(), getppid(), 0, 0);
 	for (;;) {
-		next_cmd(FD_KID, &c, spin);
-		switch (c.op) {
-		case K_BLOCK:
+		agent_next(c, &m, spin);
+		switch (m.kind) {
+		case OP_BLOCK:
 			spin = false;
 			break;
-		case K_STORE:
+		case OP_STORE:
 			/* Linux lets the child write the parent's memory;
 			 * POSIX leaves it undefined for vfork() */
-			sh->value = c.arg;
-			say(M_STORED, getpid(), c.arg, sh->value);
+			sh->value = (int)m.v[0];
+			agent_say(c, REP_STORED, m.v[0], sh->value, 0, 0);
 			_exit(0);
-		case K_EXEC:
-			child_exec();
+		case OP_EXEC:
+			child_exec(c, sh->conf);
 		default:
-			_exit(124);
+			_exit(AGENT_EXIT_PROTOCOL);
 		}
 	}
 }
 
-static pid_t caller_vfork(void *stack, size_t size)
+static int op_vfork(struct agent_ctx *c, const int64_t arg[AGENT_ARGS],
+		    int64_t out[AGENT_ARGS])
 {
-	struct vshare sh = { .value = 0, .caller = getpid() };
-	int before = sh.value;
+	struct vshare sh = { .value = 0, .c = c, .conf = c->data };
+	int before = sh.value, status;
+	struct agent_msg m;
+	char *stack;
 	pid_t pid;
 
-	pid = agent_clone_vfork(child_main, &sh, stack, size);
+	(void)arg;
+	(void)out;
+	stack = mmap(NULL, VCHILD_STACK, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	if (stack == MAP_FAILED)
+		agent_fail(c, AGENT_CALL_MMAP);
+	pid = agent_clone_vfork(child_main, &sh, stack, VCHILD_STACK);
 	/* here only once the child has _exited or exec'd */
-	if (pid < 0) {
-		say_error(VE_CLONE);
-		return -1;
-	}
-	say(M_RESUMED, pid, before, sh.value);
-	return pid;
-}
-
-static void caller_reap(pid_t pid)
-{
-	int status;
-
+	if (pid < 0)
+		agent_fail(c, AGENT_CALL_CLONE);
+	munmap(stack, VCHILD_STACK);    /* the child is done with it */
+	agent_say(c, OP_VFORK, pid, before, sh.value, 0);
+	/* hold still (R) until told to reap */
+	agent_next(c, &m, true);
+	if (m.kind != OP_REAP)
+		_exit(AGENT_EXIT_PROTOCOL);
 	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR) {
-			say_error(VE_WAITPID);
-			return;
-		}
-	say(M_REAPED, pid, status, 0);
+		if (errno != EINTR)
+			agent_fail(c, AGENT_CALL_WAITPID);
+	agent_say(c, OP_REAP, pid, status, 0, 0);
+	return AGENT_QUIET;
 }
 
-static void caller_touch(int mib)
+static int op_touch(struct agent_ctx *c, const int64_t arg[AGENT_ARGS],
+		    int64_t out[AGENT_ARGS])
 {
-	size_t len = (size_t)mib << 20;
+	const struct vconf *conf = c->data;
+	size_t len = (size_t)arg[0] << 20;
 	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
-	if (p == MAP_FAILED) {
-		say_error(VE_MMAP);
-		return;
-	}
+	if (p == MAP_FAILED)
+		agent_fail(c, AGENT_CALL_MMAP);
 	/* 4 KiB pages, so fork has one page-table entry per page to copy
 	 * (EINVAL: no transparent huge pages in this kernel, fine) */
-	madvise(p, len, MADV_NOHUGEPAGE);
-	for (size_t off = 0; off < len; off += conf.page)
+	if (madvise(p, len, MADV_NOHUGEPAGE) < 0 && errno != EINVAL)
+		agent_fail(c, AGENT_CALL_MADVISE);
+	for (size_t off = 0; off < len; off += conf->page)
 		p[off] = 1;
-	say(M_TOUCHED, getpid(), (long long)len, 0);
+	out[0] = (int64_t)len;
+	return AGENT_OK;
 }
 
-static long long now_ns(void)
+/* In nanoseconds: the engine's clock (pl_now_ms()) counts milliseconds,
+ * and a fork takes tens of microseconds. */
+static long long now_ns(struct agent_ctx *c)
 {
 	struct timespec ts;
 
 	if (clock_gettime(CLOCK_MONOTONIC, &ts) < 0)
-		return -1;
+		agent_fail(c, AGENT_CALL_CLOCK);
 	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
 /* fork() and vfork() whose child _exits at once.  Their own frames, so
- * that the vfork child returns into nothing of the caller's. */
+ * that the vfork child returns into nothing of the caller's.  The child
+ * asks for the death signal first, like every process proclab makes (a
+ * child stopped before its _exit would outlive the caller otherwise);
+ * if the caller is gone already, it _exits anyway. */
 static pid_t __attribute__((noinline)) fork_exit(void)
 {
 	pid_t pid = fork();  /* async-signal-safe in POSIX.1-2008 */
 
-	if (pid == 0)
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		_exit(0);
+	}
 	return pid;
 }
 
@@ -272,34 +225,27 @@ static pid_t __attribute__((noinline)) vfork_exit(void)
 {
 	pid_t pid = vfork();
 
-	if (pid == 0)
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		_exit(0);
+	}
 	return pid;
 }
 
 /* Nanoseconds from the call to the collected status: create, run, exit,
- * reap.  The children need no parent-death signal: they _exit at once. */
-static long long time_one(bool use_vfork)
+ * reap. */
+static long long time_one(struct agent_ctx *c, bool use_vfork)
 {
-	long long t0 = now_ns(), t1;
+	long long t0 = now_ns(c);
 	pid_t pid = use_vfork ? vfork_exit() : fork_exit();
 	int status;
 
-	if (pid < 0) {
-		say_error(use_vfork ? VE_VFORK : VE_FORK);
-		return -1;
-	}
+	if (pid < 0)
+		agent_fail(c, use_vfork ? AGENT_CALL_VFORK : AGENT_CALL_FORK);
 	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR) {
-			say_error(VE_WAITPID);
-			return -1;
-		}
-	t1 = now_ns();
-	if (t0 < 0 || t1 < 0) {
-		say_error(VE_CLOCK);
-		return -1;
-	}
-	return t1 - t0;
+		if (errno != EINTR)
+			agent_fail(c, AGENT_CALL_WAITPID);
+	return now_ns(c) - t0;
 }
 
 static long long median(long long *v, int n)
@@ -313,139 +259,87 @@ static long long median(long long *v, int n)
 	return v[n / 2];
 }
 
-static void caller_cost(int reps)
+static int op_cost(struct agent_ctx *c, const int64_t arg[AGENT_ARGS],
+		   int64_t out[AGENT_ARGS])
 {
 	long long f[COST_REPS], v[COST_REPS];
+	int reps = arg[0] > 0 && arg[0] < COST_REPS ? (int)arg[0] : COST_REPS;
 
-	if (reps > COST_REPS)
-		reps = COST_REPS;
 	/* one of each first, not counted: warm caches and page tables */
-	if (time_one(false) < 0 || time_one(true) < 0)
-		return;
+	time_one(c, false);
+	time_one(c, true);
 	/* interleaved, so a burst of noise hits both alike */
-	for (int i = 0; i < reps; i++)
-		if ((f[i] = time_one(false)) < 0 ||
-		    (v[i] = time_one(true)) < 0)
-			return;
-	say(M_COST, reps, median(f, reps), median(v, reps));
+	for (int i = 0; i < reps; i++) {
+		f[i] = time_one(c, false);
+		v[i] = time_one(c, true);
+	}
+	out[0] = reps;
+	out[1] = median(f, reps);
+	out[2] = median(v, reps);
+	return AGENT_OK;
 }
 
-static void __attribute__((noreturn)) caller_main(const int fds[])
-{
-	enum { STACK = 64 * 1024 };
-	int tmp[FD_NEXT - FD_CMD];
-	struct vcmd c;
-	bool spin = false;
-	pid_t last = -1;
-	char *stack;
-
-	/* fds at fixed numbers, nothing else of proclab's kept */
-	for (int i = 0; i < FD_NEXT - FD_CMD; i++)
-		if ((tmp[i] = fcntl(fds[i], F_DUPFD, 64)) < 0)
-			_exit(126);
-	for (int i = 0; i < FD_NEXT - FD_CMD; i++)
-		if (dup2(tmp[i], FD_CMD + i) < 0)
-			_exit(126);
-	if (close_range(FD_NEXT, ~0U, 0) < 0)
-		_exit(126);
-	stack = mmap(NULL, STACK, PROT_READ | PROT_WRITE,
-		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-	if (stack == MAP_FAILED) {
-		say_error(VE_MMAP);
-		_exit(1);
-	}
-	for (;;) {
-		next_cmd(FD_CMD, &c, spin);
-		spin = false;
-		switch (c.op) {
-		case C_VFORK:
-			last = caller_vfork(stack, STACK);
-			spin = true;    /* hold still (R) until told */
-			break;
-		case C_REAP:
-			caller_reap(last);
-			break;
-		case C_TOUCH:
-			caller_touch(c.arg);
-			break;
-		case C_COST:
-			caller_cost(c.arg);
-			break;
-		default:
-			_exit(124);
-		}
-	}
-}
+/* The names also word proclab's messages ("expected the caller to report
+ * \"stored\"..."); a row without a function is read by the vfork child,
+ * or a report. */
+static const struct agent_op_def vfork_ops[] = {
+	{ OP_VFORK, "vfork", op_vfork },
+	{ OP_REAP, "reap", NULL },
+	{ OP_TOUCH, "touch", op_touch },
+	{ OP_COST, "cost", op_cost },
+	{ OP_BLOCK, "block", NULL },
+	{ OP_STORE, "store", NULL },
+	{ OP_EXEC, "exec", NULL },
+	{ REP_CHILD, "vfork child running", NULL },
+	{ REP_STORED, "stored", NULL },
+	{ 0, NULL, NULL },
+};
 
 /* ---- proclab's side ----------------------------------------------------- */
 
-enum { P_CMD, P_REP, P_KID, P_FEED, P_ECHO, P_N };
-
+/* What one run keeps between its stages. */
 struct vlab {
-	int own[P_N];           /* proclab's ends: cmd, rep, kid, feed, echo */
+	struct vconf conf;
+	struct agent *agent;    /* the caller */
 	struct watched *caller;
-	int value;
+	struct watched *child;  /* the first vfork child (write) */
+	struct watched *execd;  /* the second, which execs cat (exec, end) */
+	int feed, echo;         /* proclab's ends of cat's stdin and stdout */
 };
 
-static int tell(struct run *r, struct vlab *v, int p, char op, int arg)
+/* Fields for the sentence only, not for JSON: a measured string, a
+ * measured number ("~" with --stable), an integer. */
+static struct field text_meas_str(const char *key, const char *s)
 {
-	struct vcmd c;
-	ssize_t n;
+	struct field f = F_TEXT(key, s);
 
-	memset(&c, 0, sizeof(c));       /* the padding goes down the pipe */
-	c.op = op;
-	c.arg = arg;
-	do
-		n = write(v->own[p], &c, sizeof(c));
-	while (n < 0 && errno == EINTR);
-	if (n != (ssize_t)sizeof(c)) {
-		pl_warnx(r, "cannot command the %s: %s",
-			 p == P_CMD ? "caller" : "child",
-			 n < 0 ? strerror(errno) : "short write");
-		return PL_EXIT_FAIL;
-	}
-	return 0;
+	f.meas = true;
+	return f;
 }
 
-/* The next report of the caller or its child, which must be `want`,
- * within ms milliseconds. */
-static int hear_in(struct run *r, struct vlab *v, char want, struct vmsg *m,
-		   int ms)
+static struct field text_meas_num(const char *key, double d)
 {
-	ssize_t n;
+	struct field f = F_MEAS(key, d);
 
-	if (!pl_wait_fd(r, v->own[P_REP], ms))
-		return pl_fail(r, "expected a report from the caller or its "
-			       "child within %d ms; none came", ms);
-	do
-		n = read(v->own[P_REP], m, sizeof(*m));
-	while (n < 0 && errno == EINTR);
-	if (n == 0)
-		return pl_fail(r, "expected a report from the caller or its "
-			       "child; both had ended");
-	if (n != (ssize_t)sizeof(*m)) {
-		pl_warnx(r, "cannot read the caller's report: %s",
-			 n < 0 ? strerror(errno) : "short read");
-		return PL_EXIT_FAIL;
-	}
-	if (m->tag == M_ERROR) {
-		size_t call = (size_t)m->a;
-		pl_warnx(r, "process %d: %s failed: %s", m->pid,
-			 call < sizeof(ve_name) / sizeof(ve_name[0])
-				 ? ve_name[call] : "a call",
-			 strerror((int)m->b));
-		return PL_EXIT_FAIL;
-	}
-	if (m->tag != want) {
-		pl_warnx(r, "expected report '%c', got '%c'", want, m->tag);
-		return PL_EXIT_FAIL;
-	}
-	return 0;
+	f.text_only = true;
+	return f;
 }
 
-static int hear(struct run *r, struct vlab *v, char want, struct vmsg *m)
+static struct field text_int(const char *key, long long i)
 {
-	return hear_in(r, v, want, m, r->timeout_ms);
+	struct field f = F_INT(key, i);
+
+	f.text_only = true;
+	return f;
+}
+
+/* Send the caller op with one argument; while the caller is suspended,
+ * its vfork child reads it. */
+static int tell(struct run *r, struct vlab *v, int op, int64_t arg)
+{
+	const int64_t a[AGENT_ARGS] = { arg, 0, 0, 0 };
+
+	return agent_send(r, v->agent, op, a);
 }
 
 /* Writing and timing take time of their own, which grows with the memory
@@ -455,52 +349,54 @@ static int work_ms(const struct run *r)
 	return r->timeout_ms + 20 * (int)opt_val(r, "rss");
 }
 
-static void close_own(struct vlab *v, int p)
+static void close_fd(int *fd)
 {
-	if (v->own[p] >= 0)
-		close(v->own[p]);
-	v->own[p] = -1;
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
 }
 
 /* The caller clones a child (role); it is seen running (R) while the
  * caller is seen suspended (D).  The caller is awaited before the child
  * is watched, so that neither change is caught in passing. */
-static struct watched *start_child(struct run *r, struct vlab *v,
-				   const char *role)
+static int start_child(struct run *r, struct vlab *v, const char *role,
+		       struct watched **wp)
 {
-	struct watched *w;
-	struct vmsg m;
-	int fd;
+	struct agent_msg m;
+	int fd, rc;
 
-	if (tell(r, v, P_CMD, C_VFORK, 0) || hear(r, v, M_PID, &m))
-		return NULL;
-	if (pl_track(r, m.pid, &fd) < 0 ||
-	    obs_await(r, v->caller, "D", "suspended in vfork until its child "
-		      "calls _exit or execs"))
-		return NULL;
-	w = obs_add(r, m.pid, fd, role);
-	if (w == NULL ||
-	    obs_await(r, w, "R", "runs in its parent's memory, on a stack "
-		      "of its own"))
-		return NULL;
-	return w;
+	if ((rc = tell(r, v, OP_VFORK, 0)) != 0 ||
+	    (rc = agent_expect(r, v->agent, REP_CHILD, &m)) != 0)
+		return rc;
+	if (pl_track(r, (pid_t)m.v[0], &fd) < 0)
+		return PL_EXIT_FAIL;
+	if ((rc = obs_await(r, v->caller, "D", "suspended in vfork until its "
+			    "child calls _exit or execs")) != 0)
+		return rc;
+	*wp = obs_add(r, (pid_t)m.v[0], fd, role);
+	if (*wp == NULL)
+		return PL_EXIT_FAIL;
+	return obs_await(r, *wp, "R", "runs in its parent's memory, on a "
+			 "stack of its own");
 }
 
 /* The caller's report that clone() returned. */
 static int resumed(struct run *r, struct vlab *v, const struct watched *w,
-		   const char *after, struct vmsg *m)
+		   const char *after, struct agent_msg *m)
 {
-	if (hear(r, v, M_RESUMED, m))
-		return PL_EXIT_FAIL;
-	emitf(r, "resume", FIELDS(F_PID("pid", v->caller->pid),
+	int rc = agent_expect(r, v->agent, OP_VFORK, m);
+
+	if (rc != 0)
+		return rc;
+	emit(r, "resume", FIELDS(F_PID("pid", v->caller->pid),
 				 F_PID("child", w->pid),
-				 F_PID("returned", m->pid),
-				 F_STR("after", after)),
-	     "the caller %d resumed: clone() returned %d to it, after the "
-	     "child's %s", (int)v->caller->pid, m->pid, after);
-	if (m->pid != w->pid)
+				 F_PID("returned", m->v[0]),
+				 F_STR("after", after),
+				 F_TEXT("role", v->caller->role)));
+	if (m->v[0] != w->pid)
 		return pl_fail(r, "expected clone() to return the child's pid "
-			       "%d; it returned %d", (int)w->pid, m->pid);
+			       "%d; it returned %lld", (int)w->pid,
+			       (long long)m->v[0]);
 	return 0;
 }
 
@@ -509,12 +405,14 @@ static int resumed(struct run *r, struct vlab *v, const struct watched *w,
 static int reaped(struct run *r, struct vlab *v, struct watched *w)
 {
 	struct wstatus ws;
-	struct vmsg m;
+	struct agent_msg m;
+	int rc = agent_expect(r, v->agent, OP_REAP, &m);
 
-	if (hear(r, v, M_REAPED, &m))
-		return PL_EXIT_FAIL;
-	wstatus_decode((int)m.a, &ws);
-	emit_wstatus_by(r, m.pid, w->role, "waitpid", v->caller->pid, &ws);
+	if (rc != 0)
+		return rc;
+	wstatus_decode((int)m.v[1], &ws);
+	emit_wstatus_by(r, (pid_t)m.v[0], w->role, "waitpid", v->caller->pid,
+			&ws);
 	/* the caller reaped it before it reported: it must be gone now */
 	if (obs_sample(r, w, "X", "reaped by its parent, the caller") != 'X')
 		return pl_fail(r, "expected %s %d to be released after the "
@@ -523,71 +421,78 @@ static int reaped(struct run *r, struct vlab *v, struct watched *w)
 	return 0;
 }
 
+/* Where w sleeps in the kernel.  wchan reads "0" while a task that has
+ * just gone to sleep is still on its way off the CPU: read again, for a
+ * while. */
 static void show_wchan(struct run *r, struct watched *w, const char *how)
 {
+	long long until = pl_now_ms() + 100;
+	const char *form = NULL;
 	struct probe p;
 
-	obs_probe(r, w, &p);
-	emitf(r, "wchan", FIELDS(F_PID("pid", w->pid), F_STR("role", w->role),
-				F_CHAR("state", w->state),
-				F_MEAS("wchan", p.wchan)),
-	     "%s %d is %c (%s) in the kernel function %s: %s", w->role,
-	     (int)w->pid, w->state, procfs_state_name(w->state),
-	     p.wchan[0] ? p.wchan : "(wchan unreadable)", how);
+	do
+		obs_probe(r, w, &p);
+	while (strcmp(p.wchan, "0") == 0 && pl_now_ms() < until);
+	if (p.wchan[0] == '\0')
+		form = "unreadable";
+	else if (strcmp(p.wchan, "0") == 0)
+		form = "running";
+	emit_form(r, "wchan", form,
+		  FIELDS(F_PID("pid", w->pid), F_STR("role", w->role),
+			 F_CHAR("state", w->state),
+			 F_MEAS("wchan", p.wchan),
+			 F_TEXT("state_name", procfs_state_name(w->state)),
+			 F_TEXT("how", how)));
 }
 
-static int stage_fork(struct run *r, struct vlab *v)
+static int stage_fork(struct run *r)
 {
-	int p[P_N][2], mine[P_N], theirs[P_N], pidfd = -1;
-	pid_t pid;
+	struct vlab *v = run_state(r);
+	int feed[2], echo[2], rc;
+	struct agent *a;
 
-	stage(r, "fork", "proclab forks the caller; it waits for a command "
-	      "in read(2)");
-	for (int i = 0; i < P_N; i++)
-		if (pipe2(p[i], O_CLOEXEC) < 0) {
-			pl_warnx(r, "cannot create a pipe: %s",
-				 strerror(errno));
-			while (i-- > 0) {
-				close(p[i][0]);
-				close(p[i][1]);
-			}
-			return PL_EXIT_FAIL;
-		}
-	/* the caller reads commands and writes reports; its children read
-	 * proclab's commands, cat reads the feed and writes the echo */
-	for (int i = 0; i < P_N; i++) {
-		int they_read = i != P_REP && i != P_ECHO;
-
-		theirs[i] = p[i][they_read ? 0 : 1];
-		mine[i] = p[i][they_read ? 1 : 0];
+	/* no pipe: this machine (its limits) cannot run the lab */
+	if (pipe2(feed, O_CLOEXEC) < 0)
+		return pl_unavailable(r, "cannot create a pipe for cat: %s",
+				      strerror(errno));
+	if (pipe2(echo, O_CLOEXEC) < 0) {
+		rc = pl_unavailable(r, "cannot create a pipe for cat: %s",
+				    strerror(errno));
+		close(feed[0]);
+		close(feed[1]);
+		return rc;
 	}
-	pid = pl_fork(r, "caller", &pidfd);
-	if (pid == 0)
-		caller_main(theirs);
-	for (int i = 0; i < P_N; i++) {
-		close(theirs[i]);
-		v->own[i] = mine[i];
-	}
-	if (pid < 0)
-		return PL_EXIT_FAIL;
-	v->caller = obs_add(r, pid, pidfd, "caller");
+	v->feed = feed[1];
+	v->echo = echo[0];
+	/* cat's stdin and stdout, as the caller's: its children inherit
+	 * them */
+	a = v->agent = agent_new(r, "caller");
+	rc = a == NULL ? PL_EXIT_FAIL : agent_give_fd(r, a, feed[0], 0);
+	if (rc == 0)
+		rc = agent_give_fd(r, a, echo[1], 1);
+	if (rc == 0)
+		rc = agent_start(r, a, NULL);
+	close(feed[0]);
+	close(echo[1]);
+	if (rc != 0)
+		return rc;
+	v->caller = obs_add(r, a->pid, a->pidfd, "caller");
 	if (v->caller == NULL)
 		return PL_EXIT_FAIL;
-	return obs_await(r, v->caller, "S", "waits in read(2) for proclab's "
-			 "next command");
+	return obs_await(r, v->caller, "S", "waits in read(2) for the next "
+			 "command of its parent {ppid}");
 }
 
-static int stage_vfork(struct run *r, struct vlab *v, struct watched **wp)
+static int stage_vfork(struct run *r)
 {
-	struct watched *w;
+	struct vlab *v = run_state(r);
+	int rc;
 
-	stage(r, "vfork", "the caller calls clone(CLONE_VM|CLONE_VFORK): "
-	      "the child runs, then blocks in read(2)");
-	w = *wp = start_child(r, v, "child");
-	if (w == NULL || tell(r, v, P_KID, K_BLOCK, 0) ||
-	    obs_await(r, w, "S", "blocked in read(2); its parent still "
-		      "waits for it"))
-		return PL_EXIT_FAIL;
+	if ((rc = start_child(r, v, "child", &v->child)) != 0 ||
+	    (rc = tell(r, v, OP_BLOCK, 0)) != 0 ||
+	    (rc = obs_await(r, v->child, "S", "blocked in read(2); its parent "
+			    "{ppid} still waits for it")) != 0)
+		return rc;
 	show_wchan(r, v->caller, "suspended until the child lets go of the "
 		   "memory they share; no disk involved");
 	if (v->caller->state != 'D')
@@ -597,94 +502,98 @@ static int stage_vfork(struct run *r, struct vlab *v, struct watched **wp)
 	return 0;
 }
 
-static int stage_write(struct run *r, struct vlab *v, struct watched *w)
+static int stage_write(struct run *r)
 {
-	struct vmsg st, res;
+	struct vlab *v = run_state(r);
+	struct watched *w = v->child;
+	struct agent_msg st, res;
 	bool same;
+	int rc;
 
-	stage(r, "write", "the child stores a number in the caller's "
-	      "variable and calls _exit; the caller resumes and reads it");
-	if (tell(r, v, P_KID, K_STORE, v->value) || hear(r, v, M_STORED, &st) ||
-	    resumed(r, v, w, "_exit", &res))
-		return PL_EXIT_FAIL;
-	same = res.b == st.a;
-	emitf(r, "shared", FIELDS(F_PID("pid", v->caller->pid),
-				 F_PID("child", w->pid),
-				 F_INT("before", res.a),
-				 F_INT("child_wrote", st.a),
-				 F_INT("caller_read", res.b)),
-	     "the variable held %lld before the clone; the child stored %lld; "
-	     "the caller then read %lld%s", res.a, st.a, res.b,
-	     same ? ": one memory, two processes" : "");
+	if ((rc = tell(r, v, OP_STORE, opt_val(r, "value"))) != 0 ||
+	    (rc = agent_expect(r, v->agent, REP_STORED, &st)) != 0 ||
+	    (rc = resumed(r, v, w, "_exit", &res)) != 0)
+		return rc;
+	same = res.v[2] == st.v[0];
+	emit_form(r, "shared", same ? NULL : "apart",
+		  FIELDS(F_PID("pid", v->caller->pid), F_PID("child", w->pid),
+			 F_INT("before", res.v[1]),
+			 F_INT("child_wrote", st.v[0]),
+			 F_INT("caller_read", res.v[2])));
 	/* POSIX calls such writes undefined: "must not", not "cannot" */
 	claim(r, "vfork-cannot-write", same ? CLAIM_FAILS : CLAIM_HOLDS,
-	      FIELDS(F_INT("child_wrote", st.a), F_INT("caller_read", res.b)));
+	      FIELDS(F_INT("child_wrote", st.v[0]),
+		     F_INT("caller_read", res.v[2])));
 	claim(r, "vfork-shares-memory", same ? CLAIM_HOLDS : CLAIM_FAILS,
-	      FIELDS(F_INT("child_wrote", st.a), F_INT("caller_read", res.b)));
+	      FIELDS(F_INT("child_wrote", st.v[0]),
+		     F_INT("caller_read", res.v[2])));
 	if (!same)
 		return pl_fail(r, "expected the caller to read %lld, stored by "
-			       "its vfork child; it read %lld", st.a, res.b);
-	if (obs_await(r, w, "Z", "exited; its parent, the caller, has not "
-		      "waited yet") ||
-	    tell(r, v, P_CMD, C_REAP, 0) || reaped(r, v, w))
-		return PL_EXIT_FAIL;
+			       "its vfork child; it read %lld",
+			       (long long)st.v[0], (long long)res.v[2]);
+	if ((rc = obs_await(r, w, "Z", "exited; its parent, the caller, has "
+			    "not waited yet")) != 0 ||
+	    (rc = tell(r, v, OP_REAP, 0)) != 0 ||
+	    (rc = reaped(r, v, w)) != 0)
+		return rc;
 	return obs_await(r, v->caller, "S", "resumed, reaped its child, and "
-			 "waits for proclab again");
+			 "waits for its parent {ppid} again");
 }
 
-static int stage_exec(struct run *r, struct vlab *v, struct watched **wp)
+static int stage_exec(struct run *r)
 {
 	static const char ping[] = "ping\n";
+	struct vlab *v = run_state(r);
 	struct watched *w;
-	struct vmsg res;
+	struct agent_msg res;
 	char comm[PROC_COMM_MAX], back[16];
 	ssize_t n;
 	bool alive;
+	int rc;
 
-	stage(r, "exec", "a second vfork child runs, then execs cat: the "
-	      "caller resumes while cat still runs");
-	w = *wp = start_child(r, v, "exec-child");
-	if (w == NULL || tell(r, v, P_KID, K_EXEC, 0) ||
-	    resumed(r, v, w, "exec", &res) ||
-	    obs_await(r, w, "S", "runs cat now, blocked reading its stdin: "
-		      "alive, and its parent runs again"))
-		return PL_EXIT_FAIL;
+	if ((rc = start_child(r, v, "exec-child", &v->execd)) != 0)
+		return rc;
+	w = v->execd;
+	if ((rc = tell(r, v, OP_EXEC, 0)) != 0 ||
+	    (rc = resumed(r, v, w, "exec", &res)) != 0 ||
+	    (rc = obs_await(r, w, "S", "runs cat now, blocked reading its "
+			    "stdin: alive, and its parent runs again")) != 0)
+		return rc;
 	snprintf(comm, sizeof(comm), "%s", w->st.comm);
-	if (tell(r, v, P_CMD, C_REAP, 0) ||
-	    obs_await(r, v->caller, "S", "waits in waitpid() for its child, "
-		      "which still runs"))
-		return PL_EXIT_FAIL;
+	if ((rc = tell(r, v, OP_REAP, 0)) != 0 ||
+	    (rc = obs_await(r, v->caller, "S", "waits in waitpid() for its "
+			    "child, which still runs")) != 0)
+		return rc;
 	show_wchan(r, v->caller, "an ordinary wait for a child, no longer "
 		   "the vfork one");
 
 	/* cat answers: it is alive and runs the new program */
 	do
-		n = write(v->own[P_FEED], ping, sizeof(ping) - 1);
+		n = write(v->feed, ping, sizeof(ping) - 1);
 	while (n < 0 && errno == EINTR);
 	if (n != (ssize_t)sizeof(ping) - 1) {
 		pl_warnx(r, "cannot write to cat: %s",
 			 n < 0 ? strerror(errno) : "short write");
 		return PL_EXIT_FAIL;
 	}
-	if (!pl_wait_fd(r, v->own[P_ECHO], r->timeout_ms))
+	if (!pl_wait_fd(r, v->echo, r->timeout_ms))
 		return pl_fail(r, "expected cat %d to echo a line within %d "
 			       "ms; it did not", (int)w->pid, r->timeout_ms);
 	do
-		n = read(v->own[P_ECHO], back, sizeof(back));
+		n = read(v->echo, back, sizeof(back));
 	while (n < 0 && errno == EINTR);
 	obs_sample(r, w, NULL, NULL);
 	alive = !w->gone && w->state != 'Z' && n > 0;
-	emitf(r, "exec", FIELDS(F_PID("pid", w->pid),
-			       F_STR("program", conf.exe), F_STR("comm", comm),
-			       F_INT("sent", (long long)sizeof(ping) - 1),
-			       F_INT("echoed", n < 0 ? 0 : n),
-			       /* cat may be reading or writing */
-			       F_MEAS("state", w->state),
-			       F_BOOL("alive", alive)),
-	     "%s %d runs %s (comm \"%s\"): it echoed %zd of the %zu bytes "
-	     "sent and is %c (%s)", w->role, (int)w->pid, conf.exe, comm,
-	     n < 0 ? 0 : n, sizeof(ping) - 1, w->state,
-	     procfs_state_name(w->state));
+	emit_form(r, "exec", alive ? NULL : "gone",
+		  FIELDS(F_PID("pid", w->pid), F_STR("program", v->conf.exe),
+			 F_STR("comm", comm),
+			 F_INT("sent", (long long)sizeof(ping) - 1),
+			 F_INT("echoed", n < 0 ? 0 : n),
+			 /* cat may be reading or writing */
+			 F_MEAS("state", w->state), F_BOOL("alive", alive),
+			 F_TEXT("role", w->role),
+			 text_meas_str("state_name",
+				       procfs_state_name(w->state))));
 	/* a successful execve never returns: the caller resumed when the
 	 * exec replaced the shared memory */
 	claim(r, "vfork-exec-returns", alive ? CLAIM_FAILS : CLAIM_HOLDS,
@@ -696,12 +605,12 @@ static int stage_exec(struct run *r, struct vlab *v, struct watched **wp)
 	return 0;
 }
 
-static int stage_eof(struct run *r, struct vlab *v, struct watched *w)
+static int stage_eof(struct run *r)
 {
-	stage(r, "end", "proclab closes cat's stdin: cat reads EOF and exits; "
-	      "the caller's waitpid() collects it");
-	close_own(v, P_FEED);
-	return reaped(r, v, w);
+	struct vlab *v = run_state(r);
+
+	close_fd(&v->feed);
+	return reaped(r, v, v->execd);
 }
 
 /* One measurement at the caller's present resident set. */
@@ -709,8 +618,9 @@ static int cost(struct run *r, struct vlab *v, long long touched,
 		double *ratio, double *fork_us, double *vfork_us)
 {
 	struct probe p;
-	struct vmsg m;
+	struct agent_msg m;
 	long long rss;
+	int rc;
 
 	obs_probe(r, v->caller, &p);
 	if (!p.status_ok || !(p.ps.has & PS_VMRSS))
@@ -718,37 +628,37 @@ static int cost(struct run *r, struct vlab *v, long long touched,
 			       "/proc/%d/status; it was unreadable",
 			       (int)v->caller->pid);
 	rss = p.ps.vmrss_kb * 1024;
-	if (tell(r, v, P_CMD, C_COST, COST_REPS) ||
-	    hear_in(r, v, M_COST, &m, work_ms(r)))
-		return PL_EXIT_FAIL;
-	*fork_us = (double)m.a / 1e3;
-	*vfork_us = (double)m.b / 1e3;
-	*ratio = m.b > 0 ? (double)m.a / (double)m.b : 0;
-	emitf(r, "cost", FIELDS(F_MEAS("rss_bytes", rss),
-			       F_INT("touched_bytes", touched),
-			       F_INT("reps", m.pid), F_MEAS("fork_us", *fork_us),
-			       F_MEAS("vfork_us", *vfork_us),
-			       F_MEAS("ratio", *ratio)),
-	     "resident set %.1f MiB: fork %.1f us, vfork %.1f us (medians of "
-	     "%d, create to reaped): fork takes %.1fx as long",
-	     (double)rss / 1048576, *fork_us, *vfork_us, m.pid, *ratio);
+	if ((rc = tell(r, v, OP_COST, COST_REPS)) != 0 ||
+	    (rc = agent_expect_in(r, v->agent, OP_COST, &m, work_ms(r))) != 0)
+		return rc;
+	*fork_us = (double)m.v[1] / 1e3;
+	*vfork_us = (double)m.v[2] / 1e3;
+	*ratio = m.v[2] > 0 ? (double)m.v[1] / (double)m.v[2] : 0;
+	emit_form(r, "cost", touched > 0 ? "written" : NULL,
+		  FIELDS(F_MEAS("rss_bytes", rss),
+			 F_INT("touched_bytes", touched),
+			 F_INT("reps", m.v[0]), F_MEAS("fork_us", *fork_us),
+			 F_MEAS("vfork_us", *vfork_us),
+			 F_MEAS("ratio", *ratio),
+			 text_meas_num("rss_mib", (double)rss / 1048576),
+			 text_int("touched_mib", touched >> 20)));
 	return 0;
 }
 
-static int stage_cost(struct run *r, struct vlab *v)
+static int stage_cost(struct run *r)
 {
+	struct vlab *v = run_state(r);
 	double rs, rl, fs, fl, vs, vl;
-	long long mib = opt_val(r, "rss");
-	struct vmsg m;
+	struct agent_msg m;
 	bool same;
+	int rc;
 
-	stage(r, "cost", "the caller times fork() against vfork(), as it is "
-	      "and after writing --rss MiB");
-	if (cost(r, v, 0, &rs, &fs, &vs) ||
-	    tell(r, v, P_CMD, C_TOUCH, (int)mib) ||
-	    hear_in(r, v, M_TOUCHED, &m, work_ms(r)) ||
-	    cost(r, v, m.a, &rl, &fl, &vl))
-		return PL_EXIT_FAIL;
+	if ((rc = cost(r, v, 0, &rs, &fs, &vs)) != 0 ||
+	    (rc = tell(r, v, OP_TOUCH, opt_val(r, "rss"))) != 0 ||
+	    (rc = agent_expect_in(r, v->agent, OP_TOUCH, &m,
+				  work_ms(r))) != 0 ||
+	    (rc = cost(r, v, m.v[0], &rl, &fl, &vl)) != 0)
+		return rc;
 	same = rs <= SAME_COST_FACTOR && rs >= 1 / SAME_COST_FACTOR &&
 	       rl <= SAME_COST_FACTOR && rl >= 1 / SAME_COST_FACTOR;
 	/* when not: fork copies the page tables, vfork borrows the whole
@@ -761,57 +671,113 @@ static int stage_cost(struct run *r, struct vlab *v)
 	return 0;
 }
 
-static int stage_exit(struct run *r, struct vlab *v)
+static int stage_exit(struct run *r)
 {
+	struct vlab *v = run_state(r);
 	int status;
 
-	stage(r, "exit", "proclab closes the caller's command pipe: it exits, "
-	      "and proclab reaps it");
-	close_own(v, P_CMD);
+	/* the lifeline: at EOF on its command pipe the caller exits */
+	agent_close(v->agent);
 	if (pl_waitpid(r, v->caller->pid, "caller", &status) < 0)
 		return PL_EXIT_FAIL;
 	return obs_await(r, v->caller, "X", "reaped: its /proc entry is gone");
 }
 
-static int find_program(struct run *r)
+static int find_program(struct run *r, struct vconf *conf)
 {
 	static const char *const where[] = { "/bin/cat", "/usr/bin/cat" };
 
 	for (size_t i = 0; i < sizeof(where) / sizeof(where[0]); i++)
 		if (access(where[i], X_OK) == 0) {
-			snprintf(conf.exe, sizeof(conf.exe), "%s", where[i]);
-			conf.exe_name = "cat";
+			snprintf(conf->exe, sizeof(conf->exe), "%s", where[i]);
+			conf->exe_name = "cat";
 			return 0;
 		}
 	return pl_unavailable(r, "no cat to exec in /bin or /usr/bin");
 }
 
-static int vfork_stages(struct run *r, struct vlab *v)
+/* proclab's ends of cat's pipes, closed once every child is reaped (the
+ * agents' pipes are the engine's). */
+static void vfork_cleanup(struct run *r)
 {
-	struct watched *child, *execd;
+	struct vlab *v = run_state(r);
 
-	if (stage_fork(r, v) || stage_vfork(r, v, &child) ||
-	    stage_write(r, v, child) || stage_exec(r, v, &execd) ||
-	    stage_eof(r, v, execd) || stage_cost(r, v) || stage_exit(r, v))
-		return PL_EXIT_FAIL;
-	return PL_EXIT_OK;
+	close_fd(&v->feed);
+	close_fd(&v->echo);
 }
 
-static int vfork_run(struct run *r)
+/* Before the first stage. */
+static int vfork_setup(struct run *r)
 {
-	struct vlab v = { .value = (int)opt_val(r, "value") };
+	struct vlab *v = run_state(r);
+	const struct agent_config cfg = { .ops = vfork_ops, .data = &v->conf };
 	int rc;
 
-	for (int i = 0; i < P_N; i++)
-		v.own[i] = -1;
-	conf.page = (size_t)sysconf(_SC_PAGESIZE);
-	rc = find_program(r);
-	if (rc == 0)
-		rc = vfork_stages(r, &v);
-	for (int i = 0; i < P_N; i++)
-		close_own(&v, i);
-	return rc;
+	v->feed = v->echo = -1;
+	run_on_cleanup(r, vfork_cleanup);
+	v->conf.page = (size_t)sysconf(_SC_PAGESIZE);
+	if ((rc = find_program(r, &v->conf)) != 0)
+		return rc;
+	return agent_init(r, &cfg);
 }
+
+static const struct sentence vfork_sentences[] = {
+	/* pid, role, state, wchan; text only: state_name, how */
+	{ "wchan", NULL, "{role} {pid} is {state} ({state_name}) in the "
+	  "kernel function {wchan}: {how}", NULL, NULL },
+	{ "wchan", "unreadable", "{role} {pid} is {state} ({state_name}); "
+	  "the kernel function it sleeps in cannot be read: {how}", NULL,
+	  NULL },
+	{ "wchan", "running", "{role} {pid} is {state} ({state_name}) but "
+	  "names no kernel function (wchan 0): it was still on a CPU", NULL,
+	  NULL },
+	/* pid, child, returned, after; text only: role */
+	{ "resume", NULL, "{role} {pid} resumed after its child's {after}: "
+	  "clone() returned {returned} to it", NULL, NULL },
+	/* pid, child, before, child_wrote, caller_read */
+	{ "shared", NULL, "the variable held {before} before the clone; the "
+	  "child stored {child_wrote}; the caller then read {caller_read}: "
+	  "one memory, two processes", NULL, NULL },
+	{ "shared", "apart", "the variable held {before} before the clone; "
+	  "the child stored {child_wrote}; the caller then read "
+	  "{caller_read}: the child's write did not reach it", NULL, NULL },
+	/* pid, program, comm, sent, echoed, state, alive; text only: role,
+	 * state_name */
+	{ "exec", NULL, "{role} {pid} runs {program} (its name in /proc: "
+	  "{comm}): it echoed {echoed} of the {sent} bytes sent and is "
+	  "{state} ({state_name})", NULL, NULL },
+	{ "exec", "gone", "{role} {pid} ran {program} (its name in /proc: "
+	  "{comm}); it echoed {echoed} of the {sent} bytes sent and is no "
+	  "longer alive: {state} ({state_name})", NULL, NULL },
+	/* rss_bytes, touched_bytes, reps, fork_us, vfork_us, ratio; text
+	 * only: rss_mib, touched_mib */
+	{ "cost", NULL, "{rss_mib:.1f} MiB resident: fork {fork_us:.1f} us, "
+	  "vfork {vfork_us:.1f} us (medians of {reps}, from the call to the "
+	  "reaped child): fork takes {ratio:.1f}x as long", NULL, NULL },
+	{ "cost", "written", "{rss_mib:.1f} MiB resident after writing "
+	  "{touched_mib} MiB more: fork {fork_us:.1f} us, vfork "
+	  "{vfork_us:.1f} us: fork takes {ratio:.1f}x as long", NULL, NULL },
+	{ NULL, NULL, NULL, NULL, NULL },
+};
+
+static const struct stage vfork_stages[] = {
+	{ "fork", "proclab forks the caller; it waits for a command in read(2)",
+	  stage_fork, NULL, NULL, NULL },
+	{ "vfork", "the caller calls clone(CLONE_VM|CLONE_VFORK): the child "
+	  "runs, then blocks in read(2)", stage_vfork, NULL, NULL, NULL },
+	{ "write", "the child stores a number in the caller's variable and "
+	  "calls _exit; the caller resumes and reads it", stage_write, NULL,
+	  NULL, NULL },
+	{ "exec", "a second vfork child runs, then execs cat: the caller "
+	  "resumes while cat still runs", stage_exec, NULL, NULL, NULL },
+	{ "end", "proclab closes cat's stdin: cat reads EOF and exits; the "
+	  "caller's waitpid() collects it", stage_eof, NULL, NULL, NULL },
+	{ "cost", "the caller times fork() against vfork(), as it is and "
+	  "after writing {rss} MiB", stage_cost, NULL, NULL, NULL },
+	{ "exit", "proclab closes the caller's command pipe: it exits, and "
+	  "proclab reaps it", stage_exit, NULL, NULL, NULL },
+	{ NULL, NULL, NULL, NULL, NULL, NULL },
+};
 
 /* Refuse, before anything is printed, more memory than this machine can
  * spare: the option's own range is checked by the dispatcher. */
@@ -845,6 +811,9 @@ const struct lab lab_vfork = {
 		"cat lives\non.  Last, the caller times fork() against vfork() "
 		"with a small resident\nset and after writing --rss MiB.",
 	.options = vfork_options,
-	.run = vfork_run,
+	.run = vfork_setup,
 	.prepare = vfork_prepare,
+	.sentences = vfork_sentences,
+	.stages = vfork_stages,
+	.state_size = sizeof(struct vlab),
 };

@@ -47,6 +47,8 @@ static const char *const call_names[AGENT_CALL_MAX] = {
 	[AGENT_CALL_DUP] = "dup",
 	[AGENT_CALL_SETRLIMIT] = "setrlimit",
 	[AGENT_CALL_EXECVE] = "execve",
+	[AGENT_CALL_VFORK] = "vfork",
+	[AGENT_CALL_CLOCK] = "clock_gettime",
 };
 
 const char *agent_call_name(int call)
@@ -729,8 +731,14 @@ static long long now_ms(void)
 int agent_expect(struct run *r, const struct agent *from, int kind,
 		 struct agent_msg *out)
 {
+	return agent_expect_in(r, from, kind, out, r->timeout_ms);
+}
+
+int agent_expect_in(struct run *r, const struct agent *from, int kind,
+		    struct agent_msg *out, int timeout_ms)
+{
 	struct agents *g = r->agents;
-	long long deadline = now_ms() + r->timeout_ms;
+	long long deadline = now_ms() + timeout_ms;
 	char kbuf[16];
 	int rc;
 
@@ -806,9 +814,9 @@ int agent_expect(struct run *r, const struct agent *from, int kind,
 		return pl_fail(r, "expected the %s %d to report \"%s\" within "
 			       "%d ms; it did not", from->role, (int)from->pid,
 			       kind_name(g, kind, kbuf, sizeof(kbuf)),
-			       r->timeout_ms);
+			       timeout_ms);
 	return pl_fail(r, "expected a report \"%s\" within %d ms; none came",
-		       kind_name(g, kind, kbuf, sizeof(kbuf)), r->timeout_ms);
+		       kind_name(g, kind, kbuf, sizeof(kbuf)), timeout_ms);
 }
 
 int agent_start(struct run *r, struct agent *a, struct agent_msg *ready)

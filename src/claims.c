@@ -68,13 +68,14 @@ const struct claim_def claim_table[] = {
 	{ "vfork-exec-returns", "art-process-basics",
 	  "the vfork parent runs again when the child's execv() returns, "
 	  "taking the child for ended", "vfork", NULL,
-	  "the caller resumed when the exec succeeded; its child alive: "
-	  "{child_alive} (comm {comm})", false },
+	  "the caller resumed when the exec succeeded; its child, now "
+	  "{comm}, still alive: {child_alive}", false },
 	{ "vfork-same-cost", "art-processes-ipc",
 	  "fork and vfork cost about the same now", "vfork", NULL,
-	  "fork took {ratio_small}x as long as vfork, {ratio_large}x with "
-	  "more memory written; that memory made fork {fork_growth}x and "
-	  "vfork {vfork_growth}x as slow (the same: within {factor}x)", true },
+	  "fork took {ratio_small:.1f}x as long as vfork, {ratio_large:.1f}x "
+	  "with more memory written; writing it made fork take "
+	  "{fork_growth:.1f}x and vfork {vfork_growth:.1f}x as long as "
+	  "before (about the same: within {factor}x)", true },
 	/* exit-vs-_exit */
 	{ "exit-hello-world", "art-linux-multiprocess",
 	  "printf(\"hello world\") then exit(0) prints it; then _exit(0) "

@@ -114,6 +114,7 @@ static void render(const char *t, const json_t *ev, char *dst, size_t size)
 			continue;
 		}
 		snprintf(key, sizeof(key), "%.*s", (int)(end - t - 1), t + 1);
+		key[strcspn(key, ":")] = '\0';        /* a format suffix */
 		put_json(val, sizeof(val), json_object_get(ev, key));
 		len += (size_t)snprintf(dst + len, size - len, "%s", val);
 		if (len >= size)

@@ -50,6 +50,7 @@ static bool each_key(const char *t, void (*each)(const char *key, void *arg),
 		    memchr(p + 1, '{', (size_t)(end - p - 1)) != NULL)
 			return false;
 		snprintf(key, sizeof(key), "%.*s", (int)(end - p - 1), p + 1);
+		key[strcspn(key, ":")] = '\0';        /* a format suffix */
 		if (each != NULL)
 			each(key, arg);
 		p = end;

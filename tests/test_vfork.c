@@ -1,6 +1,7 @@
 /* test_vfork.c - `proclab vfork`: the caller is D while its vfork child
  * runs, sees what the child wrote, resumes at the child's exec; the cost
- * events; bad options; and nothing left behind when killed midway. */
+ * events; bad options; and nothing left behind when killed midway.  Stage
+ * numbers come from the lab's table of stages, by name. */
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -10,14 +11,41 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "proclab.h"
 #include "suites.h"
 #include "testutil.h"
 
 #define MAXEV 160
 #define MIB (1024.0 * 1024.0)
+
+/* The number a run with the default options gives the stage `name` of
+ * the vfork lab: its place among the stages that apply. */
+static int stage_no(const char *name)
+{
+	const struct lab *lab = NULL;
+	struct run r = { 0 };
+	int k = 0;
+
+	for (size_t l = 0; l < lab_count; l++)
+		if (strcmp(lab_table[l]->name, "vfork") == 0)
+			lab = lab_table[l];
+	ck_assert_ptr_nonnull(lab);
+	ck_assert_ptr_nonnull(lab->stages);
+	r.lab = lab;
+	for (const struct stage *s = lab->stages; s->name != NULL; s++) {
+		if (!stage_applies(&r, s))
+			continue;
+		k++;
+		if (strcmp(s->name, name) == 0)
+			return k;
+	}
+	ck_abort_msg("the vfork lab has no stage %s", name);
+	return -1;
+}
 
 static int count(const struct jobj *ev, int n, const char *event)
 {
@@ -85,16 +113,17 @@ START_TEST(vfork_sequence)
 			ck_assert_int_eq((int)jnum(&ev[i], "ppid"), caller);
 	}
 
-	/* stage 2: still D while the child sleeps */
+	/* the vfork stage: still D while the child sleeps */
 	e = nth_event(ev, n, "wchan", NULL, 0);
 	ck_assert_ptr_nonnull(e);
 	ck_assert_int_eq((int)jnum(e, "pid"), caller);
 	ck_assert_str_eq(jstr(e, "state"), "D");
-	ck_assert_int_eq((int)jnum(e, "stage"), 2);
-	/* stage 4: resumed, S in an ordinary wait */
+	ck_assert_int_eq((int)jnum(e, "stage"), stage_no("vfork"));
+	/* the exec stage: resumed, S in an ordinary wait */
 	e = nth_event(ev, n, "wchan", NULL, 1);
 	ck_assert_ptr_nonnull(e);
 	ck_assert_str_eq(jstr(e, "state"), "S");
+	ck_assert_int_eq((int)jnum(e, "stage"), stage_no("exec"));
 
 	/* clone() returned each child's own pid to the caller */
 	ck_assert_int_eq(count(ev, n, "resume"), 2);
@@ -207,15 +236,58 @@ END_TEST
 START_TEST(vfork_text_view)
 {
 	struct outcome o;
+	char last[32];
 
 	/* sentences whole on their lines: no wrapping */
 	ck_assert_int_eq(setenv("COLUMNS", "1000", 1), 0);
 	run_proclab(&o, NULL, (const char *const[]){ "vfork", "--rss", "1", NULL });
 	ck_assert_msg(o.code == 0, "exit %d: %s", o.code, o.err);
 	ck_assert(strstr(o.out, "D disk sleep") != NULL);
-	ck_assert(strstr(o.out, "stage 7: exit") != NULL);
-	ck_assert(strstr(o.out, "\"Multiprocessing and interprocess communication\" says fork and vfork") != NULL);
+	snprintf(last, sizeof(last), "stage %d: exit", stage_no("exit"));
+	ck_assert_msg(strstr(o.out, last) != NULL, "no '%s'", last);
+	ck_assert_msg(strstr(o.out, "\"Multiprocessing and interprocess "
+			     "communication\" says fork and vfork") != NULL,
+		      "no cost claim in: %s", o.out);
 	ck_assert(strstr(o.out, "\033[") == NULL);
+	ck_assert_int_eq(survivors(o.sid), 0);
+	outcome_free(&o);
+}
+END_TEST
+
+/* Under a small fd limit the caller cannot move its pipes into place: it
+ * reports the call that failed, and proclab ends at once (the long
+ * --timeout would show a wait) with exit 3, one line on stderr, and an
+ * error event just before the result; nothing is left behind. */
+static int few_fds(void *arg)
+{
+	struct rlimit rl = { 16, 16 };
+
+	(void)arg;
+	return setrlimit(RLIMIT_NOFILE, &rl);
+}
+
+START_TEST(vfork_setup_failure)
+{
+	static struct jobj ev[MAXEV];
+	struct outcome o;
+	const char *nl;
+	int n;
+
+	run_proclab_as(&o, NULL, (const char *const[]){ "vfork", "--json",
+			"--timeout", "20000", NULL }, few_fds, NULL);
+	ck_assert_msg(o.code == 3, "exit %d: %s", o.code, o.err);
+	nl = strchr(o.err, '\n');
+	ck_assert_msg(nl != NULL && nl[1] == '\0', "not one line: %s", o.err);
+	ck_assert_msg(strstr(o.err, "proclab: vfork: the caller cannot set "
+			     "up: ") == o.err, "%s", o.err);
+	ck_assert(strstr(o.err, "Too many open files") != NULL);
+	n = json_lines(o.out, ev, MAXEV);
+	ck_assert_int_ge(n, 3);
+	ck_assert_str_eq(jstr(&ev[n - 1], "event"), "result");
+	ck_assert_int_eq((int)jnum(&ev[n - 1], "exit"), 3);
+	ck_assert_str_eq(jstr(&ev[n - 2], "event"), "error");
+	ck_assert_str_eq(jstr(&ev[n - 2], "role"), "caller");
+	ck_assert_str_eq(jstr(&ev[n - 2], "error"), "EMFILE");
 	ck_assert_int_eq(survivors(o.sid), 0);
 	outcome_free(&o);
 }
@@ -252,17 +324,19 @@ START_TEST(vfork_bad_options)
 }
 END_TEST
 
-/* Killed while held at a pause (with --step): at stage 2 the caller is D
- * and its child S; at stage 4 the caller waits in waitpid and cat runs.
- * SIGTERM goes through proclab's teardown; SIGKILL leaves it to the
- * parent-death signals, the caller's and its children's. */
+/* Killed while held at a pause (with --step): at the vfork stage's the
+ * caller is D and its child S; at the exec stage's the caller waits in
+ * waitpid and cat runs.  SIGTERM goes through proclab's teardown; SIGKILL
+ * leaves it to the parent-death signals, the caller's and its children's. */
 static const struct killcase {
-	int sig, stage;
+	int sig;
+	const char *stage;
 } killcases[] = {
-	{ SIGTERM, 2 }, { SIGKILL, 2 }, { SIGTERM, 4 }, { SIGKILL, 4 },
+	{ SIGTERM, "vfork" }, { SIGKILL, "vfork" },
+	{ SIGTERM, "exec" }, { SIGKILL, "exec" },
 };
 
-/* At stage 2's pause the caller must be seen in D. */
+/* At the vfork stage's pause the caller must be seen in D. */
 static void note_caller_d(const struct jobj *e, void *arg)
 {
 	if (strcmp(jstr(e, "event"), "state") == 0 &&
@@ -278,8 +352,8 @@ START_TEST(vfork_killed_midway)
 
 	kill_at_pause((const char *const[]){ "vfork", "--json", "--step",
 					     "--rss", "1", NULL },
-		      k->stage, k->sig, note_caller_d, &caller_d);
-	if (k->stage == 2)
+		      stage_no(k->stage), k->sig, note_caller_d, &caller_d);
+	if (strcmp(k->stage, "vfork") == 0)
 		ck_assert(caller_d);
 }
 END_TEST
@@ -293,6 +367,7 @@ Suite *make_vfork_suite(void)
 	tcase_add_test(tc, vfork_sequence);
 	tcase_add_test(tc, vfork_value_option);
 	tcase_add_test(tc, vfork_text_view);
+	tcase_add_test(tc, vfork_setup_failure);
 	tcase_add_loop_test(tc, vfork_bad_options, 0,
 			    (int)(sizeof(bad) / sizeof(bad[0])));
 	tcase_add_loop_test(tc, vfork_killed_midway, 0,
