@@ -21,7 +21,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "proclab.h"
@@ -274,14 +273,6 @@ static void claims(struct run *r, const struct adopter *a)
 		 : "not PID 1: a child subreaper came first");
 }
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int tell(struct run *r, int fd, unsigned char b, const char *who)
 {
 	ssize_t n;
@@ -297,17 +288,116 @@ static int tell(struct run *r, int fd, unsigned char b, const char *who)
 	return 0;
 }
 
-static int orphan_end(struct run *r, struct family *f,
-		      const struct adopter *a)
+/* What one run keeps between its stages. */
+struct orphan {
+	struct family f;
+	struct adopter a;
+};
+
+/* After teardown (every child killed and reaped): the write ends. */
+static void orphan_cleanup(struct run *r)
 {
-	long long t0;
+	struct orphan *o = run_state(r);
+
+	if (o->f.pcmd >= 0)
+		close(o->f.pcmd);
+	if (o->f.lifeline >= 0)
+		close(o->f.lifeline);
+	o->f.pcmd = o->f.lifeline = -1;
+}
+
+/* Before the first stage: no write end is held yet. */
+static int orphan_setup(struct run *r)
+{
+	struct orphan *o = run_state(r);
+
+	o->f.pcmd = o->f.lifeline = -1;
+	run_on_cleanup(r, orphan_cleanup);
+	return PL_EXIT_OK;
+}
+
+static int stage_fork(struct run *r)
+{
+	struct orphan *o = run_state(r);
+	int sub = 0;
+
+	if (opt_set(r, "subreaper") &&
+	    prctl(PR_SET_CHILD_SUBREAPER, 1UL) < 0) {
+		pl_warnx(r, "cannot become a child subreaper: %s",
+			 strerror(errno));
+		return PL_EXIT_FAIL;
+	}
+	if (prctl(PR_GET_CHILD_SUBREAPER, &sub) < 0) {
+		pl_warnx(r, "PR_GET_CHILD_SUBREAPER: %s", strerror(errno));
+		return PL_EXIT_FAIL;
+	}
+	emitf(r, "subreaper", FIELDS(F_PID("pid", r->self),
+				    F_BOOL("subreaper", sub != 0)),
+	     "proclab (%d) %s a child subreaper (PR_GET_CHILD_SUBREAPER "
+	     "says %d)", (int)r->self, sub ? "is" : "is not", sub);
+	if (make_family(r, &o->f))
+		return PL_EXIT_FAIL;
+	group(r, o->f.wp, "before");
+	group(r, o->f.wo, "before");
+	return PL_EXIT_OK;
+}
+
+static int stage_exit(struct run *r)
+{
+	struct orphan *o = run_state(r);
+	struct family *f = &o->f;
+	pid_t from = f->wo->st.ppid;
+
+	if (tell(r, f->pcmd, 0, "parent"))
+		return PL_EXIT_FAIL;
+	if (obs_await(r, f->wp, "Z", "exited; proclab has not waited for it "
+		      "yet, but its child was already handed on"))
+		return PL_EXIT_FAIL;
+	/* exit_notify() re-parents the children before the exiting task
+	 * turns Z, so the new ppid is there to read now */
+	obs_sample(r, f->wo, NULL, NULL);
+	if (f->wo->state == 'X' || f->wo->st.ppid == from)
+		return pl_fail(r, "expected the orphan %d to have a new parent "
+			       "once its parent %d was Z; /proc showed %s%d",
+			       (int)f->orphan, (int)f->parent,
+			       f->wo->state == 'X' ? "it gone, last ppid "
+			       : "ppid ", (int)f->wo->st.ppid);
+	reparent(r, f, from, &o->a);
+	claims(r, &o->a);
+	if (opt_set(r, "subreaper") && o->a.pid != r->self)
+		return pl_fail(r, "expected proclab (%d), a child subreaper, "
+			       "to adopt the orphan; %d (%s) did",
+			       (int)r->self, (int)o->a.pid, o->a.comm);
+	return PL_EXIT_OK;
+}
+
+static int stage_adopted(struct run *r)
+{
+	struct family *f = &((struct orphan *)run_state(r))->f;
+	int status;
+
+	if (pl_waitpid(r, f->parent, "parent", &status) < 0 ||
+	    obs_await(r, f->wp, "X", "reaped: its /proc entry is gone"))
+		return PL_EXIT_FAIL;
+	if (obs_sample(r, f->wo, NULL, NULL) != 'S')
+		return pl_fail(r, "expected the orphan %d to sleep on as S; "
+			       "/proc showed %c", (int)f->orphan,
+			       f->wo->state);
+	group(r, f->wo, "after");
+	return PL_EXIT_OK;
+}
+
+static int stage_gone(struct run *r)
+{
+	struct orphan *o = run_state(r);
+	struct family *f = &o->f;
+	const struct adopter *a = &o->a;
+	long long t0, ms;
 	char why[160];
 	int status;
 	bool saw_z;
 
-	stage(r, "end", "the orphan exits; its adopter, not its first parent, "
-	      "must reap it");
-	t0 = now_ms();
+	t0 = pl_now_ms();
 	if (tell(r, f->lifeline, 0, "orphan"))
 		return PL_EXIT_FAIL;
 	if (a->pid == r->self) {
@@ -323,96 +413,33 @@ static int orphan_end(struct run *r, struct family *f,
 		 (int)a->pid, a->comm);
 	if (obs_await(r, f->wo, "X", why))
 		return PL_EXIT_FAIL;
+	ms = pl_now_ms() - t0;
 	saw_z = strchr(f->wo->trail, 'Z') != NULL;
 	emitf(r, "released",
 	     FIELDS(F_PID("pid", f->orphan), F_PID("adopter", a->pid),
 		    F_MEAS("zombie_seen", saw_z),
 		    F_MEAS("trail", f->wo->trail),
-		    F_MEAS("ms", now_ms() - t0)),
+		    F_MEAS("ms", ms)),
 	     "orphan %d is gone %lld ms after it was told to exit: %d (%s) "
-	     "reaped it%s", (int)f->orphan, now_ms() - t0, (int)a->pid,
+	     "reaped it%s", (int)f->orphan, ms, (int)a->pid,
 	     a->comm, saw_z ? "; until then it was a zombie (Z), so this "
 	     "adopter reaps on its own schedule" : "; no zombie was seen");
 	return PL_EXIT_OK;
 }
 
-static int orphan_run(struct run *r)
-{
-	struct family f = { .pcmd = -1, .lifeline = -1 };
-	struct adopter a;
-	int status, sub = 0, rc = PL_EXIT_FAIL;
-	bool want = opt_set(r, "subreaper");
-	pid_t from;
-
-	stage(r, "fork", want ? "proclab becomes a child subreaper, forks a "
-	      "parent, and the parent forks a child"
-	      : "proclab forks a parent, and the parent forks a child");
-	if (want && prctl(PR_SET_CHILD_SUBREAPER, 1UL) < 0) {
-		pl_warnx(r, "cannot become a child subreaper: %s",
-			 strerror(errno));
-		return PL_EXIT_FAIL;
-	}
-	if (prctl(PR_GET_CHILD_SUBREAPER, &sub) < 0) {
-		pl_warnx(r, "PR_GET_CHILD_SUBREAPER: %s", strerror(errno));
-		return PL_EXIT_FAIL;
-	}
-	emitf(r, "subreaper", FIELDS(F_PID("pid", r->self),
-				    F_BOOL("subreaper", sub != 0)),
-	     "proclab (%d) %s a child subreaper (PR_GET_CHILD_SUBREAPER "
-	     "says %d)", (int)r->self, sub ? "is" : "is not", sub);
-	if (make_family(r, &f))
-		goto out;
-	group(r, f.wp, "before");
-	group(r, f.wo, "before");
-
-	stage(r, "exit", "the parent exits first; the kernel gives its child "
-	      "a new parent");
-	from = f.wo->st.ppid;
-	if (tell(r, f.pcmd, 0, "parent"))
-		goto out;
-	if (obs_await(r, f.wp, "Z", "exited; proclab has not waited for it "
-		      "yet, but its child was already handed on"))
-		goto out;
-	/* exit_notify() re-parents the children before the exiting task
-	 * turns Z, so the new ppid is there to read now */
-	obs_sample(r, f.wo, NULL, NULL);
-	if (f.wo->state == 'X' || f.wo->st.ppid == from)
-		goto bad_reparent;
-	reparent(r, &f, from, &a);
-	claims(r, &a);
-	if (want && a.pid != r->self) {
-		rc = pl_fail(r, "expected proclab (%d), a child subreaper, to "
-			     "adopt the orphan; %d (%s) did", (int)r->self,
-			     (int)a.pid, a.comm);
-		goto out;
-	}
-
-	stage(r, "adopted", "proclab reaps the parent; the orphan lives on "
-	      "under its new parent");
-	if (pl_waitpid(r, f.parent, "parent", &status) < 0 ||
-	    obs_await(r, f.wp, "X", "reaped: its /proc entry is gone"))
-		goto out;
-	if (obs_sample(r, f.wo, NULL, NULL) != 'S') {
-		rc = pl_fail(r, "expected the orphan %d to sleep on as S; /proc "
-			     "showed %c", (int)f.orphan, f.wo->state);
-		goto out;
-	}
-	group(r, f.wo, "after");
-
-	rc = orphan_end(r, &f, &a);
-	goto out;
-bad_reparent:
-	rc = pl_fail(r, "expected the orphan %d to have a new parent once its "
-		     "parent %d was Z; /proc showed %s%d", (int)f.orphan,
-		     (int)f.parent, f.wo->state == 'X' ? "it gone, last ppid "
-		     : "ppid ", (int)f.wo->st.ppid);
-out:
-	if (f.pcmd >= 0)
-		close(f.pcmd);
-	if (f.lifeline >= 0)
-		close(f.lifeline);
-	return rc;
-}
+static const struct stage orphan_stages[] = {
+	{ "fork", "proclab becomes a child subreaper, forks a parent, and "
+	  "the parent forks a child", stage_fork, "subreaper", NULL, NULL },
+	{ "fork", "proclab forks a parent, and the parent forks a child",
+	  stage_fork, "!subreaper", NULL, NULL },
+	{ "exit", "the parent exits first; the kernel gives its child a new "
+	  "parent", stage_exit, NULL, NULL, NULL },
+	{ "adopted", "proclab reaps the parent; the orphan lives on under its "
+	  "new parent", stage_adopted, NULL, NULL, NULL },
+	{ "end", "the orphan exits; its adopter, not its first parent, must "
+	  "reap it", stage_gone, NULL, NULL, NULL },
+	{ NULL, NULL, NULL, NULL, NULL, NULL },
+};
 
 const struct lab lab_orphan = {
 	.name = "orphan",
@@ -428,5 +455,7 @@ const struct lab lab_orphan = {
 		"--subreaper\nproclab makes itself a child subreaper first, "
 		"adopts the orphan and reaps it.",
 	.options = orphan_options,
-	.run = orphan_run,
+	.run = orphan_setup,
+	.stages = orphan_stages,
+	.state_size = sizeof(struct orphan),
 };

@@ -149,22 +149,12 @@ static int watch_prepare(struct run *r)
 	return rc;
 }
 
-static int watch_run(struct run *r)
+static int stage_follow(struct run *r)
 {
 	long long ms = opt_set(r, "for") ? opt_val(r, "for") * 1000 : -1;
 	int n = r->obs.n, gone = 0;
-	char what[160];
 	bool all;
 
-	if (ms < 0)
-		snprintf(what, sizeof(what), "following %d process%s, "
-			 "read-only, until every one is gone", n,
-			 n == 1 ? "" : "es");
-	else
-		snprintf(what, sizeof(what), "following %d process%s, "
-			 "read-only, until every one is gone or %lld s pass",
-			 n, n == 1 ? "" : "es", ms / 1000);
-	stage(r, "follow", what);
 	all = obs_follow(r, ms);
 	for (int i = 0; i < n; i++) {
 		struct watched *w = &r->obs.w[i];
@@ -182,6 +172,14 @@ static int watch_run(struct run *r)
 	return PL_EXIT_OK;
 }
 
+/* One stage: the processes are the command line's, not the lab's, so the
+ * heading cannot count them (the followed event does). */
+static const struct stage watch_stages[] = {
+	{ "follow", "proclab follows the given processes, read-only, until "
+	  "each is gone or --for ends", stage_follow, NULL, NULL, NULL },
+	{ NULL, NULL, NULL, NULL, NULL, NULL },
+};
+
 const struct lab lab_watch = {
 	.name = "watch",
 	.summary = "follow any processes' states and parents, read-only",
@@ -196,5 +194,5 @@ const struct lab lab_watch = {
 	.options = watch_options,
 	.args = "PID...",
 	.prepare = watch_prepare,
-	.run = watch_run,
+	.stages = watch_stages,
 };

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "procfs.h"
+#include "proclab.h"
 #include "suites.h"
 #include "testutil.h"
 
@@ -30,6 +31,46 @@ static const struct jobj *group_of(const struct jobj *ev, int n,
 		    strcmp(jstr(&ev[i], "when"), when) == 0)
 			return &ev[i];
 	return NULL;
+}
+
+/* The run's stages are the rows of the lab's table its options select, in
+ * table order: no count is written here. */
+static void follows_table(const struct jobj *ev, int n, bool subreaper)
+{
+	const struct lab *lab = NULL;
+	struct run r = { 0 };
+	int k = 0;
+
+	for (size_t l = 0; l < lab_count; l++)
+		if (strcmp(lab_table[l]->name, "orphan") == 0)
+			lab = lab_table[l];
+	ck_assert_ptr_nonnull(lab);
+	r.lab = lab;
+	for (int i = 0; lab->options[i].name != NULL; i++)
+		if (strcmp(lab->options[i].name, "subreaper") == 0) {
+			r.set[i] = subreaper;
+			r.val[i] = subreaper;
+		}
+	for (const struct stage *s = lab->stages; s->name != NULL; s++) {
+		const struct jobj *e;
+
+		if (!stage_applies(&r, s))
+			continue;
+		e = nth_event(ev, n, "stage", NULL, k++);
+		ck_assert_msg(e != NULL, "no stage event for %s", s->name);
+		ck_assert_str_eq(jstr(e, "name"), s->name);
+	}
+	ck_assert_ptr_null(nth_event(ev, n, "stage", NULL, k));
+}
+
+/* The number of the stage named `name` in this run, -1 if none. */
+static int stage_no(const struct jobj *ev, int n, const char *name)
+{
+	for (int i = 0; i < n; i++)
+		if (is(&ev[i], "stage", NULL) &&
+		    strcmp(jstr(&ev[i], "name"), name) == 0)
+			return (int)jnum(&ev[i], "stage");
+	return -1;
 }
 
 /* pid's parent as /proc shows it now, -1 if unreadable. */
@@ -56,13 +97,15 @@ static bool is_my_ancestor(pid_t pid)
 }
 
 /* What every run shows, whoever adopts: returns the reparent event. */
-static const struct jobj *common(const struct jobj *ev, int n, pid_t sid)
+static const struct jobj *common(const struct jobj *ev, int n, pid_t sid,
+				 bool subreaper)
 {
 	const struct jobj *rp, *before, *after, *pb, *reap;
 	char seq[16];
 
 	ck_assert_str_eq(jstr(&ev[n - 1], "event"), "result");
 	ck_assert(jbool(&ev[n - 1], "ok"));
+	follows_table(ev, n, subreaper);
 	demonstrated(ev, n, "parent", seq, sizeof(seq));
 	ck_assert_str_eq(seq, "SZX");
 	rp = nth_event(ev, n, "reparent", NULL, 0);
@@ -77,6 +120,10 @@ static const struct jobj *common(const struct jobj *ev, int n, pid_t sid)
 	ck_assert_int_eq((int)jnum(rp, "from"), (int)jnum(pb, "pid"));
 	ck_assert_int_eq((int)jnum(rp, "pid"), (int)jnum(before, "pid"));
 	ck_assert_int_ne((int)jnum(rp, "to"), (int)jnum(rp, "from"));
+	/* each in the stage that demonstrates it */
+	ck_assert_int_eq((int)jnum(pb, "stage"), stage_no(ev, n, "fork"));
+	ck_assert_int_eq((int)jnum(rp, "stage"), stage_no(ev, n, "exit"));
+	ck_assert_int_eq((int)jnum(after, "stage"), stage_no(ev, n, "adopted"));
 	ck_assert_int_eq((int)jnum(after, "ppid"), (int)jnum(rp, "to"));
 	/* it keeps its process group and session */
 	ck_assert_int_eq((int)jnum(after, "pgrp"), (int)jnum(before, "pgrp"));
@@ -110,7 +157,7 @@ START_TEST(orphan_default)
 	ck_assert_msg(o.code == 0, "exit %d: %s", o.code, o.err);
 	n = json_lines(o.out, ev, MAXEV);
 	ck_assert(!jbool(nth_event(ev, n, "subreaper", NULL, 0), "subreaper"));
-	rp = common(ev, n, o.sid);
+	rp = common(ev, n, o.sid, false);
 	to = (pid_t)jnum(rp, "to");
 	ck_assert_int_ne(to, o.sid);            /* not the grandparent */
 	/* PID 1, or a subreaper this test runs under */
@@ -127,6 +174,7 @@ START_TEST(orphan_default)
 	rel = nth_event(ev, n, "released", NULL, 0);
 	ck_assert_ptr_nonnull(rel);
 	ck_assert_int_eq((int)jnum(rel, "adopter"), to);
+	ck_assert_int_eq((int)jnum(rel, "stage"), stage_no(ev, n, "end"));
 	ck_assert(jbool(rel, "zombie_seen") ==
 		  (strchr(jstr(rel, "trail"), 'Z') != NULL));
 	ck_assert_int_eq(survivors(o.sid), 0);
@@ -147,7 +195,7 @@ START_TEST(orphan_subreaper)
 	ck_assert_msg(o.code == 0, "exit %d: %s", o.code, o.err);
 	n = json_lines(o.out, ev, MAXEV);
 	ck_assert(jbool(nth_event(ev, n, "subreaper", NULL, 0), "subreaper"));
-	rp = common(ev, n, o.sid);
+	rp = common(ev, n, o.sid, true);
 	ck_assert_int_eq((int)jnum(rp, "to"), o.sid);
 	ck_assert_str_eq(jstr(rp, "kind"), "self");
 	ck_assert_int_eq((int)jnum(rp, "depth"), 0);
@@ -159,6 +207,7 @@ START_TEST(orphan_subreaper)
 	ck_assert_ptr_nonnull(reap);
 	ck_assert_int_eq((int)jnum(reap, "by"), o.sid);
 	ck_assert_int_eq((int)jnum(reap, "pid"), (int)jnum(rp, "pid"));
+	ck_assert_int_eq((int)jnum(reap, "stage"), stage_no(ev, n, "end"));
 	ck_assert_ptr_null(nth_event(ev, n, "released", NULL, 0));
 	ck_assert_int_eq(survivors(o.sid), 0);
 	outcome_free(&o);
@@ -245,7 +294,7 @@ START_TEST(orphan_outside_subreaper)
 
 	ck_assert_msg(o.code == 0, "exit %d: %s", o.code, o.err);
 	n = json_lines(o.out, ev, MAXEV);
-	r = common(ev, n, o.sid);
+	r = common(ev, n, o.sid, false);
 	/* the nearest subreaper above the orphan is this process */
 	ck_assert_int_eq((int)jnum(r, "to"), getpid());
 	ck_assert_str_eq(jstr(r, "kind"), "subreaper");
