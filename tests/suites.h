@@ -24,5 +24,8 @@ Suite *make_hostile_suite(void);
 Suite *make_unpriv_suite(void);
 Suite *make_nopidfd_suite(void);
 Suite *make_stages_suite(void);
+Suite *make_claims_suite(void);
+Suite *make_agent_suite(void);
+Suite *make_emit_suite(void);
 
 #endif
