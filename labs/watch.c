@@ -164,13 +164,21 @@ static int stage_follow(struct run *r)
 			close(w->pidfd);
 		w->pidfd = -1;
 	}
-	emitf(r, "followed",
-	     FIELDS(F_INT("pids", n), F_INT("released", gone),
-		    F_STR("reason", all ? "released" : "time")),
-	     "%d of %d process%s released; %s", gone, n, n == 1 ? "" : "es",
-	     all ? "nothing left to follow" : "--for time is up");
+	emit_form(r, "followed", all ? NULL : "time",
+		  FIELDS(F_INT("pids", n), F_INT("released", gone),
+			 F_STR("reason", all ? "released" : "time")));
 	return PL_EXIT_OK;
 }
+
+static const struct sentence watch_sentences[] = {
+	{ "followed", NULL, "{released} of {pids} process released; nothing "
+	  "left to follow", "{released} of {pids} processes released; "
+	  "nothing left to follow", "pids" },
+	{ "followed", "time", "{released} of {pids} process released when "
+	  "the --for time was up", "{released} of {pids} processes released "
+	  "when the --for time was up", "pids" },
+	{ NULL, NULL, NULL, NULL, NULL },
+};
 
 /* One stage: the processes are the command line's, not the lab's, so the
  * heading cannot count them (the followed event does). */
@@ -194,5 +202,6 @@ const struct lab lab_watch = {
 	.options = watch_options,
 	.args = "PID...",
 	.prepare = watch_prepare,
+	.sentences = watch_sentences,
 	.stages = watch_stages,
 };
