@@ -87,11 +87,6 @@ static const struct sentence orphan_sentences[] = {
 	{ NULL, NULL, NULL, NULL, NULL },
 };
 
-/* A measured phrase for the sentence only ("~" with --stable). */
-#define F_TEXT_MEAS(k, v) ((struct field){ .key = (k), .type = FT_STR, \
-					 .text_only = true, .meas = true, \
-					 .s = (v) })
-
 /* The process group and the session are measured: neither leader is a
  * process of this run.  They are the group and session proclab was
  * started in (proclab's own pid under a shell with job control, the
