@@ -31,8 +31,6 @@ static const struct lab_option orphan_options[] = {
 	{ NULL, NULL, 0, 0, 0, NULL },
 };
 
-/* ---- proclab's side ----------------------------------------------------- */
-
 struct adopter {
 	pid_t pid;
 	char comm[PROC_COMM_MAX];
