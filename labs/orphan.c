@@ -184,17 +184,19 @@ static int stage_fork(struct run *r)
 	if ((rc = agent_start(r, o->parent, NULL)) != 0 ||
 	    (rc = agent_fork(r, o->parent, o->orphan, NULL, NULL)) != 0)
 		return rc;
-	/* one at a time, so that each is first seen in its own await */
+	/* one at a time, so that each is first seen in its own await; the
+	 * whys are templates (emit.h), so that no digit in them, the 2 of
+	 * read(2), is taken for a pid (proclab's, in a PID namespace) */
 	o->wp = obs_add(r, o->parent->pid, o->parent->pidfd, "parent");
 	if (o->wp == NULL ||
-	    obs_await(r, o->wp, "S", "waits in read(2) until proclab tells "
-		      "it to exit"))
+	    obs_await(r, o->wp, "S", "waits in read(2) until its parent "
+		      "{ppid} tells it to exit"))
 		return PL_EXIT_FAIL;
 	o->wo = obs_add(r, o->orphan->pid, o->orphan->pidfd, "orphan");
 	if (o->wo == NULL ||
-	    obs_await(r, o->wo, "S", "waits in read(2) on a pipe from "
-		      "proclab, its lifeline: it exits when told to, or when "
-		      "proclab is gone"))
+	    obs_await(r, o->wo, "S", "waits in read(2) on its lifeline, "
+		      "a pipe from proclab, not from {ppid}: it exits when "
+		      "told to, or when proclab is gone"))
 		return PL_EXIT_FAIL;
 	o->pgrp = o->wo->st.pgrp;
 	o->session = o->wo->st.session;
@@ -211,8 +213,9 @@ static int stage_exit(struct run *r)
 
 	if ((rc = agent_do(r, o->parent, AGENT_OP_EXIT, 0, NULL)) != 0)
 		return rc;
-	if (obs_await(r, o->wp, "Z", "exited; proclab has not waited for it "
-		      "yet, but its child has already been handed on"))
+	if (obs_await(r, o->wp, "Z", "exited; its parent {ppid} has not "
+		      "waited for it yet, but its child has already been "
+		      "handed on"))
 		return PL_EXIT_FAIL;
 	/* exit_notify() re-parents the children before the exiting task
 	 * turns Z, so the new ppid is there to read now */
@@ -262,8 +265,8 @@ static int stage_gone(struct run *r)
 	if ((rc = agent_do(r, o->orphan, AGENT_OP_EXIT, 0, NULL)) != 0)
 		return rc;
 	if (a->pid == r->self) {
-		if (obs_await(r, o->wo, "Z", "exited; its adopter, proclab, "
-			      "has not waited for it yet") ||
+		if (obs_await(r, o->wo, "Z", "exited; its adopter {ppid} has not "
+			      "waited for it yet") ||
 		    pl_waitpid(r, o->wo->pid, "orphan", &status) < 0 ||
 		    obs_await(r, o->wo, "X", "reaped by proclab, its adopter"))
 			return PL_EXIT_FAIL;

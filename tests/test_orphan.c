@@ -342,6 +342,85 @@ START_TEST(orphan_text_view)
 }
 END_TEST
 
+/* ---- the same bytes in a new PID namespace ----------------------------- */
+
+/* Everything `cmd` prints on stdout (a string to free()); *status its
+ * wait status. */
+static char *output_of(const char *cmd, int *status)
+{
+	char *buf = NULL;
+	size_t len = 0, n;
+	char chunk[4096];
+	FILE *in, *out;
+
+	fflush(NULL);
+	in = popen(cmd, "r");
+	ck_assert_ptr_nonnull(in);
+	out = open_memstream(&buf, &len);
+	ck_assert_ptr_nonnull(out);
+	while ((n = fread(chunk, 1, sizeof(chunk), in)) > 0)
+		ck_assert_uint_eq(fwrite(chunk, 1, n, out), n);
+	*status = pclose(in);
+	ck_assert_int_eq(fclose(out), 0);
+	return buf;
+}
+
+static const char *const pidns_variants[][2] = {
+	{ "", "" }, { "--subreaper", "" }, { "", "--json" },
+	{ "--subreaper", "--json" },
+};
+
+/* --stable prints the same bytes where pids are small, proclab's parent
+ * is PID 1 (a shell that reaps at once) and the process group and session
+ * leaders are outside the namespace (0 in /proc), as outside it. */
+START_TEST(orphan_same_in_pidns)
+{
+	const char *opt = pidns_variants[_i][0], *json = pidns_variants[_i][1];
+	const char *prog = getenv("PROCLAB") ? getenv("PROCLAB") : "./proclab";
+	char cmd[1024];
+	struct outcome o;
+	const char *argv[6];
+	char *inside;
+	int status, n = 0;
+
+	free(output_of("unshare --pid --fork --mount-proc true "
+		       ">/dev/null 2>&1", &status));
+	if (status != 0)
+		return;         /* no PID namespace here (not root) */
+	/* `; true`: the shell stays PID 1 instead of exec'ing proclab */
+	snprintf(cmd, sizeof(cmd), "unshare --pid --fork --mount-proc sh -c "
+		 "'\"$0\" orphan %s %s --stable --no-color </dev/null; "
+		 "true' '%s'", opt, json, prog);
+	inside = output_of(cmd, &status);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		      "%s: status 0x%x", cmd, status);
+	argv[n++] = "orphan";
+	argv[n++] = "--stable";
+	argv[n++] = "--no-color";
+	if (opt[0] != '\0')
+		argv[n++] = opt;
+	if (json[0] != '\0')
+		argv[n++] = json;
+	argv[n] = NULL;
+	run_proclab(&o, NULL, argv);
+	ck_assert_msg(o.code == 0, "exit %d: %s", o.code, o.err);
+	/* the first line that differs, for the message */
+	size_t i = 0, start = 0;
+
+	for (; inside[i] != '\0' && inside[i] == o.out[i]; i++)
+		if (inside[i] == '\n')
+			start = i + 1;
+	ck_assert_msg(inside[i] == o.out[i], "orphan %s %s --stable differs "
+		      "in a PID namespace: \"%.*s\" inside, \"%.*s\" outside",
+		      opt, json, (int)strcspn(inside + start, "\n"),
+		      inside + start, (int)strcspn(o.out + start, "\n"),
+		      o.out + start);
+	free(inside);
+	ck_assert_int_eq(survivors(o.sid), 0);
+	outcome_free(&o);
+}
+END_TEST
+
 Suite *make_orphan_suite(void)
 {
 	Suite *s = suite_create("orphan");
@@ -352,6 +431,9 @@ Suite *make_orphan_suite(void)
 	tcase_add_test(tc, orphan_subreaper);
 	tcase_add_test(tc, orphan_outside_subreaper);
 	tcase_add_test(tc, orphan_text_view);
+	tcase_add_loop_test(tc, orphan_same_in_pidns, 0,
+			    (int)(sizeof(pidns_variants) /
+				  sizeof(pidns_variants[0])));
 	suite_add_tcase(s, tc);
 	return s;
 }
