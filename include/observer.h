@@ -94,6 +94,12 @@ int obs_await(struct run *r, struct watched *w, const char *states,
 /* Sample every watched process once; every change is transient. */
 void obs_sample_all(struct run *r);
 
+/* Read /proc/PID/stat once for a process this run does not watch (an
+ * ancestor of proclab, an orphan's adopter): nothing is reported and
+ * nothing is kept.  Returns PROC_OK, PROC_GONE (no such process, or /proc
+ * hides it) or PROC_ERROR, as proc_peek_stat(). */
+int obs_peek(struct run *r, pid_t pid, struct proc_stat *st);
+
 /* What /proc shows of a process beyond its state, read at one moment. */
 struct probe {
 	bool status_ok;

@@ -149,22 +149,12 @@ static int watch_prepare(struct run *r)
 	return rc;
 }
 
-static int watch_run(struct run *r)
+static int stage_follow(struct run *r)
 {
 	long long ms = opt_set(r, "for") ? opt_val(r, "for") * 1000 : -1;
 	int n = r->obs.n, gone = 0;
-	char what[160];
 	bool all;
 
-	if (ms < 0)
-		snprintf(what, sizeof(what), "following %d process%s, "
-			 "read-only, until every one is gone", n,
-			 n == 1 ? "" : "es");
-	else
-		snprintf(what, sizeof(what), "following %d process%s, "
-			 "read-only, until every one is gone or %lld s pass",
-			 n, n == 1 ? "" : "es", ms / 1000);
-	stage(r, "follow", what);
 	all = obs_follow(r, ms);
 	for (int i = 0; i < n; i++) {
 		struct watched *w = &r->obs.w[i];
@@ -174,13 +164,29 @@ static int watch_run(struct run *r)
 			close(w->pidfd);
 		w->pidfd = -1;
 	}
-	emitf(r, "followed",
-	     FIELDS(F_INT("pids", n), F_INT("released", gone),
-		    F_STR("reason", all ? "released" : "time")),
-	     "%d of %d process%s released; %s", gone, n, n == 1 ? "" : "es",
-	     all ? "nothing left to follow" : "--for time is up");
+	emit_form(r, "followed", all ? NULL : "time",
+		  FIELDS(F_INT("pids", n), F_INT("released", gone),
+			 F_STR("reason", all ? "released" : "time")));
 	return PL_EXIT_OK;
 }
+
+static const struct sentence watch_sentences[] = {
+	{ "followed", NULL, "{released} of {pids} process released; nothing "
+	  "left to follow", "{released} of {pids} processes released; "
+	  "nothing left to follow", "pids" },
+	{ "followed", "time", "{released} of {pids} process released when "
+	  "the --for time was up", "{released} of {pids} processes released "
+	  "when the --for time was up", "pids" },
+	{ NULL, NULL, NULL, NULL, NULL },
+};
+
+/* One stage: the processes are the command line's, not the lab's, so the
+ * heading cannot count them (the followed event does). */
+static const struct stage watch_stages[] = {
+	{ "follow", "proclab follows the given processes, read-only, until "
+	  "each is gone or --for ends", stage_follow, NULL, NULL, NULL },
+	{ NULL, NULL, NULL, NULL, NULL, NULL },
+};
 
 const struct lab lab_watch = {
 	.name = "watch",
@@ -196,5 +202,6 @@ const struct lab lab_watch = {
 	.options = watch_options,
 	.args = "PID...",
 	.prepare = watch_prepare,
-	.run = watch_run,
+	.sentences = watch_sentences,
+	.stages = watch_stages,
 };

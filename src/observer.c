@@ -157,6 +157,12 @@ void obs_sample_all(struct run *r)
 		obs_sample(r, &r->obs.w[i], NULL, NULL);
 }
 
+int obs_peek(struct run *r, pid_t pid, struct proc_stat *st)
+{
+	(void)r;        /* a lab reads /proc through the observer only */
+	return proc_peek_stat(pid, st);
+}
+
 int obs_probe(struct run *r, struct watched *w, struct probe *p)
 {
 	char buf[4096];
