@@ -24,5 +24,6 @@ Suite *make_hostile_suite(void);
 Suite *make_unpriv_suite(void);
 Suite *make_nopidfd_suite(void);
 Suite *make_stages_suite(void);
+Suite *make_sink_suite(void);
 
 #endif
