@@ -15,6 +15,9 @@
  * forking process's stdout at that moment; the lines that arrive are shown,
  * so the duplicated ones are visible.
  *
+ * The stages are the rows of exit_stages, one per kind of stdout; the
+ * terminal, the pipe and the file are the engine's sinks (sink.h).
+ *
  * The children of this lab use stdio ON PURPOSE: stdio buffering is what
  * the lab demonstrates.  They come from pl_fork(), which flushed proclab's
  * own buffers, so they start with an empty stdout buffer.
@@ -29,118 +32,12 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include "proclab.h"
+#include "sink.h"
 #include "wstatus.h"
-
-/* ---- where the child's stdout goes -------------------------------------- */
-
-enum sink_kind { SINK_TTY, SINK_PIPE, SINK_FILE, SINK_KINDS };
-
-static const char *const sink_name[SINK_KINDS] = { "tty", "pipe", "file" };
-static const char *const sink_long[SINK_KINDS] = {
-	"a terminal (pseudo-terminal)", "a pipe", "a regular file",
-};
-
-struct sink {
-	enum sink_kind kind;
-	int rd;                 /* proclab reads here */
-	int wr;                 /* the child's stdout (pipe, file); -1: tty */
-	char pts[64];           /* the terminal's slave, opened by the child */
-};
-
-/* A fresh pseudo-terminal without output processing, so that the bytes
- * read from the master are the bytes written (no \n -> \r\n). */
-static int sink_open_tty(struct run *r, struct sink *s)
-{
-	struct termios t;
-
-	s->rd = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-	if (s->rd < 0)
-		return pl_unavailable(r, "cannot open a pseudo-terminal: %s",
-				      strerror(errno));
-	/* on a pty master, the termios calls act on the slave's settings */
-	if (grantpt(s->rd) < 0 || unlockpt(s->rd) < 0 ||
-	    ptsname_r(s->rd, s->pts, sizeof(s->pts)) != 0 ||
-	    tcgetattr(s->rd, &t) < 0)
-		return pl_unavailable(r, "cannot set up a pseudo-terminal: %s",
-				      strerror(errno));
-	t.c_oflag &= ~(tcflag_t)OPOST;
-	if (tcsetattr(s->rd, TCSANOW, &t) < 0)
-		return pl_unavailable(r, "cannot turn off the terminal's "
-				      "output processing: %s", strerror(errno));
-	return PL_EXIT_OK;
-}
-
-/* A regular file that never has a name for long: unlinked at once, so
- * nothing is left behind even if proclab is killed. */
-static int sink_open_file(struct run *r, struct sink *s)
-{
-	const char *dir = getenv("TMPDIR");
-	char path[4096];
-
-	if (dir == NULL || dir[0] == '\0')
-		dir = "/tmp";
-	if ((size_t)snprintf(path, sizeof(path), "%s/proclab-exit-XXXXXX",
-			     dir) >= sizeof(path))
-		return pl_unavailable(r, "TMPDIR is too long");
-	s->rd = mkostemp(path, O_CLOEXEC);
-	if (s->rd < 0)
-		return pl_unavailable(r, "cannot create a file in %s: %s", dir,
-				      strerror(errno));
-	if (unlink(path) < 0) {
-		pl_warnx(r, "cannot remove %s: %s", path, strerror(errno));
-		return PL_EXIT_FAIL;
-	}
-	s->wr = s->rd;
-	return PL_EXIT_OK;
-}
-
-static int sink_open(struct run *r, struct sink *s, enum sink_kind kind)
-{
-	int p[2];
-
-	s->kind = kind;
-	s->rd = s->wr = -1;
-	s->pts[0] = '\0';
-	switch (kind) {
-	case SINK_TTY:
-		return sink_open_tty(r, s);
-	case SINK_FILE:
-		return sink_open_file(r, s);
-	default:
-		if (pipe2(p, O_CLOEXEC) < 0) {
-			pl_warnx(r, "cannot create a pipe: %s", strerror(errno));
-			return PL_EXIT_FAIL;
-		}
-		s->rd = p[0];
-		s->wr = p[1];
-		return PL_EXIT_OK;
-	}
-}
-
-/* In proclab after the fork: the pipe's write end is the child's alone,
- * so that the read end sees EOF when the child's side is closed. */
-static void sink_forked(struct sink *s)
-{
-	if (s->kind == SINK_PIPE && s->wr >= 0) {
-		close(s->wr);
-		s->wr = -1;
-	}
-}
-
-static void sink_close(struct sink *s)
-{
-	if (s->rd >= 0)
-		close(s->rd);
-	if (s->wr >= 0 && s->wr != s->rd)
-		close(s->wr);
-	s->rd = s->wr = -1;
-}
 
 /* In the child: stdout becomes the sink, the side channel fd 3, the gate
  * fd 4 (if any), and nothing else of proclab's stays open. */
@@ -148,8 +45,7 @@ enum { SIDE_FD = 3, GATE_FD = 4 };
 
 static void child_setup(const struct sink *s, int side, int gate)
 {
-	int out = s->kind == SINK_TTY ? open(s->pts, O_WRONLY | O_NOCTTY)
-				      : fcntl(s->wr, F_DUPFD, 10);
+	int out = sink_child_fd(s);
 	int sd = fcntl(side, F_DUPFD, 10);
 	int gt = gate >= 0 ? fcntl(gate, F_DUPFD, 10) : -1;
 	FILE *f;
@@ -170,52 +66,6 @@ static void child_setup(const struct sink *s, int side, int gate)
 	if (f == NULL)
 		_exit(126);
 	stdout = f;
-}
-
-/* Read fd until EOF (pipe) or EIO (a terminal whose last writer closed
- * it), up to --timeout.  Returns the bytes read, or -1 after pl_fail. */
-static ssize_t drain(struct run *r, int fd, char *buf, size_t size,
-		     const char *what)
-{
-	size_t len = 0;
-
-	for (;;) {
-		ssize_t n;
-
-		if (!pl_wait_fd(r, fd, r->timeout_ms)) {
-			pl_fail(r, "expected %s to reach its end within %d ms; "
-				"it did not", what, r->timeout_ms);
-			return -1;
-		}
-		n = read(fd, buf + len, size - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n == 0 || (n < 0 && errno == EIO))
-			return (ssize_t)len;
-		if (n < 0) {
-			pl_warnx(r, "cannot read %s: %s", what, strerror(errno));
-			return -1;
-		}
-		len += (size_t)n;
-		if (len == size) {
-			pl_fail(r, "expected at most %zu bytes from %s; more "
-				"came", size - 1, what);
-			return -1;
-		}
-	}
-}
-
-/* What a regular file holds, read after its writers are gone. */
-static ssize_t file_contents(struct run *r, int fd, char *buf, size_t size)
-{
-	ssize_t n = pread(fd, buf, size, 0);
-
-	if (n < 0)
-		pl_warnx(r, "cannot read the file: %s", strerror(errno));
-	else if ((size_t)n == size)
-		return pl_fail(r, "expected at most %zu bytes in the file; "
-			       "there were more", size - 1), -1;
-	return n;
 }
 
 /* Wait (up to --timeout) for a child of ours to end and collect it. */
@@ -333,7 +183,7 @@ static int read_side(struct run *r, int fd, struct result *res)
 {
 	char buf[sizeof(struct printer_report) + 8];
 	struct printer_report rep;
-	ssize_t n = drain(r, fd, buf, sizeof(buf), "the side channel");
+	ssize_t n = sink_drain(r, fd, buf, sizeof(buf), "the side channel");
 
 	if (n < 0)
 		return PL_EXIT_FAIL;
@@ -373,21 +223,21 @@ static int run_case(struct run *r, struct sink *s, struct result *res)
 		close(side[0]);
 		return PL_EXIT_FAIL;
 	}
-	if (s->kind != SINK_FILE)
-		got = drain(r, s->rd, out, sizeof(out), sink_long[s->kind]);
+	if (sink_streams(s))
+		got = sink_read(r, s, out, sizeof(out));
 	rc = got < 0 ? PL_EXIT_FAIL : read_side(r, side[0], res);
 	close(side[0]);
 	if (rc == PL_EXIT_OK)
 		rc = collect(r, pid, &res->w);
-	if (rc == PL_EXIT_OK && s->kind == SINK_FILE)
-		got = file_contents(r, s->rd, out, sizeof(out));
+	if (rc == PL_EXIT_OK && !sink_streams(s))
+		got = sink_read(r, s, out, sizeof(out));
 	if (rc != PL_EXIT_OK || got < 0)
 		return PL_EXIT_FAIL;
 	res->received = got;
 	if ((size_t)got > strlen(text) || memcmp(out, text, (size_t)got) != 0)
 		return pl_fail(r, "expected the bytes from %s to be the start "
 			       "of \"%s\"; %zd other bytes came",
-			       sink_long[s->kind], text, got);
+			       sink_what(s->kind), text, got);
 	return PL_EXIT_OK;
 }
 
@@ -402,7 +252,7 @@ static int check_case(struct run *r, const struct result *c)
 	if (c->received != want)
 		return pl_fail(r, "expected %lld of %d bytes from %s after %s "
 			       "(%lld were pending); %lld arrived", want,
-			       c->printed, way_call[c->way], sink_long[c->kind],
+			       c->printed, way_call[c->way], sink_what(c->kind),
 			       c->pending, c->received);
 	if (c->atexit_ran != flushes)
 		return pl_fail(r, "expected the atexit handler %s after %s; it "
@@ -429,7 +279,7 @@ static void emit_case(struct run *r, const struct result *c)
 		snprintf(lost, sizeof(lost), "%lld LOST", missing);
 	emitf(r, "case",
 	     FIELDS(F_STR("exit_fn", way_name[c->way]),
-		    F_STR("stdout", sink_name[c->kind]),
+		    F_STR("stdout", sink_name(c->kind)),
 		    F_BOOL("newline", c->newline),
 		    F_STR("buffering", buffering(c->line_buffered, c->bufsize)),
 		    F_INT("bufsize", c->bufsize),
@@ -440,7 +290,7 @@ static void emit_case(struct run *r, const struct result *c)
 		    F_INT("raw", c->w.raw)),
 	     "%-9s %-5s %-15s %-17s printed %2d  pending %2lld  arrived "
 	     "%2lld  %-8s atexit %-4s %s",
-	     way_call[c->way], sink_name[c->kind],
+	     way_call[c->way], sink_name(c->kind),
 	     buffering_long(c->line_buffered, c->bufsize), quoted, c->printed,
 	     c->pending, c->received, lost, c->atexit_ran ? "ran" : "not",
 	     how);
@@ -474,14 +324,14 @@ static int stage_cases(struct run *r, enum sink_kind kind,
 			    res[0][1].line_buffered)
 				return pl_fail(r, "expected every child to see "
 					       "the same buffering on %s; they "
-					       "did not", sink_long[kind]);
+					       "did not", sink_what(kind));
 	emitf(r, "buffering",
-	     FIELDS(F_STR("stdout", sink_name[kind]),
+	     FIELDS(F_STR("stdout", sink_name(kind)),
 		    F_STR("mode", buffering(res[0][1].line_buffered,
 					    res[0][1].bufsize)),
 		    F_INT("bufsize", res[0][1].bufsize)),
 	     "stdout on %s: glibc chose %s with a %lld-byte buffer: %s",
-	     sink_long[kind], buffering_long(res[0][1].line_buffered,
+	     sink_what(kind), buffering_long(res[0][1].line_buffered,
 					     res[0][1].bufsize),
 	     res[0][1].bufsize, res[0][1].line_buffered
 	     ? "each \n writes the line out, a text without one waits"
@@ -732,7 +582,7 @@ static void pz_emit_fork(struct run *r, const struct puzzle *p,
 			 const struct pz_msg *m)
 {
 	emitf(r, "puzzle_fork",
-	     FIELDS(F_STR("stdout", sink_name[p->kind]),
+	     FIELDS(F_STR("stdout", sink_name(p->kind)),
 		    F_BOOL("flushed", p->flushed), F_PID("parent", m->parent),
 		    F_PID("child", m->child), F_INT("i", m->i),
 		    /* the bytes of lines that name pids */
@@ -775,7 +625,7 @@ static void pz_lines(struct run *r, struct puzzle *p, char *out, size_t len)
 			p->copies++;
 		sscanf(line[k], "ppid=%*d, pid=%d", &pid);
 		emitf(r, "puzzle_line",
-		     FIELDS(F_STR("stdout", sink_name[p->kind]),
+		     FIELDS(F_STR("stdout", sink_name(p->kind)),
 			    F_BOOL("flushed", p->flushed), F_MEAS("n", k + 1),
 			    /* names pids, and pids have more digits some day */
 			    F_MEAS("text", line[k]),
@@ -825,12 +675,15 @@ static int run_puzzle(struct run *r, struct puzzle *p, int *calls)
 	gate[1] = -1;
 	if (rc != PL_EXIT_OK)
 		goto out;
-	if (s.kind != SINK_FILE)
-		got = drain(r, s.rd, out, sizeof(out), sink_long[s.kind]);
-	if (got < 0 || (rc = collect(r, pid, &w)) != PL_EXIT_OK)
+	if (sink_streams(&s) &&
+	    (got = sink_read(r, &s, out, sizeof(out))) < 0) {
+		rc = PL_EXIT_FAIL;
 		goto out;
-	if (s.kind == SINK_FILE &&
-	    (got = file_contents(r, s.rd, out, sizeof(out))) < 0) {
+	}
+	if ((rc = collect(r, pid, &w)) != PL_EXIT_OK)
+		goto out;
+	if (!sink_streams(&s) &&
+	    (got = sink_read(r, &s, out, sizeof(out))) < 0) {
 		rc = PL_EXIT_FAIL;
 		goto out;
 	}
@@ -845,14 +698,14 @@ static int run_puzzle(struct run *r, struct puzzle *p, int *calls)
 	emit_unordered_end(r);
 	pz_lines(r, p, out, (size_t)got);
 	emitf(r, "fork_stdio",
-	     FIELDS(F_STR("stdout", sink_name[p->kind]),
+	     FIELDS(F_STR("stdout", sink_name(p->kind)),
 		    F_BOOL("flushed", p->flushed),
 		    F_INT("processes", nforks + 1),
 		    F_INT("lines_expected", p->calls),
 		    F_INT("lines_received", p->lines),
 		    F_INT("duplicated", p->copies)),
 	     "%s, %s: printf ran %d times in %d processes, %d lines arrived%s",
-	     sink_long[p->kind], p->flushed ? "with fflush" : "without fflush",
+	     sink_what(p->kind), p->flushed ? "with fflush" : "without fflush",
 	     p->calls, nforks + 1, p->lines,
 	     p->lines > p->calls ? ": the extra ones are copies of unflushed "
 	     "buffers, written again by the children that inherited them" : "");
@@ -921,34 +774,50 @@ static void claims_003(struct run *r, struct puzzle pz[SINK_KINDS][2])
 	       "got B's");
 }
 
-static int exit_run(struct run *r)
-{
-	static struct result res[SINK_KINDS][WAYS][2];
-	static struct puzzle pz[SINK_KINDS][2];
-	static const char *const what[SINK_KINDS] = {
-		("children print to a pseudo-terminal, then leave by exit(), "
-		 "_exit(), return or abort()"),
-		"the same, with stdout a pipe",
-		"the same, with stdout a regular file (unlinked)",
-	};
-	static const char *const pz_what[SINK_KINDS] = {
-		("seed 003's fork loop with printf, stdout a pseudo-terminal, "
-		 "without and with fflush"),
-		"the same through a pipe",
-		"the same into a regular file",
-	};
-	static const char *const names[2][SINK_KINDS] = {
-		{ "tty", "pipe", "file" },
-		{ "puzzle-tty", "puzzle-pipe", "puzzle-file" },
-	};
-	int *calls, rc = PL_EXIT_OK;
+/* ---- the stages ---------------------------------------------------------- */
 
-	for (int k = 0; k < SINK_KINDS; k++) {
-		stage(r, names[0][k], what[k]);
-		if ((rc = stage_cases(r, (enum sink_kind)k, res[k])) != 0)
-			return rc;
-	}
-	claims_001(r, res);
+/* What one run keeps between its stages: every case and every puzzle,
+ * for the claims that compare them. */
+struct exit_lab {
+	struct result res[SINK_KINDS][WAYS][2];
+	struct puzzle pz[SINK_KINDS][2];
+};
+
+/* The cases on one kind of stdout: stages tty, pipe, file. */
+static int stage_kind(struct run *r, enum sink_kind kind)
+{
+	struct exit_lab *x = run_state(r);
+
+	return stage_cases(r, kind, x->res[kind]);
+}
+
+static int stage_tty(struct run *r)
+{
+	return stage_kind(r, SINK_TTY);
+}
+
+static int stage_pipe(struct run *r)
+{
+	return stage_kind(r, SINK_PIPE);
+}
+
+/* The last kind, then what seed 001 says about all three. */
+static int stage_file(struct run *r)
+{
+	struct exit_lab *x = run_state(r);
+	int rc = stage_kind(r, SINK_FILE);
+
+	if (rc == PL_EXIT_OK)
+		claims_001(r, x->res);
+	return rc;
+}
+
+/* The puzzle on one kind of stdout, without and with fflush: stages
+ * puzzle-tty, puzzle-pipe, puzzle-file. */
+static int stage_puzzle(struct run *r, enum sink_kind kind)
+{
+	struct exit_lab *x = run_state(r);
+	int *calls, rc = PL_EXIT_OK;
 
 	/* every printf call of the puzzle counts itself here */
 	calls = mmap(NULL, sizeof(int), PROT_READ | PROT_WRITE,
@@ -957,19 +826,51 @@ static int exit_run(struct run *r)
 		pl_warnx(r, "cannot map a shared page: %s", strerror(errno));
 		return PL_EXIT_FAIL;
 	}
-	for (int k = 0; k < SINK_KINDS && rc == PL_EXIT_OK; k++) {
-		stage(r, names[1][k], pz_what[k]);
-		for (int f = 0; f < 2 && rc == PL_EXIT_OK; f++) {
-			pz[k][f] = (struct puzzle){ .kind = (enum sink_kind)k,
-						    .flushed = f };
-			rc = run_puzzle(r, &pz[k][f], calls);
-		}
+	for (int f = 0; f < 2 && rc == PL_EXIT_OK; f++) {
+		x->pz[kind][f] = (struct puzzle){ .kind = kind, .flushed = f };
+		rc = run_puzzle(r, &x->pz[kind][f], calls);
 	}
 	munmap(calls, sizeof(int));
-	if (rc == PL_EXIT_OK)
-		claims_003(r, pz);
 	return rc;
 }
+
+static int stage_puzzle_tty(struct run *r)
+{
+	return stage_puzzle(r, SINK_TTY);
+}
+
+static int stage_puzzle_pipe(struct run *r)
+{
+	return stage_puzzle(r, SINK_PIPE);
+}
+
+/* The last kind, then what seed 003 says about all three. */
+static int stage_puzzle_file(struct run *r)
+{
+	struct exit_lab *x = run_state(r);
+	int rc = stage_puzzle(r, SINK_FILE);
+
+	if (rc == PL_EXIT_OK)
+		claims_003(r, x->pz);
+	return rc;
+}
+
+static const struct stage exit_stages[] = {
+	{ "tty", "children print to a pseudo-terminal, then leave by exit(), "
+	  "_exit(), return or abort()", stage_tty, NULL, NULL, NULL },
+	{ "pipe", "the same, with stdout a pipe", stage_pipe, NULL, NULL,
+	  NULL },
+	{ "file", "the same, with stdout a regular file (unlinked)",
+	  stage_file, NULL, NULL, NULL },
+	{ "puzzle-tty", "seed 003's fork loop with printf, stdout a "
+	  "pseudo-terminal, without and with fflush", stage_puzzle_tty, NULL,
+	  NULL, NULL },
+	{ "puzzle-pipe", "the same through a pipe", stage_puzzle_pipe, NULL,
+	  NULL, NULL },
+	{ "puzzle-file", "the same into a regular file", stage_puzzle_file,
+	  NULL, NULL, NULL },
+	{ NULL, NULL, NULL, NULL, NULL, NULL },
+};
 
 const struct lab lab_exit_vs__exit = {
 	.name = "exit-vs-_exit",
@@ -987,5 +888,6 @@ const struct lab lab_exit_vs__exit = {
 		"pipe or a file, unflushed buffers are copied\ninto the "
 		"children and printed twice.",
 	.options = NULL,
-	.run = exit_run,
+	.stages = exit_stages,
+	.state_size = sizeof(struct exit_lab),
 };
