@@ -32,6 +32,9 @@ BSD_CFLAGS   := $(shell $(PKG_CONFIG) --cflags libbsd-overlay 2>/dev/null)
 BSD_LIBS     := $(shell $(PKG_CONFIG) --libs libbsd-overlay 2>/dev/null)
 CHECK_CFLAGS := $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
+# jansson parses the labs' JSON for `proclab claims --check`
+JSON_CFLAGS  := $(shell $(PKG_CONFIG) --cflags jansson 2>/dev/null)
+JSON_LIBS    := $(shell $(PKG_CONFIG) --libs jansson 2>/dev/null)
 # for --version: what the binary was built with (Check: its tests)
 BSD_VERSION   := $(shell $(PKG_CONFIG) --modversion libbsd-overlay 2>/dev/null)
 CHECK_VERSION := $(shell $(PKG_CONFIG) --modversion check 2>/dev/null)
@@ -47,7 +50,7 @@ PROG    := proclab
 SAN     :=
 endif
 
-ALL_CFLAGS  = -std=gnu11 -D_GNU_SOURCE $(WARN) -Iinclude $(BSD_CFLAGS) $(SAN) $(CFLAGS) \
+ALL_CFLAGS  = -std=gnu11 -D_GNU_SOURCE $(WARN) -Iinclude $(BSD_CFLAGS) $(JSON_CFLAGS) $(SAN) $(CFLAGS) \
 	      $(CPPFLAGS) $(MAIN_DEFS)
 ALL_LDFLAGS = $(SAN) $(LDFLAGS)
 
@@ -80,21 +83,22 @@ endif
 all: $(PROG)
 
 have-deps:
-	@$(PKG_CONFIG) --exists libbsd-overlay check 2>/dev/null || { \
-	  echo "proclab needs libbsd-dev, check and pkgconf: run 'make deps'" >&2; \
+	@$(PKG_CONFIG) --exists libbsd-overlay check jansson 2>/dev/null || { \
+	  echo "proclab needs libbsd-dev, libjansson-dev, check and pkgconf: run 'make deps'" >&2; \
 	  exit 1; }
 
 $(PROG): $(MAIN_OBJ) $(LIB_OBJ) | have-deps
-	$(call say,LINK,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(BSD_LIBS)
+	$(call say,LINK,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(BSD_LIBS) $(JSON_LIBS)
 
+# -lutil: forkpty(), to run the labs in a terminal of a given width
 $(BUILD)/check_proclab: $(TEST_OBJ) $(LIB_OBJ)
-	$(call say,LINK,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(BSD_LIBS)
+	$(call say,LINK,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(BSD_LIBS) $(JSON_LIBS) -lutil
 
 $(BUILD)/bench: $(BENCH_OBJ) $(LIB_OBJ)
-	$(call say,LINK,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(BSD_LIBS)
+	$(call say,LINK,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(BSD_LIBS) $(JSON_LIBS)
 
 $(BUILD)/stress: $(STRESS_OBJ) $(LIB_OBJ)
-	$(call say,LINK,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(BSD_LIBS)
+	$(call say,LINK,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(BSD_LIBS) $(JSON_LIBS)
 
 $(BUILD)/tests/%.o: tests/%.c Makefile | have-deps
 	@mkdir -p $(dir $@)

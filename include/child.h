@@ -17,10 +17,9 @@
  * our child is signalled only while the /proc/PID opened when it was
  * tracked still reads (see pl_kill()).
  *
- * A puppet is a child that does what it is told through a pipe, using only
- * async-signal-safe calls: spin on the CPU (R), block in read(2) (S), touch
- * memory, raise a signal or exit with a code.  It also dies when the
- * command pipe closes, a second lifeline besides the parent-death signal.
+ * A child that does what it is told (spin, block, touch memory, raise a
+ * signal, exit, vfork, fork a grandchild, a lab's own operations) is an
+ * agent: see agent.h, which is built on pl_fork() and pl_track().
  */
 #ifndef PROCLAB_CHILD_H
 #define PROCLAB_CHILD_H
@@ -59,6 +58,11 @@ bool pl_pidfd_works(void);
  * child's pidfd, owned by the run. */
 pid_t pl_fork(struct run *r, const char *role, int *pidfd);
 
+/* In a new child (async-signal-safe): every signal with a handler gets
+ * its default action back (a handler of the process that forked means
+ * nothing in the child); ignored signals stay ignored. */
+void pl_reset_handlers(void);
+
 /* Register a process this run made but did not fork itself (a grandchild,
  * an orphan), so that teardown kills it too.  Returns 0, with its pidfd
  * (owned by the run; -1 without pidfds) in *pidfd if not NULL, or -1 with
@@ -94,44 +98,5 @@ int pl_wait_exit(struct run *r, pid_t pid, int timeout_ms);
  * *status set; -1 with errno when waitpid fails (ECHILD: there was nothing
  * to collect), reported as a "wait" event; -2 on timeout. */
 int pl_waitpid(struct run *r, pid_t pid, const char *role, int *status);
-
-/* Commands a puppet understands (one byte each, and one byte argument). */
-enum puppet_op {
-	PUP_SPIN = 'r',   /* spin on the CPU until the next command */
-	PUP_SLEEP = 's',  /* block in read(2) for the next command */
-	PUP_TOUCH = 'm',  /* map and write arg MiB, then block again */
-	PUP_RAISE = 'k',  /* raise signal arg */
-	PUP_EXIT = 'x',   /* _exit(arg) */
-	/* vfork: clone(CLONE_VM|CLONE_VFORK) a child on its own stack that
-	 * blocks reading the command pipe; the puppet waits in D meanwhile.
-	 * puppet_do() returns once the vfork child is there, its pid in
-	 * vchild (tracked, so teardown kills it). */
-	PUP_VFORK = 'v',
-	/* taken by the vfork child, which _exits: that releases the puppet,
-	 * which reaps it and reads on.  No answer (observe the effect: the
-	 * puppet may have a stop signal pending). */
-	PUP_RELEASE = 'u',
-};
-
-struct puppet {
-	pid_t pid;
-	int pidfd;
-	int cmd;          /* write end: commands */
-	int ack;          /* read end: one byte per command taken */
-	pid_t vchild;     /* the vfork child of PUP_VFORK, -1 if none */
-	int vchild_pidfd;
-};
-
-/* Start a puppet: it is blocked in read(2) (S) once this returns 0. */
-int puppet_spawn(struct run *r, struct puppet *p, const char *role);
-
-/* Send a command.  Waits (up to --timeout) for the puppet to take it,
- * except for PUP_EXIT, PUP_RAISE and PUP_RELEASE, whose effect the caller
- * observes.
- * Returns 0, or -1 with a message if the puppet is gone or mute. */
-int puppet_do(struct run *r, struct puppet *p, enum puppet_op op,
-	      unsigned char arg);
-
-void puppet_close(struct puppet *p);
 
 #endif

@@ -32,6 +32,8 @@ struct claim_def {
 	const char *lab;        /* the lab that tests it */
 	const char *args;       /* options that lab needs for it, or NULL */
 	const char *evidence;   /* template over the fields claim() gets */
+	bool varies;            /* the verdict rests on measured values (a
+				 * timing): null with --stable */
 };
 
 extern const struct source claim_sources[];     /* ends with {NULL} */
@@ -46,5 +48,12 @@ const struct source *source_find(const char *id);
  * (true, false, null for depends), the evidence fields}. */
 void claim(struct run *r, const char *id, enum verdict v,
 	   const struct field *evidence);
+
+/* "holds", "does not hold" or "depends". */
+const char *verdict_name(enum verdict v);
+
+/* `proclab claims [--check] [--json]`: argv[0] is "claims".  Returns the
+ * exit status. */
+int claims_command(int argc, char *argv[]);
 
 #endif

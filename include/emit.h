@@ -1,28 +1,41 @@
-/* emit.h - every line proclab prints on stdout goes through emitf().
+/* emit.h - every line proclab prints on stdout goes through the emitter.
  *
  * One call gives both renderings, as in iproute2's json_print: the fields
  * become a JSON Lines object (with "t", "lab" and "event" first), and the
- * sentence becomes one line of the human timeline.  A lab never branches on
- * --json.
+ * event's sentence, a template over the same fields, becomes one line of
+ * the human timeline.  A lab never branches on --json.
  *
- *	emitf(r, "reap", FIELDS(F_PID("pid", pid), F_INT("raw", status)),
- *	     "%s reaped: %s", role, how);
+ *	emit(r, "reap", FIELDS(F_PID("pid", pid), F_INT("raw", status),
+ *			       F_TEXT("how", how)));
+ *
+ * with, in the lab's table of sentences,
+ *
+ *	{ "reap", NULL, "{role} {pid} reaped: {how}", NULL, NULL },
  *
  * With --stable the emitter, never the lab, makes two runs print the same
  * bytes: "t" is null and the text view shows the stage number instead of
  * the time; a pid (F_PID, F_PIDS) is shown as the role of that pid; a
  * measured value (F_MEAS: a time, a fault count, a kernel function name,
  * anything that varies between runs) is null in JSON and "~" in text;
- * transient state events are left out.  The text view then prints, for
- * every event but state and stage, a canonical line built from the
- * fields (event, then key=value) instead of the lab's sentence, which
- * embeds pids and measured numbers.  So a lab only has to say which of
+ * transient state events are left out.  So a lab only has to say which of
  * its values are pids and which are measured.
+ *
+ * The text view fits the terminal: each line is wrapped at the spaces of
+ * its message to the width of stdout when it is a terminal (TIOCGWINSZ),
+ * else $COLUMNS when set and valid, else 80 columns, measured in display
+ * columns (wcwidth: a CJK character counts 2; colors count 0).  A word is
+ * never cut: one longer than the line goes alone on its line.
+ * Continuation lines are indented under the message column (a state
+ * line's under its explanation).  With --stable the width is always 80,
+ * so that saved output does not depend on the terminal.  JSON never
+ * wraps.  The event-name column is as wide as the longest event name in
+ * the engine's sentences and the lab's.
  */
 #ifndef PROCLAB_EMIT_H
 #define PROCLAB_EMIT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/types.h>
 
 struct run;
@@ -93,18 +106,35 @@ static inline struct field field_meas_char(const char *k, char v)
  * A sentence is the text view of one event: a template such as
  *	"{role} {pid} set x = {value} at {address}"
  * whose {key}s name fields of the event.  The emitter renders, from the
- * same fields: the text view (values as they are), the --stable text view
- * (the same sentence; a pid field as its role, a measured field as "~":
- * decided per field, never by rewriting digits) and JSON (the fields only;
- * a text-only field is left out).  "{{" and "}}" are literal braces.
+ * same fields: the text view (values as they are; strings escaped for the
+ * terminal as text_put_string does), the --stable text view (the same
+ * sentence; a pid field as its role, a measured field as "~": decided per
+ * field, never by rewriting digits) and JSON (the fields only, in order;
+ * a text-only field is left out).  A null value reads "?".
+ *
+ * Template syntax:
+ *	{key}          the value of field `key` (letters, digits, _ and -)
+ *	{key:SPEC}     with a format suffix, printf's without the '%':
+ *	               [flags -#0+ ][width][.precision][conversion d x X o f g e]
+ *	               e.g. {raw:04x} "2a00", {ms:.3f} "1.250"; a number is
+ *	               formatted by printf (an integer field with f/g/e, a
+ *	               number with d/x/X/o, converted); anything else (a
+ *	               string, a role, "~") only padded: {what:-24} to 24
+ *	               display columns on the left, {n:6} on the right
+ *	{{ and }}      literal braces
+ * A {key} with no such field, or a malformed one, is a programming error:
+ * the emitter prints the event and the key on stderr and aborts.
  *
  * Plurals are ngettext-shaped: `one` and `many` are the two forms and
- * `count` names the integer field that picks one (count == 1) or many.
+ * `count` names the integer field that picks one (count == 1) or many;
+ * with --stable a measured count always picks many.
  *
  * Each lab lists its sentences in a table (struct lab's `sentences`, ended
  * by a row whose event is NULL); the engine has its own table for the
- * events every lab shares.  emit() looks an event's sentence up there, so
- * a test can render every sentence of every lab, and a translation has
+ * events every lab shares (emit_engine_sentences: start, result, expect,
+ * unavailable, pause, question, answer, reap, status, wait, error).  emit()
+ * looks an event's sentence up in the lab's table, then the engine's, so a
+ * test can render every sentence of every lab, and a translation has
  * every message in one place. */
 struct sentence {
 	const char *event;      /* the event it words */
@@ -129,15 +159,53 @@ void emit_form(struct run *r, const char *event, const char *form,
 void emit_sentence(struct run *r, const struct sentence *s,
 		   const struct field *fields);
 
+/* The engine's sentences, ended by a {NULL} row. */
+extern const struct sentence emit_engine_sentences[];
+
+/* The text view of s over these fields (r->stable says which), without
+ * the time and event columns and unwrapped: a string to free(), NULL
+ * without memory.  For tests and tools. */
+char *emit_render(const struct run *r, const struct sentence *s,
+		  const struct field *fields);
+
+/* A template over the lab's option values by option name, e.g. "forks
+ * {children} children" (an option is its number, a flag 0 or 1): a string
+ * to free(), NULL without memory. */
+char *emit_render_options(const struct run *r, const char *tmpl);
+
+/* The width the text view wraps to (see the top of this file). */
+int emit_text_width(const struct run *r);
+
+/* The display columns of n bytes of UTF-8 text, escape sequences (colors)
+ * counting 0. */
+int emit_columns(const char *s, size_t n);
+
+/* `line` wrapped at `width` columns at its spaces after byte `brk`,
+ * continuation lines indented by `indent` columns, as the text view
+ * does: a string to free(), NULL without memory.  For tests. */
+char *emit_wrap(const char *line, size_t brk, int indent, int width);
+
 /* Deprecated, until every lab words its events with sentences: emit one
- * event, `fmt` the printf sentence of the text view. */
+ * event, `fmt` the printf sentence of the text view (wrapped as a
+ * sentence is).  Its --stable text view is not the sentence but the
+ * fields, "event key=value ...", a pid as its role, a measured value "~". */
 void emitf(struct run *r, const char *event, const struct field *fields,
 	  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /* A change of state or ppid of a watched process (called by the observer).
- * `why` explains the state in the text view (NULL: the state's meaning). */
+ * `why` explains the state in the text view (NULL: the state's meaning).
+ * It is a template over the state event's fields: pid, ppid, role, state
+ * and from, e.g. "exited; {ppid} has not waited for it".  Deprecated: a
+ * why without braces is printed as it is, except that --stable replaces
+ * the pids it holds by their roles (whole numbers only); this goes when
+ * every lab's whys are templates. */
 void emit_state(struct run *r, struct watched *w, char from,
 		bool transient, const char *why);
+
+/* A state why rendered with w's fields as the text view would (without
+ * escaping), into buf: for the answer of --quiz.  Without braces: as is. */
+void emit_render_why(const struct run *r, const struct watched *w,
+		     const char *why, char *buf, size_t size);
 
 struct wstatus;
 

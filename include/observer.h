@@ -24,9 +24,12 @@
 /* How many processes an observer holds unless obs_reserve() asks for more. */
 #define OBS_MAX 64
 
+#define ROLE_MAX 24             /* bytes of a role name, NUL included */
+
 struct watched {
 	pid_t pid;
-	const char *role;
+	const char *role;       /* points to rolebuf: a copy of the caller's */
+	char rolebuf[ROLE_MAX];
 	struct proc_handle h;
 	int pidfd;              /* -1 when there is none: no exit event then */
 	bool seen;              /* sampled at least once */
@@ -66,7 +69,7 @@ int obs_reserve(struct run *r, int n);
 #define OBS_FOLLOW_MAX_MS 50
 int obs_follow(struct run *r, long long ms);
 
-/* Start watching pid under `role` (a string that outlives the run).
+/* Start watching pid under `role` (copied: a longer one is cut).
  * pidfd may be -1.  Returns NULL, with a message, if the table is full or
  * the process is already gone (errno ESRCH), or if it is there but /proc
  * does not show it to this user (errno EACCES: hidepid). */

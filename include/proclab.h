@@ -5,12 +5,15 @@
  * options, the emitter and the observer for this run.  A lab never reads
  * /proc and never prints: it drives processes and asks the observer
  * (observer.h) to wait for and report what /proc shows, and it reports
- * anything else through emitf() (emit.h), which renders text or JSON.
+ * anything else through emit() (emit.h), which renders its sentence, a
+ * template in the lab's `sentences`, as text, or its fields as JSON.
  *
  * Adding a lab, the checklist:
  *   1. labs/NAME.c: `const struct lab lab_NAME = { ... };` with a run
- *      function that returns a PL_EXIT_* code.  Children come from
- *      pl_fork() or puppet_spawn() (child.h), never from fork() itself.
+ *      function that returns a PL_EXIT_* code.  Children are agents
+ *      (agent.h: agent_spawn(), agent_fork() for grandchildren, a table
+ *      of the lab's operations), or come from pl_fork() (child.h); never
+ *      from fork() itself.
  *   2. One row in labs/labs.c (the table is sorted the way `list` prints).
  *      The Makefile picks up labs/ *.c by itself.
  *   3. labs/NAME.md: the worksheet (idea, predictions, what to run and
@@ -20,6 +23,8 @@
  *      suite to tests/check_main.c.
  *   5. The lab's JSON events in docs/json.md and its section in
  *      man/proclab.1.
+ *   6. Each claim it tests: a row in src/claims.c (and its source in
+ *      docs/sources.md), reported with claim() (claims.h).
  */
 #ifndef PROCLAB_PROCLAB_H
 #define PROCLAB_PROCLAB_H
@@ -29,6 +34,7 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "agent.h"
 #include "child.h"
 #include "emit.h"
 #include "observer.h"
@@ -126,8 +132,12 @@ struct run {
 	int sigfd;                /* signalfd for SIGINT, SIGTERM, SIGHUP, ... */
 	struct observer obs;
 	struct kids kids;         /* every process this run created */
+	struct agents *agents;    /* the run's agents and report channel
+				   * (agent.h); NULL until the first */
 	bool no_pidfd;            /* pidfds don't work here (child.h) */
 	bool failed;
+	bool unavailable;         /* a child could not set up (agent.h): the
+				   * lab ends with PL_EXIT_UNAVAILABLE */
 	/* --quiz: questions asked, answers right, and the answer pending
 	 * between quiz_ask() and quiz_tell() ("" at EOF) */
 	int questions, score;
@@ -167,6 +177,11 @@ int pl_unavailable(struct run *r, const char *fmt, ...)
  * at once, with every child killed and reaped, exit 128 + signo.  Returns 1
  * if fd is readable, 0 on timeout. */
 int pl_wait_fd(struct run *r, int fd, int timeout_ms);
+
+struct pollfd;
+/* The same for n fds (their revents set): returns how many are ready, 0
+ * on timeout. */
+int pl_wait_fds(struct run *r, struct pollfd *fds, int n, int timeout_ms);
 
 /* Read one line from stdin (the newline dropped, a longer line cut to
  * size - 1), waiting through pl_wait_fd() with no timeout.  Returns 1 for

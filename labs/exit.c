@@ -9,7 +9,7 @@
  * returned, the buffering glibc chose and the bytes still pending in the
  * buffer, and its atexit handler reports whether it ran.
  *
- * Stages puzzle-tty, puzzle-pipe, puzzle-file: seed 003's fork loop with
+ * Stages puzzle-tty, puzzle-pipe, puzzle-file: the fork loop with
  * printf, without and with fflush.  Every printf call bumps a counter in a
  * shared page; every fork is reported with the bytes pending in the
  * forking process's stdout at that moment; the lines that arrive are shown,
@@ -35,6 +35,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "claims.h"
 #include "proclab.h"
 #include "sink.h"
 #include "wstatus.h"
@@ -339,7 +340,8 @@ static int stage_cases(struct run *r, enum sink_kind kind,
 	return PL_EXIT_OK;
 }
 
-/* Seed 001's statements about exit and _exit, against the cases. */
+/* What "Multiprocessing on Linux" says of exit and _exit, against the
+ * cases (docs/sources.md). */
 static void claims_001(struct run *r, struct result res[SINK_KINDS][WAYS][2])
 {
 	long long exit_min = 1000, _exit_max = 0, printed = 0, nl_got[SINK_KINDS];
@@ -366,49 +368,27 @@ static void claims_001(struct run *r, struct result res[SINK_KINDS][WAYS][2])
 				_exit_skip = false;
 		}
 	}
-	emitf(r, "claim",
-	     FIELDS(F_STR("source", "seed 001"),
-		    F_STR("claim", "printf(\"hello world\"); exit(0) prints it; "
-			  "with _exit(0) nothing is printed"),
-		    F_BOOL("holds", exit_min == printed && _exit_max == 0),
-		    F_INT("printed", printed),
-		    F_INT("exit_received_min", exit_min),
-		    F_INT("_exit_received_max", _exit_max)),
-	     "seed 001: \"hello world\" (no newline) appears with exit(0) and "
-	     "not with _exit(0). Seen: exit() delivered at least %lld of %lld "
-	     "bytes, _exit() at most %lld, on all three kinds of stdout: %s",
-	     exit_min, printed, _exit_max,
-	     exit_min == printed && _exit_max == 0 ? "holds" : "does not hold");
-	emitf(r, "claim",
-	     FIELDS(F_STR("source", "seed 001"),
-		    F_STR("claim", "with _exit(0) what printf printed is lost"),
-		    F_BOOL("holds", all_nl_lost),
-		    F_INT("printed", res[0][WAY__EXIT][1].printed),
-		    F_INT("tty_received", nl_got[SINK_TTY]),
-		    F_INT("pipe_received", nl_got[SINK_PIPE]),
-		    F_INT("file_received", nl_got[SINK_FILE])),
-	     "seed 001's example implies _exit() loses printf's output. With "
-	     "\"hello, world\n\" seen: terminal %lld, pipe %lld, file %lld of "
-	     "%d bytes: %s", nl_got[SINK_TTY], nl_got[SINK_PIPE],
-	     nl_got[SINK_FILE], res[0][WAY__EXIT][1].printed,
-	     all_nl_lost ? "holds" : "only where stdout is fully buffered; a "
-	     "line-buffered terminal already wrote the line at the \n");
-	emitf(r, "claim",
-	     FIELDS(F_STR("source", "seed 001"),
-		    F_STR("claim", "exit = flush the buffers + run the "
-			  "handlers + _exit"),
-		    F_BOOL("holds", exit_full && _exit_skip),
-		    F_BOOL("exit_flushed_and_ran_atexit", exit_full),
-		    F_BOOL("_exit_skipped_atexit", _exit_skip)),
-	     "seed 001: exit() = flush + handlers + _exit(). Seen: exit() %s, "
-	     "_exit() %s",
-	     exit_full ? "delivered every byte and ran the atexit handler "
-			 "every time"
-		       : "lost bytes or skipped the handler",
-	     _exit_skip ? "never ran it" : "ran it");
+	claim(r, "exit-hello-world",
+	      exit_min == printed && _exit_max == 0 ? CLAIM_HOLDS : CLAIM_FAILS,
+	      FIELDS(F_INT("printed", printed),
+		     F_INT("exit_received_min", exit_min),
+		     F_INT("_exit_received_max", _exit_max)));
+	/* a line-buffered terminal already wrote the line at the \n */
+	claim(r, "exit-underscore-loses",
+	      all_nl_lost ? CLAIM_HOLDS
+	      : nl_got[SINK_PIPE] == 0 || nl_got[SINK_FILE] == 0 ? CLAIM_DEPENDS
+	      : CLAIM_FAILS,
+	      FIELDS(F_INT("printed", res[0][WAY__EXIT][1].printed),
+		     F_INT("tty_received", nl_got[SINK_TTY]),
+		     F_INT("pipe_received", nl_got[SINK_PIPE]),
+		     F_INT("file_received", nl_got[SINK_FILE])));
+	claim(r, "exit-flush-handlers",
+	      exit_full && _exit_skip ? CLAIM_HOLDS : CLAIM_FAILS,
+	      FIELDS(F_BOOL("exit_flushed_and_ran_atexit", exit_full),
+		     F_BOOL("_exit_skipped_atexit", _exit_skip)));
 }
 
-/* ---- seed 003's puzzle --------------------------------------------------- */
+/* ---- the fork+printf puzzle (docs/sources.md) ---------------------------- */
 
 /* A message of a puzzle process to proclab, with write(2). */
 struct pz_msg {
@@ -424,7 +404,7 @@ static void pz_send(const struct pz_msg *m)
 		_exit(125);
 }
 
-/* Seed 003's program, with the reports added.  No fflush before fork():
+/* The puzzle's program, with the reports added.  No fflush before fork():
  * copying unflushed buffers is the point.  The gate holds every process
  * before its exit until proclab has registered them all. */
 static int puzzle_main(bool flush, int *calls)
@@ -732,46 +712,35 @@ out:
 static void claims_003(struct run *r, struct puzzle pz[SINK_KINDS][2])
 {
 	const struct puzzle *pipe = &pz[SINK_PIPE][0];
-	bool eight_six = true, first_only;
+	bool eight_six = true, some_eight_six = false, first_only;
 
 	for (int k = 0; k < SINK_KINDS; k++)
 		if (pz[k][0].lines != 8 || pz[k][1].lines != 6)
 			eight_six = false;
-	emitf(r, "claim",
-	     FIELDS(F_STR("source", "seed 003"),
-		    F_STR("claim", "without fflush the program prints eight "
-			  "lines, with fflush six"),
-		    F_BOOL("holds", eight_six),
-		    F_INT("tty_unflushed", pz[SINK_TTY][0].lines),
-		    F_INT("tty_flushed", pz[SINK_TTY][1].lines),
-		    F_INT("pipe_unflushed", pz[SINK_PIPE][0].lines),
-		    F_INT("pipe_flushed", pz[SINK_PIPE][1].lines),
-		    F_INT("file_unflushed", pz[SINK_FILE][0].lines),
-		    F_INT("file_flushed", pz[SINK_FILE][1].lines)),
-	     "seed 003: 8 lines without fflush, 6 with. Seen (without/with): "
-	     "terminal %d/%d, pipe %d/%d, file %d/%d: %s",
-	     pz[SINK_TTY][0].lines, pz[SINK_TTY][1].lines,
-	     pz[SINK_PIPE][0].lines, pz[SINK_PIPE][1].lines,
-	     pz[SINK_FILE][0].lines, pz[SINK_FILE][1].lines,
-	     eight_six ? "holds" : "it depends on where stdout goes: a "
-	     "line-buffered terminal has nothing left to copy at fork time");
+	/* some kinds of stdout show 8/6: a line-buffered terminal has
+	 * nothing left to copy at fork time */
+	for (int k = 0; k < SINK_KINDS; k++)
+		if (pz[k][0].lines == 8 && pz[k][1].lines == 6)
+			some_eight_six = true;
+	claim(r, "exit-puzzle-lines",
+	      eight_six ? CLAIM_HOLDS
+	      : some_eight_six ? CLAIM_DEPENDS : CLAIM_FAILS,
+	      FIELDS(F_INT("tty_unflushed", pz[SINK_TTY][0].lines),
+		     F_INT("tty_flushed", pz[SINK_TTY][1].lines),
+		     F_INT("pipe_unflushed", pz[SINK_PIPE][0].lines),
+		     F_INT("pipe_flushed", pz[SINK_PIPE][1].lines),
+		     F_INT("file_unflushed", pz[SINK_FILE][0].lines),
+		     F_INT("file_flushed", pz[SINK_FILE][1].lines)));
 	first_only = pipe->pending_at_fork[1] > 0 &&
 		     pipe->pending_at_fork[2] == 0 &&
 		     pipe->pending_at_fork[3] == 0;
-	emitf(r, "claim",
-	     FIELDS(F_STR("source", "seed 003"),
-		    F_STR("claim", "only the first child copies the parent's "
-			  "output: B repeats A's line"),
-		    F_BOOL("holds", first_only),
-		    F_MEAS("pending_at_fork_b", pipe->pending_at_fork[1]),
-		    F_MEAS("pending_at_fork_c", pipe->pending_at_fork[2]),
-		    F_MEAS("pending_at_fork_d", pipe->pending_at_fork[3])),
-	     "seed 003: only the first child B inherits A's output. Seen "
-	     "through a pipe, bytes unflushed at each fork: B %lld, C %lld, "
-	     "D %lld: %s", pipe->pending_at_fork[1], pipe->pending_at_fork[2],
-	     pipe->pending_at_fork[3], first_only ? "holds"
-	     : "B was forked before anyone printed; C got A's line and D "
-	       "got B's");
+	/* else B was forked before anyone printed; C got A's line and D
+	 * got B's */
+	claim(r, "exit-puzzle-first-child",
+	      first_only ? CLAIM_HOLDS : CLAIM_FAILS,
+	      FIELDS(F_MEAS("pending_at_fork_b", pipe->pending_at_fork[1]),
+		     F_MEAS("pending_at_fork_c", pipe->pending_at_fork[2]),
+		     F_MEAS("pending_at_fork_d", pipe->pending_at_fork[3])));
 }
 
 /* ---- the stages ---------------------------------------------------------- */
@@ -801,7 +770,7 @@ static int stage_pipe(struct run *r)
 	return stage_kind(r, SINK_PIPE);
 }
 
-/* The last kind, then what seed 001 says about all three. */
+/* The last kind, then the claims about exit and _exit, on all three. */
 static int stage_file(struct run *r)
 {
 	struct exit_lab *x = run_state(r);
@@ -844,7 +813,7 @@ static int stage_puzzle_pipe(struct run *r)
 	return stage_puzzle(r, SINK_PIPE);
 }
 
-/* The last kind, then what seed 003 says about all three. */
+/* The last kind, then the claims about the puzzle, on all three. */
 static int stage_puzzle_file(struct run *r)
 {
 	struct exit_lab *x = run_state(r);
@@ -862,8 +831,8 @@ static const struct stage exit_stages[] = {
 	  NULL },
 	{ "file", "the same, with stdout a regular file (unlinked)",
 	  stage_file, NULL, NULL, NULL },
-	{ "puzzle-tty", "seed 003's fork loop with printf, stdout a "
-	  "pseudo-terminal, without and with fflush", stage_puzzle_tty, NULL,
+	{ "puzzle-tty", "the fork+printf puzzle, stdout a pseudo-terminal, "
+	  "without and with fflush", stage_puzzle_tty, NULL,
 	  NULL, NULL },
 	{ "puzzle-pipe", "the same through a pipe", stage_puzzle_pipe, NULL,
 	  NULL, NULL },
@@ -875,7 +844,7 @@ static const struct stage exit_stages[] = {
 const struct lab lab_exit_vs__exit = {
 	.name = "exit-vs-_exit",
 	.summary = "exit() flushes stdio and runs atexit, _exit() does not; "
-		   "seed 003's fork+printf puzzle",
+		   "a fork+printf puzzle",
 	.description =
 		"Children print \"hello, world\" with printf, with and without "
 		"a newline, to a\nterminal, a pipe and a file, and leave by "
@@ -884,9 +853,9 @@ const struct lab lab_exit_vs__exit = {
 		"ran: the bytes lost are the ones still in the stdio buffer,\n"
 		"and how many that is depends on the buffering glibc chose "
 		"for stdout\n(line-buffered on a terminal, fully buffered "
-		"otherwise).  Then seed 003's\nfork loop with printf: on a "
-		"pipe or a file, unflushed buffers are copied\ninto the "
-		"children and printed twice.",
+		"otherwise).  Then a puzzle\nfrom an article, a fork loop with "
+		"printf: on a pipe or a file, unflushed\nbuffers are copied "
+		"into the children and printed twice.",
 	.options = NULL,
 	.stages = exit_stages,
 	.state_size = sizeof(struct exit_lab),

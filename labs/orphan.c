@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "claims.h"
 #include "proclab.h"
 
 static const struct lab_option orphan_options[] = {
@@ -243,7 +244,7 @@ static void reparent(struct run *r, const struct family *f, pid_t from,
 	emitf(r, "reparent",
 	     FIELDS(F_PID("pid", f->orphan), F_PID("from", from),
 		    F_PID("to", a->pid), F_STR("to_comm", a->comm),
-		    F_STR("kind", a->kind), F_INT("depth", a->depth)),
+		    F_STR("kind", a->kind), F_MEAS("depth", (long long)a->depth)),
 	     "orphan %d: ppid %d -> %d (%s): %s", (int)f->orphan, (int)from,
 	     (int)a->pid, a->comm, why);
 }
@@ -252,26 +253,13 @@ static void claims(struct run *r, const struct adopter *a)
 {
 	bool grand = a->pid == r->self, one = a->pid == 1;
 
-	emitf(r, "claim",
-	     FIELDS(F_STR("source", "seed 001"),
-		    F_STR("claim", "an orphan passes to its parent's parent"),
-		    F_BOOL("holds", grand), F_PID("grandparent", r->self),
-		    F_PID("adopter", a->pid)),
-	     "seed 001 says the grandparent takes the orphan. Seen: the "
-	     "grandparent is proclab (%d), the adopter %d: %s", (int)r->self,
-	     (int)a->pid, grand ? "true here, but only because proclab made "
-	     "itself a child subreaper" : "false: a grandparent adopts only "
-	     "if it is a child subreaper");
-	emitf(r, "claim",
-	     FIELDS(F_STR("source", "seed 003"),
-		    F_STR("claim", "an orphan is adopted by init"),
-		    F_BOOL("holds", one), F_PID("adopter", a->pid),
-		    F_STR("adopter_comm", a->comm)),
-	     "seed 003 says init adopts orphans. Seen: %d (%s): %s",
-	     (int)a->pid, a->comm,
-	     one ? "PID 1 did, whatever its name; a child subreaper above "
-		   "the orphan would have come first"
-		 : "not PID 1: a child subreaper came first");
+	/* a grandparent adopts only if it is a child subreaper (proclab
+	 * with --subreaper); PID 1 adopts, whatever its name, when no
+	 * child subreaper is above the orphan */
+	claim(r, "orphan-grandparent", grand ? CLAIM_HOLDS : CLAIM_FAILS,
+	      FIELDS(F_PID("grandparent", r->self), F_PID("adopter", a->pid)));
+	claim(r, "orphan-init", one ? CLAIM_HOLDS : CLAIM_FAILS,
+	      FIELDS(F_PID("adopter", a->pid), F_STR("adopter_comm", a->comm)));
 }
 
 static long long now_ms(void)

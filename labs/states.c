@@ -13,6 +13,7 @@
 #include <sys/ptrace.h>
 #include <sys/wait.h>
 
+#include "claims.h"
 #include "proclab.h"
 #include "wstatus.h"
 
@@ -62,7 +63,7 @@ static int stage_vfork(struct run *r, struct puppet *kid, struct watched *w,
 	return PL_EXIT_OK;
 }
 
-/* Seed 002: "SIGSTOP to a process in D has no effect".  It is held
+/* states-stop-in-d: "SIGSTOP to a process in D has no effect".  It is held
  * pending, and stops the process the moment it leaves D. */
 static int stage_stop(struct run *r, struct puppet *kid, struct watched *w)
 {
@@ -86,61 +87,37 @@ static int stage_stop(struct run *r, struct puppet *kid, struct watched *w)
 		      "it was in D and took effect as it left; only SIGCONT "
 		      "(or SIGKILL) moves it now"))
 		return PL_EXIT_FAIL;
-	emitf(r, "claim",
-	     FIELDS(F_STR("source", "seed 002"),
-		    F_STR("claim", "SIGSTOP sent to a process in D has no "
-			  "effect"),
-		    F_CHAR("state_after_signal", in_d),
-		    F_CHAR("state_after_release", w->state),
-		    F_BOOL("holds", in_d != 'D' || w->state != 'T')),
-	     "seed 002 says SIGSTOP to a D process has no effect. Seen: %c "
-	     "right after the signal, %c once the wait ended: %s", in_d,
-	     w->state, in_d == 'D' && w->state == 'T'
-	     ? "the signal stayed pending and stopped it as soon as it left D"
-	     : "not what this lab expected either");
+	/* the signal stayed pending and stopped it as soon as it left D */
+	claim(r, "states-stop-in-d",
+	      in_d == 'D' && w->state == 'T' ? CLAIM_FAILS : CLAIM_HOLDS,
+	      FIELDS(F_CHAR("state_after_signal", in_d),
+		     F_CHAR("state_after_release", w->state)));
 	return PL_EXIT_OK;
 }
 
-/* Seeds 001 and 002 on t: 002 says T and traced are one state, 001 that
- * t means "suspended", its code and data moved out to swap. */
+/* Two claims on t: states-t-is-T says T and traced are one state,
+ * states-t-swapped that t means "suspended", its code and data moved out
+ * to swap. */
 static void trace_claims(struct run *r, struct watched *w)
 {
 	struct probe p;
 	long long rss;
 	pid_t tracer;
-	char rss_text[48];
 
 	if (obs_probe(r, w, &p) != PROC_OK)
 		return;
 	rss = p.status_ok && (p.ps.has & PS_VMRSS) ? p.ps.vmrss_kb : -1;
 	tracer = p.status_ok && (p.ps.has & PS_TRACER) ? p.ps.tracer : -1;
-	if (rss >= 0)
-		snprintf(rss_text, sizeof(rss_text), "%lld kB resident", rss);
-	else
-		snprintf(rss_text, sizeof(rss_text), "unreadable");
-	emitf(r, "claim",
-	     FIELDS(F_STR("source", "seed 002"),
-		    F_STR("claim", "stopped and traced are one state"),
-		    F_MEAS("trail", w->trail), F_CHAR("state", w->state),
-		    F_BOOL("holds", strchr(w->trail, 'T') != NULL &&
-					w->state == 'T')),
-	     "seed 002 counts stopped and traced as one state. Seen: %s, "
-	     "now %c (%s)%s", strchr(w->trail, 'T') ? "T after SIGSTOP"
-						    : "no T", w->state,
-	     procfs_state_name(w->state),
-	     w->state == 't' ? ": two letters, and only the tracer can resume "
-			       "a t" : "");
-	emitf(r, "claim",
-	     FIELDS(F_STR("source", "seed 001"),
-		    F_STR("claim", "t means suspended: code and data moved "
-			  "out to swap"),
-		    F_PID("tracer", tracer),
-		    rss >= 0 ? F_MEAS("vmrss_kb", rss) : F_NULL("vmrss_kb"),
-		    rss >= 0 ? F_BOOL("holds", rss == 0) : F_NULL("holds")),
-	     "seed 001 says t means swapped out. Seen: TracerPid %d (proclab "
-	     "is %d), VmRSS %s%s", (int)tracer, (int)r->self, rss_text,
-	     tracer == r->self && rss > 0 ? ": t is a ptrace stop, the "
-					    "memory stays" : "");
+	/* two letters, and only the tracer can resume a t */
+	claim(r, "states-t-is-T",
+	      strchr(w->trail, 'T') != NULL && w->state == 'T' ? CLAIM_HOLDS
+								: CLAIM_FAILS,
+	      FIELDS(F_MEAS("trail", w->trail), F_CHAR("state", w->state)));
+	/* t is a ptrace stop: the memory stays */
+	claim(r, "states-t-swapped",
+	      rss < 0 ? CLAIM_DEPENDS : rss == 0 ? CLAIM_HOLDS : CLAIM_FAILS,
+	      FIELDS(F_PID("tracer", tracer),
+		     rss >= 0 ? F_MEAS("vmrss_kb", rss) : F_NULL("vmrss_kb")));
 }
 
 /* Returns 1 when ptrace is refused (the stage is skipped), 0 when the

@@ -25,7 +25,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -35,6 +34,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "claims.h"
 #include "proclab.h"
 #include "wstatus.h"
 
@@ -202,14 +202,13 @@ static int __attribute__((no_sanitize("address"))) child_main(void *arg)
 	}
 }
 
-static pid_t caller_vfork(void *stack_top)
+static pid_t caller_vfork(void *stack, size_t size)
 {
 	struct vshare sh = { .value = 0, .caller = getpid() };
 	int before = sh.value;
 	pid_t pid;
 
-	pid = clone(child_main, stack_top, CLONE_VM | CLONE_VFORK | SIGCHLD,
-		    &sh);
+	pid = agent_clone_vfork(child_main, &sh, stack, size);
 	/* here only once the child has _exited or exec'd */
 	if (pid < 0) {
 		say_error(VE_CLONE);
@@ -360,7 +359,7 @@ static void __attribute__((noreturn)) caller_main(const int fds[])
 		spin = false;
 		switch (c.op) {
 		case C_VFORK:
-			last = caller_vfork(stack + STACK);
+			last = caller_vfork(stack, STACK);
 			spin = true;    /* hold still (R) until told */
 			break;
 		case C_REAP:
@@ -617,24 +616,11 @@ static int stage_write(struct run *r, struct vlab *v, struct watched *w)
 	     "the variable held %lld before the clone; the child stored %lld; "
 	     "the caller then read %lld%s", res.a, st.a, res.b,
 	     same ? ": one memory, two processes" : "");
-	emitf(r, "claim",
-	     FIELDS(F_STR("source", "seed 003"),
-		    F_STR("claim", "a vfork child cannot write the parent's "
-			  "address space"),
-		    F_BOOL("holds", !same), F_INT("child_wrote", st.a),
-		    F_INT("caller_read", res.b)),
-	     "seed 003 says a vfork child cannot write its parent's memory: "
-	     "%s (POSIX calls such writes undefined: \"must not\", not "
-	     "\"cannot\")", same ? "it just did" : "the caller did not see "
-	     "the write");
-	emitf(r, "claim",
-	     FIELDS(F_STR("source", "seed 004"),
-		    F_STR("claim", "a vfork child can modify the parent's "
-			  "variables (shared, not copied)"),
-		    F_BOOL("holds", same), F_INT("child_wrote", st.a),
-		    F_INT("caller_read", res.b)),
-	     "seed 004 says the vfork child can modify its parent's "
-	     "variables: %s", same ? "it holds" : "not seen here");
+	/* POSIX calls such writes undefined: "must not", not "cannot" */
+	claim(r, "vfork-cannot-write", same ? CLAIM_FAILS : CLAIM_HOLDS,
+	      FIELDS(F_INT("child_wrote", st.a), F_INT("caller_read", res.b)));
+	claim(r, "vfork-shares-memory", same ? CLAIM_HOLDS : CLAIM_FAILS,
+	      FIELDS(F_INT("child_wrote", st.a), F_INT("caller_read", res.b)));
 	if (!same)
 		return pl_fail(r, "expected the caller to read %lld, stored by "
 			       "its vfork child; it read %lld", st.a, res.b);
@@ -699,17 +685,10 @@ static int stage_exec(struct run *r, struct vlab *v, struct watched **wp)
 	     "sent and is %c (%s)", w->role, (int)w->pid, conf.exe, comm,
 	     n < 0 ? 0 : n, sizeof(ping) - 1, w->state,
 	     procfs_state_name(w->state));
-	emitf(r, "claim",
-	     FIELDS(F_STR("source", "seed 003"),
-		    F_STR("claim", "the vfork parent runs again when the "
-			  "child's execv() returns, taking the child for "
-			  "ended"),
-		    F_BOOL("holds", !alive), F_BOOL("child_alive", alive),
-		    F_STR("comm", comm)),
-	     "seed 003 says the parent resumes when execv() returns, as if "
-	     "the child had ended: a successful execve never returns; the "
-	     "caller resumed when the exec replaced the shared memory, and "
-	     "its child %s", alive ? "lives on as cat" : "was gone");
+	/* a successful execve never returns: the caller resumed when the
+	 * exec replaced the shared memory */
+	claim(r, "vfork-exec-returns", alive ? CLAIM_FAILS : CLAIM_HOLDS,
+	      FIELDS(F_BOOL("child_alive", alive), F_STR("comm", comm)));
 	if (!alive)
 		return pl_fail(r, "expected cat %d to be alive after its parent "
 			       "resumed; /proc showed %c", (int)w->pid,
@@ -772,21 +751,13 @@ static int stage_cost(struct run *r, struct vlab *v)
 		return PL_EXIT_FAIL;
 	same = rs <= SAME_COST_FACTOR && rs >= 1 / SAME_COST_FACTOR &&
 	       rl <= SAME_COST_FACTOR && rl >= 1 / SAME_COST_FACTOR;
-	emitf(r, "claim",
-	     FIELDS(F_STR("source", "seed 004"),
-		    F_STR("claim", "fork and vfork cost about the same now"),
-		    F_MEAS("holds", same), F_NUM("factor", SAME_COST_FACTOR),
-		    F_MEAS("ratio_small", rs), F_MEAS("ratio_large", rl),
-		    F_MEAS("fork_growth", fs > 0 ? fl / fs : 0),
-		    F_MEAS("vfork_growth", vs > 0 ? vl / vs : 0)),
-	     "seed 004 says fork and vfork now cost about the same (here: "
-	     "within %.0fx): fork took %.1fx as long as vfork, then %.1fx "
-	     "with %lld MiB more; writing the memory made fork %.1fx and "
-	     "vfork %.1fx as slow: %s", SAME_COST_FACTOR, rs, rl, mib,
-	     fs > 0 ? fl / fs : 0, vs > 0 ? vl / vs : 0,
-	     same ? "the claim holds on this machine"
-		  : "fork copies the page tables, vfork borrows the "
-		  "whole address space");
+	/* when not: fork copies the page tables, vfork borrows the whole
+	 * address space */
+	claim(r, "vfork-same-cost", same ? CLAIM_HOLDS : CLAIM_FAILS,
+	      FIELDS(F_NUM("factor", SAME_COST_FACTOR),
+		     F_MEAS("ratio_small", rs), F_MEAS("ratio_large", rl),
+		     F_MEAS("fork_growth", fs > 0 ? fl / fs : 0),
+		     F_MEAS("vfork_growth", vs > 0 ? vl / vs : 0)));
 	return 0;
 }
 

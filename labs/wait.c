@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "claims.h"
 #include "proclab.h"
 #include "wstatus.h"
 
@@ -236,7 +237,7 @@ static int stage_exits(struct run *r, int *raw_code, int *raw_term)
 	return 0;
 }
 
-/* Seed 001 says "byte 8-15" and "byte 0-7 hold the error code". */
+/* wait-status-bytes: an article says "byte 8-15" and "byte 0-7 hold the error code". */
 static void claim_bits(struct run *r, int code, int raw_code, int raw_term)
 {
 	bool bits = WEXITSTATUS(raw_code) == ((raw_code >> 8) & 0xff) &&
@@ -244,23 +245,12 @@ static void claim_bits(struct run *r, int code, int raw_code, int raw_term)
 		    WTERMSIG(raw_term) == (raw_term & 0x7f) &&
 		    WTERMSIG(raw_term) == SIGTERM;
 
-	emitf(r, "claim",
-	     FIELDS(F_STR("source", "seed 001"),
-		    F_STR("claim", "normal exit puts the status in bytes 8-15, "
-			  "abnormal termination puts an error code in bytes "
-			  "0-7"),
-		    F_BOOL("holds", !bits), F_INT("raw_code", raw_code),
-		    F_INT("code", code), F_INT("raw_signal", raw_term),
-		    F_INT("signal", SIGTERM)),
-	     "seed 001 says the exit status sits in \"bytes\" 8-15 and an "
-	     "\"error code\" in bytes 0-7. Seen: _exit(%d) gave 0x%04x and "
-	     "SIGTERM gave 0x%04x: %s", code, (unsigned)raw_code,
-	     (unsigned)raw_term,
-	     bits ? "they are BITS of a 16-bit field (an int has only 32 "
-		    "bits), and bits 6-0 hold the number of the signal that "
-		    "killed the child, not an error code; bit 7 is the core "
-		    "flag"
-		  : "the layout did not read as bits either");
+	/* they are BITS of a 16-bit field, and bits 6-0 hold the number of
+	 * the signal that killed the child, not an error code; bit 7 is the
+	 * core flag */
+	claim(r, "wait-status-bytes", bits ? CLAIM_FAILS : CLAIM_HOLDS,
+	      FIELDS(F_INT("raw_code", raw_code), F_INT("code", code),
+		     F_INT("raw_signal", raw_term), F_INT("signal", SIGTERM)));
 }
 
 /* The core-dumping child's private directory. */

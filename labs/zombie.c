@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "claims.h"
 #include "proclab.h"
 #include "wstatus.h"
 
@@ -83,7 +84,8 @@ static long long if_has(const struct probe *p, unsigned bit, long long v)
 	return (p->ps.has & bit) ? v : -1;
 }
 
-/* What the zombie kept and what it lost, and seed 004's ownership claim. */
+/* What the zombie kept and what it lost, and the claim on its
+ * owner (zombie-proc-owner). */
 static void compare(struct run *r, const struct watched *w,
 		    const struct probe *alive, const struct probe *dead,
 		    const struct proc_stat *st_alive)
@@ -110,22 +112,13 @@ static void compare(struct run *r, const struct watched *w,
 	      (long long)(st_alive->utime + st_alive->stime),
 	      (long long)(w->st.utime + w->st.stime));
 
-	emitf(r, "claim",
-	     FIELDS(F_STR("source", "seed 004"),
-		    F_STR("claim", "a zombie's /proc/PID files are owned by root"),
-		    F_INT("euid", me), F_INT("dir_owner", dead->dir_owner),
-		    F_INT("file_owner", dead->file_owner),
-		    me == 0 ? F_NULL("holds")
-			    : F_BOOL("holds", dir_is_root && file_is_root)),
-	     "seed 004 says a zombie's /proc files belong to root. Seen: "
-	     "/proc/%d owned by uid %lld, /proc/%d/status by uid %lld "
-	     "(proclab runs as uid %d)%s",
-	     (int)pid, dead->dir_owner, (int)pid, dead->file_owner, (int)me,
-	     me == 0 ? ": as root this cannot tell; run as a normal user"
-	     : file_is_root && !dir_is_root
-		     ? ": true of the files (the zombie has no memory map), "
-		       "not of the directory"
-		     : "");
+	/* as root this cannot tell; as a user the files are root's (the
+	 * zombie has no memory map), the directory is not */
+	claim(r, "zombie-proc-owner",
+	      me == 0 ? CLAIM_DEPENDS
+	      : dir_is_root && file_is_root ? CLAIM_HOLDS : CLAIM_FAILS,
+	      FIELDS(F_INT("euid", me), F_INT("dir_owner", dead->dir_owner),
+		     F_INT("file_owner", dead->file_owner)));
 }
 
 /* What one run keeps between its stages. */

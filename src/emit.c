@@ -1,14 +1,22 @@
-/* emit.c - the human timeline and JSON Lines, from the same calls. */
+/* emit.c - the human timeline and JSON Lines, from the same calls.
+ *
+ * An event is worded by a sentence, a template over its fields (emit.h);
+ * the text view is rendered into memory, then wrapped to the width of the
+ * terminal at the spaces of its message, continuation lines indented under
+ * the message column. */
 #include "emit.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
+#include <wchar.h>
 
 #include "escape.h"
 #include "wstatus.h"
@@ -17,6 +25,65 @@
 #define BOLD  "\033[1m"
 #define DIM   "\033[2m"
 #define RESET "\033[0m"
+
+/* ---- the engine's sentences: the events every lab shares --------------- */
+
+const struct sentence emit_engine_sentences[] = {
+	/* pid, schema, version, kernel; text only: lab */
+	{ "start", NULL, "proclab {lab}, pid {pid}, Linux {kernel}", NULL, NULL },
+	{ "start", "nopidfd", "proclab {lab}, pid {pid}, Linux {kernel} "
+	  "(no pidfds: exits seen by sampling)", NULL, NULL },
+	/* ok, exit; with --quiz score, questions */
+	{ "result", NULL, "ok: every stage showed what it demonstrates",
+	  NULL, NULL },
+	{ "result", "failed", "failed: see the message above", NULL, NULL },
+	{ "result", "quiz", "ok: every stage showed what it demonstrates; "
+	  "quiz: {score} of {questions} right", NULL, NULL },
+	{ "result", "failed-quiz", "failed: see the message above; "
+	  "quiz: {score} of {questions} right", NULL, NULL },
+	/* stage_name, message */
+	{ "expect", NULL, "{message}", NULL, NULL },
+	{ "unavailable", NULL, "{message}", NULL, NULL },
+	/* pids, ps */
+	{ "pause", NULL, "look now: {ps}   (Enter continues)", NULL, NULL },
+	/* n, role, pid, last, choices */
+	{ "question", NULL, "{n}: which state will /proc show next for "
+	  "{role} {pid}? Answer R, S, D, T, t, Z or X", NULL, NULL },
+	{ "question", "shown", "{n}: which state will /proc show next for "
+	  "{role} {pid}, last shown as {last}? Answer R, S, D, T, t, Z or X",
+	  NULL, NULL },
+	/* n, role, pid, expected, given, correct, why; text only: name */
+	{ "answer", NULL, "right: {role} {pid} showed {expected} ({name})",
+	  NULL, NULL },
+	{ "answer", "why", "right: {role} {pid} showed {expected} ({name}): "
+	  "{why}", NULL, NULL },
+	{ "answer", "wrong", "wrong, you said '{given}': {role} {pid} showed "
+	  "{expected} ({name})", NULL, NULL },
+	{ "answer", "wrong-why", "wrong, you said '{given}': {role} {pid} "
+	  "showed {expected} ({name}): {why}", NULL, NULL },
+	{ "answer", "none", "no answer (end of input): {role} {pid} showed "
+	  "{expected} ({name})", NULL, NULL },
+	{ "answer", "none-why", "no answer (end of input): {role} {pid} "
+	  "showed {expected} ({name}): {why}", NULL, NULL },
+	/* pid, role, by, call, raw, exited, code, signaled, signal, signame,
+	 * core, stopped, continued; text only: how */
+	{ "reap", NULL, "{role} {pid} reaped by {call}() in pid {by}: {how} "
+	  "(status 0x{raw:04x})", NULL, NULL },
+	{ "reap", "noraw", "{role} {pid} reaped by {call}() in pid {by}: "
+	  "{how}", NULL, NULL },
+	{ "status", NULL, "{role} {pid} reported by {call}() in pid {by}: "
+	  "{how} (status 0x{raw:04x})", NULL, NULL },
+	{ "status", "noraw", "{role} {pid} reported by {call}() in pid {by}: "
+	  "{how}", NULL, NULL },
+	/* pid, call, errno, error; text only: message (strerror) */
+	{ "wait", NULL, "{call}({pid}) failed: {error} ({message})",
+	  NULL, NULL },
+	/* a child that could not set up: role, call (e.g. "fcntl(F_DUPFD)"),
+	 * errno, error (its name), message (strerror) */
+	{ "error", NULL, "the {role} cannot set up: {call}: {message} "
+	  "({error})", NULL, NULL },
+	{ NULL, NULL, NULL, NULL, NULL }
+};
 
 static const char *state_color(char s)
 {
@@ -68,40 +135,278 @@ void emit_flush(struct run *r)
 	_exit(PL_EXIT_FAIL);
 }
 
-/* Where the event being rendered goes: stdout, or with --stable inside
- * emit_unordered_begin/end, a line held back to be sorted. */
+/* ---- display columns and wrapping -------------------------------------- */
+
+/* Wide characters when the locale cannot tell (LC_CTYPE "C"): the East
+ * Asian wide and fullwidth blocks. */
+static int wide_fallback(uint32_t c)
+{
+	return (c >= 0x1100 && c <= 0x115f) || (c >= 0x2e80 && c <= 0xa4cf) ||
+	       (c >= 0xac00 && c <= 0xd7a3) || (c >= 0xf900 && c <= 0xfaff) ||
+	       (c >= 0xfe30 && c <= 0xfe4f) || (c >= 0xff00 && c <= 0xff60) ||
+	       (c >= 0xffe0 && c <= 0xffe6) || (c >= 0x1f300 && c <= 0x1f64f) ||
+	       (c >= 0x20000 && c <= 0x3fffd) ? 2 : 1;
+}
+
+/* The columns of the character (or escape sequence) at s, n bytes there;
+ * *len gets its length in bytes. */
+static int char_columns(const char *s, size_t n, size_t *len)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t k;
+	wchar_t wc;
+	mbstate_t st;
+
+	if (u[0] == '\033') {           /* a color: ESC [ ... final byte */
+		k = 1;
+		if (k < n && u[k] == '[') {
+			for (k++; k < n && (u[k] < 0x40 || u[k] > 0x7e); k++)
+				;
+			k += k < n;
+		}
+		*len = k;
+		return 0;
+	}
+	if (u[0] < 0x80) {
+		*len = 1;
+		return 1;
+	}
+	memset(&st, 0, sizeof(st));
+	k = mbrtowc(&wc, s, n, &st);
+	if (k != (size_t)-1 && k != (size_t)-2 && k > 0) {
+		int w = wcwidth(wc);
+
+		*len = k;
+		return w < 0 ? 1 : w;
+	}
+	k = utf8_seq_len(u, n);
+	if (k == 0) {
+		*len = 1;
+		return 1;
+	}
+	uint32_t c = k == 2 ? (u[0] & 0x1fu) : k == 3 ? (u[0] & 0x0fu)
+						      : (u[0] & 0x07u);
+	for (size_t i = 1; i < k; i++)
+		c = c << 6 | (u[i] & 0x3fu);
+	*len = k;
+	return wide_fallback(c);
+}
+
+int emit_columns(const char *s, size_t n)
+{
+	int cols = 0;
+	size_t k;
+
+	for (size_t i = 0; i < n; i += k)
+		cols += char_columns(s + i, n - i, &k);
+	return cols;
+}
+
+int emit_text_width(const struct run *r)
+{
+	struct winsize ws;
+	const char *c;
+	char *end;
+	long v;
+
+	if (r->stable)
+		return 80;      /* the same bytes on every terminal */
+	if (isatty(STDOUT_FILENO) == 1 &&
+	    ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+		return ws.ws_col < 20 ? 20 : ws.ws_col;
+	c = getenv("COLUMNS");
+	if (c != NULL && *c != '\0') {
+		errno = 0;
+		v = strtol(c, &end, 10);
+		if (errno == 0 && *end == '\0' && v > 0 && v <= 100000)
+			return v < 20 ? 20 : (int)v;
+	}
+	return 80;
+}
+
+/* Write s (n bytes) to dst, wrapped at `width` columns at the spaces after
+ * byte `brk`: a word that does not fit begins a new line indented by
+ * `indent` columns, the spaces before it dropped; a word longer than a line
+ * goes alone on its line, whole. */
+static void wrap_to(FILE *dst, const char *s, size_t n, size_t brk,
+		    int indent, int width)
+{
+	size_t i = 0, k;
+	int col = 0;
+	bool placed = false;    /* a word of the message is on this line */
+
+	for (; i < brk && i < n; i += k) {
+		int w = char_columns(s + i, n - i, &k);
+
+		col = s[i] == '\n' ? 0 : col + w;
+		fwrite(s + i, 1, k, dst);
+	}
+	while (i < n) {
+		if (s[i] == '\n') {
+			fputc('\n', dst);
+			i++;
+			col = 0;
+			placed = false;
+			continue;
+		}
+		size_t gap0 = i, word0;
+		int ww = 0;
+
+		while (i < n && s[i] == ' ')
+			i++;
+		word0 = i;
+		while (i < n && s[i] != ' ' && s[i] != '\n') {
+			ww += char_columns(s + i, n - i, &k);
+			i += k;
+		}
+		int gap = (int)(word0 - gap0);
+
+		if (word0 == i)         /* spaces at the end of the line */
+			continue;
+		if (col + gap + ww > width && (placed || col > indent)) {
+			fprintf(dst, "\n%*s", indent, "");
+			col = indent;
+		} else {
+			fwrite(s + gap0, 1, word0 - gap0, dst);
+			col += gap;
+		}
+		fwrite(s + word0, 1, i - word0, dst);
+		col += ww;
+		placed = true;
+	}
+}
+
+char *emit_wrap(const char *line, size_t brk, int indent, int width)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (f == NULL)
+		return NULL;
+	wrap_to(f, line, strlen(line), brk, indent, width);
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+/* ---- lines ------------------------------------------------------------- */
+
+/* Where the event being rendered goes.  A text line is rendered into
+ * memory first, to be wrapped; with --stable inside emit_unordered_begin/
+ * end, a line (text or JSON) is held back to be sorted. */
 static FILE *out;
+static struct {
+	bool mem;               /* out is a memory stream */
+	char *buf;
+	size_t len;
+	long brk;               /* byte offset where wrapping may begin; -1 none */
+	int indent;             /* columns of continuation lines */
+	int alt_indent;         /* the indent when `indent` leaves too little */
+} ln;
 static struct {
 	bool on;
 	char **v;
 	size_t n, cap;
-	char *buf;
-	size_t len;
 } held;
 
-static void line_start(void)
+static bool held_room(void)
 {
-	out = stdout;
-	if (held.on && held.n < held.cap) {
-		FILE *f = open_memstream(&held.buf, &held.len);
+	return held.on && held.n < held.cap;
+}
 
-		if (f != NULL)          /* else printed in the order it came */
-			out = f;
+static void line_start(struct run *r)
+{
+	FILE *f;
+
+	out = stdout;
+	ln.mem = false;
+	ln.brk = -1;
+	ln.indent = ln.alt_indent = 0;
+	if (r->json && !held_room())
+		return;
+	ln.buf = NULL;
+	ln.len = 0;
+	f = open_memstream(&ln.buf, &ln.len);
+	if (f != NULL) {        /* else printed as it comes, unwrapped */
+		out = f;
+		ln.mem = true;
 	}
+}
+
+/* The columns of the current line of out (since its last newline). */
+static int line_columns(void)
+{
+	const char *nl;
+
+	if (!ln.mem || fflush(out) != 0 || ln.buf == NULL)
+		return 0;
+	nl = memrchr(ln.buf, '\n', ln.len);
+	nl = nl != NULL ? nl + 1 : ln.buf;
+	return emit_columns(nl, ln.len - (size_t)(nl - ln.buf));
+}
+
+/* The message of the line begins here: the text view may wrap after this
+ * point, continuation lines indented by `indent` columns (-1: the column
+ * reached here), or by `alt` when that leaves fewer than 24 columns. */
+static void wrap_here(int indent, int alt)
+{
+	int col;
+
+	if (!ln.mem)
+		return;
+	col = line_columns();
+	ln.brk = ftell(out);
+	ln.indent = indent < 0 ? col : indent;
+	ln.alt_indent = alt < 0 ? ln.indent : alt;
 }
 
 static void line_end(struct run *r)
 {
-	if (out == stdout) {
+	FILE *f = out, *dst = stdout;
+	char *hbuf = NULL;
+	size_t hlen = 0;
+	int width, indent;
+
+	out = stdout;
+	if (!ln.mem) {
 		emit_flush(r);
 		return;
 	}
-	if (fclose(out) == 0)
-		held.v[held.n++] = held.buf;
+	ln.mem = false;
+	if (fclose(f) != 0) {
+		free(ln.buf);
+		ln.buf = NULL;
+		return;
+	}
+	if (held_room()) {
+		dst = open_memstream(&hbuf, &hlen);
+		if (dst == NULL)
+			dst = stdout;   /* printed in the order it came */
+	}
+	if (ln.brk < 0) {
+		fwrite(ln.buf, 1, ln.len, dst);
+	} else {
+		width = emit_text_width(r);
+		indent = ln.indent;
+		if (width - indent < 24)
+			indent = ln.alt_indent;
+		if (width - indent < 24)
+			indent = width >= 48 ? 8 : 2;
+		wrap_to(dst, ln.buf, ln.len, (size_t)ln.brk, indent, width);
+	}
+	free(ln.buf);
+	ln.buf = NULL;
+	if (dst == stdout) {
+		emit_flush(r);
+		return;
+	}
+	if (fclose(dst) == 0)
+		held.v[held.n++] = hbuf;
 	else
-		free(held.buf);
-	held.buf = NULL;
-	out = stdout;
+		free(hbuf);
 }
 
 void emit_unordered_begin(struct run *r)
@@ -202,11 +507,12 @@ static void pids_roles(const struct run *r, const char *in, char *dst,
 	}
 }
 
-/* A lab's explanation with every whole number that is the pid of a
- * process this run knows replaced by its role.  Only for the `why` of a
- * state event, fixed sentences where a pid is the only number that
- * varies ("its parent 4242 has not waited"); 0 and 1 are left alone. */
-static void text_roles(const struct run *r, const char *in, char *dst,
+/* Deprecated, for a lab's `why` of a state event that is not a template
+ * (has no braces): --stable replaces every whole number in it that is the
+ * pid of a process this run knows by its role ("its parent 4242 has not
+ * waited"); 0 and 1 are left alone.  A template why names its pids as
+ * fields instead; this goes when the last lab's whys are templates. */
+static void legacy_why_roles(const struct run *r, const char *in, char *dst,
 		       size_t size)
 {
 	size_t len = 0;
@@ -256,6 +562,40 @@ static void text_head(struct run *r)
 	else
 		fprintf(out, "%9.3f ms  ", run_elapsed(r) * 1e3);
 	color(r, RESET);
+}
+
+/* The width of the event-name column: the longest event name among the
+ * engine's sentences and this lab's, at least 8. */
+static int event_column(const struct run *r)
+{
+	static const struct lab *lab;
+	static int width;
+	const struct sentence *s;
+
+	if (width != 0 && lab == r->lab)
+		return width;
+	lab = r->lab;
+	width = 8;
+	for (s = emit_engine_sentences; s->event != NULL; s++)
+		if ((int)strlen(s->event) > width)
+			width = (int)strlen(s->event);
+	for (s = lab != NULL ? lab->sentences : NULL; s != NULL && s->event != NULL;
+	     s++)
+		if ((int)strlen(s->event) > width)
+			width = (int)strlen(s->event);
+	return width;
+}
+
+/* The event's name in its column and the space after it: the message
+ * begins here, and its continuation lines under it (also when a name
+ * longer than the column pushed this line's message). */
+static void text_event(struct run *r, const char *event)
+{
+	int head = line_columns();
+
+	fprintf(out, "%-*s", event_column(r), event);
+	wrap_here(head + event_column(r) + 1, -1);
+	fputc(' ', out);
 }
 
 /* A string in a canonical line: bare when that is unambiguous, else as a
@@ -335,6 +675,8 @@ static void put_value(const struct run *r, const struct field *f,
 static void json_fields(const struct run *r, const struct field *f)
 {
 	for (; f->type != FT_END; f++) {
+		if (f->text_only)
+			continue;
 		fputc(',', out);
 		json_str(f->key);
 		fputc(':', out);
@@ -345,13 +687,18 @@ static void json_fields(const struct run *r, const struct field *f)
 	}
 }
 
-/* --stable's text view of an event: its fields, not the lab's sentence
- * (which embeds pids and measured numbers).  "key=value" each, a pid as
- * its role, a measured value as "~". */
+/* emitf()'s --stable text view of an event: its fields, not the lab's
+ * printf sentence (which embeds pids and measured numbers).  "key=value"
+ * each, a pid as its role, a measured value as "~". */
 static void text_fields(const struct run *r, const struct field *f)
 {
+	const char *sep = "";
+
 	for (; f->type != FT_END; f++) {
-		fprintf(out, " %s=", f->key);
+		if (f->text_only)
+			continue;
+		fprintf(out, "%s%s=", sep, f->key);
+		sep = " ";
 		if (f->meas)
 			fputc('~', out);
 		else
@@ -359,17 +706,354 @@ static void text_fields(const struct run *r, const struct field *f)
 	}
 }
 
+/* ---- templates --------------------------------------------------------- */
+
+struct tmpl {
+	const struct run *r;
+	const char *event;      /* for the message of a programming error */
+	const char *text;
+	const struct field *fields;
+	bool escape;            /* values through text_put_string */
+};
+
+static void __attribute__((noreturn))
+tmpl_die(const struct tmpl *t, const char *what, const char *key, size_t n)
+{
+	fflush(stdout);
+	fprintf(stderr, "proclab: emit: event %s: %s {%.*s} in \"%s\"\n",
+		t->event != NULL ? t->event : "?", what, (int)n, key, t->text);
+	abort();
+}
+
+static const struct field *find_field(const struct field *f,
+				      const char *key, size_t n)
+{
+	for (; f != NULL && f->type != FT_END; f++)
+		if (strncmp(f->key, key, n) == 0 && f->key[n] == '\0')
+			return f;
+	return NULL;
+}
+
+#define KEY_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ" \
+		  "0123456789_-"
+
+/* A format suffix: printf's flags, width, precision and conversion. */
+struct spec {
+	char flags[6];
+	int width;              /* -1: none */
+	int prec;               /* -1: none */
+	char conv;              /* d x X o f g e, or '\0' */
+};
+
+static void parse_spec(const struct tmpl *t, const char *s, size_t n,
+		       const char *key, size_t kn, struct spec *sp)
+{
+	size_t i = 0, nf = 0;
+
+	memset(sp, 0, sizeof(*sp));
+	sp->width = sp->prec = -1;
+	for (; i < n && strchr("-#0+ ", s[i]) != NULL && s[i] != '\0'; i++)
+		if (nf < sizeof(sp->flags) - 1)
+			sp->flags[nf++] = s[i];
+	if (i < n && isdigit((unsigned char)s[i]))
+		for (sp->width = 0; i < n && isdigit((unsigned char)s[i]) &&
+		     sp->width < 1000; i++)
+			sp->width = sp->width * 10 + (s[i] - '0');
+	if (i < n && s[i] == '.')
+		for (i++, sp->prec = 0; i < n && isdigit((unsigned char)s[i]) &&
+		     sp->prec < 100; i++)
+			sp->prec = sp->prec * 10 + (s[i] - '0');
+	if (i < n && s[i] != '\0' && strchr("dxXofge", s[i]) != NULL)
+		sp->conv = s[i++];
+	if (i != n || n == 0)
+		tmpl_die(t, "a bad format suffix in", key, kn);
+}
+
+/* A number as the spec says; false if f is not a number. */
+static bool format_number(const struct field *f, const struct spec *sp,
+			  char *buf, size_t size)
+{
+	char fmt[32];
+	bool is_int = f->type == FT_INT || f->type == FT_PID;
+	bool want_int = sp->conv != '\0' && strchr("dxXo", sp->conv) != NULL;
+	int n = snprintf(fmt, sizeof(fmt), "%%%s", sp->flags);
+
+	if (!is_int && (f->type != FT_NUM || !isfinite(f->d)))
+		return false;
+	if (sp->width >= 0)
+		n += snprintf(fmt + n, sizeof(fmt) - (size_t)n, "%d", sp->width);
+	if (sp->prec >= 0)
+		n += snprintf(fmt + n, sizeof(fmt) - (size_t)n, ".%d", sp->prec);
+	if (want_int || (sp->conv == '\0' && is_int)) {
+		snprintf(fmt + n, sizeof(fmt) - (size_t)n, "ll%c",
+			 sp->conv != '\0' ? sp->conv : 'd');
+		snprintf(buf, size, fmt, is_int ? f->i : (long long)f->d);
+	} else {
+		snprintf(fmt + n, sizeof(fmt) - (size_t)n, "%c",
+			 sp->conv != '\0' ? sp->conv : 'g');
+		snprintf(buf, size, fmt, is_int ? (double)f->i : f->d);
+	}
+	return true;
+}
+
+/* One field in a sentence: the value as it is; with --stable a pid as its
+ * role and a measured value as "~"; a null as "?". */
+static void put_field(FILE *o, const struct tmpl *t, const struct field *f,
+		      const struct spec *sp)
+{
+	const struct run *r = t->r;
+	char buf[512], c[2] = { f->c, '\0' };
+	const char *v = NULL, *role;
+	bool number = false, untrusted = false;
+
+	if (r->stable && f->meas) {
+		v = "~";
+	} else {
+		switch (f->type) {
+		case FT_PID:
+			role = r->stable ? pid_role(r, f->i) : NULL;
+			if (role != NULL)
+				v = role;
+			else
+				number = true;
+			break;
+		case FT_INT:
+		case FT_NUM:
+			number = true;
+			break;
+		case FT_PIDS:
+			if (f->s != NULL && r->stable) {
+				pids_roles(r, f->s, buf, sizeof(buf));
+				v = buf;
+			} else {
+				v = f->s;
+			}
+			break;
+		case FT_STR:
+			v = f->s;
+			untrusted = true;
+			break;
+		case FT_BOOL:
+			v = f->b ? "true" : "false";
+			break;
+		case FT_CHAR:
+			v = f->c != '\0' ? c : NULL;
+			untrusted = true;
+			break;
+		case FT_NULL:
+		case FT_END:
+			break;
+		}
+	}
+	if (number && format_number(f, sp, buf, sizeof(buf))) {
+		fputs(buf, o);  /* the spec's width is printf's, all ASCII */
+		return;
+	}
+	if (v == NULL)
+		v = "?";
+	/* strings: padded to the width in display columns */
+	char *e = NULL;
+	size_t elen = 0;
+	FILE *m = NULL;
+
+	if (t->escape && untrusted)
+		m = open_memstream(&e, &elen);
+	if (m != NULL) {
+		text_put_string(m, v, strlen(v));
+		if (fclose(m) != 0) {
+			free(e);
+			e = NULL;
+		}
+	}
+	const char *shown = e != NULL ? e : v;
+	size_t slen = e != NULL ? elen : strlen(v);
+	int pad = sp->conv == '\0' && sp->width > 0
+		? sp->width - emit_columns(shown, slen) : 0;
+	bool left = strchr(sp->flags, '-') != NULL;
+
+	if (pad > 0 && !left)
+		fprintf(o, "%*s", pad, "");
+	fwrite(shown, 1, slen, o);
+	if (pad > 0 && left)
+		fprintf(o, "%*s", pad, "");
+	free(e);
+}
+
+static void parse_spec_none(struct spec *sp)
+{
+	memset(sp, 0, sizeof(*sp));
+	sp->width = sp->prec = -1;
+}
+
+static void render(FILE *o, const struct tmpl *t)
+{
+	const char *p = t->text;
+
+	while (*p != '\0') {
+		if ((p[0] == '{' && p[1] == '{') || (p[0] == '}' && p[1] == '}')) {
+			fputc(p[0], o);
+			p += 2;
+			continue;
+		}
+		if (*p == '}')
+			tmpl_die(t, "a lone closing brace after", t->text,
+				 (size_t)(p - t->text));
+		if (*p != '{') {
+			size_t n = strcspn(p, "{}");
+
+			fwrite(p, 1, n, o);
+			p += n;
+			continue;
+		}
+		const char *key = ++p, *sfx = NULL;
+		size_t kn = strspn(p, KEY_CHARS), sn = 0;
+		const struct field *f;
+		struct spec sp;
+
+		p += kn;
+		if (*p == ':') {
+			sfx = ++p;
+			sn = strcspn(p, "{}");
+			p += sn;
+		}
+		if (kn == 0 || *p != '}')
+			tmpl_die(t, "a malformed field", key,
+				 strcspn(key, "}"));
+		p++;
+		f = find_field(t->fields, key, kn);
+		if (f == NULL)
+			tmpl_die(t, "no field for", key, kn);
+		if (sfx != NULL)
+			parse_spec(t, sfx, sn, key, kn, &sp);
+		else
+			parse_spec_none(&sp);
+		put_field(o, t, f, &sp);
+	}
+}
+
+/* The template of s for these fields: `many` unless the count is 1.  With
+ * --stable a measured count is "~": always `many`, the same every run. */
+static const char *pick(const struct tmpl *t, const struct sentence *s)
+{
+	const struct field *f;
+
+	if (s->count == NULL)
+		return s->one;
+	f = find_field(t->fields, s->count, strlen(s->count));
+	if (f == NULL || (f->type != FT_INT && f->type != FT_PID))
+		tmpl_die(t, "no integer field for the count", s->count,
+			 strlen(s->count));
+	if (s->many == NULL || (f->i == 1 && !(t->r->stable && f->meas)))
+		return s->one;
+	return s->many;
+}
+
+/* Render into a string to free() (NULL without memory). */
+static char *render_str(const struct tmpl *t)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (f == NULL)
+		return NULL;
+	render(f, t);
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+static bool same_form(const char *a, const char *b)
+{
+	return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+static const struct sentence *lookup(const struct sentence *s,
+				     const char *event, const char *form)
+{
+	for (; s != NULL && s->event != NULL; s++)
+		if (strcmp(s->event, event) == 0 && same_form(s->form, form))
+			return s;
+	return NULL;
+}
+
+void emit_sentence(struct run *r, const struct sentence *s,
+		   const struct field *fields)
+{
+	struct tmpl t = { r, s->event, s->one, fields, true };
+
+	t.text = pick(&t, s);
+	line_start(r);
+	if (r->json) {
+		json_head(r, s->event);
+		json_fields(r, fields);
+		fputs("}\n", out);
+	} else {
+		text_head(r);
+		text_event(r, s->event);
+		render(out, &t);
+		fputc('\n', out);
+	}
+	line_end(r);
+}
+
+void emit_form(struct run *r, const char *event, const char *form,
+	       const struct field *fields)
+{
+	const struct sentence *s = lookup(r->lab->sentences, event, form);
+
+	if (s == NULL)
+		s = lookup(emit_engine_sentences, event, form);
+	if (s == NULL) {
+		fflush(stdout);
+		fprintf(stderr, "proclab: emit: event %s: no sentence%s%s\n",
+			event, form != NULL ? " named " : "",
+			form != NULL ? form : "");
+		abort();
+	}
+	emit_sentence(r, s, fields);
+}
+
+void emit(struct run *r, const char *event, const struct field *fields)
+{
+	emit_form(r, event, NULL, fields);
+}
+
+char *emit_render(const struct run *r, const struct sentence *s,
+		  const struct field *fields)
+{
+	struct tmpl t = { r, s->event, s->one, fields, true };
+
+	t.text = pick(&t, s);
+	return render_str(&t);
+}
+
+char *emit_render_options(const struct run *r, const char *tmpl)
+{
+	struct field f[LAB_OPT_MAX + 1];
+	int n = 0;
+	struct tmpl t = { r, "stage", tmpl, f, false };
+
+	for (const struct lab_option *o = r->lab->options;
+	     o != NULL && o->name != NULL && n < LAB_OPT_MAX; o++, n++)
+		f[n] = F_INT(o->name, opt_val(r, o->name));
+	f[n] = (struct field){ .type = FT_END };
+	return render_str(&t);
+}
+
 void emitf(struct run *r, const char *event, const struct field *fields,
 	  const char *fmt, ...)
 {
-	line_start();
+	line_start(r);
 	if (r->json) {
 		json_head(r, event);
 		json_fields(r, fields);
 		fputs("}\n", out);
 	} else if (r->stable) {
 		text_head(r);
-		fprintf(out, "%-8s", event);
+		text_event(r, event);
 		text_fields(r, fields);
 		fputc('\n', out);
 	} else {
@@ -380,17 +1064,49 @@ void emitf(struct run *r, const char *event, const struct field *fields,
 		vsnprintf(text, sizeof(text), fmt, ap);
 		va_end(ap);
 		text_head(r);
-		fprintf(out, "%-8s ", event);
+		text_event(r, event);
 		text_put_string(out, text, strlen(text));
 		fputc('\n', out);
 	}
 	line_end(r);
 }
 
+/* The fields a state event's why may name. */
+#define STATE_FIELDS(w, racy, from)					\
+	FIELDS(F_PID("pid", (w)->pid),					\
+	       (racy) ? F_MEAS("ppid", (long long)(w)->ppid)		\
+		      : F_PID("ppid", (w)->ppid),			\
+	       F_STR("role", (w)->role), F_CHAR("state", (w)->state),	\
+	       F_CHAR("from", (from)))
+
+static bool is_template(const char *why)
+{
+	return strpbrk(why, "{}") != NULL;
+}
+
+void emit_render_why(const struct run *r, const struct watched *w,
+		     const char *why, char *buf, size_t size)
+{
+	struct tmpl t = { r, "state", why, STATE_FIELDS(w, false, w->shown),
+			  false };
+	char *text;
+
+	if (size == 0)
+		return;
+	if (why == NULL || !is_template(why)) {
+		snprintf(buf, size, "%s", why != NULL ? why : "");
+		return;
+	}
+	text = render_str(&t);
+	snprintf(buf, size, "%s", text != NULL ? text : why);
+	free(text);
+}
+
 void emit_state(struct run *r, struct watched *w, char from,
 		bool transient, const char *why)
 {
 	char state = w->state, stable_why[1024];
+	int head, role_col;
 
 	r->shown += !transient;
 	/* the text view keeps to what the stages demonstrate unless -v;
@@ -407,14 +1123,10 @@ void emit_state(struct run *r, struct watched *w, char from,
 		from = w->shown;
 	if (!transient)
 		w->shown = state;
-	line_start();
+	line_start(r);
 	if (r->json) {
 		json_head(r, "state");
-		json_fields(r, FIELDS(F_PID("pid", w->pid),
-				   racy ? F_MEAS("ppid", (long long)w->ppid)
-					: F_PID("ppid", w->ppid),
-				   F_STR("role", w->role), F_CHAR("state", state),
-				   F_CHAR("from", from)));
+		json_fields(r, STATE_FIELDS(w, racy, from));
 		fputs(",\"comm\":", out);
 		json_put_string(out, w->st.comm, strlen(w->st.comm));
 		if (w->gone && !racy)
@@ -426,24 +1138,30 @@ void emit_state(struct run *r, struct watched *w, char from,
 		return;
 	}
 	text_head(r);
+	head = line_columns();
+	role_col = event_column(r);
 	if (transient)
 		color(r, DIM);
 	if (racy) {
-		fprintf(out, "%-10s ppid %-10s ", w->role, "~");
+		fprintf(out, "%-*s ppid %-10s ", role_col, w->role, "~");
 	} else if (r->stable) {
 		const char *pr = pid_role(r, w->ppid);
 
 		if (pr != NULL)
-			fprintf(out, "%-10s ppid %-10s ", w->role, pr);
+			fprintf(out, "%-*s ppid %-10s ", role_col, w->role, pr);
 		else
-			fprintf(out, "%-10s ppid %-10d ", w->role, (int)w->ppid);
+			fprintf(out, "%-*s ppid %-10d ", role_col, w->role,
+				(int)w->ppid);
 	} else {
-		fprintf(out, "%-8s %7d  ppid %-7d ", w->role, (int)w->pid,
-		       (int)w->ppid);
+		fprintf(out, "%-*s %7d  ppid %-7d ", role_col, w->role,
+			(int)w->pid, (int)w->ppid);
 	}
 	if (!transient)
 		color(r, state_color(state));
 	text_put_string(out, &state, 1);    /* a byte from /proc */
+	/* the state's name and the why wrap, the why under itself (or under
+	 * the message column when that leaves too little room) */
+	wrap_here(line_columns() + 1 + 13, head + role_col + 1);
 	fprintf(out, " %-13s", w->gone || racy ? "released"
 					       : procfs_state_name(state));
 	if (!transient)
@@ -451,11 +1169,18 @@ void emit_state(struct run *r, struct watched *w, char from,
 	if (why == NULL)
 		why = w->gone || racy ? "its /proc entry is gone"
 				      : state_meaning(state);
-	if (r->stable) {
-		text_roles(r, why, stable_why, sizeof(stable_why));
-		why = stable_why;
+	if (is_template(why)) {
+		struct tmpl t = { r, "state", why,
+				  STATE_FIELDS(w, racy, from), true };
+
+		render(out, &t);
+	} else {
+		if (r->stable) {
+			legacy_why_roles(r, why, stable_why, sizeof(stable_why));
+			why = stable_why;
+		}
+		text_put_string(out, why, strlen(why));
 	}
-	text_put_string(out, why, strlen(why));
 	if (w->named && from == '\0' && !w->gone) {
 		/* a name from whoever started the process: escaped */
 		fputs(" (comm: ", out);
@@ -471,17 +1196,22 @@ void emit_state(struct run *r, struct watched *w, char from,
 
 void emit_stage(struct run *r, const char *name, const char *what)
 {
-	line_start();
+	int indent;
+
+	line_start(r);
 	if (r->json) {
 		json_head(r, "stage");
 		json_fields(r, FIELDS(F_STR("name", name), F_STR("what", what)));
 		fputs("}\n", out);
 	} else {
 		fputc('\n', out);
+		indent = fprintf(out, "stage %d: ", r->stage);
 		color(r, BOLD);
-		fprintf(out, "stage %d: %s", r->stage, name);
+		fputs(name, out);
 		color(r, RESET);
-		fputs(" - ", out);
+		fputs(" -", out);
+		wrap_here(indent > 0 ? indent : 0, -1);
+		fputc(' ', out);
 		text_put_string(out, what, strlen(what));
 		fputc('\n', out);
 	}
@@ -497,9 +1227,9 @@ void emit_wstatus(struct run *r, pid_t pid, const char *role,
 void emit_wstatus_by(struct run *r, pid_t pid, const char *role,
 		     const char *call, pid_t by, const struct wstatus *w)
 {
-	struct field f[16];
+	struct field f[17];
 	int n = 0;
-	char how[64], raw[48] = "";
+	char how[64];
 	const char *event = w->exited || w->signaled ? "reap" : "status";
 
 	f[n++] = F_PID("pid", pid);
@@ -519,12 +1249,8 @@ void emit_wstatus_by(struct run *r, pid_t pid, const char *role,
 		f[n++] = F_BOOL("core", w->core);
 	f[n++] = F_BOOL("stopped", w->stopped);
 	f[n++] = F_BOOL("continued", w->continued);
-	f[n] = (struct field){ .type = FT_END };
-
 	wstatus_describe(w, how, sizeof(how));
-	if (w->raw >= 0)
-		snprintf(raw, sizeof(raw), " (status 0x%04x)", (unsigned)w->raw);
-	emitf(r, event, f, "%s %d %s by %s() in pid %d: %s%s", role, (int)pid,
-	     w->exited || w->signaled ? "reaped" : "reported", call,
-	     (int)by, how, raw);
+	f[n++] = F_TEXT("how", how);
+	f[n] = (struct field){ .type = FT_END };
+	emit_form(r, event, w->raw >= 0 ? NULL : "noraw", f);
 }

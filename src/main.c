@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <locale.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "claims.h"
 #include "escape.h"
 #include "proclab.h"
 
@@ -47,6 +49,7 @@ static void usage_main(FILE *f)
 			fprintf(f, "       proclab %s %s [options]\n",
 				lab_table[i]->name, lab_table[i]->args);
 	fputs("       proclab list\n"
+	      "       proclab claims [--check] [--json]\n"
 	      "       proclab help [LAB]\n"
 	      "       proclab --help | --version\n", f);
 }
@@ -375,13 +378,12 @@ static int run_lab(const struct lab *lab, int argc, char *argv[])
 
 	if (uname(&u) < 0)
 		strcpy(u.release, "unknown");
-	emitf(&r, "start",
-	     FIELDS(F_PID("pid", r.self), F_INT("schema", PROCLAB_SCHEMA),
-		    F_STR("version", PROCLAB_VERSION),
-		    F_MEAS("kernel", u.release), F_BOOL("pidfd", !r.no_pidfd)),
-	     "proclab %s, pid %d, Linux %s%s", lab->name, (int)r.self,
-	     u.release, r.no_pidfd ? " (no pidfds: exits seen by sampling)"
-				   : "");
+	emit_form(&r, "start", r.no_pidfd ? "nopidfd" : NULL,
+		  FIELDS(F_PID("pid", r.self), F_INT("schema", PROCLAB_SCHEMA),
+			 F_STR("version", PROCLAB_VERSION),
+			 F_MEAS("kernel", u.release),
+			 F_BOOL("pidfd", !r.no_pidfd),
+			 F_TEXT("lab", lab->name)));
 	rc = lab->run != NULL ? lab->run(&r) : PL_EXIT_OK;
 	if (rc == PL_EXIT_OK && lab->stages != NULL)
 		rc = run_stages(&r);
@@ -390,20 +392,18 @@ static int run_lab(const struct lab *lab, int argc, char *argv[])
 	run_teardown(&r);
 	if (rc == PL_EXIT_OK && r.failed)
 		rc = PL_EXIT_FAIL;
-	const char *verdict = rc == PL_EXIT_OK
-		? "ok: every stage showed what it demonstrates"
-		: "failed: see the message above";
+	/* a lab that ended on a child's failed call (puppets say -1) */
+	if (rc == PL_EXIT_FAIL && r.unavailable)
+		rc = PL_EXIT_UNAVAILABLE;
 	if (r.quiz)     /* the score says how the student did, not the lab */
-		emitf(&r, "result",
-		     FIELDS(F_BOOL("ok", rc == PL_EXIT_OK), F_INT("exit", rc),
-			    F_INT("score", r.score),
-			    F_INT("questions", r.questions)),
-		     "%s; quiz: %d of %d right", verdict, r.score,
-		     r.questions);
+		emit_form(&r, "result", rc == PL_EXIT_OK ? "quiz" : "failed-quiz",
+			  FIELDS(F_BOOL("ok", rc == PL_EXIT_OK),
+				 F_INT("exit", rc), F_INT("score", r.score),
+				 F_INT("questions", r.questions)));
 	else
-		emitf(&r, "result", FIELDS(F_BOOL("ok", rc == PL_EXIT_OK),
-					  F_INT("exit", rc)),
-		     "%s", verdict);
+		emit_form(&r, "result", rc == PL_EXIT_OK ? NULL : "failed",
+			  FIELDS(F_BOOL("ok", rc == PL_EXIT_OK),
+				 F_INT("exit", rc)));
 	current = NULL;
 	if (finish_stdout() != PL_EXIT_OK && rc == PL_EXIT_OK)
 		rc = PL_EXIT_FAIL;
@@ -421,6 +421,9 @@ int main(int argc, char *argv[], char *envp[])
 		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF &&
 		    open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY) != fd)
 			return PL_EXIT_UNAVAILABLE;
+	/* display columns of the text view (wcwidth); only LC_CTYPE, so
+	 * that numbers stay C-formatted */
+	setlocale(LC_CTYPE, "");
 	setproctitle_init(argc, argv, envp);
 	if (argc < 2) {
 		usage_main(stderr);
@@ -437,6 +440,12 @@ int main(int argc, char *argv[], char *envp[])
 		version();
 		return finish_stdout();
 	}
+	if (strcmp(cmd, "claims") == 0) {
+		int rc = claims_command(argc - 1, argv + 1);
+
+		return finish_stdout() != PL_EXIT_OK && rc == PL_EXIT_OK
+		       ? PL_EXIT_FAIL : rc;
+	}
 	if (strcmp(cmd, "list") == 0 || strcmp(cmd, "help") == 0) {
 		if (argc > 3 || (argc == 3 && strcmp(cmd, "list") == 0))
 			errx(PL_EXIT_USAGE, "%s: unexpected argument '%s'",
@@ -448,6 +457,10 @@ int main(int argc, char *argv[], char *envp[])
 				help_main();
 			return finish_stdout();
 		}
+		if (strcmp(cmd, "help") == 0 && strcmp(argv[2], "claims") == 0)
+			return claims_command(2, (char *[]){ argv[2],
+							     (char *)"--help",
+							     NULL });
 		lab = find_lab(argv[2]);
 		if (lab == NULL)
 			errx(PL_EXIT_USAGE, "unknown lab '%s' (see 'proclab "

@@ -79,7 +79,8 @@ struct watched *obs_add(struct run *r, pid_t pid, int pidfd, const char *role)
 		return NULL;
 	}
 	w->pid = pid;
-	w->role = role;
+	strlcpy(w->rolebuf, role, sizeof(w->rolebuf));
+	w->role = w->rolebuf;
 	w->pidfd = pidfd;
 	o->n++;
 	return w;

@@ -28,19 +28,14 @@ static int shown_before;
 
 void quiz_ask(struct run *r, const struct watched *w)
 {
-	char line[256], last = last_shown(w), was[48] = "";
+	char line[256], last = last_shown(w);
 	const char *p, *end;
 
 	r->questions++;
-	if (last != '\0')
-		snprintf(was, sizeof(was), ", last shown as %c", last);
-	emitf(r, "question",
-	     FIELDS(F_INT("n", r->questions), F_STR("role", w->role),
-		    F_PID("pid", w->pid), F_CHAR("last", last),
-		    F_STR("choices", choices)),
-	     "%d: which state will /proc show next for %s %d%s? "
-	     "Answer R, S, D, T, t, Z or X", r->questions, w->role,
-	     (int)w->pid, was);
+	emit_form(r, "question", last != '\0' ? "shown" : NULL,
+		  FIELDS(F_INT("n", r->questions), F_STR("role", w->role),
+			 F_PID("pid", w->pid), F_CHAR("last", last),
+			 F_STR("choices", choices)));
 	r->answered = pl_read_line(r, line, sizeof(line)) == 1;
 	shown_before = r->shown;
 	r->given[0] = '\0';
@@ -57,31 +52,28 @@ void quiz_ask(struct run *r, const struct watched *w)
 
 void quiz_tell(struct run *r, const struct watched *w, const char *why)
 {
-	char seen = w->seen ? w->state : '\0', said[64] = "";
+	char seen = w->seen ? w->state : '\0', text[1024];
 	bool correct = r->answered && seen != '\0' &&
 		       strlen(r->given) == 1 && r->given[0] == seen &&
 		       strchr(choices, seen) != NULL;
 	const char *name = seen == '\0' ? "unread"
 			 : w->gone ? "released" : procfs_state_name(seen);
+	/* the why is on the state line just above, unless the state had
+	 * been shown before and nothing changed */
+	bool tell_why = r->shown == shown_before;
+	static const char *const forms[3][2] = {
+		{ NULL, "why" }, { "wrong", "wrong-why" }, { "none", "none-why" },
+	};
 
 	r->score += correct;
-	if (why == NULL)
-		why = "";
-	if (!r->answered)
-		snprintf(said, sizeof(said), "no answer (end of input)");
-	else if (!correct)
-		snprintf(said, sizeof(said), "wrong, you said '%s'", r->given);
-	else
-		snprintf(said, sizeof(said), "right");
-	emitf(r, "answer",
-	     FIELDS(F_INT("n", r->questions), F_STR("role", w->role),
-		    F_PID("pid", w->pid), F_CHAR("expected", seen),
-		    r->answered ? F_STR("given", r->given) : F_NULL("given"),
-		    F_BOOL("correct", correct), F_STR("why", why)),
-	     "%s: %s %d showed %c (%s)%s%s", said, w->role, (int)w->pid,
-	     seen != '\0' ? seen : '?', name,
-	     /* the why is on the state line just above, unless the
-	      * state had been shown before and nothing changed */
-	     r->shown == shown_before ? ": " : "",
-	     r->shown == shown_before ? why : "");
+	emit_render_why(r, w, why, text, sizeof(text));
+	tell_why = tell_why && text[0] != '\0';
+	emit_form(r, "answer",
+		  forms[!r->answered ? 2 : !correct ? 1 : 0][tell_why],
+		  FIELDS(F_INT("n", r->questions), F_STR("role", w->role),
+			 F_PID("pid", w->pid), F_CHAR("expected", seen),
+			 r->answered ? F_STR("given", r->given)
+				     : F_NULL("given"),
+			 F_BOOL("correct", correct), F_STR("why", text),
+			 F_TEXT("name", name)));
 }

@@ -77,9 +77,8 @@ static int report(struct run *r, int code, const char *fmt, va_list ap)
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	r->failed = true;
-	emitf(r, code == PL_EXIT_FAIL ? "expect" : "unavailable",
-	     FIELDS(F_STR("stage_name", r->stage_name), F_STR("message", msg)),
-	     "%s", msg);
+	emit(r, code == PL_EXIT_FAIL ? "expect" : "unavailable",
+	     FIELDS(F_STR("stage_name", r->stage_name), F_STR("message", msg)));
 	if (r->json || !isatty(STDOUT_FILENO) ||
 	    !isatty(STDERR_FILENO))
 		pl_warnx(r, "%s", msg);
@@ -197,6 +196,7 @@ void run_teardown(struct run *r)
 		proc_close(&k->h);
 	}
 	r->kids.n = 0;          /* a second teardown has nothing to kill */
+	agents_release(r);
 	if (r->cleanup != NULL) {
 		void (*cleanup)(struct run *) = r->cleanup;
 
@@ -216,19 +216,25 @@ static void __attribute__((noreturn)) die_by_signal(struct run *r, int sig)
 	_exit(128 + sig);
 }
 
-int pl_wait_fd(struct run *r, int fd, int timeout_ms)
+int pl_wait_fds(struct run *r, struct pollfd *fds, int n, int timeout_ms)
 {
-	struct pollfd pfd[2] = {
-		{ .fd = r->sigfd, .events = POLLIN },
-		{ .fd = fd, .events = POLLIN },
-	};
+	struct pollfd pfd[1 + AGENTS_MAX + 4];
 
+	if (n < 0 || n > AGENTS_MAX + 4) {
+		pl_warnx(r, "poll: %d fds is too many", n);
+		run_teardown(r);
+		exit(PL_EXIT_FAIL);
+	}
+	pfd[0] = (struct pollfd){ .fd = r->sigfd, .events = POLLIN };
+	for (int i = 0; i < n; i++)
+		pfd[1 + i] = (struct pollfd){ .fd = fds[i].fd,
+					      .events = POLLIN };
 	for (;;) {
-		int n = poll(pfd, fd >= 0 ? 2 : 1, timeout_ms);
+		int got = poll(pfd, (nfds_t)n + 1, timeout_ms), ready = 0;
 
-		if (n < 0 && errno == EINTR)
+		if (got < 0 && errno == EINTR)
 			continue;
-		if (n < 0) {
+		if (got < 0) {
 			pl_warnx(r, "poll: %s", strerror(errno));
 			run_teardown(r);
 			exit(PL_EXIT_FAIL);
@@ -238,11 +244,22 @@ int pl_wait_fd(struct run *r, int fd, int timeout_ms)
 			if (read(r->sigfd, &si, sizeof(si)) == sizeof(si))
 				die_by_signal(r, (int)si.ssi_signo);
 		}
-		if (n == 0)
+		if (got == 0)
 			return 0;
-		if (fd >= 0 && pfd[1].revents)
-			return 1;
+		for (int i = 0; i < n; i++) {
+			fds[i].revents = pfd[1 + i].revents;
+			ready += fds[i].fd >= 0 && fds[i].revents != 0;
+		}
+		if (ready > 0)
+			return ready;
 	}
+}
+
+int pl_wait_fd(struct run *r, int fd, int timeout_ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return pl_wait_fds(r, &p, fd >= 0 ? 1 : 0, timeout_ms) > 0;
 }
 
 /* What stdin has sent and no line has taken yet: kept between calls, so
@@ -312,8 +329,7 @@ static void pause_for_student(struct run *r)
 		snprintf(pids, sizeof(pids), "%d", (int)r->self);
 	snprintf(ps, sizeof(ps), "ps -o pid,ppid,stat,wchan:20,comm -p %s",
 		 pids);
-	emitf(r, "pause", FIELDS(F_PIDS("pids", pids), F_MEAS("ps", ps)),
-	     "look now: %s   (Enter continues)", ps);
+	emit(r, "pause", FIELDS(F_PIDS("pids", pids), F_MEAS("ps", ps)));
 	/* a line, EOF or an error: go on */
 	pl_read_line(r, ps, sizeof(ps));
 }
@@ -374,29 +390,14 @@ char *stage_what(const struct run *r, const struct stage *s, char *dst,
 		 size_t size)
 {
 	const char *t = s->what;
-	size_t len = 0;
+	char *text;
 
-	if (s->count != NULL && s->what_many != NULL && opt_val(r, s->count) != 1)
+	if (s->count != NULL && s->what_many != NULL &&
+	    opt_val(r, s->count) != 1)
 		t = s->what_many;
-	dst[0] = '\0';
-	while (*t != '\0' && len + 1 < size) {
-		const char *close = *t == '{' ? strchr(t, '}') : NULL;
-
-		if (close != NULL) {
-			char name[64];
-
-			snprintf(name, sizeof(name), "%.*s",
-				 (int)(close - t - 1), t + 1);
-			len += (size_t)snprintf(dst + len, size - len, "%lld",
-						opt_val(r, name));
-			t = close + 1;
-		} else {
-			dst[len++] = *t++;
-			dst[len] = '\0';
-		}
-	}
-	if (len >= size)
-		dst[size - 1] = '\0';
+	text = emit_render_options(r, t);
+	strlcpy(dst, text != NULL ? text : t, size);
+	free(text);
 	return dst;
 }
 

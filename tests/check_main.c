@@ -12,6 +12,7 @@ int main(void)
 
 	srunner_add_suite(sr, make_wstatus_suite());
 	srunner_add_suite(sr, make_escape_suite());
+	srunner_add_suite(sr, make_emit_suite());
 	srunner_add_suite(sr, make_cli_suite());
 	srunner_add_suite(sr, make_zombie_suite());
 	srunner_add_suite(sr, make_hygiene_suite());
@@ -29,6 +30,8 @@ int main(void)
 	srunner_add_suite(sr, make_unpriv_suite());
 	srunner_add_suite(sr, make_nopidfd_suite());
 	srunner_add_suite(sr, make_stages_suite());
+	srunner_add_suite(sr, make_claims_suite());
+	srunner_add_suite(sr, make_agent_suite());
 	srunner_add_suite(sr, make_sink_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);

@@ -49,7 +49,7 @@ mapfile -t labs < <("$PROCLAB" list | cut -d ' ' -f 1)
 common=(--delay --help --json --no-color --quiz --stable --step --timeout --verbose)
 
 # the first word: labs and commands, or the options of proclab itself
-expect '""' "$(words "${labs[@]}" help list)"
+expect '""' "$(words "${labs[@]}" claims help list)"
 expect 'zo' 'zombie'
 expect 'exit' 'exit-vs-_exit'
 expect 'w' 'wait watch'
@@ -61,6 +61,9 @@ expect 'help or' 'orphan'
 expect '--help v' 'vfork'
 expect 'help zombie ""' ''
 expect 'list ""' ''
+expect 'claims -' '--check --help --json -h'
+expect 'claims --c' '--check'
+expect 'claims --check --j' '--json'
 expect '--version ""' ''
 expect 'nosuch --' ''
 # a lab's options: its own and the common ones, from its --help
@@ -98,7 +101,7 @@ if [[ " $got " == *" 1 "* || " $got " != *" $$ "* ]]; then
 	failed=$((failed + 1))
 fi
 # a proclab that cannot run: nothing, and no error
-expect '""' "$(words "${labs[@]}" help list)"
+expect '""' "$(words "${labs[@]}" claims help list)"
 PROCLAB=./nonexistent-proclab expect '""' ''
 
 echo "completion: $((cases - failed)) passed, $failed failed"

@@ -4,9 +4,15 @@
 #
 #   sh tests/golden.sh check    compare; prints 'N passed, N failed'
 #   sh tests/golden.sh update   rewrite the copies (review the diff!)
+#   sh tests/golden.sh pidns    compare inside a new PID namespace with its
+#                               own /proc (small pids, proclab's parent is
+#                               PID 1): the same bytes; skipped where
+#                               unshare(1) cannot make one
 #
 # PROCLAB names the binary (default ./proclab).  A case is a lab and its
-# options; its files are tests/golden/NAME.txt and NAME.jsonl.
+# options; its files are tests/golden/NAME.txt and NAME.jsonl.  Every lab
+# `proclab list` names is a case with its defaults (but one that follows
+# processes given on its command line); the variants are listed below.
 set -u
 mode=${1:-check}
 proclab=${PROCLAB:-./proclab}
@@ -14,18 +20,27 @@ dir=$(dirname "$0")/golden
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/proclab-golden.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT INT TERM HUP
 
+if [ "$mode" = pidns ]; then
+	if ! unshare --pid --fork --mount-proc true 2>/dev/null; then
+		echo "golden: pidns: skipped: unshare cannot make a PID namespace here"
+		exit 0
+	fi
+	proclab=$(cd "$(dirname "$proclab")" && pwd)/$(basename "$proclab")
+	exec unshare --pid --fork --mount-proc env PROCLAB="$proclab" \
+		sh "$0" check
+fi
+
 # NAME LAB [OPTIONS...]
 cases() {
+	"$proclab" list | while read -r lab _; do
+		# `usage: proclab LAB [options]`: a lab that needs no operand
+		"$proclab" help "$lab" | head -n 1 |
+			grep -q "^usage: proclab $lab \[options\]\$" &&
+			echo "$lab $lab"
+	done
 	cat <<'CASES'
-states states
-fork fork
 fork-children-4 fork --children 4
-vfork vfork
-exit-vs-_exit exit-vs-_exit
-wait wait
-zombie zombie
 zombie-ignore-sigchld zombie --ignore-sigchld
-orphan orphan
 orphan-subreaper orphan --subreaper
 CASES
 }

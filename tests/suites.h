@@ -24,6 +24,9 @@ Suite *make_hostile_suite(void);
 Suite *make_unpriv_suite(void);
 Suite *make_nopidfd_suite(void);
 Suite *make_stages_suite(void);
+Suite *make_claims_suite(void);
+Suite *make_agent_suite(void);
+Suite *make_emit_suite(void);
 Suite *make_sink_suite(void);
 
 #endif

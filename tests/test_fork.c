@@ -168,13 +168,12 @@ static void check_cow(const char *pages)
 		      jnum(wr, "minflt_delta"), np);
 	ck_assert_msg(jnum(rd, "minflt_delta") * 4 < np,
 		      "read: %g faults for %ld pages", jnum(rd, "minflt_delta"), np);
-	/* seed 003's claim holds; seed 001's "two addresses" does not */
-	c = nth(n, "claim", "source", "seed 003", 0);
+	/* fork copies the page table only; the "two addresses" do not hold */
+	c = nth(n, "claim", "id", "fork-page-table", 0);
 	ck_assert_ptr_nonnull(c);
 	ck_assert(jbool(c, "holds"));
 	ck_assert(jnum(c, "write_faults") == jnum(wr, "minflt_delta"));
-	c = nth(n, "claim", "claim", "the child only copies two addresses (code "
-		"and data), so fork costs almost nothing", 0);
+	c = nth(n, "claim", "id", "fork-two-addresses", 0);
 	ck_assert_ptr_nonnull(c);
 	ck_assert(!jbool(c, "holds"));
 	ck_assert_int_eq(survivors(o.sid), 0);
@@ -251,7 +250,7 @@ START_TEST(fork_children_order)
 		ck_assert_int_eq(childs[i], 1);
 	c = nth(n, "separate", NULL, NULL, 0);
 	ck_assert_int_eq((int)jnum(c, "children_changed"), N);
-	c = nth(n, "claim", "source", "seed 000", 0);
+	c = nth(n, "claim", "id", "fork-shared-cow", 0);
 	ck_assert_ptr_nonnull(c);
 	ck_assert(!jbool(c, "holds"));
 	ck_assert_int_eq((int)jnum(c, "stamps_seen"), N);
@@ -264,6 +263,8 @@ START_TEST(fork_text_view)
 {
 	struct outcome o;
 
+	/* sentences whole on their lines: no wrapping */
+	ck_assert_int_eq(setenv("COLUMNS", "1000", 1), 0);
 	run_proclab(&o, NULL, (const char *const[]){ "fork", NULL });
 	ck_assert_msg(o.code == 0, "exit %d: %s", o.code, o.err);
 	ck_assert(strstr(o.out, "fork() returned 0;") != NULL);

@@ -158,6 +158,8 @@ START_TEST(hostile_names_text)
 
 	start_kids(&k, argv, &argc);
 	argv[argc] = NULL;
+	/* each name whole on its line: no wrapping */
+	ck_assert_int_eq(setenv("COLUMNS", "1000", 1), 0);
 	run_proclab(&o, NULL, argv);
 	ck_assert_msg(o.code == 0, "exit %d: %s", o.code, o.err);
 	ck_assert_uint_eq(strlen(o.out), o.outlen);
@@ -178,7 +180,7 @@ START_TEST(hostile_names_text)
 		fclose(f);
 		snprintf(want, sizeof(want), "%s", buf);
 		free(buf);
-		snprintf(head, sizeof(head), "%-8s %7d  ppid %-7d S ", "watched",
+		snprintf(head, sizeof(head), "%-11s %7d  ppid %-7d S", "watched",
 			 (int)k.pid[i], (int)getpid());
 		line = strstr(o.out, head);
 		ck_assert_msg(line != NULL, "no line for name %d in:\n%s", i,

@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -268,10 +269,12 @@ START_TEST(orphan_text_view)
 {
 	struct outcome o;
 
+	/* sentences whole on their lines: no wrapping */
+	ck_assert_int_eq(setenv("COLUMNS", "1000", 1), 0);
 	run_proclab(&o, NULL, (const char *const[]){ "orphan", "--subreaper",
 						      NULL });
 	ck_assert_msg(o.code == 0, "exit %d: %s", o.code, o.err);
-	ck_assert(strstr(o.out, "reparent orphan ") != NULL);
+	ck_assert(strstr(o.out, "reparent    orphan ") != NULL);
 	ck_assert(strstr(o.out, "(proclab): proclab, the orphan's "
 			 "grandparent, is a child subreaper") != NULL);
 	ck_assert(strstr(o.out, "process group") != NULL);

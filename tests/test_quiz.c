@@ -213,11 +213,13 @@ START_TEST(quiz_text_view)
 	struct outcome o;
 	const char *q, *z, *a;
 
+	/* sentences whole on their lines: no wrapping */
+	ck_assert_int_eq(setenv("COLUMNS", "1000", 1), 0);
 	run_proclab(&o, "R\nS\nT\nX\n", (const char *const[]){ "zombie", "--quiz", NULL });
 	ck_assert_msg(o.code == 0, "exit %d: %s", o.code, o.err);
-	q = strstr(o.out, "question 3: which state will /proc show next for child");
+	q = strstr(o.out, "question    3: which state will /proc show next for child");
 	z = strstr(o.out, "Z zombie");
-	a = strstr(o.out, "answer   wrong, you said 'T': child");
+	a = strstr(o.out, "answer      wrong, you said 'T': child");
 	ck_assert_ptr_nonnull(q);
 	ck_assert_ptr_nonnull(z);
 	ck_assert_ptr_nonnull(a);

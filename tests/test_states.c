@@ -94,7 +94,7 @@ START_TEST(states_tour)
 	e = find(ev, n, "signal", "signame", "SIGSTOP");
 	ck_assert_ptr_nonnull(e);
 	ck_assert_str_eq(jstr(e, "state"), "D");
-	e = find(ev, n, "claim", "source", "seed 002");
+	e = find(ev, n, "claim", "id", "states-stop-in-d");
 	ck_assert_ptr_nonnull(e);
 	ck_assert_str_eq(jstr(e, "state_after_signal"), "D");
 	ck_assert_str_eq(jstr(e, "state_after_release"), "T");
@@ -120,7 +120,7 @@ START_TEST(states_tour)
 		ck_assert_ptr_nonnull(pt);
 		ck_assert_int_eq((int)jnum(pt, "stop_event"), raw >> 16);
 		ck_assert_int_eq((int)jnum(pt, "stop_event"), 128);
-		e = find(ev, n, "claim", "source", "seed 001");
+		e = find(ev, n, "claim", "id", "states-t-swapped");
 		ck_assert_ptr_nonnull(e);
 		ck_assert_int_eq((int)jnum(e, "tracer"), o.sid);
 		ck_assert_double_gt(jnum(e, "vmrss_kb"), 0);

@@ -194,7 +194,7 @@ static const char *const lab_argv[][3] = {
 };
 enum { NLABS = sizeof(lab_argv) / sizeof(lab_argv[0]) };
 
-/* Seed 004 says a zombie's /proc/PID files are root's.  What 6.18 shows a
+/* zombie-proc-owner: an article says a zombie's /proc/PID files are root's.  What 6.18 shows a
  * user: the directory is the user's, the files root's (the zombie has no
  * mm left); a kernel that kept the user's would make the claim no truer. */
 static void assert_zombie_claim(const struct jobj *ev, int n, uid_t uid)
@@ -203,7 +203,7 @@ static void assert_zombie_claim(const struct jobj *ev, int n, uid_t uid)
 	int file;
 
 	ck_assert_ptr_nonnull(c);
-	ck_assert_str_eq(jstr(c, "source"), "seed 004");
+	ck_assert_str_eq(jstr(c, "id"), "zombie-proc-owner");
 	ck_assert_int_eq((int)jnum(c, "euid"), (int)uid);
 	ck_assert_int_eq((int)jnum(c, "dir_owner"), (int)uid);
 	file = (int)jnum(c, "file_owner");

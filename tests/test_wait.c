@@ -133,7 +133,8 @@ START_TEST(wait_sequence)
 	/* the claim: positions are bits, the low ones a signal number */
 	i = find(ev, n, 0, "claim", NULL);
 	ck_assert_int_ge(i, 0);
-	ck_assert_str_eq(jstr(&ev[i], "source"), "seed 001");
+	ck_assert_str_eq(jstr(&ev[i], "id"), "wait-status-bytes");
+	ck_assert_str_eq(jstr(&ev[i], "verdict"), "does not hold");
 	ck_assert(!jbool(&ev[i], "holds"));
 	ck_assert_int_eq((int)jnum(&ev[i], "raw_code") >> 8,
 			 (int)jnum(&ev[i], "code"));

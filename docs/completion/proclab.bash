@@ -54,7 +54,7 @@ _proclab()
 			mapfile -t COMPREPLY < <(compgen -W '--help --version -h -V' \
 				-- "$cur")
 		else
-			mapfile -t COMPREPLY < <(compgen -W "${labs[*]} list help" \
+			mapfile -t COMPREPLY < <(compgen -W "${labs[*]} list claims help" \
 				-- "$cur")
 		fi
 		return
@@ -63,6 +63,10 @@ _proclab()
 	help | --help | -h)
 		((COMP_CWORD == 2)) &&
 			mapfile -t COMPREPLY < <(compgen -W "${labs[*]}" -- "$cur")
+		return ;;
+	claims)
+		mapfile -t COMPREPLY < <(compgen -W '--check --json --help -h' \
+			-- "$cur")
 		return ;;
 	esac
 	[[ " ${labs[*]} " == *" $cmd "* ]] || return

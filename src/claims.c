@@ -1,0 +1,189 @@
+/* claims.c - the catalogue of claims (claims.h) and claim(), which words
+ * a lab's verdict on one of them.
+ *
+ * A row states a claim in our own words and names the lab that tests it;
+ * its evidence is a sentence over the fields that lab passes to claim().
+ * docs/sources.md describes each source; the worksheets (labs/ *.md) say
+ * what the verdicts mean. */
+#include "claims.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proclab.h"
+
+const struct source claim_sources[] = {
+	{ "art-multiprocess-principles", "Principles of multiprocessing" },
+	{ "art-linux-multiprocess", "Multiprocessing on Linux" },
+	{ "art-multiprocess-programming", "Multiprocess programming" },
+	{ "art-process-basics", "Basic concepts of process management" },
+	{ "art-processes-ipc", "Multiprocessing and interprocess communication" },
+	{ "folklore", "common folklore" },
+	{ "ostep-homework", "OSTEP's homework simulators" },
+	{ NULL, NULL },
+};
+
+const struct claim_def claim_table[] = {
+	/* states */
+	{ "states-stop-in-d", "art-multiprocess-programming",
+	  "SIGSTOP sent to a process in D has no effect", "states", NULL,
+	  "{state_after_signal} right after the signal, "
+	  "{state_after_release} once the wait ended", false },
+	{ "states-t-is-T", "art-multiprocess-programming",
+	  "stopped (T) and traced (t) are one state", "states", NULL,
+	  "the letters seen were {trail}, now {state}", false },
+	{ "states-t-swapped", "art-linux-multiprocess",
+	  "t means suspended: code and data moved out to swap", "states",
+	  NULL, "TracerPid {tracer}, VmRSS {vmrss_kb} kB", false },
+	/* fork */
+	{ "fork-sleep-orders", "art-linux-multiprocess",
+	  "a sleep(1) in the parent makes the child run first", "fork", NULL,
+	  "with no sleep, forks after which the parent ran first: "
+	  "{parent_first}; the child first: {child_first}", false },
+	{ "fork-shared-cow", "art-multiprocess-principles",
+	  "memory mapped MAP_SHARED is copy-on-write too", "fork", NULL,
+	  "the parent read {stamps_seen} of the {children} stamps its "
+	  "children wrote into a MAP_SHARED page", false },
+	{ "fork-page-table", "art-process-basics",
+	  "before any write, fork copies only the page table", "fork", NULL,
+	  "reading {pages} shared pages took {read_faults} faults, writing "
+	  "them {write_faults}", false },
+	{ "fork-two-addresses", "art-linux-multiprocess",
+	  "the child copies only two addresses (code and data), so fork "
+	  "costs almost nothing", "fork", NULL,
+	  "the child's first writes to {pages} pages took {write_faults} "
+	  "faults: the copying is only put off", false },
+	/* vfork */
+	{ "vfork-cannot-write", "art-process-basics",
+	  "a vfork child cannot write its parent's address space", "vfork",
+	  NULL, "the child stored {child_wrote}, the caller then read "
+	  "{caller_read}", false },
+	{ "vfork-shares-memory", "art-processes-ipc",
+	  "a vfork child can modify its parent's variables (shared, not "
+	  "copied)", "vfork", NULL,
+	  "the child stored {child_wrote}, the caller then read "
+	  "{caller_read}", false },
+	{ "vfork-exec-returns", "art-process-basics",
+	  "the vfork parent runs again when the child's execv() returns, "
+	  "taking the child for ended", "vfork", NULL,
+	  "the caller resumed when the exec succeeded; its child alive: "
+	  "{child_alive} (comm {comm})", false },
+	{ "vfork-same-cost", "art-processes-ipc",
+	  "fork and vfork cost about the same now", "vfork", NULL,
+	  "fork took {ratio_small}x as long as vfork, {ratio_large}x with "
+	  "more memory written; that memory made fork {fork_growth}x and "
+	  "vfork {vfork_growth}x as slow (the same: within {factor}x)", true },
+	/* exit-vs-_exit */
+	{ "exit-hello-world", "art-linux-multiprocess",
+	  "printf(\"hello world\") then exit(0) prints it; then _exit(0) "
+	  "prints nothing", "exit-vs-_exit", NULL,
+	  "exit() delivered at least {exit_received_min} of {printed} bytes, "
+	  "_exit() at most {_exit_received_max}, to a terminal, a pipe and a "
+	  "file", false },
+	{ "exit-underscore-loses", "art-linux-multiprocess",
+	  "_exit(0) loses what printf printed", "exit-vs-_exit", NULL,
+	  "of {printed} bytes ending in a newline, _exit() delivered "
+	  "{tty_received} to a terminal, {pipe_received} to a pipe, "
+	  "{file_received} to a file", false },
+	{ "exit-flush-handlers", "art-linux-multiprocess",
+	  "exit() is: flush the stdio buffers, run the atexit handlers, "
+	  "then _exit()", "exit-vs-_exit", NULL,
+	  "exit() delivered every byte and ran the handler: "
+	  "{exit_flushed_and_ran_atexit}; _exit() skipped the handler: "
+	  "{_exit_skipped_atexit}", false },
+	{ "exit-puzzle-lines", "art-process-basics",
+	  "the fork loop prints eight lines without fflush, six with it",
+	  "exit-vs-_exit", NULL,
+	  "lines without/with fflush: terminal {tty_unflushed}/{tty_flushed}, "
+	  "pipe {pipe_unflushed}/{pipe_flushed}, file "
+	  "{file_unflushed}/{file_flushed}", false },
+	{ "exit-puzzle-first-child", "art-process-basics",
+	  "in the fork loop only the first child copies the parent's "
+	  "unflushed output", "exit-vs-_exit", NULL,
+	  "through a pipe, bytes unflushed at each fork: B "
+	  "{pending_at_fork_b}, C {pending_at_fork_c}, D {pending_at_fork_d}", false },
+	/* wait */
+	{ "wait-status-bytes", "art-linux-multiprocess",
+	  "a normal exit puts the status in bytes 8-15, a killed child an "
+	  "error code in bytes 0-7", "wait", NULL,
+	  "_exit({code}) gave the status {raw_code} (the code times 256), "
+	  "SIGTERM ({signal}) gave {raw_signal} (the signal number)", false },
+	/* zombie */
+	{ "zombie-proc-owner", "art-processes-ipc",
+	  "a zombie's /proc/PID files are owned by root", "zombie", NULL,
+	  "/proc/PID owned by uid {dir_owner}, its status file by uid "
+	  "{file_owner}; proclab runs as uid {euid}", false },
+	/* orphan */
+	{ "orphan-grandparent", "art-linux-multiprocess",
+	  "an orphan passes to its parent's parent", "orphan", NULL,
+	  "the grandparent is pid {grandparent}, the adopter pid {adopter}", false },
+	{ "orphan-init", "art-process-basics",
+	  "an orphan is adopted by init", "orphan", NULL,
+	  "the adopter is pid {adopter} ({adopter_comm})", false },
+	{ NULL, NULL, NULL, NULL, NULL, NULL, false },
+};
+
+const struct claim_def *claim_find(const char *id)
+{
+	for (const struct claim_def *c = claim_table; c->id != NULL; c++)
+		if (strcmp(c->id, id) == 0)
+			return c;
+	return NULL;
+}
+
+const struct source *source_find(const char *id)
+{
+	for (const struct source *s = claim_sources; s->id != NULL; s++)
+		if (strcmp(s->id, id) == 0)
+			return s;
+	return NULL;
+}
+
+const char *verdict_name(enum verdict v)
+{
+	switch (v) {
+	case CLAIM_HOLDS: return "holds";
+	case CLAIM_FAILS: return "does not hold";
+	case CLAIM_DEPENDS: return "depends";
+	}
+	return "depends";
+}
+
+enum { CLAIM_FIELDS_MAX = 24 };
+
+void claim(struct run *r, const char *id, enum verdict v,
+	   const struct field *evidence)
+{
+	const struct claim_def *c = claim_find(id);
+	const struct source *src = c != NULL ? source_find(c->source) : NULL;
+	struct field f[CLAIM_FIELDS_MAX + 6];
+	char form[1024];
+	size_t n = 0;
+
+	if (c == NULL || src == NULL) {
+		fprintf(stderr, "proclab: claim: '%s' is not in the "
+			"catalogue\n", id);
+		abort();
+	}
+	f[n++] = F_STR("id", c->id);
+	f[n++] = F_STR("source", src->title);
+	f[n++] = F_STR("claim", c->claim);
+	f[n] = F_STR("verdict", verdict_name(v));
+	f[n++].meas = c->varies;
+	f[n] = v == CLAIM_DEPENDS ? F_NULL("holds")
+				  : F_BOOL("holds", v == CLAIM_HOLDS);
+	f[n++].meas = c->varies;
+	for (; evidence->type != FT_END; evidence++) {
+		if (n == CLAIM_FIELDS_MAX + 5)
+			abort();        /* a row with too many fields */
+		f[n++] = *evidence;
+	}
+	f[n] = (struct field){ .type = FT_END };
+	/* the engine words it, from the row */
+	snprintf(form, sizeof(form), "\"{source}\" says {claim}: {verdict} "
+		 "here. Seen: %s", c->evidence);
+	emit_sentence(r, &(const struct sentence){ .event = "claim",
+						    .form = c->id,
+						    .one = form }, f);
+}
