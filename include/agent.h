@@ -117,6 +117,9 @@ enum agent_call {
 	AGENT_CALL_DUP,
 	AGENT_CALL_SETRLIMIT,
 	AGENT_CALL_EXECVE,
+	AGENT_CALL_FDOPEN,      /* a lab's child that uses stdio */
+	AGENT_CALL_ON_EXIT,
+	AGENT_CALL_DUMPABLE,    /* "prctl(PR_SET_DUMPABLE)" */
 	AGENT_CALL_MAX
 };
 const char *agent_call_name(int call);
@@ -271,6 +274,16 @@ int agent_do_args(struct run *r, struct agent *a, int op,
 #define AGENT_ANY (-1)
 int agent_expect(struct run *r, const struct agent *from, int kind,
 		 struct agent_msg *out);
+
+/* Whether a report from `from` (NULL: any agent) of `kind` (AGENT_ANY:
+ * any) has come, without waiting: what the channel holds is read, and
+ * the first match taken (into *out, if not NULL).  Once an agent has been
+ * collected, every report it wrote has come, so *heard false means it
+ * never sent one (an exit handler that did not run).  Returns 0 with
+ * *heard set, or, as agent_expect(), the status after a failed call's
+ * report or a read error. */
+int agent_take(struct run *r, const struct agent *from, int kind,
+	       struct agent_msg *out, bool *heard);
 
 /* The lab expects a to end (it killed it, told it to, or runs a lab
  * operation that _exits): an expect no longer fails when it dies,

@@ -47,6 +47,9 @@ static const char *const call_names[AGENT_CALL_MAX] = {
 	[AGENT_CALL_DUP] = "dup",
 	[AGENT_CALL_SETRLIMIT] = "setrlimit",
 	[AGENT_CALL_EXECVE] = "execve",
+	[AGENT_CALL_FDOPEN] = "fdopen",
+	[AGENT_CALL_ON_EXIT] = "on_exit",
+	[AGENT_CALL_DUMPABLE] = "prctl(PR_SET_DUMPABLE)",
 };
 
 const char *agent_call_name(int call)
@@ -810,6 +813,24 @@ int agent_expect(struct run *r, const struct agent *from, int kind,
 			       r->timeout_ms);
 	return pl_fail(r, "expected a report \"%s\" within %d ms; none came",
 		       kind_name(g, kind, kbuf, sizeof(kbuf)), r->timeout_ms);
+}
+
+int agent_take(struct run *r, const struct agent *from, int kind,
+	       struct agent_msg *out, bool *heard)
+{
+	struct agents *g = r->agents;
+	struct agent_msg err;
+	int rc;
+
+	*heard = false;
+	if (g == NULL)
+		return 0;
+	if ((rc = drain(r, g)) != 0)
+		return rc;
+	if (take(g, AGENT_ANY, AGENT_REP_ERROR, &err))
+		return setup_error(r, g, &err);
+	*heard = take(g, from != NULL ? from->id : AGENT_ANY, kind, out);
+	return 0;
 }
 
 int agent_start(struct run *r, struct agent *a, struct agent_msg *ready)
