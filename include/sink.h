@@ -2,18 +2,20 @@
  * regular file.
  *
  * stdio chooses its buffering from what fd 1 is, so a lab that shows
- * buffering needs all three.  A sink is made in proclab (sink_open), handed
- * to a child, which opens its own end with sink_child_fd() (async-signal-
- * safe), read back once the child has written (sink_read) and torn down
- * (sink_close).  Nothing is left behind: the terminal is a fresh
- * pseudo-terminal whose master closes with proclab, and the file never has
- * a name in $TMPDIR (O_TMPFILE; where the file system lacks it, a name that
- * is unlinked at once).
+ * buffering needs all three.  A sink is made in proclab (sink_open), its
+ * write end (`wr`) handed to a child as stdout (agent_give_fd), proclab's
+ * copy of that end dropped once the child holds it (sink_forked), read back
+ * once the child has written (sink_read) and torn down (sink_close).
+ * Nothing is left behind: the terminal is a fresh pseudo-terminal whose
+ * master closes with proclab, and the file never has a name in $TMPDIR
+ * (O_TMPFILE; where the file system lacks it, a name that is unlinked at
+ * once).
  *
  *   struct sink s;
  *   sink_open(r, &s, SINK_PIPE);
- *   pid = pl_fork(r, "printer", NULL);
- *   if (pid == 0) { fd = sink_child_fd(&s); dup2(fd, 1); ... }
+ *   a = agent_new(r, "printer");
+ *   agent_give_fd(r, a, s.wr, STDOUT_FILENO);
+ *   rc = agent_start(r, a, NULL);
  *   sink_forked(&s);
  *   if (sink_streams(&s)) got = sink_read(r, &s, buf, sizeof(buf));
  *   ... collect the child ...
@@ -32,8 +34,8 @@ enum sink_kind { SINK_TTY, SINK_PIPE, SINK_FILE, SINK_KINDS };
 struct sink {
 	enum sink_kind kind;
 	int rd;                 /* proclab reads here; -1 when closed */
-	int wr;                 /* the child's end (pipe, file); -1: tty */
-	char pts[64];           /* the terminal's slave, opened by the child */
+	int wr;                 /* the child's end: the terminal's slave, the
+				 * pipe's write end, the file (== rd) */
 };
 
 struct run;
@@ -41,8 +43,7 @@ struct run;
 /* The kind's short name, as JSON shows it: "tty", "pipe", "file". */
 const char *sink_name(enum sink_kind kind);
 
-/* The kind in words: "a terminal (pseudo-terminal)", "a pipe", "a regular
- * file". */
+/* The kind in words: "a terminal", "a pipe", "a regular file". */
 const char *sink_what(enum sink_kind kind);
 
 /* Make a sink of this kind.  Returns PL_EXIT_OK, or the exit status after
@@ -50,13 +51,9 @@ const char *sink_what(enum sink_kind kind);
  * $TMPDIR).  s can be given to sink_close() either way. */
 int sink_open(struct run *r, struct sink *s, enum sink_kind kind);
 
-/* In the child, before it execs or exits: a new fd (10 or above) open for
- * writing on the sink, to dup2() onto its stdout; -1 with errno.  Uses
- * only async-signal-safe calls. */
-int sink_child_fd(const struct sink *s);
-
-/* In proclab after the fork: drop proclab's copy of the child's end of a
- * pipe, so that reading sees EOF once every child has closed it. */
+/* In proclab once the child holds its end: drop proclab's copy of the
+ * terminal's slave or the pipe's write end, so that reading sees the end
+ * (EIO, EOF) once every child has closed it. */
 void sink_forked(struct sink *s);
 
 /* Whether the bytes are read while the children run, until they close
@@ -70,12 +67,6 @@ bool sink_streams(const struct sink *s);
  * bytes read, or -1 after a message (pl_fail when the bytes did not end in
  * time or did not fit). */
 ssize_t sink_read(struct run *r, struct sink *s, char *buf, size_t size);
-
-/* Read fd until EOF (or EIO: a terminal whose last writer closed it),
- * waiting up to --timeout for each read; `what` names it in messages.
- * Returns as sink_read(). */
-ssize_t sink_drain(struct run *r, int fd, char *buf, size_t size,
-		   const char *what);
 
 /* Close what is left of s; a second call does nothing. */
 void sink_close(struct sink *s);

@@ -14,7 +14,7 @@
 
 static const char *const names[SINK_KINDS] = { "tty", "pipe", "file" };
 static const char *const whats[SINK_KINDS] = {
-	"a terminal (pseudo-terminal)", "a pipe", "a regular file",
+	"a terminal", "a pipe", "a regular file",
 };
 
 const char *sink_name(enum sink_kind kind)
@@ -28,10 +28,13 @@ const char *sink_what(enum sink_kind kind)
 }
 
 /* A fresh pseudo-terminal without output processing, so that the bytes
- * read from the master are the bytes written (no \n -> \r\n). */
+ * read from the master are the bytes written (no \n -> \r\n); its slave
+ * is the child's end.  It does not become proclab's controlling
+ * terminal (O_NOCTTY). */
 static int open_tty(struct run *r, struct sink *s)
 {
 	struct termios t;
+	char pts[64];
 
 	s->rd = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (s->rd < 0)
@@ -39,7 +42,7 @@ static int open_tty(struct run *r, struct sink *s)
 				      strerror(errno));
 	/* on a pty master, the termios calls act on the slave's settings */
 	if (grantpt(s->rd) < 0 || unlockpt(s->rd) < 0 ||
-	    ptsname_r(s->rd, s->pts, sizeof(s->pts)) != 0 ||
+	    ptsname_r(s->rd, pts, sizeof(pts)) != 0 ||
 	    tcgetattr(s->rd, &t) < 0)
 		return pl_unavailable(r, "cannot set up a pseudo-terminal: %s",
 				      strerror(errno));
@@ -47,6 +50,10 @@ static int open_tty(struct run *r, struct sink *s)
 	if (tcsetattr(s->rd, TCSANOW, &t) < 0)
 		return pl_unavailable(r, "cannot turn off the terminal's "
 				      "output processing: %s", strerror(errno));
+	s->wr = open(pts, O_WRONLY | O_NOCTTY | O_CLOEXEC);
+	if (s->wr < 0)
+		return pl_unavailable(r, "cannot open %s: %s", pts,
+				      strerror(errno));
 	return PL_EXIT_OK;
 }
 
@@ -88,7 +95,6 @@ int sink_open(struct run *r, struct sink *s, enum sink_kind kind)
 
 	s->kind = kind;
 	s->rd = s->wr = -1;
-	s->pts[0] = '\0';
 	switch (kind) {
 	case SINK_TTY:
 		return open_tty(r, s);
@@ -105,27 +111,9 @@ int sink_open(struct run *r, struct sink *s, enum sink_kind kind)
 	}
 }
 
-int sink_child_fd(const struct sink *s)
-{
-	int fd, moved, err;
-
-	if (s->kind != SINK_TTY)
-		return fcntl(s->wr, F_DUPFD, 10);
-	/* the slave, opened here so that it is the child's alone: the
-	 * master reads EIO once the child's last copy is closed */
-	fd = open(s->pts, O_WRONLY | O_NOCTTY);
-	if (fd < 0)
-		return -1;
-	moved = fcntl(fd, F_DUPFD, 10);
-	err = errno;
-	close(fd);
-	errno = err;
-	return moved;
-}
-
 void sink_forked(struct sink *s)
 {
-	if (s->kind == SINK_PIPE && s->wr >= 0) {
+	if (s->kind != SINK_FILE && s->wr >= 0) {
 		close(s->wr);
 		s->wr = -1;
 	}
@@ -136,8 +124,10 @@ bool sink_streams(const struct sink *s)
 	return s->kind != SINK_FILE;
 }
 
-ssize_t sink_drain(struct run *r, int fd, char *buf, size_t size,
-		   const char *what)
+/* Read fd until EOF (a pipe) or EIO (a terminal whose last writer closed
+ * it), waiting up to --timeout for each read. */
+static ssize_t drain(struct run *r, int fd, char *buf, size_t size,
+		     const char *what)
 {
 	size_t len = 0;
 
@@ -172,7 +162,7 @@ ssize_t sink_read(struct run *r, struct sink *s, char *buf, size_t size)
 	ssize_t n;
 
 	if (sink_streams(s))
-		return sink_drain(r, s->rd, buf, size, sink_what(s->kind));
+		return drain(r, s->rd, buf, size, sink_what(s->kind));
 	n = pread(s->rd, buf, size, 0);
 	if (n < 0)
 		pl_warnx(r, "cannot read the file: %s", strerror(errno));

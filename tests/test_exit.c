@@ -2,6 +2,7 @@
  * still held them, and seed 003's puzzle duplicates lines only on a pipe or
  * a file without fflush. */
 #include <check.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "proclab.h"
@@ -196,12 +197,24 @@ START_TEST(exit_text_and_step)
 	char enters[64] = "";
 	int n, pauses = 0, stages = exit_stages();
 
+	/* sentences whole on their lines: no wrapping */
+	ck_assert_int_eq(setenv("COLUMNS", "1000", 1), 0);
 	run_proclab(&o, NULL, (const char *const[]){ "exit-vs-_exit", NULL });
 	ck_assert_int_eq(o.code, 0);
-	ck_assert(strstr(o.out, "line-buffered") != NULL);
-	ck_assert(strstr(o.out, "fully buffered") != NULL);
-	ck_assert(strstr(o.out, "13 LOST") != NULL);
-	ck_assert(strstr(o.out, "DUPLICATED") != NULL);
+	ck_assert(strstr(o.out, "line-buffered, with a 1024-byte") != NULL);
+	ck_assert(strstr(o.out, "fully buffered, with a 4096-byte") != NULL);
+	ck_assert(strstr(o.out, "printf(\"hello, world\\n\"); _exit(0): 0 of 13 "
+			 "bytes arrived; the 13 still buffered were LOST; no "
+			 "exit handler ran") != NULL);
+	ck_assert(strstr(o.out, "printf(\"hello, world\"); exit(0): 12 of 12 "
+			 "bytes arrived (12 still buffered at the end); the "
+			 "exit handler ran") != NULL);
+	ck_assert(strstr(o.out, "; killed by SIGABRT") != NULL);
+	ck_assert(strstr(o.out, "'s; came 2 times)") != NULL);
+	ck_assert(strstr(o.out, "bytes in its stdout buffer: C gets a copy")
+		  != NULL);
+	ck_assert(strstr(o.out, "2 of them copies of lines") != NULL);
+	ck_assert_str_eq(o.err, "");
 	ck_assert_int_eq(survivors(o.sid), 0);
 	outcome_free(&o);
 
