@@ -17,9 +17,6 @@ set -u
 mode=${1:-check}
 proclab=${PROCLAB:-./proclab}
 dir=$(dirname "$0")/golden
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/proclab-golden.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT INT TERM HUP
-
 if [ "$mode" = pidns ]; then
 	if ! unshare --pid --fork --mount-proc true 2>/dev/null; then
 		echo "golden: pidns: skipped: unshare cannot make a PID namespace here"
@@ -29,6 +26,10 @@ if [ "$mode" = pidns ]; then
 	exec unshare --pid --fork --mount-proc env PROCLAB="$proclab" \
 		sh "$0" check
 fi
+
+# made after the exec above, which would skip the trap and leave it
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/proclab-golden.XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT INT TERM HUP
 
 # NAME LAB [OPTIONS...]
 cases() {
