@@ -149,6 +149,9 @@ struct sentence {
  * other fields, e.g. "exited with code 3"); measured ones read "~". */
 #define F_TEXT(k, v) ((struct field){ .key = (k), .type = FT_STR, \
 				    .text_only = true, .s = (v) })
+#define F_TEXT_MEAS(k, v) ((struct field){ .key = (k), .type = FT_STR, \
+					 .text_only = true, .meas = true, \
+					 .s = (v) })
 
 /* Emit one event, worded by its usual sentence (form NULL). */
 void emit(struct run *r, const char *event, const struct field *fields);

@@ -33,6 +33,9 @@ struct proc_stat {
 	unsigned long long starttime;
 	unsigned long long vsize;        /* bytes */
 	long long rss;                   /* pages */
+	int exit_code;                   /* (52) the status waitpid() would
+					  * return (a zombie's), 0 while it
+					  * runs; -1 if not shown (< 3.5) */
 };
 
 /* Which optional fields a proc_status holds. */

@@ -9,13 +9,15 @@
  * getpid, getppid, a value in memory) on the run's report channel, and
  * proclab checks it against /proc.
  *
- * Stages: fork (parent and children block: S) -> returns (what fork
- * returned on each side, against /proc) -> order (who ran first after
- * each fork, stamped from a shared page) -> memory (a variable the
- * children change keeps its value in the parent) -> cow (the first child
- * reads, then writes the parent's pages: minor faults from /proc) -> run
- * (R) -> block (S) -> exit (Z: the parent has not waited) -> reap (the
- * parent's waitpid, then X; the parent exits and proclab reaps it).
+ * Stages (the table fork_stages[]): fork (parent and children block: S)
+ * -> returns (what fork returned on each side, against /proc) -> order
+ * (who ran first after each fork, stamped from a shared page) -> memory
+ * (a variable the children change keeps its value in the parent) -> cow
+ * (the first child reads, then writes the parent's pages: minor faults
+ * from /proc) -> run (R) -> block (S) -> exit (Z: the parent has not
+ * waited) -> reap (the parent's waitpid, then X) -> parent-exit (the
+ * parent exits, Z, and proclab reaps it: X).  What a run keeps between
+ * stages is a struct forklab (run_state()).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -69,28 +71,29 @@ struct side {
 	long long getpid, getppid;
 	long long stamp;        /* child: its own */
 	long long parent_stamp; /* child i: the parent's stamp after fork #i */
+	/* child i: the parent's getpid() and getppid() after fork #i */
+	long long parent_getpid, parent_getppid;
 	long long shared_stamp; /* child i: as the parent read it */
 	long long value, addr;
 };
 
+/* What one run keeps between its stages (run_state()); each agent works
+ * on its own copy, made by fork. */
 struct forklab {
-	struct run *r;
 	int n;
 	long long pages;
 	size_t page_size;
 	pid_t parent;
 	struct side s[FORK_MAX_CHILDREN + 1];   /* 0: the parent */
 	long long x_before, x_addr, shared_next;
-	/* roles for the observer: the lab's state is static, so they
-	 * outlive the run as the observer needs */
+	/* the agents' roles: the run's state lives as long as its agents */
 	char role[FORK_MAX_CHILDREN + 1][16];
+	/* the variable whose copies the children change: 1 before fork */
+	volatile int x;
 	/* the parent's (its copy of this struct): set by OP_SETUP */
 	volatile char *mem;
 	struct stamps *sh;
 };
-
-/* The variable whose copies the children change. */
-static volatile int x = 1;
 
 static int op_setup(struct agent_ctx *c, const int64_t arg[], int64_t out[])
 {
@@ -112,8 +115,8 @@ static int op_setup(struct agent_ctx *c, const int64_t arg[], int64_t out[])
 		     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (L->sh == MAP_FAILED)
 		agent_fail(c, AGENT_CALL_MMAP);
-	out[0] = x;
-	out[1] = (int64_t)(uintptr_t)&x;
+	out[0] = L->x;
+	out[1] = (int64_t)(uintptr_t)&L->x;
 	return AGENT_OK;
 }
 
@@ -134,18 +137,21 @@ static int op_shared(struct agent_ctx *c, const int64_t arg[], int64_t out[])
 {
 	struct forklab *L = c->data;
 
-	out[0] = __atomic_load_n(&L->sh->child[arg[0] & 63], __ATOMIC_SEQ_CST);
+	int64_t i = arg[0] >= 0 && arg[0] <= FORK_MAX_CHILDREN ? arg[0] : 0;
+
+	out[0] = __atomic_load_n(&L->sh->child[i], __ATOMIC_SEQ_CST);
 	out[1] = __atomic_load_n(&L->sh->next, __ATOMIC_SEQ_CST);
 	return AGENT_OK;
 }
 
 static int op_value(struct agent_ctx *c, const int64_t arg[], int64_t out[])
 {
-	(void)c;
+	struct forklab *L = c->data;
+
 	if (arg[0] >= 0)
-		x = (int)arg[0];
-	out[0] = x;
-	out[1] = (int64_t)(uintptr_t)&x;
+		L->x = (int)arg[0];
+	out[0] = L->x;
+	out[1] = (int64_t)(uintptr_t)&L->x;
 	return AGENT_OK;
 }
 
@@ -187,18 +193,13 @@ static const char *role_of(const struct forklab *L, int i)
 	return L->role[i];
 }
 
-static int stage_fork(struct forklab *L)
+static int stage_fork(struct run *r)
 {
-	struct run *r = L->r;
+	struct forklab *L = run_state(r);
 	struct side *p = &L->s[0];
 	struct agent_msg m, ready;
-	char what[160];
 	int rc;
 
-	snprintf(what, sizeof(what), "proclab forks the parent; it writes %lld "
-		 "private pages, then forks %d child%s", L->pages, L->n,
-		 L->n == 1 ? "" : "ren");
-	stage(r, "fork", what);
 	if ((rc = agent_start(r, p->a, NULL)) != 0)
 		return rc;
 	L->parent = p->pid = p->a->pid;
@@ -216,8 +217,8 @@ static int stage_fork(struct forklab *L)
 			return rc;
 		c->pid = c->a->pid;
 		c->parent_stamp = m.v[3];
-		p->getpid = m.v[1];
-		p->getppid = m.v[2];
+		c->parent_getpid = m.v[1];
+		c->parent_getppid = m.v[2];
 		c->getpid = ready.v[0];
 		c->getppid = ready.v[1];
 		c->returned = ready.v[2];
@@ -234,35 +235,31 @@ static int stage_fork(struct forklab *L)
 			 "a command");
 }
 
-static int stage_returns(struct forklab *L)
+static int stage_returns(struct run *r)
 {
-	struct run *r = L->r;
+	struct forklab *L = run_state(r);
 	const struct side *p = &L->s[0];
-	bool ok;
 
-	stage(r, "returns", "fork() returned in both processes: what each "
-	      "side got, and who it says it is");
 	obs_sample_all(r);
-	ok = p->getpid == L->parent && p->getppid == r->self &&
-	     p->w->ppid == r->self;
 	for (int i = 1; i <= L->n; i++) {
 		const struct side *c = &L->s[i];
+		bool ok = c->parent_getpid == L->parent &&
+			  c->parent_getppid == r->self &&
+			  p->w->ppid == r->self;
 
-		emitf(r, "fork_return",
+		emit(r, "fork_return",
 		     FIELDS(F_PID("pid", L->parent), F_STR("role", "parent"),
 			    F_INT("fork", i), F_PID("returned", c->pid),
-			    F_PID("getpid", p->getpid), F_PID("getppid", p->getppid),
-			    F_PID("proc_ppid", p->w->ppid), F_BOOL("agrees", ok)),
-		     "parent %d: fork() #%d returned %d (the child's pid); "
-		     "getpid() %lld, getppid() %lld (proclab), /proc PPid %d",
-		     (int)L->parent, i, (int)c->pid, p->getpid, p->getppid,
-		     (int)p->w->ppid);
+			    F_PID("getpid", c->parent_getpid),
+			    F_PID("getppid", c->parent_getppid),
+			    F_PID("proc_ppid", p->w->ppid), F_BOOL("agrees", ok)));
 		if (!ok)
 			return pl_fail(r, "expected the parent to see getpid() "
-				       "%d and getppid() %d, as /proc does; it "
-				       "saw %lld and %lld, /proc PPid %d",
-				       (int)L->parent, (int)r->self, p->getpid,
-				       p->getppid, (int)p->w->ppid);
+				       "%d and getppid() %d after fork() #%d, as "
+				       "/proc does; it saw %lld and %lld, /proc "
+				       "PPid %d", (int)L->parent, (int)r->self,
+				       i, c->parent_getpid, c->parent_getppid,
+				       (int)p->w->ppid);
 	}
 	for (int i = 1; i <= L->n; i++) {
 		const struct side *c = &L->s[i];
@@ -270,14 +267,13 @@ static int stage_returns(struct forklab *L)
 			      c->getppid == L->parent &&
 			      c->w->ppid == L->parent;
 
-		emitf(r, "fork_return",
-		     FIELDS(F_PID("pid", c->pid), F_STR("role", role_of(L, i)),
-			    F_INT("fork", i), F_PID("returned", c->returned),
-			    F_PID("getpid", c->getpid), F_PID("getppid", c->getppid),
-			    F_PID("proc_ppid", c->w->ppid), F_BOOL("agrees", agrees)),
-		     "%s %d: fork() returned %lld; getpid() %lld, getppid() "
-		     "%lld, /proc PPid %d", role_of(L, i), (int)c->pid,
-		     c->returned, c->getpid, c->getppid, (int)c->w->ppid);
+		emit_form(r, "fork_return", "child",
+			  FIELDS(F_PID("pid", c->pid), F_STR("role", role_of(L, i)),
+				 F_INT("fork", i), F_PID("returned", c->returned),
+				 F_PID("getpid", c->getpid),
+				 F_PID("getppid", c->getppid),
+				 F_PID("proc_ppid", c->w->ppid),
+				 F_BOOL("agrees", agrees)));
 		if (!agrees)
 			return pl_fail(r, "expected %s to get 0 from fork(), "
 				       "getpid() %d (what fork() returned in "
@@ -291,15 +287,13 @@ static int stage_returns(struct forklab *L)
 	return 0;
 }
 
-static int stage_order(struct forklab *L)
+static int stage_order(struct run *r)
 {
-	struct run *r = L->r;
+	struct forklab *L = run_state(r);
 	char order[FORK_MAX_CHILDREN * 2 * 18] = "";
 	int parent_first = 0, child_first = 0, shared_seen = 0;
 	size_t len = 0;
 
-	stage(r, "order", "who ran first after each fork(): both sides "
-	      "stamped a counter in a shared page as their first act");
 	for (int i = 1; i <= L->n; i++) {
 		struct side *c = &L->s[i];
 		struct agent_msg m;
@@ -314,14 +308,12 @@ static int stage_order(struct forklab *L)
 		pfirst ? parent_first++ : child_first++;
 		if (c->shared_stamp == c->stamp)
 			shared_seen++;
-		emitf(r, "first_run",
+		emit(r, "first_run",
 		     FIELDS(F_INT("fork", i), F_PID("child", c->pid),
 			    F_MEAS("parent_stamp", c->parent_stamp),
 			    F_MEAS("child_stamp", c->stamp),
-			    F_MEAS("first", pfirst ? "parent" : "child")),
-		     "fork() #%d: the %s went on first (parent stamp %lld, "
-		     "%s %d stamp %lld)", i, pfirst ? "parent" : "child",
-		     c->parent_stamp, role_of(L, i), (int)c->pid, c->stamp);
+			    F_MEAS("first", pfirst ? "parent" : "child"),
+			    F_TEXT("role", role_of(L, i))));
 	}
 	/* the order of the 2N stamps, as roles */
 	for (long long k = 0; k < 2LL * L->n; k++)
@@ -335,13 +327,10 @@ static int stage_order(struct forklab *L)
 							"%s%s", len ? " " : "",
 							who);
 		}
-	emitf(r, "run_order",
+	emit(r, "run_order",
 	     FIELDS(F_INT("forks", L->n), F_MEAS("parent_first", parent_first),
 		    F_MEAS("child_first", child_first), F_MEAS("order", order),
-		    F_INT("stamps", L->shared_next)),
-	     "first runs in stamp order: %s (parent first after %d fork%s, "
-	     "child first after %d)", order, parent_first,
-	     parent_first == 1 ? "" : "s", child_first);
+		    F_INT("stamps", L->shared_next)));
 	/* which side runs first is unspecified: a sleep only makes an order
 	 * likely; order with wait() or a pipe */
 	claim(r, "fork-sleep-orders", CLAIM_DEPENDS,
@@ -356,21 +345,19 @@ static int stage_order(struct forklab *L)
 	return 0;
 }
 
-static int stage_memory(struct forklab *L)
+static int stage_memory(struct run *r)
 {
-	struct run *r = L->r;
+	struct forklab *L = run_state(r);
 	struct side *p = &L->s[0];
 	char addr[32];
 	int changed = 0;
+	bool same;
 
-	stage(r, "memory", "each child sets its copy of the variable x; then "
-	      "the parent reads its own");
 	snprintf(addr, sizeof(addr), "%#llx", (unsigned long long)L->x_addr);
-	emitf(r, "memory", FIELDS(F_PID("pid", L->parent), F_STR("role", "parent"),
-				 F_STR("when", "before fork"), F_MEAS("address", addr),
-				 F_INT("value", L->x_before)),
-	     "parent %d: x = %lld at address %s before fork()", (int)L->parent,
-	     L->x_before, addr);
+	emit_form(r, "memory", "before",
+		  FIELDS(F_PID("pid", L->parent), F_STR("role", "parent"),
+			 F_STR("when", "before fork"), F_MEAS("address", addr),
+			 F_INT("value", L->x_before)));
 	for (int i = 1; i <= L->n; i++) {
 		struct side *c = &L->s[i];
 		struct agent_msg m;
@@ -381,12 +368,10 @@ static int stage_memory(struct forklab *L)
 		c->value = m.v[0];
 		c->addr = m.v[1];
 		snprintf(addr, sizeof(addr), "%#llx", (unsigned long long)c->addr);
-		emitf(r, "memory",
-		     FIELDS(F_PID("pid", c->pid), F_STR("role", role_of(L, i)),
-			    F_STR("when", "set"), F_MEAS("address", addr),
-			    F_INT("value", c->value)),
-		     "%s %d: set x = %lld at address %s", role_of(L, i),
-		     (int)c->pid, c->value, addr);
+		emit_form(r, "memory", "set",
+			  FIELDS(F_PID("pid", c->pid), F_STR("role", role_of(L, i)),
+				 F_STR("when", "set"), F_MEAS("address", addr),
+				 F_INT("value", c->value)));
 		if (c->value != L->x_before)
 			changed++;
 	}
@@ -399,20 +384,22 @@ static int stage_memory(struct forklab *L)
 	p->value = m.v[0];
 	p->addr = m.v[1];
 	snprintf(addr, sizeof(addr), "%#llx", (unsigned long long)p->addr);
-	emitf(r, "memory", FIELDS(F_PID("pid", L->parent), F_STR("role", "parent"),
-				 F_STR("when", "after"), F_MEAS("address", addr),
-				 F_INT("value", p->value)),
-	     "parent %d: reads x = %lld at address %s, after its children "
-	     "changed theirs", (int)L->parent, p->value, addr);
-	emitf(r, "separate",
-	     FIELDS(F_INT("before", L->x_before), F_INT("parent_after", p->value),
-		    F_INT("children_changed", changed),
-		    F_BOOL("same_address", p->addr == L->s[1].addr &&
-					   p->addr == L->x_addr),
-		    F_BOOL("separate", p->value == L->x_before)),
-	     "same virtual address in every process, separate values: %d "
-	     "child%s changed x, the parent still reads %lld",
-	     changed, changed == 1 ? "" : "ren", p->value);
+	emit_form(r, "memory", "after",
+		  FIELDS(F_PID("pid", L->parent), F_STR("role", "parent"),
+			 F_STR("when", "after"), F_MEAS("address", addr),
+			 F_INT("value", p->value)));
+	same = p->addr == L->x_addr;
+	for (int i = 1; i <= L->n; i++)
+		same = same && L->s[i].addr == L->x_addr;
+	emit_form(r, "separate", p->value == L->x_before ? NULL : "one-value",
+		  FIELDS(F_INT("before", L->x_before),
+			 F_INT("parent_after", p->value),
+			 F_INT("children_changed", changed),
+			 F_BOOL("same_address", same),
+			 F_BOOL("separate", p->value == L->x_before),
+			 F_TEXT("where", same ? "the same virtual address in "
+				"every process" : "different virtual "
+				"addresses")));
 	if (changed != L->n || p->value != L->x_before)
 		return pl_fail(r, "expected %d children to change x and the "
 			       "parent to keep %lld; %d changed it, the parent "
@@ -422,9 +409,9 @@ static int stage_memory(struct forklab *L)
 
 /* One pass of the first child over the parent's pages, with its minor
  * fault count read from /proc before and after. */
-static int cow_pass(struct forklab *L, int op, long long *delta)
+static int cow_pass(struct run *r, int op, long long *delta)
 {
-	struct run *r = L->r;
+	struct forklab *L = run_state(r);
 	struct side *c = &L->s[1];
 	bool writing = op == OP_WRITE;
 	unsigned long long before, after;
@@ -443,34 +430,27 @@ static int cow_pass(struct forklab *L, int op, long long *delta)
 			       (int)c->pid);
 	after = c->w->st.minflt;
 	*delta = (long long)(after - before);
-	emitf(r, "cow",
-	     FIELDS(F_PID("pid", c->pid), F_STR("pass", writing ? "write" : "read"),
-		    F_INT("pages", L->pages),
-		    writing ? F_INT("pages_written", L->pages)
-			    : F_INT("pages_read", L->pages),
-		    F_MEAS("minflt_before", (long long)before),
-		    F_MEAS("minflt_after", (long long)after),
-		    F_MEAS("minflt_delta", *delta)),
-	     "%s %d %s %lld pages: minor faults %llu -> %llu (+%lld)",
-	     c->w->role, (int)c->pid, writing ? "wrote" : "read",
-	     L->pages, before, after, *delta);
+	emit_form(r, "cow", writing ? "write" : "read",
+		  FIELDS(F_PID("pid", c->pid),
+			 F_STR("pass", writing ? "write" : "read"),
+			 F_INT("pages", L->pages),
+			 writing ? F_INT("pages_written", L->pages)
+				 : F_INT("pages_read", L->pages),
+			 F_MEAS("minflt_before", (long long)before),
+			 F_MEAS("minflt_after", (long long)after),
+			 F_MEAS("minflt_delta", *delta),
+			 F_TEXT("role", c->w->role)));
 	return 0;
 }
 
-static int stage_cow(struct forklab *L)
+static int stage_cow(struct run *r)
 {
-	struct run *r = L->r;
+	struct forklab *L = run_state(r);
 	long long pages = L->pages, rd, wr;
 	bool read_free, write_copies;
-	char what[160];
+	int rc = cow_pass(r, OP_READ, &rd);
 
-	snprintf(what, sizeof(what), "copy-on-write: %s reads the %lld pages "
-		 "it shares with the parent, then writes them", role_of(L, 1),
-		 pages);
-	stage(r, "cow", what);
-	int rc = cow_pass(L, OP_READ, &rd);
-
-	if (rc != 0 || (rc = cow_pass(L, OP_WRITE, &wr)) != 0)
+	if (rc != 0 || (rc = cow_pass(r, OP_WRITE, &wr)) != 0)
 		return rc;
 	/* reading a shared page needs no fault (fork copied the page table);
 	 * writing one faults once, and the kernel copies the page then */
@@ -493,31 +473,48 @@ static int stage_cow(struct forklab *L)
 }
 
 /* Command every child, then wait until each shows one of `states`. */
-static int children_do(struct forklab *L, int op, const char *states,
+static int children_do(struct run *r, int op, const char *states,
 		       const char *why)
 {
+	struct forklab *L = run_state(r);
+
 	for (int i = 1; i <= L->n; i++) {
 		/* _exit's code: the child's number */
-		int rc = agent_do(L->r, L->s[i].a, op,
+		int rc = agent_do(r, L->s[i].a, op,
 				  op == AGENT_OP_EXIT ? i : 0, NULL);
 
 		if (rc != 0)
 			return rc;
 	}
 	for (int i = 1; i <= L->n; i++)
-		if (obs_await(L->r, L->s[i].w, states, why))
+		if (obs_await(r, L->s[i].w, states, why))
 			return PL_EXIT_FAIL;
 	return 0;
 }
 
-static int stage_reap(struct forklab *L)
+static int stage_run(struct run *r)
 {
-	struct run *r = L->r;
-	struct watched *pw = L->s[0].w;
-	int status;
+	return children_do(r, AGENT_OP_SPIN, "R", "busy in a loop: on a CPU "
+			   "or queued for one");
+}
 
-	stage(r, "reap", "the parent calls waitpid() for each child: the "
-	      "kernel releases it");
+static int stage_block(struct run *r)
+{
+	return children_do(r, AGENT_OP_BLOCK, "S", "waits in read(2) for a "
+			   "byte nobody sent");
+}
+
+/* The state line shows the parent's pid (ppid): the why need not. */
+static int stage_exit(struct run *r)
+{
+	return children_do(r, AGENT_OP_EXIT, "Z", "exited; its parent has not "
+			   "waited for it");
+}
+
+static int stage_reap(struct run *r)
+{
+	struct forklab *L = run_state(r);
+
 	for (int i = 1; i <= L->n; i++) {
 		struct side *c = &L->s[i];
 		struct wstatus ws;
@@ -528,12 +525,14 @@ static int stage_reap(struct forklab *L)
 		if (rc != 0)
 			return rc;
 		if (wait_errno != 0) {
-			emitf(r, "wait",
-			     FIELDS(F_PID("pid", c->pid), F_STR("call", "waitpid"),
-				    F_INT("errno", wait_errno),
-				    F_STR("error", strerrorname_np(wait_errno))),
-			     "waitpid(%d) in the parent failed: %s",
-			     (int)c->pid, strerror(wait_errno));
+			emit_form(r, "wait", "parent",
+				  FIELDS(F_PID("pid", c->pid),
+					 F_STR("call", "waitpid"),
+					 F_INT("errno", wait_errno),
+					 F_STR("error",
+					       strerrorname_np(wait_errno)),
+					 F_TEXT("message",
+						strerror(wait_errno))));
 			return pl_fail(r, "expected the parent to reap %s %d; "
 				       "waitpid failed", role_of(L, i),
 				       (int)c->pid);
@@ -550,9 +549,15 @@ static int stage_reap(struct forklab *L)
 			      "entry is gone"))
 			return PL_EXIT_FAIL;
 	}
+	return 0;
+}
 
-	stage(r, "parent-exit", "proclab closes the parent's command pipe: "
-	      "the parent exits, and proclab reaps it");
+static int stage_parent_exit(struct run *r)
+{
+	struct forklab *L = run_state(r);
+	struct watched *pw = L->s[0].w;
+	int status;
+
 	agent_close(L->s[0].a);
 	if (obs_await(r, pw, "Z", "exited; proclab has not waited yet"))
 		return PL_EXIT_FAIL;
@@ -565,61 +570,119 @@ static int stage_reap(struct forklab *L)
 			 "gone");
 }
 
-static int fork_stages(struct forklab *L)
-{
-	struct run *r = L->r;
-	char why[96];
-	int rc;
+/* The lab's sentences (emit.h): one per event and form. */
+static const struct sentence fork_sentences[] = {
+	/* pid, role, fork, returned, getpid, getppid, proc_ppid, agrees */
+	{ "fork_return", NULL, "{role} {pid}: fork() #{fork} returned "
+	  "{returned} (the child's pid); getpid() {getpid}, getppid() "
+	  "{getppid}; its parent in /proc: {proc_ppid}", NULL, NULL },
+	{ "fork_return", "child", "{role} {pid}: fork() returned {returned}; "
+	  "getpid() {getpid}, getppid() {getppid}; its parent in /proc: "
+	  "{proc_ppid}", NULL, NULL },
+	/* fork, child, parent_stamp, child_stamp, first; text only: role */
+	{ "first_run", NULL, "fork() #{fork}: the {first} ran first (stamps: "
+	  "parent {parent_stamp}, {role} {child_stamp})", NULL, NULL },
+	/* forks, parent_first, child_first, order, stamps (the counts are
+	 * the fork-sleep-orders claim's evidence, the next line) */
+	{ "run_order", NULL, "in stamp order: {order}", NULL, NULL },
+	/* pid, role, when, address, value */
+	{ "memory", "before", "{role} {pid}: x = {value} at address {address} "
+	  "before fork()", NULL, NULL },
+	{ "memory", "set", "{role} {pid}: sets x = {value} at address "
+	  "{address}", NULL, NULL },
+	{ "memory", "after", "{role} {pid}: x = {value} at address {address}, "
+	  "after each child set its copy", NULL, NULL },
+	/* before, parent_after, children_changed, same_address, separate;
+	 * text only: where */
+	{ "separate", NULL, "{where}, separate values: {children_changed} "
+	  "child changed x, the parent still reads {parent_after}",
+	  "{where}, separate values: {children_changed} children changed x, "
+	  "the parent still reads {parent_after}", "children_changed" },
+	{ "separate", "one-value", "{where}, one value: {children_changed} "
+	  "child changed x, and the parent reads {parent_after}, not "
+	  "{before}", "{where}, one value: {children_changed} children "
+	  "changed x, and the parent reads {parent_after}, not {before}",
+	  "children_changed" },
+	/* pid, pass, pages, pages_read or pages_written, minflt_before,
+	 * minflt_after, minflt_delta; text only: role */
+	{ "cow", "read", "{role} {pid} read {pages} page: minor faults "
+	  "{minflt_before} -> {minflt_after}, {minflt_delta} new",
+	  "{role} {pid} read {pages} pages: minor faults {minflt_before} -> "
+	  "{minflt_after}, {minflt_delta} new", "pages" },
+	{ "cow", "write", "{role} {pid} wrote {pages} page: minor faults "
+	  "{minflt_before} -> {minflt_after}, {minflt_delta} new",
+	  "{role} {pid} wrote {pages} pages: minor faults {minflt_before} -> "
+	  "{minflt_after}, {minflt_delta} new", "pages" },
+	/* pid, call, errno, error; text only: message */
+	{ "wait", "parent", "{call}({pid}) in the parent failed: {error} "
+	  "({message})", NULL, NULL },
+	{ NULL, NULL, NULL, NULL, NULL },
+};
 
-	if ((rc = stage_fork(L)) != 0 || (rc = stage_returns(L)) != 0 ||
-	    (rc = stage_order(L)) != 0 || (rc = stage_memory(L)) != 0 ||
-	    (rc = stage_cow(L)) != 0)
-		return rc;
+/* The headings, in the number of children (or pages) the options give. */
+static const struct stage fork_stages[] = {
+	{ "fork", "proclab forks the parent; the parent writes its private "
+	  "pages, then forks its child", stage_fork, NULL,
+	  "proclab forks the parent; the parent writes its private pages, "
+	  "then forks {children} children", "children" },
+	{ "returns", "fork() returned in both processes: what each side got, "
+	  "and who it says it is", stage_returns, NULL, NULL, NULL },
+	{ "order", "who ran first after fork(): both sides stamped a counter "
+	  "in a shared page as their first act", stage_order, NULL,
+	  "who ran first after each fork(): both sides stamped a counter in a "
+	  "shared page as their first act", "children" },
+	{ "memory", "the child sets its copy of the variable x; then the "
+	  "parent reads its own", stage_memory, NULL,
+	  "each child sets its copy of the variable x; then the parent reads "
+	  "its own", "children" },
+	{ "cow", "copy-on-write: a child reads the one page it shares with "
+	  "the parent, then writes it", stage_cow, NULL,
+	  "copy-on-write: a child reads the {pages} pages it shares with the "
+	  "parent, then writes them", "pages" },
+	{ "run", "the child spins on the CPU", stage_run, NULL,
+	  "the children spin on the CPU", "children" },
+	{ "block", "the child blocks in read(2) on an empty pipe", stage_block,
+	  NULL, "the children block in read(2) on an empty pipe", "children" },
+	{ "exit", "the child calls _exit(1); the parent has not waited",
+	  stage_exit, NULL, "each child calls _exit with its number as the "
+	  "code; the parent has not waited", "children" },
+	{ "reap", "the parent calls waitpid() for its child: the kernel "
+	  "releases it", stage_reap, NULL, "the parent calls waitpid() for "
+	  "each child: the kernel releases it", "children" },
+	{ "parent-exit", "proclab closes the parent's command pipe: the "
+	  "parent exits, and proclab reaps it", stage_parent_exit, NULL, NULL,
+	  NULL },
+	{ NULL, NULL, NULL, NULL, NULL, NULL },
+};
 
-	stage(r, "run", "the children spin on the CPU");
-	if ((rc = children_do(L, AGENT_OP_SPIN, "R", "busy in a loop: on a CPU or "
-			"queued for one")) != 0)
-		return rc;
-	stage(r, "block", "the children block in read(2) on an empty pipe");
-	if ((rc = children_do(L, AGENT_OP_BLOCK, "S", "waits in read(2) for a byte "
-			"nobody sent")) != 0)
-		return rc;
-	stage(r, "exit", "each child calls _exit with its number as the code; "
-	      "the parent has not waited");
-	snprintf(why, sizeof(why), "exited; its parent %d has not waited for "
-		 "it", (int)L->parent);
-	if ((rc = children_do(L, AGENT_OP_EXIT, "Z", why)) != 0)
-		return rc;
-	return stage_reap(L);
-}
-
+/* Before the first stage: the run's state, the lab's operations, and the
+ * agents planned: the parent and, before it starts, the children it
+ * forks. */
 static int fork_run(struct run *r)
 {
-	static struct forklab L;
-	const struct agent_config cfg = { fork_ops, &L, on_fork };
+	struct forklab *L = run_state(r);
+	const struct agent_config cfg = { fork_ops, L, on_fork };
 	int rc;
 
-	memset(&L, 0, sizeof(L));
-	L.r = r;
-	L.n = (int)opt_val(r, "children");
-	L.pages = opt_val(r, "pages");
-	L.page_size = (size_t)sysconf(_SC_PAGESIZE);
-	snprintf(L.role[0], sizeof(L.role[0]), "parent");
-	for (int i = 1; i <= L.n; i++)
-		snprintf(L.role[i], sizeof(L.role[i]),
-			 L.n == 1 ? "child" : "child%d", i);
+	L->n = (int)opt_val(r, "children");
+	L->pages = opt_val(r, "pages");
+	L->page_size = (size_t)sysconf(_SC_PAGESIZE);
+	L->x = 1;
+	snprintf(L->role[0], sizeof(L->role[0]), "parent");
+	for (int i = 1; i <= L->n; i++)
+		snprintf(L->role[i], sizeof(L->role[i]),
+			 L->n == 1 ? "child" : "child%d", i);
 	if ((rc = agent_init(r, &cfg)) != 0)
 		return rc;
-	/* the parent and, planned before it starts, the children it forks */
-	if ((L.s[0].a = agent_new(r, L.role[0])) == NULL)
+	if ((L->s[0].a = agent_new(r, L->role[0])) == NULL)
 		return PL_EXIT_FAIL;
-	for (int i = 1; i <= L.n; i++) {
-		L.s[i].a = agent_plan_child(r, L.s[0].a, L.role[i]);
-		if (L.s[i].a == NULL)
+	for (int i = 1; i <= L->n; i++) {
+		L->s[i].a = agent_plan_child(r, L->s[0].a, L->role[i]);
+		if (L->s[i].a == NULL)
 			return PL_EXIT_FAIL;
-		agent_set_name(L.s[i].a, "child");
+		agent_set_name(L->s[i].a, "child");
 	}
-	return fork_stages(&L);
+	return PL_EXIT_OK;
 }
 
 /* --children: the parent and its children must fit in what RLIMIT_NPROC
@@ -700,4 +763,7 @@ const struct lab lab_fork = {
 	.options = fork_options,
 	.run = fork_run,
 	.prepare = fork_prepare,
+	.sentences = fork_sentences,
+	.stages = fork_stages,
+	.state_size = sizeof(struct forklab),
 };

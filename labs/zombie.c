@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "claims.h"
@@ -53,26 +54,25 @@ static void holds(struct run *r, pid_t pid, const char *what,
 		  long long after)
 {
 	const char *verdict = after == -1 ? "gone" : after < 0 ? "unreadable"
+			    : after == 0 && before == 0 ? "0 both times: too brief "
+			      "to tell"
 			    : after == before ? "kept" : "changed";
-	char b[32] = "unreadable", a[48];
+	char b[32] = "unreadable", a[32] = "";
+	bool varies = kind == HOLD_MEASURED || kind == HOLD_VARIES;
 
 	if (before >= 0)
 		snprintf(b, sizeof(b), "%lld%s", before, unit);
-	if (after >= 0) {       /* the value, then whether it was kept */
-		char v[32];
-
-		snprintf(v, sizeof(v), "%lld%s", after, unit);
-		snprintf(a, sizeof(a), "%-12s%s", v, verdict);
-	} else {
-		snprintf(a, sizeof(a), "%s", verdict);
-	}
-	emitf(r, "holds",
-	     FIELDS(F_PID("pid", pid), F_STR("what", what),
-		    hold_field(kind, "before", before),
-		    hold_field(kind, "after", after),
-		    kind == HOLD_VARIES ? F_MEAS("verdict", verdict)
-					: F_STR("verdict", verdict)),
-	     "%-24s alive %-11s zombie %s", what, b, a);
+	if (after >= 0)
+		snprintf(a, sizeof(a), "%lld%s", after, unit);
+	emit_form(r, "holds", kind == HOLD_PID ? "pid"
+			      : after < 0 ? "lost" : NULL,
+		  FIELDS(F_PID("pid", pid), F_STR("what", what),
+			 hold_field(kind, "before", before),
+			 hold_field(kind, "after", after),
+			 kind == HOLD_VARIES ? F_MEAS("verdict", verdict)
+					     : F_STR("verdict", verdict),
+			 varies ? F_TEXT_MEAS("alive", b) : F_TEXT("alive", b),
+			 varies ? F_TEXT_MEAS("dead", a) : F_TEXT("dead", a)));
 }
 
 /* A status field: -2 when status could not be read, -1 when the line is
@@ -100,7 +100,7 @@ static void compare(struct run *r, const struct watched *w,
 	      if_has(dead, PS_VMRSS, dead->ps.vmrss_kb));
 	holds(r, pid, "open file descriptors", "", HOLD_EXACT, alive->fds,
 	      dead->fds > 0 ? dead->fds : dead->fds == 0 ? -1 : -2);
-	holds(r, pid, "cmdline bytes", "", HOLD_EXACT, alive->cmdline_bytes,
+	holds(r, pid, "cmdline bytes", "", HOLD_MEASURED, alive->cmdline_bytes,
 	      dead->cmdline_bytes > 0 ? dead->cmdline_bytes
 	      : dead->cmdline_bytes == 0 ? -1 : -2);
 	holds(r, pid, "threads", "", HOLD_EXACT,
@@ -155,27 +155,31 @@ static int stage_block(struct run *r)
 		return PL_EXIT_FAIL;
 	obs_probe(r, w, &z->alive);
 	z->st_alive = w->st;
-	emitf(r, "wchan", FIELDS(F_PID("pid", w->pid),
-				F_MEAS("wchan", z->alive.wchan)),
-	     "%s %d sleeps in the kernel function %s", w->role, (int)w->pid,
-	     z->alive.wchan[0] ? z->alive.wchan : "(wchan unreadable)");
+	emit_form(r, "wchan", z->alive.wchan[0] ? NULL : "unreadable",
+		  FIELDS(F_PID("pid", w->pid), F_MEAS("wchan", z->alive.wchan),
+			 F_TEXT("role", w->role)));
 	return PL_EXIT_OK;
 }
 
 static int stage_exit(struct run *r)
 {
 	struct zombie *z = run_state(r);
+	struct watched *w = z->w;
 	struct probe dead;
 	int code = (int)opt_val(r, "code");
-	char why[128];
 
 	if (puppet_do(r, &z->kid, PUP_EXIT, (unsigned char)code) < 0)
 		return PL_EXIT_FAIL;
-	snprintf(why, sizeof(why), "exited with code %d; pid %d has not "
-		 "waited for it", code, (int)r->self);
-	if (obs_await(r, z->w, "Z", why))
+	if (obs_await(r, w, "Z", "exited; its parent {ppid} has not waited "
+		      "for it"))
 		return PL_EXIT_FAIL;
-	obs_probe(r, z->w, &dead);
+	obs_probe(r, w, &dead);
+	/* what the zombie is kept for: its exit status, read from /proc */
+	if (w->st.exit_code >= 0)
+		emit(r, "exit_status",
+		     FIELDS(F_PID("pid", w->pid), F_INT("raw", w->st.exit_code),
+			    F_INT("code", WEXITSTATUS(w->st.exit_code)),
+			    F_TEXT("role", w->role)));
 	compare(r, z->w, &z->alive, &dead, &z->st_alive);
 	return PL_EXIT_OK;
 }
@@ -191,12 +195,10 @@ static int stage_kill(struct run *r)
 		return PL_EXIT_FAIL;
 	}
 	obs_sample(r, w, "Z", NULL);
-	emitf(r, "signal", FIELDS(F_PID("pid", w->pid), F_STR("signame", "SIGKILL"),
-				 F_CHAR("state", w->state)),
-	     "kill(%d, SIGKILL) succeeded; /proc then showed %c (%s)%s",
-	     (int)w->pid, w->state, procfs_state_name(w->state),
-	     w->state == 'Z' ? ": it is already dead, only a wait can "
-			       "remove it" : "");
+	emit_form(r, "signal", w->state == 'Z' ? "still-zombie" : NULL,
+		  FIELDS(F_PID("pid", w->pid), F_STR("signame", "SIGKILL"),
+			 F_CHAR("state", w->state),
+			 F_TEXT("state_name", procfs_state_name(w->state))));
 	if (w->state != 'Z')
 		return pl_fail(r, "expected %s %d to stay Z after SIGKILL; /proc "
 			       "showed %c", w->role, (int)w->pid, w->state);
@@ -230,12 +232,13 @@ static int stage_exit_ignored(struct run *r)
 	if (obs_await(r, w, "X", "released with no zombie to wait for"))
 		return PL_EXIT_FAIL;
 	saw_z = strchr(w->trail, 'Z') != NULL;
-	emitf(r, "observed", FIELDS(F_PID("pid", w->pid),
-				   F_MEAS("zombie_seen", saw_z),
-				   F_MEAS("trail", w->trail)),
-	     "states seen for %s %d: %s; %s", w->role, (int)w->pid, w->trail,
-	     saw_z ? "a Z flashed by before the release, too briefly to wait for"
-		   : "no Z at all: the entry just vanished");
+	emit(r, "observed",
+	     FIELDS(F_PID("pid", w->pid), F_MEAS("zombie_seen", saw_z),
+		    F_MEAS("trail", w->trail), F_TEXT("role", w->role),
+		    F_TEXT_MEAS("meaning", saw_z
+				? "a Z flashed by before the release, too "
+				  "briefly to wait for"
+				: "no Z at all: the entry just vanished")));
 	return PL_EXIT_OK;
 }
 
@@ -253,6 +256,30 @@ static int stage_wait_ignored(struct run *r)
 			       strerrorname_np(errno));
 	return PL_EXIT_OK;
 }
+
+static const struct sentence zombie_sentences[] = {
+	{ "wchan", NULL, "{role} {pid} sleeps in the kernel function {wchan}",
+	  NULL, NULL },
+	{ "wchan", "unreadable", "{role} {pid} sleeps; its wchan cannot be "
+	  "read", NULL, NULL },
+	{ "holds", NULL, "{what}: {alive} alive, {dead} as a zombie: "
+	  "{verdict}", NULL, NULL },
+	{ "holds", "lost", "{what}: {alive} alive; as a zombie: {verdict}",
+	  NULL, NULL },
+	{ "holds", "pid", "{what}: {before} alive, {after} as a zombie: "
+	  "{verdict}", NULL, NULL },
+	{ "exit_status", NULL, "{role} {pid} is kept for its exit status: "
+	  "/proc/PID/stat shows {raw:#x} (code {code}) for the parent to "
+	  "collect", NULL, NULL },
+	{ "signal", NULL, "kill({pid}, {signame}) succeeded; /proc then "
+	  "showed {state} ({state_name})", NULL, NULL },
+	{ "signal", "still-zombie", "kill({pid}, {signame}) succeeded; /proc "
+	  "then showed {state} ({state_name}): it is already dead, only a "
+	  "wait can remove it", NULL, NULL },
+	{ "observed", NULL, "states seen for {role} {pid}: {trail}; {meaning}",
+	  NULL, NULL },
+	{ NULL, NULL, NULL, NULL, NULL },
+};
 
 static const struct stage zombie_stages[] = {
 	{ "fork", "proclab forks a child; the child runs on the CPU",
@@ -303,5 +330,6 @@ const struct lab lab_zombie = {
 	.options = zombie_options,
 	.prepare = zombie_prepare,
 	.stages = zombie_stages,
+	.sentences = zombie_sentences,
 	.state_size = sizeof(struct zombie),
 };

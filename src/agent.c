@@ -595,12 +595,11 @@ static int setup_error(struct run *r, struct agents *g,
 		 strerror(e));
 	r->failed = true;
 	r->unavailable = true;
-	emitf(r, "error", FIELDS(F_STR("role", role),
-				F_PID("pid", a != NULL ? a->pid : 0),
-				F_STR("call", call), F_INT("errno", e),
-				F_STR("error", strerrorname_np(e)),
-				F_STR("message", msg)),
-	      "%s", msg);
+	emit(r, "error", FIELDS(F_STR("role", role),
+			       F_PID("pid", a != NULL ? a->pid : 0),
+			       F_STR("call", call), F_INT("errno", e),
+			       F_STR("error", strerrorname_np(e)),
+			       F_STR("message", msg)));
 	if (r->json || !isatty(STDOUT_FILENO) || !isatty(STDERR_FILENO))
 		pl_warnx(r, "%s", msg);
 	return PL_EXIT_UNAVAILABLE;

@@ -43,17 +43,17 @@ const struct claim_def claim_table[] = {
 	  "{parent_first}; the child first: {child_first}", false },
 	{ "fork-shared-cow", "art-multiprocess-principles",
 	  "memory mapped MAP_SHARED is copy-on-write too", "fork", NULL,
-	  "the parent read {stamps_seen} of the {children} stamps its "
-	  "children wrote into a MAP_SHARED page", false },
+	  "stamps each child wrote into a MAP_SHARED page that the parent "
+	  "read back: {stamps_seen} of {children}", false },
 	{ "fork-page-table", "art-process-basics",
 	  "before any write, fork copies only the page table", "fork", NULL,
-	  "reading {pages} shared pages took {read_faults} faults, writing "
-	  "them {write_faults}", false },
+	  "minor faults: {read_faults} to read the {pages}-page shared "
+	  "memory, {write_faults} to write it", false },
 	{ "fork-two-addresses", "art-linux-multiprocess",
 	  "the child copies only two addresses (code and data), so fork "
 	  "costs almost nothing", "fork", NULL,
-	  "the child's first writes to {pages} pages took {write_faults} "
-	  "faults: the copying is only put off", false },
+	  "minor faults of the child's first writes to the {pages}-page "
+	  "memory: {write_faults}; the copying is only put off", false },
 	/* vfork */
 	{ "vfork-cannot-write", "art-process-basics",
 	  "a vfork child cannot write its parent's address space", "vfork",

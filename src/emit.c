@@ -79,9 +79,9 @@ const struct sentence emit_engine_sentences[] = {
 	{ "wait", NULL, "{call}({pid}) failed: {error} ({message})",
 	  NULL, NULL },
 	/* a child that could not set up: role, call (e.g. "fcntl(F_DUPFD)"),
-	 * errno, error (its name), message (strerror) */
-	{ "error", NULL, "the {role} cannot set up: {call}: {message} "
-	  "({error})", NULL, NULL },
+	 * errno, error (its name), message ("the ROLE cannot set up: CALL:
+	 * strerror", as on stderr) */
+	{ "error", NULL, "{message} ({error})", NULL, NULL },
 	{ NULL, NULL, NULL, NULL, NULL }
 };
 
@@ -885,14 +885,32 @@ static void parse_spec_none(struct spec *sp)
 	sp->width = sp->prec = -1;
 }
 
+/* With --stable, "{role} {pid}" would read "child child": a pid field
+ * whose role repeats the string field just before it (one space between)
+ * is left out, with that space. */
+static bool repeats_role(const struct tmpl *t, const struct field *prev,
+			 const struct field *f)
+{
+	const char *role;
+
+	if (!t->r->stable || prev == NULL || prev->type != FT_STR ||
+	    prev->s == NULL || prev->meas || f->type != FT_PID || f->meas)
+		return false;
+	role = pid_role(t->r, f->i);
+	return role != NULL && strcmp(role, prev->s) == 0;
+}
+
 static void render(FILE *o, const struct tmpl *t)
 {
 	const char *p = t->text;
+	const struct field *prev = NULL;        /* rendered just before */
+	bool space = false;                     /* " " after prev, held */
 
 	while (*p != '\0') {
 		if ((p[0] == '{' && p[1] == '{') || (p[0] == '}' && p[1] == '}')) {
 			fputc(p[0], o);
 			p += 2;
+			prev = NULL;
 			continue;
 		}
 		if (*p == '}')
@@ -901,8 +919,17 @@ static void render(FILE *o, const struct tmpl *t)
 		if (*p != '{') {
 			size_t n = strcspn(p, "{}");
 
+			if (n == 1 && *p == ' ' && prev != NULL && p[1] == '{') {
+				space = true;
+				p++;
+				continue;
+			}
+			if (space)
+				fputc(' ', o);
+			space = false;
 			fwrite(p, 1, n, o);
 			p += n;
+			prev = NULL;
 			continue;
 		}
 		const char *key = ++p, *sfx = NULL;
@@ -927,8 +954,18 @@ static void render(FILE *o, const struct tmpl *t)
 			parse_spec(t, sfx, sn, key, kn, &sp);
 		else
 			parse_spec_none(&sp);
+		if (space && repeats_role(t, prev, f)) {
+			space = false;
+			continue;       /* prev stays: "{role} {pid} {pid}" */
+		}
+		if (space)
+			fputc(' ', o);
+		space = false;
 		put_field(o, t, f, &sp);
+		prev = f;
 	}
+	if (space)
+		fputc(' ', o);
 }
 
 /* The template of s for these fields: `many` unless the count is 1.  With

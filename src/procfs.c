@@ -122,7 +122,7 @@ int procfs_parse_stat(const char *buf, size_t len, struct proc_stat *st)
 {
 	struct cur c = { buf, buf + len };
 	const char *open, *close;
-	long long tty;
+	long long tty, code;
 	size_t n;
 
 	memset(st, 0, sizeof(*st));
@@ -168,6 +168,11 @@ int procfs_parse_stat(const char *buf, size_t len, struct proc_stat *st)
 	if (c.p >= c.end || tty < INT_MIN || tty > INT_MAX)
 		return -1;
 	st->tty_nr = (int)tty;
+	/* (52) exit_code, since Linux 3.5: absent on older kernels */
+	st->exit_code = -1;
+	if (skip_fields(&c, 27) == 0 && next_ll(&c, &code) == 0 &&
+	    code >= 0 && code <= INT_MAX)
+		st->exit_code = (int)code;
 	return 0;
 }
 

@@ -332,6 +332,31 @@ START_TEST(stable_pids_and_escapes)
 }
 END_TEST
 
+/* With --stable "{role} {pid}" is "proclab", not "proclab proclab"; a
+ * role that differs stays, and so does the text view's number. */
+START_TEST(stable_role_not_repeated)
+{
+	struct run r;
+	struct sentence s = { "x", NULL, "{role} {pid} waits; {other} {pid}",
+			      NULL, NULL };
+	const struct field *f = FIELDS(F_STR("role", "proclab"),
+				       F_PID("pid", getpid()),
+				       F_STR("other", "parent"));
+	char *text, want[64];
+
+	init_run(&r, &test_lab, true, false);
+	text = emit_render(&r, &s, f);
+	ck_assert_str_eq(text, "proclab waits; parent proclab");
+	free(text);
+	init_run(&r, &test_lab, false, false);
+	text = emit_render(&r, &s, f);
+	snprintf(want, sizeof(want), "proclab %d waits; parent %d",
+		 (int)getpid(), (int)getpid());
+	ck_assert_str_eq(text, want);
+	free(text);
+}
+END_TEST
+
 /* A {key} with no field is a programming error: abort. */
 START_TEST(unknown_key_aborts)
 {
@@ -730,6 +755,7 @@ Suite *make_emit_suite(void)
 	tcase_add_test(tc, braces);
 	tcase_add_test(tc, format_suffix);
 	tcase_add_test(tc, stable_pids_and_escapes);
+	tcase_add_test(tc, stable_role_not_repeated);
 	tcase_add_test_raise_signal(tc, unknown_key_aborts, SIGABRT);
 	tcase_add_test_raise_signal(tc, malformed_aborts, SIGABRT);
 	tcase_add_test_raise_signal(tc, no_sentence_aborts, SIGABRT);

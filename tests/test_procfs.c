@@ -117,6 +117,25 @@ START_TEST(stat_unsigned_skipped_fields)
 	ck_assert_uint_eq(st.utime, 11);
 	ck_assert_int_eq(st.num_threads, 2);
 	ck_assert_int_eq(st.rss, 412);
+	ck_assert_int_eq(st.exit_code, -1);     /* a kernel before 3.5 */
+}
+END_TEST
+
+/* Field 52, a zombie's exit status as waitpid() would return it. */
+START_TEST(stat_exit_code)
+{
+	static const char zombie[] =
+		"9 (x) Z 8 8 8 0 -1 4227084 50 0 0 0 0 0 0 0 20 0 1 0 3 0 0 "
+		"18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0 0 0 "
+		"0 0 0 0 0 0 10752\n";
+	struct proc_stat st;
+
+	ck_assert_int_eq(procfs_parse_stat(zombie, strlen(zombie), &st), 0);
+	ck_assert_int_eq(st.state, 'Z');
+	ck_assert_int_eq(st.exit_code, 42 << 8);
+	/* a process of ours, running: 0 */
+	ck_assert_int_eq(proc_peek_stat(getpid(), &st), PROC_OK);
+	ck_assert_int_eq(st.exit_code, 0);
 }
 END_TEST
 
@@ -395,6 +414,7 @@ Suite *make_procfs_suite(void)
 	tcase_add_test(parse, stat_long_comms);
 	tcase_add_test(parse, stat_every_truncation_fails);
 	tcase_add_test(parse, stat_unsigned_skipped_fields);
+	tcase_add_test(parse, stat_exit_code);
 	tcase_add_test(parse, state_must_be_printable);
 	tcase_add_test(parse, stat_garbage);
 	tcase_add_test(parse, stat_not_nul_terminated);

@@ -36,28 +36,6 @@ static long last_pid(void)
 	return v;
 }
 
-/* Fails if a whole number in out lies in (lo, hi]: every process of the
- * run, and whatever else started meanwhile, has a pid there. */
-static void no_pid_in(const char *lab, const char *out, long lo, long hi)
-{
-	for (const char *p = out; *p != '\0';) {
-		size_t n = strspn(p, "0123456789");
-		bool word = n > 0 && (p == out ||
-				      (!isalnum((unsigned char)p[-1]) &&
-				       p[-1] != '.' && p[-1] != '_')) &&
-			    !isalnum((unsigned char)p[n]) && p[n] != '.';
-
-		if (word) {
-			long v = strtol(p, NULL, 10);
-			ck_assert_msg(v <= lo || v > hi,
-				      "%s: --stable printed %ld, a pid of the "
-				      "run (%ld to %ld): ...%.60s", lab, v,
-				      lo + 1, hi, p > out + 40 ? p - 40 : out);
-		}
-		p += n > 0 ? n : 1;
-	}
-}
-
 /* The first line where a and b differ, for the failure message. */
 static void first_difference(const char *a, const char *b, char *msg,
 			     size_t size)
@@ -86,7 +64,7 @@ static void run_stable(struct outcome *o, const char *lab, bool json,
 	ck_assert_msg(o->code == 0, "%s --stable: exit %d: %s", lab, o->code,
 		      o->err);
 	ck_assert_int_eq(survivors(o->sid), 0);
-	ck_assert(*hi > *lo);   /* it forked */
+	ck_assert(*hi != *lo);  /* it forked (the pids may wrap) */
 }
 
 static void twice(const char *lab, bool json)
@@ -102,8 +80,8 @@ static void twice(const char *lab, bool json)
 		      memcmp(a.out, b.out, a.outlen) == 0,
 		      "%s --stable%s: two runs differ at %s", lab,
 		      json ? " --json" : "", msg);
-	no_pid_in(lab, a.out, lo_a, hi_a);
-	no_pid_in(lab, b.out, lo_b, hi_b);
+	/* two runs have other pids: a pid printed would differ above */
+	ck_assert(hi_a != hi_b);
 	ck_assert_ptr_null(strstr(a.out, " ms "));      /* no times */
 	outcome_free(&a);
 	outcome_free(&b);
@@ -164,15 +142,16 @@ START_TEST(stable_text_zombie)
 	ck_assert_msg(strncmp(o.out, "[0] start       proclab zombie, pid "
 			      "proclab, Linux ~\n", 50) == 0, "%.80s", o.out);
 	ck_assert_ptr_nonnull(strstr(o.out,
-		"\n[3] child       ppid proclab    Z zombie       exited with "
-		"code 42; pid proclab\n"
-		"                                               has not waited "
+		"\n[3] child       ppid proclab    Z zombie       exited; its "
+		"parent proclab has\n"
+		"                                               not waited "
 		"for it\n"));
-	ck_assert_ptr_nonnull(strstr(o.out, "\n[2] wchan       pid=child "
-				     "wchan=~\n"));
-	ck_assert_ptr_nonnull(strstr(o.out, "what=\"parent pid\" "
-				     "before=proclab after=proclab"));
-	ck_assert_ptr_nonnull(strstr(o.out, "\n[5] reap        child child "
+	ck_assert_ptr_nonnull(strstr(o.out, "\n[2] wchan       child sleeps "
+				     "in the kernel function ~\n"));
+	ck_assert_ptr_nonnull(strstr(o.out, "\n[3] holds       parent pid: "
+				     "proclab alive, proclab as a zombie: "
+				     "kept\n"));
+	ck_assert_ptr_nonnull(strstr(o.out, "\n[5] reap        child "
 				     "reaped by waitpid() in pid proclab: "
 				     "exited, code 42\n                "
 				     "(status 0x2a00)\n"));

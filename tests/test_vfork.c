@@ -208,6 +208,8 @@ START_TEST(vfork_text_view)
 {
 	struct outcome o;
 
+	/* sentences whole on their lines: no wrapping */
+	ck_assert_int_eq(setenv("COLUMNS", "1000", 1), 0);
 	run_proclab(&o, NULL, (const char *const[]){ "vfork", "--rss", "1", NULL });
 	ck_assert_msg(o.code == 0, "exit %d: %s", o.code, o.err);
 	ck_assert(strstr(o.out, "D disk sleep") != NULL);
