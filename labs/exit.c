@@ -791,7 +791,8 @@ static const struct stage exit_stages[] = {
  *         received, atexit_ran, raw; text only: call, text, handler, how
  *   buffering: stdout, mode, bufsize; text only: what
  *   puzzle_fork: stdout, flushed, parent, child, i, pending; text only:
- *         parent_is, child_is (A, B, C, D)
+ *         parent_is, child_is (A, B, C, D; with --stable the pid after
+ *         its letter is left out, the letter being its role)
  *   puzzle_line: stdout, flushed, n, text, of, times
  *   fork_stdio: stdout, flushed, processes, lines_expected,
  *         lines_received, duplicated; text only: what, fflush */
@@ -816,13 +817,13 @@ static const struct sentence exit_sentences[] = {
 	  "fflush or exit()", NULL, NULL },
 	{ "buffering", "none", "glibc made stdout on {what} unbuffered: each "
 	  "printf writes at once", NULL, NULL },
-	{ "puzzle_fork", NULL, "{parent_is} ({parent}) forked {child_is} "
-	  "({child}) at i={i} with {pending} byte in its stdout buffer: "
-	  "{child_is} gets a copy", "{parent_is} ({parent}) forked {child_is} "
-	  "({child}) at i={i} with {pending} bytes in its stdout buffer: "
+	{ "puzzle_fork", NULL, "{parent_is} {parent} forked {child_is} "
+	  "{child} at i={i} with {pending} byte in its stdout buffer: "
+	  "{child_is} gets a copy", "{parent_is} {parent} forked {child_is} "
+	  "{child} at i={i} with {pending} bytes in its stdout buffer: "
 	  "{child_is} gets a copy", "pending" },
-	{ "puzzle_fork", "empty", "{parent_is} ({parent}) forked {child_is} "
-	  "({child}) at i={i}; its stdout buffer was empty", NULL, NULL },
+	{ "puzzle_fork", "empty", "{parent_is} {parent} forked {child_is} "
+	  "{child} at i={i}; its stdout buffer was empty", NULL, NULL },
 	{ "puzzle_line", NULL, "line {n}: {text} ({of}'s)", NULL, NULL },
 	{ "puzzle_line", "copies", "line {n}: {text} ({of}'s; came {times} "
 	  "times)", NULL, NULL },
