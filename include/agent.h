@@ -119,6 +119,9 @@ enum agent_call {
 	AGENT_CALL_EXECVE,
 	AGENT_CALL_VFORK,
 	AGENT_CALL_CLOCK,       /* "clock_gettime" */
+	AGENT_CALL_FDOPEN,      /* a lab's child that uses stdio */
+	AGENT_CALL_ON_EXIT,
+	AGENT_CALL_DUMPABLE,    /* "prctl(PR_SET_DUMPABLE)" */
 	AGENT_CALL_MAX
 };
 const char *agent_call_name(int call);
@@ -277,6 +280,16 @@ int agent_expect(struct run *r, const struct agent *from, int kind,
  * work grows with an option (vfork's cost stage with --rss). */
 int agent_expect_in(struct run *r, const struct agent *from, int kind,
 		    struct agent_msg *out, int timeout_ms);
+
+/* Whether a report from `from` (NULL: any agent) of `kind` (AGENT_ANY:
+ * any) has come, without waiting: what the channel holds is read, and
+ * the first match taken (into *out, if not NULL).  Once an agent has been
+ * collected, every report it wrote has come, so *heard false means it
+ * never sent one (an exit handler that did not run).  Returns 0 with
+ * *heard set, or, as agent_expect(), the status after a failed call's
+ * report or a read error. */
+int agent_take(struct run *r, const struct agent *from, int kind,
+	       struct agent_msg *out, bool *heard);
 
 /* The lab expects a to end (it killed it, told it to, or runs a lab
  * operation that _exits): an expect no longer fails when it dies,

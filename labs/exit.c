@@ -1,223 +1,196 @@
-/* exit.c - exit() flushes stdio and runs atexit handlers, _exit() does not;
- * what that costs depends on where stdout goes.
+/* exit.c - exit() flushes stdio and runs the exit handlers, _exit() does
+ * not; what that costs depends on where stdout goes.
  *
- * Stages tty, pipe, file: for each kind of stdout, children print a text
- * with printf (with and without a trailing newline) and leave through
- * exit(), _exit(), a return from a main-like function, or abort().
- * proclab reads what reached the terminal, the pipe or the file and counts
- * the bytes; each child reports (with write(2), on a side pipe) what printf
+ * Stages tty, pipe, file: for each kind of stdout (the engine's sinks,
+ * sink.h), children print a text with printf (with and without a trailing
+ * newline) and leave through exit(), _exit(), a return from a main-like
+ * function, or abort().  proclab reads what reached the terminal, the
+ * pipe or the file and counts the bytes; each child reports what printf
  * returned, the buffering glibc chose and the bytes still pending in the
- * buffer, and its atexit handler reports whether it ran.
+ * buffer, and its exit handler reports that it ran.
  *
- * Stages puzzle-tty, puzzle-pipe, puzzle-file: the fork loop with
- * printf, without and with fflush.  Every printf call bumps a counter in a
- * shared page; every fork is reported with the bytes pending in the
- * forking process's stdout at that moment; the lines that arrive are shown,
- * so the duplicated ones are visible.
+ * Stages puzzle-tty, puzzle-pipe, puzzle-file: the fork loop with printf
+ * from "Basic concepts of process management" (docs/sources.md), without
+ * and with fflush.  Every process reports each fork with the bytes
+ * pending in its stdout at that moment, and how many printf calls it
+ * made; the lines that arrive are shown, so the duplicated ones are
+ * visible.
  *
- * The children of this lab use stdio ON PURPOSE: stdio buffering is what
- * the lab demonstrates.  They come from pl_fork(), which flushed proclab's
- * own buffers, so they start with an empty stdout buffer.
+ * The children are agents (agent.h) that run one operation of this lab's
+ * table and leave.  They use stdio ON PURPOSE: stdio buffering is what the
+ * lab demonstrates.  They come from pl_fork(), which flushed proclab's own
+ * buffers, so they start with an empty stdout buffer.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include "claims.h"
 #include "proclab.h"
+#include "sink.h"
 #include "wstatus.h"
 
-/* ---- where the child's stdout goes -------------------------------------- */
+/* ---- what the children do ----------------------------------------------- */
 
-enum sink_kind { SINK_TTY, SINK_PIPE, SINK_FILE, SINK_KINDS };
+enum way { WAY_EXIT, WAY__EXIT, WAY_RETURN, WAY_ABORT, WAYS };
 
-static const char *const sink_name[SINK_KINDS] = { "tty", "pipe", "file" };
-static const char *const sink_long[SINK_KINDS] = {
-	"a terminal (pseudo-terminal)", "a pipe", "a regular file",
+static const char *const way_name[WAYS] = { "exit", "_exit", "return",
+					    "abort" };
+static const char *const way_call[WAYS] = { "exit(0)", "_exit(0)",
+					    "return 0", "abort()" };
+
+static const char text_nl[] = "hello, world\n";
+static const char text_bare[] = "hello, world";
+
+enum {
+	/* {way, newline}: printf the text, answer, leave that way */
+	OP_PRINT = AGENT_OP_LAB,
+	/* {flushed}: the puzzle's program, which exits on its own */
+	OP_PUZZLE,
+	/* the gate: each puzzle process takes one before it exits */
+	OP_GO,
+	/* the exit handler ran */
+	REP_HANDLER = AGENT_REP_LAB,
+	/* a puzzle process forked: {i, its pid, the child's pid, bytes
+	 * pending in its stdout} */
+	REP_FORKED,
+	/* a puzzle process is at the gate: {its pid, printf calls} */
+	REP_DONE,
 };
 
-struct sink {
-	enum sink_kind kind;
-	int rd;                 /* proclab reads here */
-	int wr;                 /* the child's stdout (pipe, file); -1: tty */
-	char pts[64];           /* the terminal's slave, opened by the child */
-};
-
-/* A fresh pseudo-terminal without output processing, so that the bytes
- * read from the master are the bytes written (no \n -> \r\n). */
-static int sink_open_tty(struct run *r, struct sink *s)
+/* stdout as a new program has it: proclab's stdout FILE chose its
+ * buffering when proclab first printed, a program's chooses at its first
+ * write from what fd 1 is (isatty).  A fresh FILE on fd 1 behaves that
+ * way, and glibc lets stdout be assigned (glibc manual, "Standard
+ * Streams").  proclab's old FILE is empty: pl_fork flushed it. */
+static void fresh_stdout(struct agent_ctx *c)
 {
-	struct termios t;
+	FILE *f = fdopen(STDOUT_FILENO, "w");
 
-	s->rd = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-	if (s->rd < 0)
-		return pl_unavailable(r, "cannot open a pseudo-terminal: %s",
-				      strerror(errno));
-	/* on a pty master, the termios calls act on the slave's settings */
-	if (grantpt(s->rd) < 0 || unlockpt(s->rd) < 0 ||
-	    ptsname_r(s->rd, s->pts, sizeof(s->pts)) != 0 ||
-	    tcgetattr(s->rd, &t) < 0)
-		return pl_unavailable(r, "cannot set up a pseudo-terminal: %s",
-				      strerror(errno));
-	t.c_oflag &= ~(tcflag_t)OPOST;
-	if (tcsetattr(s->rd, TCSANOW, &t) < 0)
-		return pl_unavailable(r, "cannot turn off the terminal's "
-				      "output processing: %s", strerror(errno));
-	return PL_EXIT_OK;
-}
-
-/* A regular file that never has a name for long: unlinked at once, so
- * nothing is left behind even if proclab is killed. */
-static int sink_open_file(struct run *r, struct sink *s)
-{
-	const char *dir = getenv("TMPDIR");
-	char path[4096];
-
-	if (dir == NULL || dir[0] == '\0')
-		dir = "/tmp";
-	if ((size_t)snprintf(path, sizeof(path), "%s/proclab-exit-XXXXXX",
-			     dir) >= sizeof(path))
-		return pl_unavailable(r, "TMPDIR is too long");
-	s->rd = mkostemp(path, O_CLOEXEC);
-	if (s->rd < 0)
-		return pl_unavailable(r, "cannot create a file in %s: %s", dir,
-				      strerror(errno));
-	if (unlink(path) < 0) {
-		pl_warnx(r, "cannot remove %s: %s", path, strerror(errno));
-		return PL_EXIT_FAIL;
-	}
-	s->wr = s->rd;
-	return PL_EXIT_OK;
-}
-
-static int sink_open(struct run *r, struct sink *s, enum sink_kind kind)
-{
-	int p[2];
-
-	s->kind = kind;
-	s->rd = s->wr = -1;
-	s->pts[0] = '\0';
-	switch (kind) {
-	case SINK_TTY:
-		return sink_open_tty(r, s);
-	case SINK_FILE:
-		return sink_open_file(r, s);
-	default:
-		if (pipe2(p, O_CLOEXEC) < 0) {
-			pl_warnx(r, "cannot create a pipe: %s", strerror(errno));
-			return PL_EXIT_FAIL;
-		}
-		s->rd = p[0];
-		s->wr = p[1];
-		return PL_EXIT_OK;
-	}
-}
-
-/* In proclab after the fork: the pipe's write end is the child's alone,
- * so that the read end sees EOF when the child's side is closed. */
-static void sink_forked(struct sink *s)
-{
-	if (s->kind == SINK_PIPE && s->wr >= 0) {
-		close(s->wr);
-		s->wr = -1;
-	}
-}
-
-static void sink_close(struct sink *s)
-{
-	if (s->rd >= 0)
-		close(s->rd);
-	if (s->wr >= 0 && s->wr != s->rd)
-		close(s->wr);
-	s->rd = s->wr = -1;
-}
-
-/* In the child: stdout becomes the sink, the side channel fd 3, the gate
- * fd 4 (if any), and nothing else of proclab's stays open. */
-enum { SIDE_FD = 3, GATE_FD = 4 };
-
-static void child_setup(const struct sink *s, int side, int gate)
-{
-	int out = s->kind == SINK_TTY ? open(s->pts, O_WRONLY | O_NOCTTY)
-				      : fcntl(s->wr, F_DUPFD, 10);
-	int sd = fcntl(side, F_DUPFD, 10);
-	int gt = gate >= 0 ? fcntl(gate, F_DUPFD, 10) : -1;
-	FILE *f;
-
-	if (out < 0 || sd < 0 || (gate >= 0 && gt < 0) ||
-	    dup2(out, STDOUT_FILENO) < 0 || dup2(sd, SIDE_FD) < 0 ||
-	    (gt >= 0 && dup2(gt, GATE_FD) < 0))
-		_exit(126);
-	if (close_range(gt >= 0 ? GATE_FD + 1 : SIDE_FD + 1, ~0U, 0) < 0)
-		_exit(126);
-	/* stdio ON PURPOSE from here on.  proclab's stdout FILE chose its
-	 * buffering when proclab first printed; a new program's stdout
-	 * chooses at its first write, from what fd 1 is (isatty).  A fresh
-	 * FILE on fd 1 behaves like that, and glibc lets stdout be assigned
-	 * (glibc manual, "Standard Streams").  proclab's old FILE is empty:
-	 * pl_fork flushed it. */
-	f = fdopen(STDOUT_FILENO, "w");
 	if (f == NULL)
-		_exit(126);
+		agent_fail(c, AGENT_CALL_FDOPEN);
 	stdout = f;
 }
 
-/* Read fd until EOF (pipe) or EIO (a terminal whose last writer closed
- * it), up to --timeout.  Returns the bytes read, or -1 after pl_fail. */
-static ssize_t drain(struct run *r, int fd, char *buf, size_t size,
-		     const char *what)
+/* The exit handler: exit() runs it, _exit() and abort() do not.  on_exit
+ * is glibc's atexit with an argument; exit() runs both from one list. */
+static void exit_handler(int status, void *arg)
 {
-	size_t len = 0;
+	(void)status;
+	agent_say(arg, REP_HANDLER, 0, 0, 0, 0);
+}
 
-	for (;;) {
-		ssize_t n;
+/* The body of the printer: what a program's main() would do.  The answer
+ * to OP_PRINT: {printf's return, line-buffered, buffer size, pending}. */
+static int printer_main(struct agent_ctx *c, const char *text)
+{
+	int printed = printf("%s", text);
 
-		if (!pl_wait_fd(r, fd, r->timeout_ms)) {
-			pl_fail(r, "expected %s to reach its end within %d ms; "
-				"it did not", what, r->timeout_ms);
-			return -1;
-		}
-		n = read(fd, buf + len, size - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n == 0 || (n < 0 && errno == EIO))
-			return (ssize_t)len;
-		if (n < 0) {
-			pl_warnx(r, "cannot read %s: %s", what, strerror(errno));
-			return -1;
-		}
-		len += (size_t)n;
-		if (len == size) {
-			pl_fail(r, "expected at most %zu bytes from %s; more "
-				"came", size - 1, what);
-			return -1;
-		}
+	agent_say(c, OP_PRINT, printed, __flbf(stdout) != 0,
+		  (int64_t)__fbufsize(stdout), (int64_t)__fpending(stdout));
+	return 0;
+}
+
+static int op_print(struct agent_ctx *c, const int64_t arg[AGENT_ARGS],
+		    int64_t out[AGENT_ARGS])
+{
+	const char *text = arg[1] ? text_nl : text_bare;
+
+	(void)out;
+	fresh_stdout(c);
+	errno = ENOMEM;         /* on_exit does not always set it */
+	if (on_exit(exit_handler, c) != 0)
+		agent_fail(c, AGENT_CALL_ON_EXIT);
+	switch (arg[0]) {
+	case WAY_RETURN:
+		/* a return from main: the C runtime calls exit(main(...)) */
+		exit(printer_main(c, text));
+	case WAY_EXIT:
+		printer_main(c, text);
+		exit(0);
+	case WAY_ABORT:
+		/* no core file left lying around, whatever core_pattern is */
+		if (setrlimit(RLIMIT_CORE, &(struct rlimit){ 0, 0 }) < 0)
+			agent_fail(c, AGENT_CALL_SETRLIMIT);
+		if (prctl(PR_SET_DUMPABLE, 0) < 0)
+			agent_fail(c, AGENT_CALL_DUMPABLE);
+		printer_main(c, text);
+		abort();
+	default:
+		printer_main(c, text);
+		_exit(0);
 	}
 }
 
-/* What a regular file holds, read after its writers are gone. */
-static ssize_t file_contents(struct run *r, int fd, char *buf, size_t size)
+/* The article's program, with the reports added.  No fflush before
+ * fork(): copying unflushed buffers is the point.  Every process counts
+ * its own printf calls (a child starts from 0, not from its parent's
+ * count) and waits at the gate before it exits, until proclab has
+ * registered them all; then it waits for its children and returns from
+ * main. */
+static int puzzle_main(struct agent_ctx *c, bool flush)
 {
-	ssize_t n = pread(fd, buf, size, 0);
+	struct agent_msg m;
+	int calls = 0;
 
-	if (n < 0)
-		pl_warnx(r, "cannot read the file: %s", strerror(errno));
-	else if ((size_t)n == size)
-		return pl_fail(r, "expected at most %zu bytes in the file; "
-			       "there were more", size - 1), -1;
-	return n;
+	for (int i = 2; i != 0; --i) {
+		pid_t parent = getpid(), pid;
+		int64_t pending = (int64_t)__fpending(stdout);
+
+		pid = fork();
+		if (pid < 0)
+			agent_fail(c, AGENT_CALL_FORK);
+		if (pid == 0) {
+			/* die with our parent, as every agent does */
+			if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+				agent_fail(c, AGENT_CALL_PRCTL);
+			if (getppid() != parent)
+				_exit(AGENT_EXIT_ORPHANED);
+			calls = 0;
+		} else {
+			agent_say(c, REP_FORKED, i, parent, pid, pending);
+		}
+		calls++;
+		printf("ppid=%d, pid=%d, i=%d\n", getppid(), getpid(), i);
+		if (flush)
+			fflush(stdout);
+	}
+	agent_say(c, REP_DONE, getpid(), calls, 0, 0);
+	/* the gate; at EOF (proclab is gone) agent_next _exits */
+	agent_next(c, &m, false);
+	if (m.kind != OP_GO)
+		_exit(AGENT_EXIT_PROTOCOL);
+	wait(NULL);
+	wait(NULL);
+	return 0;
 }
+
+static int op_puzzle(struct agent_ctx *c, const int64_t arg[AGENT_ARGS],
+		     int64_t out[AGENT_ARGS])
+{
+	(void)out;
+	fresh_stdout(c);
+	exit(puzzle_main(c, arg[0] != 0));      /* a return from main */
+}
+
+static const struct agent_op_def exit_ops[] = {
+	{ OP_PRINT, "print", op_print },
+	{ OP_PUZZLE, "puzzle", op_puzzle },
+	{ OP_GO, "go", NULL },
+	{ REP_HANDLER, "exit handler", NULL },
+	{ REP_FORKED, "forked", NULL },
+	{ REP_DONE, "done", NULL },
+	{ 0, NULL, NULL },
+};
+
+/* ---- proclab's side: one case -------------------------------------------- */
 
 /* Wait (up to --timeout) for a child of ours to end and collect it. */
 static int collect(struct run *r, pid_t pid, struct wstatus *w)
@@ -239,72 +212,20 @@ static int collect(struct run *r, pid_t pid, struct wstatus *w)
 	return PL_EXIT_OK;
 }
 
-/* ---- the cases: printf, then a way out ---------------------------------- */
-
-enum way { WAY_EXIT, WAY__EXIT, WAY_RETURN, WAY_ABORT, WAYS };
-
-static const char *const way_name[WAYS] = { "exit", "_exit", "return",
-					    "abort" };
-static const char *const way_call[WAYS] = { "exit(0)", "_exit(0)",
-					    "return 0", "abort()" };
-
-static const char text_nl[] = "hello, world\n";
-static const char text_bare[] = "hello, world";
-
-/* What a printer child tells proclab on the side channel, with write(2),
- * after its printf and before it leaves. */
-struct printer_report {
-	int printed;            /* printf's return value */
-	int line_buffered;      /* __flbf(stdout) */
-	long long bufsize;      /* __fbufsize(stdout) */
-	long long pending;      /* __fpending(stdout): not yet written */
-};
-
-enum { ATEXIT_MARK = 'A' };
-
-static void atexit_report(void)
+/* Start an agent `role` with the sink as its stdout. */
+static struct agent *start_on(struct run *r, struct sink *s,
+			      const char *role, int *rc)
 {
-	const char c = ATEXIT_MARK;
+	struct agent *a = agent_new(r, role);
 
-	if (write(SIDE_FD, &c, 1) != 1)
-		_exit(125);
-}
-
-/* The body of the printer: what a program's main() would do. */
-static int printer_main(const char *text)
-{
-	struct printer_report rep;
-
-	rep.printed = printf("%s", text);
-	rep.line_buffered = __flbf(stdout) != 0;
-	rep.bufsize = (long long)__fbufsize(stdout);
-	rep.pending = (long long)__fpending(stdout);
-	if (write(SIDE_FD, &rep, sizeof(rep)) != (ssize_t)sizeof(rep))
-		_exit(125);
-	return 0;
-}
-
-static void __attribute__((noreturn)) printer(enum way way, const char *text)
-{
-	if (atexit(atexit_report) != 0)
-		_exit(125);
-	switch (way) {
-	case WAY_RETURN:
-		/* a return from main: the C runtime calls exit(main(...)) */
-		exit(printer_main(text));
-	case WAY_EXIT:
-		printer_main(text);
-		exit(0);
-	case WAY_ABORT:
-		/* no core file left lying around, whatever core_pattern is */
-		setrlimit(RLIMIT_CORE, &(struct rlimit){ 0, 0 });
-		prctl(PR_SET_DUMPABLE, 0);
-		printer_main(text);
-		abort();
-	default:
-		printer_main(text);
-		_exit(0);
-	}
+	*rc = PL_EXIT_FAIL;
+	if (a == NULL)
+		return NULL;
+	if ((*rc = agent_give_fd(r, a, s->wr, STDOUT_FILENO)) == 0)
+		*rc = agent_start(r, a, NULL);
+	/* the child holds its end now, or never will */
+	sink_forked(s);
+	return *rc == 0 ? a : NULL;
 }
 
 struct result {
@@ -323,76 +244,44 @@ static const char *buffering(bool line, long long bufsize)
 	return line ? "line" : bufsize <= 1 ? "none" : "full";
 }
 
-static const char *buffering_long(bool line, long long bufsize)
-{
-	return line ? "line-buffered" : bufsize <= 1 ? "unbuffered"
-						    : "fully buffered";
-}
-
-/* Read the side channel: the report, then the atexit mark if it came. */
-static int read_side(struct run *r, int fd, struct result *res)
-{
-	char buf[sizeof(struct printer_report) + 8];
-	struct printer_report rep;
-	ssize_t n = drain(r, fd, buf, sizeof(buf), "the side channel");
-
-	if (n < 0)
-		return PL_EXIT_FAIL;
-	if ((size_t)n < sizeof(rep))
-		return pl_fail(r, "expected a %zu-byte report from the child; "
-			       "%zd bytes came", sizeof(rep), n);
-	memcpy(&rep, buf, sizeof(rep));
-	res->printed = rep.printed;
-	res->line_buffered = rep.line_buffered;
-	res->bufsize = rep.bufsize;
-	res->pending = rep.pending;
-	res->atexit_ran = (size_t)n > sizeof(rep) &&
-			  buf[sizeof(rep)] == ATEXIT_MARK;
-	return PL_EXIT_OK;
-}
-
 static int run_case(struct run *r, struct sink *s, struct result *res)
 {
 	const char *text = res->newline ? text_nl : text_bare;
+	int64_t args[AGENT_ARGS] = { res->way, res->newline, 0, 0 };
+	struct agent_msg m;
+	struct agent *a;
 	char out[256];
 	ssize_t got = 0;
-	int side[2], rc;
-	pid_t pid;
+	int rc;
 
-	if (pipe2(side, O_CLOEXEC) < 0) {
-		pl_warnx(r, "cannot create a pipe: %s", strerror(errno));
+	if ((a = start_on(r, s, "printer", &rc)) == NULL)
+		return rc;
+	agent_ending(a);        /* it leaves on its own */
+	if ((rc = agent_do_args(r, a, OP_PRINT, args, &m)) != 0)
+		return rc;
+	res->printed = (int)m.v[0];
+	res->line_buffered = m.v[1] != 0;
+	res->bufsize = m.v[2];
+	res->pending = m.v[3];
+	if (sink_streams(s) && (got = sink_read(r, s, out, sizeof(out))) < 0)
 		return PL_EXIT_FAIL;
-	}
-	pid = pl_fork(r, "printer", NULL);
-	if (pid == 0) {
-		child_setup(s, side[1], -1);
-		printer(res->way, text);
-	}
-	close(side[1]);
-	sink_forked(s);
-	if (pid < 0) {
-		close(side[0]);
-		return PL_EXIT_FAIL;
-	}
-	if (s->kind != SINK_FILE)
-		got = drain(r, s->rd, out, sizeof(out), sink_long[s->kind]);
-	rc = got < 0 ? PL_EXIT_FAIL : read_side(r, side[0], res);
-	close(side[0]);
-	if (rc == PL_EXIT_OK)
-		rc = collect(r, pid, &res->w);
-	if (rc == PL_EXIT_OK && s->kind == SINK_FILE)
-		got = file_contents(r, s->rd, out, sizeof(out));
-	if (rc != PL_EXIT_OK || got < 0)
+	if ((rc = collect(r, a->pid, &res->w)) != PL_EXIT_OK)
+		return rc;
+	agent_close(a);
+	/* collected: whatever it said has come */
+	if ((rc = agent_take(r, a, REP_HANDLER, NULL, &res->atexit_ran)) != 0)
+		return rc;
+	if (!sink_streams(s) && (got = sink_read(r, s, out, sizeof(out))) < 0)
 		return PL_EXIT_FAIL;
 	res->received = got;
 	if ((size_t)got > strlen(text) || memcmp(out, text, (size_t)got) != 0)
 		return pl_fail(r, "expected the bytes from %s to be the start "
 			       "of \"%s\"; %zd other bytes came",
-			       sink_long[s->kind], text, got);
+			       sink_what(s->kind), text, got);
 	return PL_EXIT_OK;
 }
 
-/* The rules the table shows, checked on what was seen: exit() and a
+/* The rules the cases show, checked on what was seen: exit() and a
  * return from main flush and run the handlers; _exit() and abort() do
  * neither, so exactly the bytes still pending in the buffer are lost. */
 static int check_case(struct run *r, const struct result *c)
@@ -403,10 +292,10 @@ static int check_case(struct run *r, const struct result *c)
 	if (c->received != want)
 		return pl_fail(r, "expected %lld of %d bytes from %s after %s "
 			       "(%lld were pending); %lld arrived", want,
-			       c->printed, way_call[c->way], sink_long[c->kind],
+			       c->printed, way_call[c->way], sink_what(c->kind),
 			       c->pending, c->received);
 	if (c->atexit_ran != flushes)
-		return pl_fail(r, "expected the atexit handler %s after %s; it "
+		return pl_fail(r, "expected the exit handler %s after %s; it "
 			       "%s", flushes ? "to run" : "not to run",
 			       way_call[c->way], c->atexit_ran ? "ran" : "did not");
 	if (c->way == WAY_ABORT ? !(c->w.signaled && c->w.sig == SIGABRT)
@@ -419,18 +308,15 @@ static int check_case(struct run *r, const struct result *c)
 
 static void emit_case(struct run *r, const struct result *c)
 {
-	char quoted[32], how[64], lost[32] = "";	/* the text view shows a
-							 * newline as \n */
-	long long missing = c->printed - c->received;
+	long long lost = c->printed - c->received;
+	char how[64];
 
-	snprintf(quoted, sizeof(quoted), "\"%s\"",
-		 c->newline ? text_nl : text_bare);
 	wstatus_describe(&c->w, how, sizeof(how));
-	if (missing > 0)
-		snprintf(lost, sizeof(lost), "%lld LOST", missing);
-	emitf(r, "case",
+	emit_form(r, "case", c->w.signaled ? (lost > 0 ? "lost-killed"
+						       : "killed")
+					   : lost > 0 ? "lost" : NULL,
 	     FIELDS(F_STR("exit_fn", way_name[c->way]),
-		    F_STR("stdout", sink_name[c->kind]),
+		    F_STR("stdout", sink_name(c->kind)),
 		    F_BOOL("newline", c->newline),
 		    F_STR("buffering", buffering(c->line_buffered, c->bufsize)),
 		    F_INT("bufsize", c->bufsize),
@@ -438,18 +324,20 @@ static void emit_case(struct run *r, const struct result *c)
 		    F_INT("pending", c->pending),
 		    F_INT("received", c->received),
 		    F_BOOL("atexit_ran", c->atexit_ran),
-		    F_INT("raw", c->w.raw)),
-	     "%-9s %-5s %-15s %-17s printed %2d  pending %2lld  arrived "
-	     "%2lld  %-8s atexit %-4s %s",
-	     way_call[c->way], sink_name[c->kind],
-	     buffering_long(c->line_buffered, c->bufsize), quoted, c->printed,
-	     c->pending, c->received, lost, c->atexit_ran ? "ran" : "not",
-	     how);
+		    F_INT("raw", c->w.raw),
+		    F_TEXT("call", way_call[c->way]),
+		    F_TEXT("text", c->newline ? text_nl : text_bare),
+		    F_TEXT("handler", c->atexit_ran ? "the exit handler ran"
+						    : "no exit handler ran"),
+		    F_TEXT("how", how)));
 }
 
+/* The cases on one kind of stdout, then the buffering they all saw. */
 static int stage_cases(struct run *r, enum sink_kind kind,
 		       struct result res[WAYS][2])
 {
+	const struct result *first = &res[0][1];
+
 	for (int nl = 1; nl >= 0; nl--)
 		for (int way = 0; way < WAYS; way++) {
 			struct result *c = &res[way][nl];
@@ -471,28 +359,23 @@ static int stage_cases(struct run *r, enum sink_kind kind,
 	/* the buffering every child of this stage saw must agree */
 	for (int way = 0; way < WAYS; way++)
 		for (int nl = 0; nl < 2; nl++)
-			if (res[way][nl].line_buffered !=
-			    res[0][1].line_buffered)
+			if (res[way][nl].line_buffered != first->line_buffered)
 				return pl_fail(r, "expected every child to see "
 					       "the same buffering on %s; they "
-					       "did not", sink_long[kind]);
-	emitf(r, "buffering",
-	     FIELDS(F_STR("stdout", sink_name[kind]),
-		    F_STR("mode", buffering(res[0][1].line_buffered,
-					    res[0][1].bufsize)),
-		    F_INT("bufsize", res[0][1].bufsize)),
-	     "stdout on %s: glibc chose %s with a %lld-byte buffer: %s",
-	     sink_long[kind], buffering_long(res[0][1].line_buffered,
-					     res[0][1].bufsize),
-	     res[0][1].bufsize, res[0][1].line_buffered
-	     ? "each \n writes the line out, a text without one waits"
-	     : "nothing is written until the buffer fills, fflush, or exit()");
+					       "did not", sink_what(kind));
+	emit_form(r, "buffering", buffering(first->line_buffered,
+					    first->bufsize),
+	     FIELDS(F_STR("stdout", sink_name(kind)),
+		    F_STR("mode", buffering(first->line_buffered,
+					    first->bufsize)),
+		    F_INT("bufsize", first->bufsize),
+		    F_TEXT("what", sink_what(kind))));
 	return PL_EXIT_OK;
 }
 
 /* What "Multiprocessing on Linux" says of exit and _exit, against the
  * cases (docs/sources.md). */
-static void claims_001(struct run *r, struct result res[SINK_KINDS][WAYS][2])
+static void claims_exit(struct run *r, struct result res[SINK_KINDS][WAYS][2])
 {
 	long long exit_min = 1000, _exit_max = 0, printed = 0, nl_got[SINK_KINDS];
 	bool all_nl_lost = true, exit_full = true, _exit_skip = true;
@@ -538,106 +421,60 @@ static void claims_001(struct run *r, struct result res[SINK_KINDS][WAYS][2])
 		     F_BOOL("_exit_skipped_atexit", _exit_skip)));
 }
 
-/* ---- the fork+printf puzzle (docs/sources.md) ---------------------------- */
+/* ---- proclab's side: the fork+printf puzzle ------------------------------ */
 
-/* A message of a puzzle process to proclab, with write(2). */
-struct pz_msg {
-	char kind;              /* 'F' forked, 'E' fork failed, 'D' done */
-	int i, err;
+/* A fork a puzzle process reported. */
+struct pz_fork {
+	int i;
 	pid_t parent, child;
 	long long pending;      /* bytes in the parent's stdout buffer */
 };
-
-static void pz_send(const struct pz_msg *m)
-{
-	if (write(SIDE_FD, m, sizeof(*m)) != (ssize_t)sizeof(*m))
-		_exit(125);
-}
-
-/* The puzzle's program, with the reports added.  No fflush before fork():
- * copying unflushed buffers is the point.  The gate holds every process
- * before its exit until proclab has registered them all. */
-static int puzzle_main(bool flush, int *calls)
-{
-	struct pz_msg m;
-	char c;
-	int i;
-
-	for (i = 2; i != 0; --i) {
-		pid_t parent = getpid(), pid;
-
-		m = (struct pz_msg){ .kind = 'F', .i = i, .parent = parent,
-				     .pending = (long long)__fpending(stdout) };
-		pid = fork();
-		if (pid == 0) {
-			/* die with our parent, as pl_fork's children do */
-			if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 ||
-			    getppid() != parent)
-				_exit(127);
-		} else {
-			if (pid < 0) {
-				m.kind = 'E';
-				m.err = errno;
-			}
-			m.child = pid;
-			pz_send(&m);
-		}
-		__atomic_add_fetch(calls, 1, __ATOMIC_SEQ_CST);
-		printf("ppid=%d, pid=%d, i=%d\n", getppid(), getpid(), i);
-		if (flush)
-			fflush(stdout);
-	}
-	m = (struct pz_msg){ .kind = 'D', .parent = getpid(),
-			     .pending = (long long)__fpending(stdout) };
-	pz_send(&m);
-	while (read(GATE_FD, &c, 1) < 0 && errno == EINTR)
-		;
-	wait(NULL);
-	wait(NULL);
-	return 0;
-}
 
 struct puzzle {
 	enum sink_kind kind;
 	bool flushed;
 	pid_t pid[4];           /* A, B, C, D: 0 if not seen */
 	long long pending_at_fork[4];   /* for B, C, D */
+	struct pz_fork forks[3];
+	int nforks;
 	int calls, lines, copies;
 };
 
-static char pz_letter(const struct puzzle *p, pid_t pid)
+static const char *const pz_role[4] = { "A", "B", "C", "D" };
+
+/* "A".."D", or "?" for a pid the puzzle did not make. */
+static const char *pz_letter(const struct puzzle *p, pid_t pid)
 {
 	for (int k = 0; k < 4; k++)
 		if (p->pid[k] == pid && pid != 0)
-			return (char)('A' + k);
-	return '?';
+			return pz_role[k];
+	return "?";
 }
 
 /* Who is who: A is the program; B is A's child from i=2, C A's child from
  * i=1, D B's child from i=1: the only forks the program makes.  Decided
  * once every report is in, as they come in any order. */
-static int pz_roles(struct run *r, struct puzzle *p,
-		    const struct pz_msg *forks, int nforks)
+static int pz_roles(struct run *r, struct puzzle *p)
 {
 	for (int pass = 0; pass < 2; pass++)
-		for (int j = 0; j < nforks; j++) {
-			const struct pz_msg *m = &forks[j];
+		for (int j = 0; j < p->nforks; j++) {
+			const struct pz_fork *f = &p->forks[j];
 			int k = -1;
 
-			if (pass == 0 && m->parent == p->pid[0])
-				k = m->i == 2 ? 1 : 2;
-			else if (pass == 1 && m->parent == p->pid[1] &&
-				 m->i == 1)
+			if (pass == 0 && f->parent == p->pid[0])
+				k = f->i == 2 ? 1 : 2;
+			else if (pass == 1 && f->parent == p->pid[1] &&
+				 f->i == 1)
 				k = 3;
-			else if (pass == 1 && m->parent != p->pid[0])
+			else if (pass == 1 && f->parent != p->pid[0])
 				return pl_fail(r, "expected the puzzle to fork "
 					       "only B, C and D; pid %d forked "
-					       "%d at i=%d", (int)m->parent,
-					       (int)m->child, m->i);
+					       "%d at i=%d", (int)f->parent,
+					       (int)f->child, f->i);
 			if (k < 0)
 				continue;
-			p->pid[k] = m->child;
-			p->pending_at_fork[k] = m->pending;
+			p->pid[k] = f->child;
+			p->pending_at_fork[k] = f->pending;
 		}
 	return PL_EXIT_OK;
 }
@@ -648,13 +485,12 @@ static int pz_roles(struct run *r, struct puzzle *p,
  * of its forks before its own "done", so once all the known ones are done
  * no unknown one is left.  The reports of different processes come in any
  * order: C's "done" can arrive before A's report of forking C. */
-static bool pz_complete(pid_t a, const struct pz_msg *forks, int nforks,
-			const pid_t *done, int ndone)
+static bool pz_complete(const struct puzzle *p, const pid_t *done, int ndone)
 {
-	if (ndone != nforks + 1)
+	if (ndone != p->nforks + 1)
 		return false;
-	for (int k = -1; k < nforks; k++) {
-		pid_t pid = k < 0 ? a : forks[k].child;
+	for (int k = -1; k < p->nforks; k++) {
+		pid_t pid = k < 0 ? p->pid[0] : p->forks[k].child;
 		bool found = false;
 
 		for (int j = 0; j < ndone; j++)
@@ -665,62 +501,52 @@ static bool pz_complete(pid_t a, const struct pz_msg *forks, int nforks,
 	return true;
 }
 
-/* Read the reports until every process is at the gate; register each
+/* Take the reports until every process is at the gate; register each
  * child while it is held there, alive. */
-static int pz_gather(struct run *r, int fd, struct puzzle *p,
-		     struct pz_msg forks[3], int *nforks)
+static int pz_gather(struct run *r, const struct agent *a, struct puzzle *p)
 {
 	pid_t done[4];
-	int ndone = 0;
+	int ndone = 0, rc;
 
-	*nforks = 0;
-	while (!pz_complete(p->pid[0], forks, *nforks, done, ndone)) {
-		struct pz_msg m;
-		ssize_t n;
+	p->nforks = p->calls = 0;
+	while (!pz_complete(p, done, ndone)) {
+		struct agent_msg m;
 
-		if (!pl_wait_fd(r, fd, r->timeout_ms))
-			return pl_fail(r, "expected every puzzle process to "
-				       "finish its loop within %d ms; %d of %d "
-				       "did", r->timeout_ms, ndone,
-				       *nforks + 1);
-		n = read(fd, &m, sizeof(m));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n != (ssize_t)sizeof(m))
-			return pl_fail(r, "expected a report from every puzzle "
-				       "process; the channel %s",
-				       n == 0 ? "closed early" : "failed");
-		if (m.kind == 'E')
-			return pl_fail(r, "a puzzle process could not fork: %s",
-				       strerror(m.err));
-		if (m.kind == 'D' && ndone < 4) {
-			done[ndone++] = m.parent;
+		if ((rc = agent_expect(r, a, AGENT_ANY, &m)) != 0)
+			return rc;
+		if (m.kind != REP_DONE && m.kind != REP_FORKED)
+			return pl_fail(r, "expected reports of forks from the "
+				       "puzzle; report %d came", (int)m.kind);
+		if ((m.kind == REP_DONE && ndone == 4) ||
+		    (m.kind == REP_FORKED && p->nforks == 3))
+			return pl_fail(r, "expected the puzzle to make 4 "
+				       "processes; pid %lld made more",
+				       (long long)m.v[m.kind == REP_DONE ? 0 : 1]);
+		if (m.kind == REP_DONE) {
+			done[ndone++] = (pid_t)m.v[0];
+			p->calls += (int)m.v[1];
 			continue;
 		}
-		if (m.kind == 'D' || *nforks == 3)
-			return pl_fail(r, "expected the puzzle to make 4 "
-				       "processes; pid %d made more",
-				       (int)m.parent);
-		if (pl_track(r, m.child, NULL) < 0)
+		if (pl_track(r, (pid_t)m.v[2], NULL) < 0)
 			return PL_EXIT_FAIL;
-		forks[(*nforks)++] = m;
+		p->forks[p->nforks++] = (struct pz_fork){
+			.i = (int)m.v[0], .parent = (pid_t)m.v[1],
+			.child = (pid_t)m.v[2], .pending = m.v[3] };
 	}
-	return pz_roles(r, p, forks, *nforks);
+	return pz_roles(r, p);
 }
 
 static void pz_emit_fork(struct run *r, const struct puzzle *p,
-			 const struct pz_msg *m)
+			 const struct pz_fork *f)
 {
-	emitf(r, "puzzle_fork",
-	     FIELDS(F_STR("stdout", sink_name[p->kind]),
-		    F_BOOL("flushed", p->flushed), F_PID("parent", m->parent),
-		    F_PID("child", m->child), F_INT("i", m->i),
+	emit_form(r, "puzzle_fork", f->pending > 0 ? NULL : "empty",
+	     FIELDS(F_STR("stdout", sink_name(p->kind)),
+		    F_BOOL("flushed", p->flushed), F_PID("parent", f->parent),
+		    F_PID("child", f->child), F_INT("i", f->i),
 		    /* the bytes of lines that name pids */
-		    F_MEAS("pending", m->pending)),
-	     "%c (%d) forked %c (%d) at i=%d with %lld bytes unflushed in "
-	     "stdout%s", pz_letter(p, m->parent), (int)m->parent,
-	     pz_letter(p, m->child), (int)m->child, m->i, m->pending,
-	     m->pending > 0 ? ": the child gets a copy of them" : "");
+		    F_MEAS("pending", f->pending),
+		    F_TEXT("parent_is", pz_letter(p, f->parent)),
+		    F_TEXT("child_is", pz_letter(p, f->child))));
 }
 
 /* Show every line that arrived, with how often its text came. */
@@ -754,109 +580,76 @@ static void pz_lines(struct run *r, struct puzzle *p, char *out, size_t len)
 		if (first != k)
 			p->copies++;
 		sscanf(line[k], "ppid=%*d, pid=%d", &pid);
-		emitf(r, "puzzle_line",
-		     FIELDS(F_STR("stdout", sink_name[p->kind]),
+		emit_form(r, "puzzle_line", times > 1 ? "copies" : NULL,
+		     FIELDS(F_STR("stdout", sink_name(p->kind)),
 			    F_BOOL("flushed", p->flushed), F_MEAS("n", k + 1),
 			    /* names pids, and pids have more digits some day */
 			    F_MEAS("text", line[k]),
-			    F_CHAR("of", pz_letter(p, pid)),
-			    F_INT("times", times)),
-		     "  line %d: %-36s %c's line%s", k + 1, line[k],
-		     pz_letter(p, pid), times > 1 ? "  <- DUPLICATED" : "");
+			    F_CHAR("of", pz_letter(p, pid)[0]),
+			    F_INT("times", times)));
 	}
 	emit_unordered_end(r);
 }
 
-static int run_puzzle(struct run *r, struct puzzle *p, int *calls)
+static int run_puzzle(struct run *r, struct sink *s, struct puzzle *p)
 {
-	struct pz_msg forks[3];
-	struct sink s;
+	struct agent *a;
 	struct wstatus w;
 	char out[1024];
 	ssize_t got = 0;
-	int rep[2] = { -1, -1 }, gate[2] = { -1, -1 }, nforks = 0;
 	int rc;
-	pid_t pid;
 
-	*calls = 0;
-	rc = sink_open(r, &s, p->kind);
-	if (rc != PL_EXIT_OK)
-		goto out;
-	rc = PL_EXIT_FAIL;
-	if (pipe2(rep, O_CLOEXEC) < 0 || pipe2(gate, O_CLOEXEC) < 0) {
-		pl_warnx(r, "cannot create a pipe: %s", strerror(errno));
-		goto out;
-	}
-	pid = pl_fork(r, "puzzle", NULL);
-	if (pid == 0) {
-		child_setup(&s, rep[1], gate[0]);
-		exit(puzzle_main(p->flushed, calls));   /* return from main */
-	}
-	close(rep[1]);
-	close(gate[0]);
-	rep[1] = gate[0] = -1;
-	sink_forked(&s);
-	if (pid < 0)
-		goto out;
-	p->pid[0] = pid;
-	rc = pz_gather(r, rep[0], p, forks, &nforks);
-	/* open the gate: every process waits for its children and exits */
-	close(gate[1]);
-	gate[1] = -1;
-	if (rc != PL_EXIT_OK)
-		goto out;
-	if (s.kind != SINK_FILE)
-		got = drain(r, s.rd, out, sizeof(out), sink_long[s.kind]);
-	if (got < 0 || (rc = collect(r, pid, &w)) != PL_EXIT_OK)
-		goto out;
-	if (s.kind == SINK_FILE &&
-	    (got = file_contents(r, s.rd, out, sizeof(out))) < 0) {
-		rc = PL_EXIT_FAIL;
-		goto out;
-	}
-	p->calls = __atomic_load_n(calls, __ATOMIC_SEQ_CST);
+	if ((a = start_on(r, s, "puzzle", &rc)) == NULL)
+		return rc;
+	p->pid[0] = a->pid;
+	if ((rc = agent_send(r, a, OP_PUZZLE,
+			     (int64_t[AGENT_ARGS]){ p->flushed, 0, 0, 0 })) != 0 ||
+	    (rc = pz_gather(r, a, p)) != 0)
+		return rc;
+	/* open the gate: every process takes one "go", waits for its
+	 * children and exits */
+	agent_ending(a);
+	for (int k = 0; k <= p->nforks; k++)
+		if ((rc = agent_send(r, a, OP_GO, (int64_t[AGENT_ARGS]){ 0 })) != 0)
+			return rc;
+	if (sink_streams(s) && (got = sink_read(r, s, out, sizeof(out))) < 0)
+		return PL_EXIT_FAIL;
+	if ((rc = collect(r, a->pid, &w)) != PL_EXIT_OK)
+		return rc;
+	agent_close(a);
+	if (!sink_streams(s) && (got = sink_read(r, s, out, sizeof(out))) < 0)
+		return PL_EXIT_FAIL;
 	for (int k = 0; k < 4; k++)     /* their names in --stable output */
-		kid_set_role(r, p->pid[k], (const char *[]){ "A", "B", "C",
-							    "D" }[k]);
+		kid_set_role(r, p->pid[k], pz_role[k]);
 	/* B's fork races A's second one: the reports come in either order */
 	emit_unordered_begin(r);
-	for (int k = 0; k < nforks; k++)
-		pz_emit_fork(r, p, &forks[k]);
+	for (int k = 0; k < p->nforks; k++)
+		pz_emit_fork(r, p, &p->forks[k]);
 	emit_unordered_end(r);
 	pz_lines(r, p, out, (size_t)got);
-	emitf(r, "fork_stdio",
-	     FIELDS(F_STR("stdout", sink_name[p->kind]),
+	emit_form(r, "fork_stdio", p->lines > p->calls ? "copies" : NULL,
+	     FIELDS(F_STR("stdout", sink_name(p->kind)),
 		    F_BOOL("flushed", p->flushed),
-		    F_INT("processes", nforks + 1),
+		    F_INT("processes", p->nforks + 1),
 		    F_INT("lines_expected", p->calls),
 		    F_INT("lines_received", p->lines),
-		    F_INT("duplicated", p->copies)),
-	     "%s, %s: printf ran %d times in %d processes, %d lines arrived%s",
-	     sink_long[p->kind], p->flushed ? "with fflush" : "without fflush",
-	     p->calls, nforks + 1, p->lines,
-	     p->lines > p->calls ? ": the extra ones are copies of unflushed "
-	     "buffers, written again by the children that inherited them" : "");
-	rc = PL_EXIT_OK;
+		    F_INT("duplicated", p->copies),
+		    F_TEXT("what", sink_what(p->kind)),
+		    F_TEXT("fflush", p->flushed ? "with" : "without")));
 	if (!w.exited || w.code != 0)
-		rc = pl_fail(r, "expected the puzzle's first process to exit "
-			     "with code 0; its status was 0x%04x",
-			     (unsigned)w.raw);
-	else if (p->lines != p->calls + p->copies)
-		rc = pl_fail(r, "expected every line beyond the %d printf calls "
-			     "to be a copy; %d lines, %d copies", p->calls,
-			     p->lines, p->copies);
-out:
-	for (int k = 0; k < 2; k++) {
-		if (rep[k] >= 0)
-			close(rep[k]);
-		if (gate[k] >= 0)
-			close(gate[k]);
-	}
-	sink_close(&s);
-	return rc;
+		return pl_fail(r, "expected the puzzle's first process to exit "
+			       "with code 0; its status was 0x%04x",
+			       (unsigned)w.raw);
+	if (p->lines != p->calls + p->copies)
+		return pl_fail(r, "expected every line beyond the %d printf "
+			       "calls to be a copy; %d lines, %d copies",
+			       p->calls, p->lines, p->copies);
+	return PL_EXIT_OK;
 }
 
-static void claims_003(struct run *r, struct puzzle pz[SINK_KINDS][2])
+/* What "Basic concepts of process management" says of its fork loop,
+ * against the puzzles (docs/sources.md). */
+static void claims_puzzle(struct run *r, struct puzzle pz[SINK_KINDS][2])
 {
 	const struct puzzle *pipe = &pz[SINK_PIPE][0];
 	bool eight_six = true, some_eight_six = false, first_only;
@@ -890,65 +683,172 @@ static void claims_003(struct run *r, struct puzzle pz[SINK_KINDS][2])
 		     F_MEAS("pending_at_fork_d", pipe->pending_at_fork[3])));
 }
 
-static int exit_run(struct run *r)
+/* ---- the stages ---------------------------------------------------------- */
+
+/* What one run keeps between its stages: every case and every puzzle,
+ * for the claims that compare them. */
+struct exit_lab {
+	struct result res[SINK_KINDS][WAYS][2];
+	struct puzzle pz[SINK_KINDS][2];
+};
+
+/* Before the first stage: the children's operations. */
+static int exit_setup(struct run *r)
 {
-	static struct result res[SINK_KINDS][WAYS][2];
-	static struct puzzle pz[SINK_KINDS][2];
-	static const char *const what[SINK_KINDS] = {
-		("children print to a pseudo-terminal, then leave by exit(), "
-		 "_exit(), return or abort()"),
-		"the same, with stdout a pipe",
-		"the same, with stdout a regular file (unlinked)",
-	};
-	static const char *const pz_what[SINK_KINDS] = {
-		("the fork+printf puzzle, stdout a pseudo-terminal, "
-		 "without and with fflush"),
-		"the same through a pipe",
-		"the same into a regular file",
-	};
-	static const char *const names[2][SINK_KINDS] = {
-		{ "tty", "pipe", "file" },
-		{ "puzzle-tty", "puzzle-pipe", "puzzle-file" },
-	};
-	int *calls, rc = PL_EXIT_OK;
+	const struct agent_config cfg = { exit_ops, NULL, NULL };
 
-	for (int k = 0; k < SINK_KINDS; k++) {
-		stage(r, names[0][k], what[k]);
-		if ((rc = stage_cases(r, (enum sink_kind)k, res[k])) != 0)
-			return rc;
-	}
-	claims_001(r, res);
+	return agent_init(r, &cfg);
+}
 
-	/* every printf call of the puzzle counts itself here */
-	calls = mmap(NULL, sizeof(int), PROT_READ | PROT_WRITE,
-		     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (calls == MAP_FAILED) {
-		pl_warnx(r, "cannot map a shared page: %s", strerror(errno));
-		return PL_EXIT_FAIL;
-	}
-	for (int k = 0; k < SINK_KINDS && rc == PL_EXIT_OK; k++) {
-		stage(r, names[1][k], pz_what[k]);
-		for (int f = 0; f < 2 && rc == PL_EXIT_OK; f++) {
-			pz[k][f] = (struct puzzle){ .kind = (enum sink_kind)k,
-						    .flushed = f };
-			rc = run_puzzle(r, &pz[k][f], calls);
-		}
-	}
-	munmap(calls, sizeof(int));
+/* The cases on one kind of stdout: stages tty, pipe, file. */
+static int stage_kind(struct run *r, enum sink_kind kind)
+{
+	struct exit_lab *x = run_state(r);
+
+	return stage_cases(r, kind, x->res[kind]);
+}
+
+static int stage_tty(struct run *r)
+{
+	return stage_kind(r, SINK_TTY);
+}
+
+static int stage_pipe(struct run *r)
+{
+	return stage_kind(r, SINK_PIPE);
+}
+
+/* The last kind, then the claims about exit and _exit, on all three. */
+static int stage_file(struct run *r)
+{
+	struct exit_lab *x = run_state(r);
+	int rc = stage_kind(r, SINK_FILE);
+
 	if (rc == PL_EXIT_OK)
-		claims_003(r, pz);
+		claims_exit(r, x->res);
 	return rc;
 }
 
+/* The puzzle on one kind of stdout, without and with fflush: stages
+ * puzzle-tty, puzzle-pipe, puzzle-file. */
+static int stage_puzzle(struct run *r, enum sink_kind kind)
+{
+	struct exit_lab *x = run_state(r);
+	int rc = PL_EXIT_OK;
+
+	for (int f = 0; f < 2 && rc == PL_EXIT_OK; f++) {
+		struct puzzle *p = &x->pz[kind][f];
+		struct sink s;
+
+		*p = (struct puzzle){ .kind = kind, .flushed = f };
+		rc = sink_open(r, &s, kind);
+		if (rc == PL_EXIT_OK)
+			rc = run_puzzle(r, &s, p);
+		sink_close(&s);
+	}
+	return rc;
+}
+
+static int stage_puzzle_tty(struct run *r)
+{
+	return stage_puzzle(r, SINK_TTY);
+}
+
+static int stage_puzzle_pipe(struct run *r)
+{
+	return stage_puzzle(r, SINK_PIPE);
+}
+
+/* The last kind, then the claims about the puzzle, on all three. */
+static int stage_puzzle_file(struct run *r)
+{
+	struct exit_lab *x = run_state(r);
+	int rc = stage_puzzle(r, SINK_FILE);
+
+	if (rc == PL_EXIT_OK)
+		claims_puzzle(r, x->pz);
+	return rc;
+}
+
+static const struct stage exit_stages[] = {
+	{ "tty", "children print to a pseudo-terminal, then leave by exit(), "
+	  "_exit(), return or abort()", stage_tty, NULL, NULL, NULL },
+	{ "pipe", "the same, with stdout a pipe", stage_pipe, NULL, NULL,
+	  NULL },
+	{ "file", "the same, with stdout a regular file (unlinked)",
+	  stage_file, NULL, NULL, NULL },
+	{ "puzzle-tty", "the fork+printf puzzle, stdout a pseudo-terminal, "
+	  "without and with fflush", stage_puzzle_tty, NULL, NULL, NULL },
+	{ "puzzle-pipe", "the same through a pipe", stage_puzzle_pipe, NULL,
+	  NULL, NULL },
+	{ "puzzle-file", "the same into a regular file", stage_puzzle_file,
+	  NULL, NULL, NULL },
+	{ NULL, NULL, NULL, NULL, NULL, NULL },
+};
+
+/* The text view of each event.  JSON has the fields that are not F_TEXT:
+ *   case: exit_fn, stdout, newline, buffering, bufsize, printed, pending,
+ *         received, atexit_ran, raw; text only: call, text, handler, how
+ *   buffering: stdout, mode, bufsize; text only: what
+ *   puzzle_fork: stdout, flushed, parent, child, i, pending; text only:
+ *         parent_is, child_is (A, B, C, D; with --stable the pid after
+ *         its letter is left out, the letter being its role)
+ *   puzzle_line: stdout, flushed, n, text, of, times
+ *   fork_stdio: stdout, flushed, processes, lines_expected,
+ *         lines_received, duplicated; text only: what, fflush */
+static const struct sentence exit_sentences[] = {
+	{ "case", NULL, "printf(\"{text}\"); {call}: {received} of {printed} "
+	  "bytes arrived ({pending} still buffered at the end); {handler}",
+	  NULL, NULL },
+	{ "case", "lost", "printf(\"{text}\"); {call}: {received} of "
+	  "{printed} bytes arrived; the {pending} still buffered were LOST; "
+	  "{handler}", NULL, NULL },
+	{ "case", "killed", "printf(\"{text}\"); {call}: {received} of "
+	  "{printed} bytes arrived ({pending} still buffered at the end); "
+	  "{handler}; {how}", NULL, NULL },
+	{ "case", "lost-killed", "printf(\"{text}\"); {call}: {received} of "
+	  "{printed} bytes arrived; the {pending} still buffered were LOST; "
+	  "{handler}; {how}", NULL, NULL },
+	{ "buffering", "line", "glibc made stdout on {what} line-buffered, "
+	  "with a {bufsize}-byte buffer: each \\n writes the line out; text "
+	  "without one waits", NULL, NULL },
+	{ "buffering", "full", "glibc made stdout on {what} fully buffered, "
+	  "with a {bufsize}-byte buffer: nothing is written before it fills, "
+	  "fflush or exit()", NULL, NULL },
+	{ "buffering", "none", "glibc made stdout on {what} unbuffered: each "
+	  "printf writes at once", NULL, NULL },
+	{ "puzzle_fork", NULL, "{parent_is} {parent} forked {child_is} "
+	  "{child} at i={i} with {pending} byte in its stdout buffer: "
+	  "{child_is} gets a copy", "{parent_is} {parent} forked {child_is} "
+	  "{child} at i={i} with {pending} bytes in its stdout buffer: "
+	  "{child_is} gets a copy", "pending" },
+	{ "puzzle_fork", "empty", "{parent_is} {parent} forked {child_is} "
+	  "{child} at i={i}; its stdout buffer was empty", NULL, NULL },
+	{ "puzzle_line", NULL, "line {n}: {text} ({of}'s)", NULL, NULL },
+	{ "puzzle_line", "copies", "line {n}: {text} ({of}'s; came {times} "
+	  "times)", NULL, NULL },
+	{ "fork_stdio", NULL, "{what}, {fflush} fflush: printf ran "
+	  "{lines_expected} times in {processes} processes; "
+	  "{lines_received} lines arrived", NULL, NULL },
+	{ "fork_stdio", "copies", "{what}, {fflush} fflush: printf ran "
+	  "{lines_expected} times in {processes} processes; "
+	  "{lines_received} lines arrived, {duplicated} a copy of a line "
+	  "still in a buffer at a fork", "{what}, {fflush} fflush: printf "
+	  "ran {lines_expected} times in {processes} processes; "
+	  "{lines_received} lines arrived, {duplicated} of them copies of "
+	  "lines still in a buffer at a fork", "duplicated" },
+	{ NULL, NULL, NULL, NULL, NULL },
+};
+
 const struct lab lab_exit_vs__exit = {
 	.name = "exit-vs-_exit",
-	.summary = "exit() flushes stdio and runs atexit, _exit() does not; "
-		   "a fork+printf puzzle",
+	.summary = "exit() flushes stdio and runs exit handlers, _exit() does "
+		   "not; a fork+printf puzzle",
 	.description =
 		"Children print \"hello, world\" with printf, with and without "
 		"a newline, to a\nterminal, a pipe and a file, and leave by "
 		"exit(), _exit(), a return from\nmain, or abort().  proclab "
-		"counts the bytes that arrived and whether an\natexit handler "
+		"counts the bytes that arrived and whether an\nexit handler "
 		"ran: the bytes lost are the ones still in the stdio buffer,\n"
 		"and how many that is depends on the buffering glibc chose "
 		"for stdout\n(line-buffered on a terminal, fully buffered "
@@ -956,5 +856,8 @@ const struct lab lab_exit_vs__exit = {
 		"printf: on a pipe or a file, unflushed\nbuffers are copied "
 		"into the children and printed twice.",
 	.options = NULL,
-	.run = exit_run,
+	.run = exit_setup,
+	.stages = exit_stages,
+	.sentences = exit_sentences,
+	.state_size = sizeof(struct exit_lab),
 };

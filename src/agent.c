@@ -49,6 +49,9 @@ static const char *const call_names[AGENT_CALL_MAX] = {
 	[AGENT_CALL_EXECVE] = "execve",
 	[AGENT_CALL_VFORK] = "vfork",
 	[AGENT_CALL_CLOCK] = "clock_gettime",
+	[AGENT_CALL_FDOPEN] = "fdopen",
+	[AGENT_CALL_ON_EXIT] = "on_exit",
+	[AGENT_CALL_DUMPABLE] = "prctl(PR_SET_DUMPABLE)",
 };
 
 const char *agent_call_name(int call)
@@ -817,6 +820,24 @@ int agent_expect_in(struct run *r, const struct agent *from, int kind,
 			       timeout_ms);
 	return pl_fail(r, "expected a report \"%s\" within %d ms; none came",
 		       kind_name(g, kind, kbuf, sizeof(kbuf)), timeout_ms);
+}
+
+int agent_take(struct run *r, const struct agent *from, int kind,
+	       struct agent_msg *out, bool *heard)
+{
+	struct agents *g = r->agents;
+	struct agent_msg err;
+	int rc;
+
+	*heard = false;
+	if (g == NULL)
+		return 0;
+	if ((rc = drain(r, g)) != 0)
+		return rc;
+	if (take(g, AGENT_ANY, AGENT_REP_ERROR, &err))
+		return setup_error(r, g, &err);
+	*heard = take(g, from != NULL ? from->id : AGENT_ANY, kind, out);
+	return 0;
 }
 
 int agent_start(struct run *r, struct agent *a, struct agent_msg *ready)

@@ -245,6 +245,38 @@ START_TEST(give_fd)
 }
 END_TEST
 
+/* agent_take(): a report that came is taken without waiting, once; one
+ * that never came is not heard, at once, even from an agent that has
+ * ended. */
+START_TEST(take_without_waiting)
+{
+	struct run *r = setup();
+	struct agent_msg m;
+	struct agent *a;
+	bool heard;
+	double t0;
+	int rc, status;
+
+	a = agent_spawn(r, "sayer", &rc);
+	ck_assert_ptr_nonnull(a);
+	ck_assert_int_eq(agent_do(r, a, OP_SAY3, 5, &m), 0);
+	ck_assert_int_eq(agent_do(r, a, AGENT_OP_EXIT, 0, NULL), 0);
+	ck_assert_int_eq(pl_waitpid(r, a->pid, "sayer", &status), 0);
+	for (int i = 0; i < 3; i++) {
+		ck_assert_int_eq(agent_take(r, a, REP_ITEM, &m, &heard), 0);
+		ck_assert(heard);
+		ck_assert_int_eq(m.v[0], 5 + i);
+	}
+	t0 = now_ms();
+	ck_assert_int_eq(agent_take(r, a, REP_ITEM, &m, &heard), 0);
+	ck_assert(!heard);
+	ck_assert_int_eq(agent_take(r, NULL, REP_NEVER, NULL, &heard), 0);
+	ck_assert(!heard);
+	ck_assert(now_ms() - t0 < 1000);
+	run_teardown(r);
+}
+END_TEST
+
 /* A report of another kind, or from another sender, waits in the queue
  * for the expect that asks for it. */
 START_TEST(queued_reports)
@@ -509,6 +541,7 @@ Suite *make_agent_suite(void)
 	tcase_add_test(tc, round_trip);
 	tcase_add_test(tc, give_fd);
 	tcase_add_test(tc, queued_reports);
+	tcase_add_test(tc, take_without_waiting);
 	tcase_add_test(tc, fork_grandchild);
 	tcase_add_test(tc, orphan_outlives);
 	tcase_add_test(tc, setup_failure);

@@ -2,8 +2,11 @@
  * still held them, and seed 003's puzzle duplicates lines only on a pipe or
  * a file without fflush. */
 #include <check.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "proclab.h"
+#include "sink.h"
 #include "suites.h"
 #include "testutil.h"
 
@@ -45,8 +48,28 @@ static int run_json(struct outcome *o)
 	return json_lines(o->out, ev, MAXEV);
 }
 
-static const char *const kinds[] = { "tty", "pipe", "file" };
 static const char *const fns[] = { "exit", "_exit", "return", "abort" };
+#define NFNS ((int)(sizeof(fns) / sizeof(fns[0])))
+
+/* The lab's row in the table of labs, and how many stages a run shows
+ * (the lab has no options: every stage of its table runs). */
+static const struct lab *exit_lab(void)
+{
+	for (size_t l = 0; l < lab_count; l++)
+		if (strcmp(lab_table[l]->name, "exit-vs-_exit") == 0)
+			return lab_table[l];
+	ck_abort_msg("no exit-vs-_exit in the table of labs");
+	return NULL;
+}
+
+static int exit_stages(void)
+{
+	int n = 0;
+
+	for (const struct stage *s = exit_lab()->stages; s->name; s++)
+		n++;
+	return n;
+}
 
 START_TEST(exit_cases)
 {
@@ -55,13 +78,14 @@ START_TEST(exit_cases)
 
 	for (int i = 0; i < n; i++)
 		ncase += is(&ev[i], "case");
-	ck_assert_int_eq(ncase, 24);
-	for (int k = 0; k < 3; k++)
-		for (int f = 0; f < 4; f++)
+	/* every way out, with and without a newline, on every sink */
+	ck_assert_int_eq(ncase, SINK_KINDS * NFNS * 2);
+	for (int k = 0; k < SINK_KINDS; k++)
+		for (int f = 0; f < NFNS; f++)
 			for (int nl = 0; nl < 2; nl++) {
-				const struct jobj *c = find_case(n, fns[f], kinds[k], nl);
+				const struct jobj *c = find_case(n, fns[f], sink_name(k), nl);
 				bool flushes = f == 0 || f == 2;
-				bool tty = k == 0;
+				bool tty = k == SINK_TTY;
 				int printed;
 
 				ck_assert_ptr_nonnull(c);
@@ -88,20 +112,20 @@ START_TEST(exit_puzzle)
 	struct outcome o;
 	int n = run_json(&o);
 
-	for (int k = 0; k < 3; k++)
+	for (int k = 0; k < SINK_KINDS; k++)
 		for (int fl = 0; fl < 2; fl++) {
-			const struct jobj *s = find_stdio(n, kinds[k], fl);
+			const struct jobj *s = find_stdio(n, sink_name(k), fl);
 			int lines = 0, dup = 0, forks = 0;
 
 			ck_assert_ptr_nonnull(s);
 			ck_assert_int_eq((int)jnum(s, "processes"), 4);
 			ck_assert_int_eq((int)jnum(s, "lines_expected"), 6);
 			ck_assert_int_eq((int)jnum(s, "lines_received"),
-					 k > 0 && !fl ? 8 : 6);
+					 k != SINK_TTY && !fl ? 8 : 6);
 			for (int i = 0; i < n; i++) {
 				const struct jobj *e = &ev[i];
 
-				if (strcmp(jstr(e, "stdout"), kinds[k]) != 0 ||
+				if (strcmp(jstr(e, "stdout"), sink_name(k)) != 0 ||
 				    jbool(e, "flushed") != (bool)fl)
 					continue;
 				if (is(e, "puzzle_line")) {
@@ -119,11 +143,11 @@ START_TEST(exit_puzzle)
 					/* bytes pending at the fork: only the i=1
 					 * forks, only when fully buffered, unflushed */
 					ck_assert_int_eq(jnum(e, "pending") > 0,
-							 k > 0 && !fl && jnum(e, "i") == 1);
+							 k != SINK_TTY && !fl && jnum(e, "i") == 1);
 				}
 			}
 			ck_assert_int_eq(lines, (int)jnum(s, "lines_received"));
-			ck_assert_int_eq(dup, k > 0 && !fl ? 4 : 0);
+			ck_assert_int_eq(dup, k != SINK_TTY && !fl ? 4 : 0);
 			ck_assert_int_eq(forks, 3);
 		}
 	ck_assert_int_eq(survivors(o.sid), 0);
@@ -170,24 +194,40 @@ START_TEST(exit_text_and_step)
 {
 	struct outcome o;
 	static struct jobj pev[MAXEV];
-	int n, pauses = 0;
+	char enters[64] = "";
+	int n, pauses = 0, stages = exit_stages();
 
+	/* sentences whole on their lines: no wrapping */
+	ck_assert_int_eq(setenv("COLUMNS", "1000", 1), 0);
 	run_proclab(&o, NULL, (const char *const[]){ "exit-vs-_exit", NULL });
 	ck_assert_int_eq(o.code, 0);
-	ck_assert(strstr(o.out, "line-buffered") != NULL);
-	ck_assert(strstr(o.out, "fully buffered") != NULL);
-	ck_assert(strstr(o.out, "13 LOST") != NULL);
-	ck_assert(strstr(o.out, "DUPLICATED") != NULL);
+	ck_assert(strstr(o.out, "line-buffered, with a 1024-byte") != NULL);
+	ck_assert(strstr(o.out, "fully buffered, with a 4096-byte") != NULL);
+	ck_assert(strstr(o.out, "printf(\"hello, world\\n\"); _exit(0): 0 of 13 "
+			 "bytes arrived; the 13 still buffered were LOST; no "
+			 "exit handler ran") != NULL);
+	ck_assert(strstr(o.out, "printf(\"hello, world\"); exit(0): 12 of 12 "
+			 "bytes arrived (12 still buffered at the end); the "
+			 "exit handler ran") != NULL);
+	ck_assert(strstr(o.out, "; killed by SIGABRT") != NULL);
+	ck_assert(strstr(o.out, "'s; came 2 times)") != NULL);
+	ck_assert(strstr(o.out, "bytes in its stdout buffer: C gets a copy")
+		  != NULL);
+	ck_assert(strstr(o.out, "2 of them copies of lines") != NULL);
+	ck_assert_str_eq(o.err, "");
 	ck_assert_int_eq(survivors(o.sid), 0);
 	outcome_free(&o);
 
-	run_proclab(&o, "\n\n\n\n\n\n", (const char *const[]){ "exit-vs-_exit",
+	/* one Enter for each stage's pause */
+	ck_assert_int_lt(stages, (int)sizeof(enters));
+	memset(enters, '\n', (size_t)stages);
+	run_proclab(&o, enters, (const char *const[]){ "exit-vs-_exit",
 				"--json", "--step", NULL });
 	ck_assert_msg(o.code == 0, "exit %d: %s", o.code, o.err);
 	n = json_lines(o.out, pev, MAXEV);
 	for (int i = 0; i < n; i++)
 		pauses += strcmp(jstr(&pev[i], "event"), "pause") == 0;
-	ck_assert_int_eq(pauses, 6);
+	ck_assert_int_eq(pauses, stages);
 	ck_assert_int_eq(survivors(o.sid), 0);
 	outcome_free(&o);
 }
