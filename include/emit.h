@@ -170,6 +170,10 @@ extern const struct sentence emit_engine_sentences[];
  * without memory.  For tests and tools. */
 char *emit_render(const struct run *r, const struct sentence *s,
 		  const struct field *fields);
+/* The same as the text view without --stable words it, whatever the run's
+ * options: for a JSON field that carries the sentence itself. */
+char *emit_render_text(const struct run *r, const struct sentence *s,
+		       const struct field *fields);
 
 /* A template over the lab's option values by option name, e.g. "forks
  * {children} children" (an option is its number, a flag 0 or 1): a string

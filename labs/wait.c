@@ -471,7 +471,7 @@ static int core_case(struct run *r, const struct core_setting *cs,
 	long long bytes;
 	char file[256], limit[32];
 	int st, files, rc;
-	bool core, stable = r->stable;
+	bool core;
 
 	if ((rc = spawn_in_coredir(r, &k, role)) != 0)
 		return rc;
@@ -514,9 +514,7 @@ static int core_case(struct run *r, const struct core_setting *cs,
 	};
 	/* JSON's "why" is this sentence as the text view words it, the
 	 * size included: measured (null with --stable) when it names one */
-	r->stable = false;
-	char *why = emit_render(r, s, f);
-	r->stable = stable;
+	char *why = emit_render_text(r, s, f);
 	f[WHY] = bytes > 0 ? F_MEAS("why", why) : F_STR("why", why);
 	emit_sentence(r, s, f);
 	free(why);

@@ -1067,6 +1067,24 @@ char *emit_render(const struct run *r, const struct sentence *s,
 	return render_str(&t);
 }
 
+char *emit_render_text(const struct run *r, const struct sentence *s,
+		       const struct field *fields)
+{
+	struct run *plain;
+	char *text;
+
+	if (!r->stable)
+		return emit_render(r, s, fields);
+	plain = malloc(sizeof(*plain));
+	if (plain == NULL)
+		return NULL;
+	*plain = *r;
+	plain->stable = false;
+	text = emit_render(plain, s, fields);
+	free(plain);
+	return text;
+}
+
 char *emit_render_options(const struct run *r, const char *tmpl)
 {
 	struct field f[LAB_OPT_MAX + 1];
