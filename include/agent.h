@@ -118,7 +118,6 @@ enum agent_call {
 	AGENT_CALL_SETRLIMIT,
 	AGENT_CALL_EXECVE,
 	AGENT_CALL_VFORK,
-	AGENT_CALL_CLOCK,       /* "clock_gettime" */
 	AGENT_CALL_FDOPEN,      /* a lab's child that uses stdio */
 	AGENT_CALL_ON_EXIT,
 	AGENT_CALL_DUMPABLE,    /* "prctl(PR_SET_DUMPABLE)" */

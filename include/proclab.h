@@ -198,8 +198,10 @@ void quiz_tell(struct run *r, const struct watched *w, const char *why);
 /* Seconds since the lab started. */
 double run_elapsed(const struct run *r);
 
-/* The one clock of proclab: CLOCK_MONOTONIC in milliseconds. */
+/* The one clock of proclab: CLOCK_MONOTONIC in milliseconds, or in
+ * nanoseconds (async-signal-safe: a lab's child may time itself). */
 long long pl_now_ms(void);
+long long pl_now_ns(void);
 
 /* The lab's state for this run: lab->state_size zeroed bytes. */
 void *run_state(struct run *r);

@@ -194,17 +194,6 @@ static int op_touch(struct agent_ctx *c, const int64_t arg[AGENT_ARGS],
 	return AGENT_OK;
 }
 
-/* In nanoseconds: the engine's clock (pl_now_ms()) counts milliseconds,
- * and a fork takes tens of microseconds. */
-static long long now_ns(struct agent_ctx *c)
-{
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) < 0)
-		agent_fail(c, AGENT_CALL_CLOCK);
-	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 /* fork() and vfork() whose child _exits at once.  Their own frames, so
  * that the vfork child returns into nothing of the caller's.  The child
  * asks for the death signal first, like every process proclab makes (a
@@ -236,7 +225,7 @@ static pid_t __attribute__((noinline)) vfork_exit(void)
  * reap. */
 static long long time_one(struct agent_ctx *c, bool use_vfork)
 {
-	long long t0 = now_ns(c);
+	long long t0 = pl_now_ns();
 	pid_t pid = use_vfork ? vfork_exit() : fork_exit();
 	int status;
 
@@ -245,7 +234,7 @@ static long long time_one(struct agent_ctx *c, bool use_vfork)
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			agent_fail(c, AGENT_CALL_WAITPID);
-	return now_ns(c) - t0;
+	return pl_now_ns() - t0;
 }
 
 static long long median(long long *v, int n)

@@ -48,7 +48,6 @@ static const char *const call_names[AGENT_CALL_MAX] = {
 	[AGENT_CALL_SETRLIMIT] = "setrlimit",
 	[AGENT_CALL_EXECVE] = "execve",
 	[AGENT_CALL_VFORK] = "vfork",
-	[AGENT_CALL_CLOCK] = "clock_gettime",
 	[AGENT_CALL_FDOPEN] = "fdopen",
 	[AGENT_CALL_ON_EXIT] = "on_exit",
 	[AGENT_CALL_DUMPABLE] = "prctl(PR_SET_DUMPABLE)",
@@ -723,14 +722,6 @@ static void how_ended(struct run *r, const struct agent *a, char *buf,
 		 meaning != NULL ? ")" : "");
 }
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int agent_expect(struct run *r, const struct agent *from, int kind,
 		 struct agent_msg *out)
 {
@@ -741,7 +732,7 @@ int agent_expect_in(struct run *r, const struct agent *from, int kind,
 		    struct agent_msg *out, int timeout_ms)
 {
 	struct agents *g = r->agents;
-	long long deadline = now_ms() + timeout_ms;
+	long long deadline = pl_now_ms() + timeout_ms;
 	char kbuf[16];
 	int rc;
 
@@ -794,7 +785,7 @@ int agent_expect_in(struct run *r, const struct agent *from, int kind,
 				       kind_name(g, kind, kbuf,
 						 sizeof(kbuf)));
 		}
-		left = deadline - now_ms();
+		left = deadline - pl_now_ms();
 		if (left <= 0)
 			break;
 		fds[n++] = (struct pollfd){ .fd = g->rep[0], .events = POLLIN };

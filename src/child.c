@@ -168,7 +168,7 @@ static bool kid_ended(struct kid *k)
 int pl_wait_exit(struct run *r, pid_t pid, int timeout_ms)
 {
 	struct kid *k = find_kid(r, pid);
-	struct timespec t0, now;
+	long long t0;
 
 	if (k == NULL)
 		return 1;
@@ -176,12 +176,9 @@ int pl_wait_exit(struct run *r, pid_t pid, int timeout_ms)
 		return pl_wait_fd(r, k->pidfd, timeout_ms);
 	/* no exit event to sleep on: look every millisecond, as the
 	 * observer does (signals still end proclab meanwhile) */
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	t0 = pl_now_ms();
 	while (!kid_ended(k)) {
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (timeout_ms >= 0 &&
-		    (now.tv_sec - t0.tv_sec) * 1000 +
-		    (now.tv_nsec - t0.tv_nsec) / 1000000 >= timeout_ms)
+		if (timeout_ms >= 0 && pl_now_ms() - t0 >= timeout_ms)
 			return 0;
 		pl_wait_fd(r, -1, 1);
 	}

@@ -182,14 +182,6 @@ struct seen {
 	int lab_status;         /* the exit status of its lab's run */
 };
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
 /* Keep the claim events of one line of a lab's JSON output. */
 static void take_line(const char *line, const char *lab, struct seen *seen)
 {
@@ -219,7 +211,7 @@ static int run_one(const char *lab, const char *args, struct seen *seen)
 {
 	char argbuf[256], *argv[MAX_ARGS + 4], *buf = NULL, *save;
 	size_t cap = 0, len = 0, argc = 0;
-	long long deadline = now_ms() + LAB_DEADLINE_MS;
+	long long deadline = pl_now_ms() + LAB_DEADLINE_MS;
 	bool ended = false;
 	int p[2], null, status;
 	pid_t pid;
@@ -263,7 +255,7 @@ static int run_one(const char *lab, const char *args, struct seen *seen)
 	close(p[1]);
 	for (;;) {
 		struct pollfd pfd = { .fd = p[0], .events = POLLIN };
-		long long left = deadline - now_ms();
+		long long left = deadline - pl_now_ms();
 		char *nl;
 		ssize_t got;
 		int ready;
@@ -278,7 +270,7 @@ static int run_one(const char *lab, const char *args, struct seen *seen)
 			      LAB_DEADLINE_MS / 1000);
 			kill(pid, SIGTERM);
 			ended = true;
-			deadline = now_ms() + 10000;
+			deadline = pl_now_ms() + 10000;
 			continue;
 		}
 		if (len + 4096 + 1 > cap) {

@@ -189,14 +189,6 @@ int obs_probe(struct run *r, struct watched *w, struct probe *p)
 	return PROC_OK;
 }
 
-static long long now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 /* Sleep until an exit event, a signal, or `ns` pass.  The pidfds of
  * watched processes that have not exited are in the set, so an exit ends
  * the sleep at once. */
@@ -234,7 +226,7 @@ static const char every_state[] = "RSDTtXZPIxKW";
 
 int obs_follow(struct run *r, long long ms)
 {
-	long long deadline = ms < 0 ? -1 : now_ns() + ms * 1000000LL;
+	long long deadline = ms < 0 ? -1 : pl_now_ns() + ms * 1000000LL;
 	long long backoff = 0, left;
 
 	for (;;) {
@@ -256,7 +248,7 @@ int obs_follow(struct run *r, long long ms)
 		if (live == 0)
 			return 1;
 		left = deadline < 0 ? OBS_FOLLOW_MAX_MS * 1000000LL
-				    : deadline - now_ns();
+				    : deadline - pl_now_ns();
 		if (left <= 0)
 			return 0;
 		/* a change may come with more: look again soon; while
@@ -272,7 +264,7 @@ int obs_follow(struct run *r, long long ms)
 static int await_state(struct run *r, struct watched *w, const char *states,
 		       const char *why)
 {
-	long long deadline = now_ns() + (long long)r->timeout_ms * 1000000LL;
+	long long deadline = pl_now_ns() + (long long)r->timeout_ms * 1000000LL;
 	long long backoff = 0;
 	char seen[32] = "";
 	size_t nseen = 0;
@@ -304,7 +296,7 @@ static int await_state(struct run *r, struct watched *w, const char *states,
 				seen[nseen++] = s;
 			seen[nseen] = '\0';
 		}
-		long long left = deadline - now_ns();
+		long long left = deadline - pl_now_ns();
 		if (left <= 0)
 			break;
 		/* 0, 10 us, 20 us, ... 1 ms: catch a quick change quickly,
