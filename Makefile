@@ -112,6 +112,7 @@ $(BUILD)/%.o: %.c Makefile | have-deps
 check: $(PROG) $(BUILD)/check_proclab
 	PROCLAB=./$(PROG) ./$(BUILD)/check_proclab
 	PROCLAB=./$(PROG) sh tests/golden.sh check
+	PROCLAB=./$(PROG) sh tests/golden.sh pidns
 	PROCLAB=./$(PROG) bash tests/completion.sh
 	@if command -v zsh >/dev/null; then \
 	  echo "PROCLAB=./$(PROG) zsh tests/completion.zsh"; \

@@ -55,32 +55,6 @@ static int run_json(struct outcome *o, const char *const argv[])
 
 #define PID(o, k) ((long)jnum(o, k))
 
-/* Stage numbers come from the lab's table (labs/fork.c), none is written
- * here: the number of stage `name` in a run with the default options
- * (from 1), or with NULL how many stages that run has. */
-static int stage_no(const char *name)
-{
-	const struct lab *lab = NULL;
-	struct run r = { 0 };
-	int k = 0;
-
-	for (size_t i = 0; i < lab_count; i++)
-		if (strcmp(lab_table[i]->name, "fork") == 0)
-			lab = lab_table[i];
-	ck_assert_ptr_nonnull(lab);
-	ck_assert_ptr_nonnull(lab->stages);
-	r.lab = lab;
-	for (const struct stage *s = lab->stages; s->name != NULL; s++) {
-		if (!stage_applies(&r, s))
-			continue;
-		k++;
-		if (name != NULL && strcmp(s->name, name) == 0)
-			return k;
-	}
-	ck_assert_msg(name == NULL, "fork has no stage %s", name);
-	return k;
-}
-
 START_TEST(fork_returns_and_states)
 {
 	struct outcome o;
@@ -292,7 +266,7 @@ START_TEST(fork_text_view)
 	char last[64];
 
 	snprintf(last, sizeof(last), "stage %d: parent-exit",
-		 stage_no("parent-exit"));
+		 stage_number("fork", "parent-exit"));
 	/* sentences whole on their lines: no wrapping */
 	ck_assert_int_eq(setenv("COLUMNS", "1000", 1), 0);
 	run_proclab(&o, NULL, (const char *const[]){ "fork", NULL });
@@ -310,7 +284,7 @@ END_TEST
 START_TEST(fork_step)
 {
 	struct outcome o;
-	int n, pauses = 0, stages = stage_no(NULL);
+	int n, pauses = 0, stages = stage_number("fork", NULL);
 	char enter[64] = "";
 
 	/* one Enter for each pause: one after every stage */
@@ -324,7 +298,7 @@ START_TEST(fork_step)
 		if (strcmp(jstr(&ev[i], "event"), "pause") == 0) {
 			pauses++;
 			/* at the exit stage's pause both are there for ps */
-			if ((int)jnum(&ev[i], "stage") == stage_no("exit"))
+			if ((int)jnum(&ev[i], "stage") == stage_number("fork", "exit"))
 				ck_assert(strchr(jstr(&ev[i], "pids"), ',') != NULL);
 		}
 	ck_assert_int_eq(pauses, stages);
@@ -342,14 +316,14 @@ static void killed_at(int at, int sig)
 
 START_TEST(fork_sigterm_while_running)
 {
-	killed_at(stage_no("run"), SIGTERM);    /* children spinning */
+	killed_at(stage_number("fork", "run"), SIGTERM);    /* children spinning */
 }
 END_TEST
 
 START_TEST(fork_sigkill_with_zombies)
 {
 	/* no teardown: parent-death signals */
-	killed_at(stage_no("exit"), SIGKILL);
+	killed_at(stage_number("fork", "exit"), SIGKILL);
 }
 END_TEST
 

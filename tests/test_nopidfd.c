@@ -99,11 +99,11 @@ END_TEST
  * the adopted orphan of orphan's second. */
 static const struct {
 	const char *lab;
-	int pause;
+	const char *stage;
 	int sig;
 } kills[] = {
-	{ "states", 3, SIGTERM }, { "states", 3, SIGKILL },
-	{ "orphan", 2, SIGTERM }, { "orphan", 2, SIGKILL },
+	{ "states", "vfork", SIGTERM }, { "states", "vfork", SIGKILL },
+	{ "orphan", "exit", SIGTERM }, { "orphan", "exit", SIGKILL },
 };
 
 static void no_pidfd_said(const struct jobj *e, void *arg)
@@ -117,7 +117,8 @@ START_TEST(killed_without_pidfds)
 {
 	setenv("PROCLAB_NO_PIDFD", "1", 1);
 	kill_at_pause((const char *const[]){ kills[_i].lab, "--json", "--step",
-					     NULL }, kills[_i].pause,
+					     NULL },
+		      stage_number(kills[_i].lab, kills[_i].stage),
 		      kills[_i].sig, no_pidfd_said, NULL);
 	unsetenv("PROCLAB_NO_PIDFD");
 }

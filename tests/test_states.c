@@ -145,23 +145,6 @@ START_TEST(states_tour)
 }
 END_TEST
 
-/* The number `proclab states` gives the stage named `name`, from the
- * lab's table (the lab has no options, so every stage runs). */
-static int stage_no(const char *name)
-{
-	for (size_t l = 0; l < lab_count; l++) {
-		const struct lab *lab = lab_table[l];
-
-		if (strcmp(lab->name, "states") != 0 || lab->stages == NULL)
-			continue;
-		for (int i = 0; lab->stages[i].name != NULL; i++)
-			if (strcmp(lab->stages[i].name, name) == 0)
-				return i + 1;
-	}
-	ck_abort_msg("states has no stage %s", name);
-	return -1;
-}
-
 /* Killed at the pause after a stage (t, T, D among them): nothing may be
  * left, whatever state the child was in.  After a SIGKILL proclab cannot
  * clean up: its children die of their parent-death signal and are
@@ -171,7 +154,7 @@ static int stage_no(const char *name)
 static void killed_at(const char *at_stage, int sig)
 {
 	kill_at_pause((const char *const[]){ "states", "--json", "--step",
-					     NULL }, stage_no(at_stage), sig,
+					     NULL }, stage_number("states", at_stage), sig,
 		      NULL, NULL);
 }
 
@@ -208,7 +191,7 @@ START_TEST(states_text_view)
 	ck_assert_int_eq(o.code, 0);
 	ck_assert(strstr(o.out, "D disk sleep") != NULL);
 	ck_assert(strstr(o.out, "t tracing stop") != NULL);
-	snprintf(last, sizeof(last), "stage %d: reap", stage_no("reap"));
+	snprintf(last, sizeof(last), "stage %d: reap", stage_number("states", "reap"));
 	ck_assert(strstr(o.out, last) != NULL);
 	ck_assert_int_eq(survivors(o.sid), 0);
 	outcome_free(&o);

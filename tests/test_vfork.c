@@ -22,31 +22,6 @@
 #define MAXEV 160
 #define MIB (1024.0 * 1024.0)
 
-/* The number a run with the default options gives the stage `name` of
- * the vfork lab: its place among the stages that apply. */
-static int stage_no(const char *name)
-{
-	const struct lab *lab = NULL;
-	struct run r = { 0 };
-	int k = 0;
-
-	for (size_t l = 0; l < lab_count; l++)
-		if (strcmp(lab_table[l]->name, "vfork") == 0)
-			lab = lab_table[l];
-	ck_assert_ptr_nonnull(lab);
-	ck_assert_ptr_nonnull(lab->stages);
-	r.lab = lab;
-	for (const struct stage *s = lab->stages; s->name != NULL; s++) {
-		if (!stage_applies(&r, s))
-			continue;
-		k++;
-		if (strcmp(s->name, name) == 0)
-			return k;
-	}
-	ck_abort_msg("the vfork lab has no stage %s", name);
-	return -1;
-}
-
 static int count(const struct jobj *ev, int n, const char *event)
 {
 	int c = 0;
@@ -118,12 +93,12 @@ START_TEST(vfork_sequence)
 	ck_assert_ptr_nonnull(e);
 	ck_assert_int_eq((int)jnum(e, "pid"), caller);
 	ck_assert_str_eq(jstr(e, "state"), "D");
-	ck_assert_int_eq((int)jnum(e, "stage"), stage_no("vfork"));
+	ck_assert_int_eq((int)jnum(e, "stage"), stage_number("vfork", "vfork"));
 	/* the exec stage: resumed, S in an ordinary wait */
 	e = nth_event(ev, n, "wchan", NULL, 1);
 	ck_assert_ptr_nonnull(e);
 	ck_assert_str_eq(jstr(e, "state"), "S");
-	ck_assert_int_eq((int)jnum(e, "stage"), stage_no("exec"));
+	ck_assert_int_eq((int)jnum(e, "stage"), stage_number("vfork", "exec"));
 
 	/* clone() returned each child's own pid to the caller */
 	ck_assert_int_eq(count(ev, n, "resume"), 2);
@@ -243,7 +218,7 @@ START_TEST(vfork_text_view)
 	run_proclab(&o, NULL, (const char *const[]){ "vfork", "--rss", "1", NULL });
 	ck_assert_msg(o.code == 0, "exit %d: %s", o.code, o.err);
 	ck_assert(strstr(o.out, "D disk sleep") != NULL);
-	snprintf(last, sizeof(last), "stage %d: exit", stage_no("exit"));
+	snprintf(last, sizeof(last), "stage %d: exit", stage_number("vfork", "exit"));
 	ck_assert_msg(strstr(o.out, last) != NULL, "no '%s'", last);
 	ck_assert_msg(strstr(o.out, "\"Multiprocessing and interprocess "
 			     "communication\" says fork and vfork") != NULL,
@@ -352,7 +327,7 @@ START_TEST(vfork_killed_midway)
 
 	kill_at_pause((const char *const[]){ "vfork", "--json", "--step",
 					     "--rss", "1", NULL },
-		      stage_no(k->stage), k->sig, note_caller_d, &caller_d);
+		      stage_number("vfork", k->stage), k->sig, note_caller_d, &caller_d);
 	if (strcmp(k->stage, "vfork") == 0)
 		ck_assert(caller_d);
 }

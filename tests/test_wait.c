@@ -37,22 +37,6 @@ static int find(const struct jobj *ev, int n, int from, const char *event,
 	return -1;
 }
 
-/* The number a run gives the stage `name` of the table (every stage of
- * this lab runs, whatever its options). */
-static int stage_no(const char *name)
-{
-	int n = 0;
-
-	for (const struct stage *s = lab_wait.stages; s->name; s++) {
-		ck_assert_ptr_null(s->when);
-		n++;
-		if (strcmp(s->name, name) == 0)
-			return n;
-	}
-	ck_abort_msg("wait has no stage %s", name);
-	return -1;
-}
-
 /* The stage events follow the table, and each event named in `where`
  * happens in its stage. */
 static void check_stages(const struct jobj *ev, int n)
@@ -75,7 +59,7 @@ static void check_stages(const struct jobj *ev, int n)
 		for (size_t w = 0; w < sizeof(where) / sizeof(where[0]); w++)
 			if (is(&ev[i], where[w][0], NULL)) {
 				ck_assert_int_eq((int)jnum(&ev[i], "stage"),
-						 stage_no(where[w][1]));
+						 stage_number("wait", where[w][1]));
 				seen[w]++;
 			}
 	}
@@ -235,11 +219,11 @@ START_TEST(wait_sequence)
 	ck_assert_int_eq((int)jnum(e, "signal"), SIGKILL);
 	/* the stop in its stage; the continue and the kill in the next */
 	ck_assert_int_eq(stage_of(ev, n, "status", "sigstop", 0),
-			 stage_no("stop"));
+			 stage_number("wait", "stop"));
 	ck_assert_int_eq(stage_of(ev, n, "status", "sigstop", 1),
-			 stage_no("continue"));
+			 stage_number("wait", "continue"));
 	ck_assert_int_eq(stage_of(ev, n, "reap", "sigstop", 0),
-			 stage_no("continue"));
+			 stage_number("wait", "continue"));
 
 	/* poll: at least the empty polls made before the child was told */
 	i = find(ev, n, 0, "poll", NULL);
@@ -268,11 +252,11 @@ START_TEST(wait_sequence)
 	ck_assert_str_ne(jstr(&ev[i], "reaped"), jstr(&ev[i], "made"));
 	ck_assert(reap_of(ev, n, "c") < reap_of(ev, n, "a"));
 	ck_assert(reap_of(ev, n, "a") < reap_of(ev, n, "b"));
-	ck_assert_int_eq((int)jnum(&ev[i], "stage"), stage_no("order"));
+	ck_assert_int_eq((int)jnum(&ev[i], "stage"), stage_number("wait", "order"));
 	i = find(ev, n, i + 1, "order", NULL);
 	ck_assert_int_ge(i, 0);
 	ck_assert_str_eq(jstr(&ev[i], "mode"), "all-ended-first");
-	ck_assert_int_eq((int)jnum(&ev[i], "stage"), stage_no("zombies"));
+	ck_assert_int_eq((int)jnum(&ev[i], "stage"), stage_number("wait", "zombies"));
 	demonstrated(ev, n, "f", seq, sizeof(seq));
 	ck_assert_str_eq(seq, "SZX");
 

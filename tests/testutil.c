@@ -1,4 +1,5 @@
 /* testutil.c - run proclab, collect its output, parse JSON Lines. */
+#include "proclab.h"
 #include "testutil.h"
 
 #include "escape.h"
@@ -555,4 +556,27 @@ void kill_at_pause(const char *const argv[], int stage, int sig,
 		;
 	ck_assert_int_eq(errno, ECHILD);
 	ck_assert_int_eq(survivors(l.pid), 0);
+}
+
+int stage_number(const char *lab, const char *name)
+{
+	const struct lab *l = NULL;
+	struct run r = { 0 };
+	int k = 0;
+
+	for (size_t i = 0; i < lab_count; i++)
+		if (strcmp(lab_table[i]->name, lab) == 0)
+			l = lab_table[i];
+	ck_assert_msg(l != NULL && l->stages != NULL,
+		      "no lab %s with a table of stages", lab);
+	r.lab = l;
+	for (const struct stage *s = l->stages; s->name != NULL; s++) {
+		if (!stage_applies(&r, s))
+			continue;
+		k++;
+		if (name != NULL && strcmp(s->name, name) == 0)
+			return k;
+	}
+	ck_assert_msg(name == NULL, "the %s lab has no stage %s", lab, name);
+	return k;
 }

@@ -98,4 +98,10 @@ int live_finish(struct live *l, char *err, size_t size);
 void kill_at_pause(const char *const argv[], int stage, int sig,
 		   void (*each)(const struct jobj *e, void *arg), void *arg);
 
+/* The number a run of `lab` with its default options gives the stage
+ * named `name` (from 1), from the lab's table; with name NULL, how many
+ * stages that run has.  Fails the test if there is no such lab or stage:
+ * no test writes a stage number or count of its own. */
+int stage_number(const char *lab, const char *name);
+
 #endif
