@@ -40,7 +40,7 @@
 #include "observer.h"
 
 #define PROCLAB_VERSION "0.1.0"
-#define PROCLAB_SCHEMA 1
+#define PROCLAB_SCHEMA 2
 
 /* Exit statuses. */
 enum {

@@ -119,7 +119,7 @@ START_TEST(version_lines)
 
 	snprintf(first, sizeof(first), "%.*s", (int)strcspn(v, "\n"), v);
 	ck_assert_str_eq(first, "proclab 0.1.0");
-	ck_assert_msg(strstr(v, "\nJSON Lines schema 1\n") != NULL, "%s", v);
+	ck_assert_msg(strstr(v, "\nJSON Lines schema 2\n") != NULL, "%s", v);
 	/* the versions pkg-config gave the build: numbers, not "unknown" */
 	ck_assert_msg(strstr(v, "libbsd 0.") != NULL, "%s", v);
 	ck_assert_msg(strstr(v, "tests: Check 0.") != NULL, "%s", v);
