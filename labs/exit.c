@@ -842,8 +842,7 @@ static const struct sentence exit_sentences[] = {
 
 const struct lab lab_exit_vs__exit = {
 	.name = "exit-vs-_exit",
-	.summary = "exit() flushes stdio and runs exit handlers, _exit() does "
-		   "not; a fork+printf puzzle",
+	.summary = "exit() flushes stdio and runs handlers; _exit() does not",
 	.description =
 		"Children print \"hello, world\" with printf, with and without "
 		"a newline, to a\nterminal, a pipe and a file, and leave by "

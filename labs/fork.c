@@ -746,8 +746,7 @@ static int fork_prepare(struct run *r)
 
 const struct lab lab_fork = {
 	.name = "fork",
-	.summary = "one call, two returns: fork's values, separate memory, "
-		   "copy-on-write",
+	.summary = "one call, two returns; separate memory; copy-on-write",
 	.description =
 		"proclab forks a parent, and the parent forks its child (or "
 		"--children N),\nso that both sides of fork() are processes "

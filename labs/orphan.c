@@ -302,8 +302,7 @@ static const struct stage orphan_stages[] = {
 
 const struct lab lab_orphan = {
 	.name = "orphan",
-	.summary = "a parent exits before its child: who adopts the orphan, "
-		   "and who reaps it",
+	.summary = "a parent exits first: who adopts the orphan, who reaps it",
 	.description =
 		"proclab forks a parent, which forks a child, then exits.  The "
 		"kernel hands\nthe child to the nearest child subreaper above "

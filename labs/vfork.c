@@ -788,8 +788,7 @@ static int vfork_prepare(struct run *r)
 
 const struct lab lab_vfork = {
 	.name = "vfork",
-	.summary = "the vfork caller waits in D until its child _exits or "
-		   "execs; the cost",
+	.summary = "the caller waits in D until its child execs or exits; the cost",
 	.description =
 		"The caller (proclab's child) calls clone(CLONE_VM|CLONE_VFORK), "
 		"vfork's flags,\nwith the child on a stack of its own.  The "

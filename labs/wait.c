@@ -899,8 +899,7 @@ static int wait_run(struct run *r)
 
 const struct lab lab_wait = {
 	.name = "wait",
-	.summary = "how a parent learns how a child ended: the wait status, "
-		   "bit by bit",
+	.summary = "how a parent learns how a child ended: the status, bit by bit",
 	.description =
 		"Children end every way a parent can learn of: _exit(0), "
 		"_exit(code), killed\nby SIGTERM, SIGABRT with and without a "

@@ -54,11 +54,8 @@ static void usage_main(FILE *f)
 	      "       proclab --help | --version\n", f);
 }
 
-static void list_labs(FILE *f)
-{
-	for (size_t i = 0; i < lab_count; i++)
-		fprintf(f, "%-14s %s\n", lab_table[i]->name, lab_table[i]->summary);
-}
+
+static void list_labs(void);
 
 static void help_main(void)
 {
@@ -66,7 +63,7 @@ static void help_main(void)
 	fputs("\nproclab forks real processes, drives them through the states "
 	      "Linux shows in\n/proc (R S D T t Z X) and prints every "
 	      "transition as it is observed.\n\nLabs:\n", stdout);
-	list_labs(stdout);
+	list_labs();
 	fputs("\n", stdout);
 	fputs(common_usage, stdout);
 	fputs("\nExit status: 0 every stage saw what it demonstrates, 1 the "
@@ -97,6 +94,14 @@ static void fold(const char *text, int col, int indent)
 		w += strspn(w, " ");
 	}
 	putchar('\n');
+}
+
+/* One lab a line (its summary fits: tests/test_cli.c), for people and
+ * for scripts: the completions and tests/golden.sh read the first word. */
+static void list_labs(void)
+{
+	for (size_t i = 0; i < lab_count; i++)
+		printf("%-14s %s\n", lab_table[i]->name, lab_table[i]->summary);
 }
 
 /* One option in `proclab LAB --help`, laid out as common_usage is: the text
@@ -452,7 +457,7 @@ int main(int argc, char *argv[], char *envp[])
 			     cmd, shown(argv[argc - 1]));
 		if (argc == 2) {
 			if (strcmp(cmd, "list") == 0)
-				list_labs(stdout);
+				list_labs();
 			else
 				help_main();
 			return finish_stdout();

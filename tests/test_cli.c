@@ -244,6 +244,34 @@ START_TEST(no_arguments_is_usage)
 }
 END_TEST
 
+/* `proclab list`: one line a lab, in the order of the table, no wider than
+ * 79 columns (scripts read its first word; people read it at 80). */
+START_TEST(list_fits)
+{
+	struct outcome o;
+	const char *line;
+	size_t i = 0;
+
+	run_proclab(&o, NULL, (const char *const[]){ "list", NULL });
+	ck_assert_int_eq(o.code, 0);
+	for (line = o.out; *line != '\0'; i++) {
+		size_t n = strcspn(line, "\n");
+
+		ck_assert_msg(n <= 79, "list: a line of %zu columns: %.*s", n,
+			      (int)n, line);
+		ck_assert_uint_lt(i, lab_count);
+		ck_assert_msg(strncmp(line, lab_table[i]->name,
+				      strlen(lab_table[i]->name)) == 0 &&
+			      line[strlen(lab_table[i]->name)] == ' ',
+			      "list: line %zu is not %s", i + 1,
+			      lab_table[i]->name);
+		line += n + (line[n] == '\n');
+	}
+	ck_assert_uint_eq(i, lab_count);
+	outcome_free(&o);
+}
+END_TEST
+
 Suite *make_cli_suite(void)
 {
 	Suite *s = suite_create("cli");
@@ -254,6 +282,7 @@ Suite *make_cli_suite(void)
 	tcase_add_loop_test(tc, bad_command_lines, 0, (int)(sizeof(bad) / sizeof(bad[0])));
 	tcase_add_loop_test(tc, bad_command_lines_every_lab, 0, ngen);
 	tcase_add_test(tc, no_arguments_is_usage);
+	tcase_add_test(tc, list_fits);
 	suite_add_tcase(s, tc);
 	return s;
 }
