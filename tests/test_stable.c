@@ -11,11 +11,6 @@
 
 #define MAXEV 512
 
-/* every lab but watch, which follows processes it did not make */
-static const char *const lab_names[] = {
-	"zombie", "states", "fork", "vfork", "exit-vs-_exit", "wait",
-	"orphan",
-};
 
 /* JSON keys whose values are pids (or lists of pids) in some lab */
 static const char *const pid_keys[] = {
@@ -63,29 +58,39 @@ static void first_difference(const char *a, const char *b, char *msg,
 		 (int)strcspn(b + start, "\n"), b + start);
 }
 
-static void run_stable(struct outcome *o, const char *lab, bool json,
+/* Run the lab case args (lab_case()) with --stable, and --json if json. */
+static void run_stable(struct outcome *o, const char *const *args, bool json,
 		       long *lo, long *hi)
 {
+	const char *argv[8];
+	int n = 0;
+
+	while (args[n] != NULL && n < 5) {
+		argv[n] = args[n];
+		n++;
+	}
+	argv[n++] = "--stable";
+	if (json)
+		argv[n++] = "--json";
+	argv[n] = NULL;
 	*lo = last_pid();
-	run_proclab(o, NULL, json ? (const char *const[]){ lab, "--stable",
-							   "--json", NULL }
-				  : (const char *const[]){ lab, "--stable",
-							   NULL });
+	run_proclab(o, NULL, argv);
 	*hi = last_pid();
-	ck_assert_msg(o->code == 0, "%s --stable: exit %d: %s", lab, o->code,
-		      o->err);
+	ck_assert_msg(o->code == 0, "%s --stable: exit %d: %s", args[0],
+		      o->code, o->err);
 	ck_assert_int_eq(survivors(o->sid), 0);
 	ck_assert(*hi != *lo);  /* it forked (the pids may wrap) */
 }
 
-static void twice(const char *lab, bool json)
+static void twice(const char *const *args, bool json)
 {
+	const char *lab = args[0];
 	struct outcome a, b;
 	long lo_a, hi_a, lo_b, hi_b;
 	char msg[512];
 
-	run_stable(&a, lab, json, &lo_a, &hi_a);
-	run_stable(&b, lab, json, &lo_b, &hi_b);
+	run_stable(&a, args, json, &lo_a, &hi_a);
+	run_stable(&b, args, json, &lo_b, &hi_b);
 	first_difference(a.out, b.out, msg, sizeof(msg));
 	ck_assert_msg(a.outlen == b.outlen &&
 		      memcmp(a.out, b.out, a.outlen) == 0,
@@ -100,7 +105,7 @@ static void twice(const char *lab, bool json)
 
 START_TEST(stable_text_twice)
 {
-	twice(lab_names[_i], false);
+	twice(lab_case(_i), false);
 }
 END_TEST
 
@@ -111,9 +116,9 @@ START_TEST(stable_json_twice)
 	long lo, hi;
 	int n;
 
-	twice(lab_names[_i], true);
+	twice(lab_case(_i), true);
 	/* and what it prints is the schema, with roles for pids */
-	run_stable(&o, lab_names[_i], true, &lo, &hi);
+	run_stable(&o, lab_case(_i), true, &lo, &hi);
 	n = json_lines(o.out, ev, MAXEV);
 	ck_assert_int_gt(n, 2);
 	ck_assert_str_eq(jstr(&ev[0], "event"), "start");
@@ -133,7 +138,7 @@ START_TEST(stable_json_twice)
 			/* a role; numbers only for "no process" (0, -1) */
 			ck_assert_msg(m == NULL || m->type != 'n' ||
 				      m->num <= 0, "%s: line %d: \"%s\": %g",
-				      lab_names[_i], i + 1, pid_keys[k], m->num);
+				      lab_case(_i)[0], i + 1, pid_keys[k], m->num);
 		}
 	}
 	outcome_free(&o);
@@ -149,7 +154,8 @@ START_TEST(stable_text_zombie)
 	struct outcome o;
 	long lo, hi;
 
-	run_stable(&o, "zombie", false, &lo, &hi);
+	run_stable(&o, (const char *const[]){ "zombie", NULL }, false, &lo,
+		   &hi);
 	ck_assert_msg(strncmp(o.out, "[0] start       proclab zombie, pid "
 			      "proclab, Linux ~\n", 50) == 0, "%.80s", o.out);
 	ck_assert_ptr_nonnull(strstr(o.out,
@@ -231,7 +237,7 @@ Suite *make_stable_suite(void)
 {
 	Suite *s = suite_create("stable");
 	TCase *tc = tcase_create("stable");
-	int nlabs = (int)(sizeof(lab_names) / sizeof(*lab_names));
+	int nlabs = lab_cases();
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, stable_text_twice, 0, nlabs);

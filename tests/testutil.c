@@ -580,3 +580,35 @@ int stage_number(const char *lab, const char *name)
 	ck_assert_msg(name == NULL, "the %s lab has no stage %s", lab, name);
 	return k;
 }
+
+static const char *const lab_variants[][4] = {
+	{ "fork", "--children", "4", NULL },
+	{ "zombie", "--ignore-sigchld", NULL },
+	{ "orphan", "--subreaper", NULL },
+};
+
+int lab_cases(void)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < lab_count; i++)
+		n += lab_table[i]->args == NULL;
+	return n + (int)(sizeof(lab_variants) / sizeof(lab_variants[0]));
+}
+
+const char *const *lab_case(int i)
+{
+	static const char *argv[2];
+
+	for (size_t l = 0; l < lab_count; l++) {
+		if (lab_table[l]->args != NULL)
+			continue;
+		if (i-- == 0) {
+			argv[0] = lab_table[l]->name;
+			argv[1] = NULL;
+			return argv;
+		}
+	}
+	ck_assert_int_lt(i, (int)(sizeof(lab_variants) / sizeof(lab_variants[0])));
+	return lab_variants[i];
+}

@@ -104,4 +104,11 @@ void kill_at_pause(const char *const argv[], int stage, int sig,
  * no test writes a stage number or count of its own. */
 int stage_number(const char *lab, const char *name);
 
+/* The runs a run-every-lab test makes: each lab of the table that needs no
+ * operand, with its defaults, then a few variants of options (those of
+ * tests/golden.sh).  lab_case(i) is a NULL-terminated argv without
+ * argv[0] (the lab's name first); lab_cases() how many there are. */
+int lab_cases(void);
+const char *const *lab_case(int i);
+
 #endif
