@@ -8,23 +8,33 @@
  * anything else through emit() (emit.h), which renders its sentence, a
  * template in the lab's `sentences`, as text, or its fields as JSON.
  *
- * Adding a lab, the checklist:
- *   1. labs/NAME.c: `const struct lab lab_NAME = { ... };` with a run
- *      function that returns a PL_EXIT_* code.  Children are agents
- *      (agent.h: agent_spawn(), agent_fork() for grandchildren, a table
- *      of the lab's operations), or come from pl_fork() (child.h); never
- *      from fork() itself.
- *   2. One row in labs/labs.c (the table is sorted the way `list` prints).
- *      The Makefile picks up labs/ *.c by itself.
+ * Adding a lab, the checklist (every file a lab touches):
+ *   1. labs/NAME.c: `const struct lab lab_NAME = { ... };` with its
+ *      options (read with opt_val()/opt_set()), a table of stages
+ *      (`.stages`; the engine runs them, `--help` lists them), a table of
+ *      sentences (`.sentences`: the text of each event, emit.h), and its
+ *      per-run state (`.state_size`, run_state()): no mutable globals.
+ *      Children are agents (agent.h: agent_spawn(), agent_fork() for
+ *      grandchildren, a table of the lab's own operations) or come from
+ *      pl_fork() (child.h); never from fork() itself.  Anything outside
+ *      processes to remove at the end: run_on_cleanup().
+ *   2. labs/labs.c: one row (the table is in the order `list` prints;
+ *      the summary fits `proclab list` in 80 columns).  The Makefile
+ *      picks up labs/ *.c, and `make install` labs/ *.md, by themselves.
  *   3. labs/NAME.md: the worksheet (idea, predictions, what to run and
  *      watch, questions, answers for the instructor).
- *   4. tests/test_NAME.c: an integration test that runs the lab and asserts
- *      the observed sequence and that nothing is left behind; add its
- *      suite to tests/check_main.c.
- *   5. The lab's JSON events in docs/json.md and its section in
- *      man/proclab.1.
- *   6. Each claim it tests: a row in src/claims.c (and its source in
+ *   4. tests/test_NAME.c: runs the lab and asserts the observed sequence
+ *      and that nothing is left behind, with stage numbers from the table
+ *      (stage_number()); its suite in tests/check_main.c and
+ *      tests/suites.h.  Every-lab tests (stages, emit, stable,
+ *      unprivileged, golden) take the lab from lab_table by themselves.
+ *   5. tests/golden/NAME.txt and .jsonl: `make golden` writes them (the
+ *      lab comes from `proclab list`; option variants worth keeping go in
+ *      tests/golden.sh and testutil.c's lab_variants); review the diff.
+ *   6. Each claim it tests: a row in src/claims.c (its source in
  *      docs/sources.md), reported with claim() (claims.h).
+ *   7. Its JSON events in docs/json.md, its section in man/proclab.1, its
+ *      line in README.md's `proclab list`.
  */
 #ifndef PROCLAB_PROCLAB_H
 #define PROCLAB_PROCLAB_H
