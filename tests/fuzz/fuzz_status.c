@@ -21,7 +21,7 @@
 #include <stdbool.h>
 
 #define PS_ALL (PS_NAME | PS_STATE | PS_TGID | PS_PPID | PS_TRACER | PS_UID | \
-		PS_THREADS | PS_VMRSS | PS_VCSW | PS_NVCSW)
+		PS_THREADS | PS_VMRSS | PS_VCSW | PS_NVCSW | PS_SIGALL)
 
 static void fuzz_raw(const uint8_t *data, size_t size)
 {
@@ -37,6 +37,15 @@ static void fuzz_raw(const uint8_t *data, size_t size)
 	check(ps.tgid >= 0 && ps.ppid >= 0 && ps.tracer >= 0);
 	check(ps.threads >= 0 && ps.vcsw >= 0 && ps.nvcsw >= 0);
 	check((ps.has & PS_VMRSS) ? ps.vmrss_kb >= 0 : ps.vmrss_kb == -1);
+	/* a signal mask: 1 to 16 hex digits kept as printed, else nothing */
+	for (int f = 0; f < PSIG_N; f++) {
+		size_t n = strnlen(ps.sig_raw[f], sizeof(ps.sig_raw[f]));
+
+		check(n < sizeof(ps.sig_raw[f]));
+		check((ps.has & PS_SIGBIT(f)) ? n >= 1 && n <= 16
+					       : n == 0 && ps.sig[f] == 0);
+		check(n == 16 || ps.sig[f] >> (4 * n) == 0);
+	}
 
 	if (procfs_parse_meminfo_available((const char *)data, size, &kb) == 0)
 		check(kb >= 0);
