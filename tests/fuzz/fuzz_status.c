@@ -147,8 +147,18 @@ static void fuzz_status_built(struct provider *pv)
 	want.threads = (long long)take_upto(pv, INT_MAX);
 	put(&t, "Threads:\t%lld\n", want.threads);
 	t.end[bit_index(PS_THREADS)] = t.len;
-	put(&t, "SigQ:\t0/63422\nSigPnd:\t0000000000000000\n"
-		"Cpus_allowed_list:\t0-1\n");
+	put(&t, "SigQ:\t0/63422\n");
+	/* the signal masks, 16 hex digits each as the kernel prints them */
+	for (int f = 0; f < PSIG_N; f++) {
+		want.sig[f] = take_upto(pv, UINT64_MAX);
+		snprintf(want.sig_raw[f], sizeof(want.sig_raw[f]), "%016llx",
+			 (unsigned long long)want.sig[f]);
+		put(&t, "%s:\t%016llx\n", procfs_sigfield_name(f),
+		    (unsigned long long)want.sig[f]);
+		t.end[bit_index(PS_SIGBIT(f))] = t.len;
+		want.has |= PS_SIGBIT(f);
+	}
+	put(&t, "Cpus_allowed_list:\t0-1\n");
 	want.vcsw = (long long)take_upto(pv, LLONG_MAX);
 	put(&t, "voluntary_ctxt_switches:\t%lld\n", want.vcsw);
 	t.end[bit_index(PS_VCSW)] = t.len;
@@ -194,6 +204,10 @@ static void fuzz_status_built(struct provider *pv)
 		check(got.vcsw == want.vcsw);
 	if (got.has & PS_NVCSW)
 		check(got.nvcsw == want.nvcsw);
+	for (int f = 0; f < PSIG_N; f++)
+		if (got.has & PS_SIGBIT(f))
+			check(got.sig[f] == want.sig[f] &&
+			      strcmp(got.sig_raw[f], want.sig_raw[f]) == 0);
 }
 
 static void fuzz_meminfo_built(struct provider *pv)
