@@ -411,7 +411,10 @@ static int survived(struct run *r, struct actor *x, int sig, const char *why)
 
 	if (rc != 0)
 		return rc;
-	s = obs_sample(r, x->w, NULL, NULL);
+	/* it was R for an instant to answer: wait for its read(2) */
+	if (obs_settle(r, x->w, "S"))
+		return PL_EXIT_FAIL;
+	s = x->w->state;
 	emit(r, "survived", FIELDS(F_PID("pid", x->a->pid),
 				   F_STR("signal", wstatus_signame(sig).s),
 				   F_CHAR("state", s),
