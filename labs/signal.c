@@ -81,6 +81,8 @@ struct siglab {
 	/* proclab's side */
 	int n;                          /* --children */
 	struct actor catcher;
+	struct actor vchild;            /* the catcher's vfork child */
+	char d_state;                   /* the catcher's, SIGUSR1 pending */
 	int refused_kill, refused_stop; /* sigaction's errno, 0: accepted */
 	long long term_runs;
 	char term_state;
@@ -561,7 +563,7 @@ static int stage_pending(struct run *r)
 	struct siglab *L = run_state(r);
 	struct actor *x = &L->catcher;
 	unsigned long long both = bit(SIGUSR1) | bit(SIGUSR2);
-	int counts[65] = { 0 }, rc, err1, err2;
+	int rc, err1, err2;
 	struct agent_msg m;
 
 	if ((rc = set_action(r, x, SIGUSR1, ACT_HANDLER, 0, 0, &err1)) ||
@@ -584,9 +586,20 @@ static int stage_pending(struct run *r)
 		return pl_fail(r, "expected no handler to run while SIGUSR1 "
 			       "and SIGUSR2 are blocked; %lld ran",
 			       (long long)m.v[2] - x->runs);
-	if ((rc = expect_mask(r, x, PSIG_SHDPND, bit(SIGUSR1))) != 0 ||
-	    (rc = expect_mask(r, x, PSIG_PND, bit(SIGUSR2))) != 0 ||
-	    (rc = set_mask(r, x, SIG_UNBLOCK, both, &m)) != 0 ||
+	if ((rc = expect_mask(r, x, PSIG_SHDPND, bit(SIGUSR1))) != 0)
+		return rc;
+	return expect_mask(r, x, PSIG_PND, bit(SIGUSR2));
+}
+
+static int stage_unblock(struct run *r)
+{
+	struct siglab *L = run_state(r);
+	struct actor *x = &L->catcher;
+	unsigned long long both = bit(SIGUSR1) | bit(SIGUSR2);
+	int counts[65] = { 0 }, rc;
+	struct agent_msg m;
+
+	if ((rc = set_mask(r, x, SIG_UNBLOCK, both, &m)) != 0 ||
 	    (rc = hear_handlers(r, x, m.v[2], counts)) != 0)
 		return rc;
 	delivered(r, x, SIGUSR1, 1, counts[SIGUSR1], "delivered on unblock");
@@ -605,7 +618,7 @@ static int stage_coalesce(struct run *r)
 {
 	struct siglab *L = run_state(r);
 	struct actor *x = &L->catcher;
-	int rt = SIGRTMIN, counts[65] = { 0 }, rc, err;
+	int rt = SIGRTMIN, rc, err;
 	unsigned long long both = bit(SIGUSR1) | bit(rt);
 	struct agent_msg m;
 
@@ -618,8 +631,20 @@ static int stage_coalesce(struct run *r)
 	if ((rc = set_mask(r, x, SIG_BLOCK, both, &m)) != 0 ||
 	    (rc = send_sig(r, x, SIGUSR1, 3)) != 0 ||
 	    (rc = send_sig(r, x, rt, 3)) != 0 ||
-	    (rc = expect_mask(r, x, PSIG_SHDPND, both)) != 0 ||
-	    (rc = set_mask(r, x, SIG_UNBLOCK, both, &m)) != 0 ||
+	    (rc = expect_mask(r, x, PSIG_SHDPND, both)) != 0)
+		return rc;
+	return PL_EXIT_OK;
+}
+
+static int stage_deliver(struct run *r)
+{
+	struct siglab *L = run_state(r);
+	struct actor *x = &L->catcher;
+	int rt = SIGRTMIN, counts[65] = { 0 }, rc;
+	unsigned long long both = bit(SIGUSR1) | bit(rt);
+	struct agent_msg m;
+
+	if ((rc = set_mask(r, x, SIG_UNBLOCK, both, &m)) != 0 ||
 	    (rc = hear_handlers(r, x, m.v[2], counts)) != 0)
 		return rc;
 	delivered(r, x, SIGUSR1, 3, counts[SIGUSR1], counts[SIGUSR1] == 1
@@ -665,12 +690,12 @@ static int vfork_hold(struct run *r, struct actor *x, struct actor *vchild)
 static int stage_d_pending(struct run *r)
 {
 	struct siglab *L = run_state(r);
-	struct actor *x = &L->catcher, v = { 0 };
-	int counts[65] = { 0 }, rc;
+	struct actor *x = &L->catcher;
 	unsigned long long pend;
 	char state;
+	int rc;
 
-	if ((rc = vfork_hold(r, x, &v)) != 0 ||
+	if ((rc = vfork_hold(r, x, &L->vchild)) != 0 ||
 	    (rc = send_sig(r, x, SIGUSR1, 1)) != 0 ||
 	    (rc = show_mask(r, x, PSIG_SHDPND, &pend, &state)) != 0)
 		return rc;
@@ -685,13 +710,24 @@ static int stage_d_pending(struct run *r)
 		return pl_fail(r, "expected SIGUSR1 pending and the catcher "
 			       "still D; /proc showed %c, ShdPnd %#llx",
 			       state, pend);
+	L->d_state = state;
+	return PL_EXIT_OK;
+}
+
+static int stage_d_release(struct run *r)
+{
+	struct siglab *L = run_state(r);
+	struct actor *x = &L->catcher;
+	int counts[65] = { 0 }, rc;
+
 	/* release: the vfork child exits, the caller leaves D and the
 	 * pending signal is delivered on its way back to user space */
 	if ((rc = agent_send(r, x->a, AGENT_OP_RELEASE,
 			     (const int64_t[AGENT_ARGS]){ 0 })) != 0 ||
 	    (rc = hear_handlers(r, x, x->runs + 1, counts)) != 0)
 		return rc;
-	if (obs_await(r, v.w, "X", "exited and was reaped by the catcher"))
+	if (obs_await(r, L->vchild.w, "X", "exited and was reaped by the "
+		      "catcher"))
 		return PL_EXIT_FAIL;
 	if (obs_await(r, x->w, "S", "out of D; its handler ran, then it "
 		      "blocked in read(2) again"))
@@ -700,7 +736,8 @@ static int stage_d_pending(struct run *r)
 		  "D ended, not before");
 	claim(r, "signal-d-delivered-later",
 	      counts[SIGUSR1] == 1 ? CLAIM_HOLDS : CLAIM_FAILS,
-	      FIELDS(F_CHAR("state", state), F_INT("received", counts[SIGUSR1])));
+	      FIELDS(F_CHAR("state", L->d_state),
+		     F_INT("received", counts[SIGUSR1])));
 	if (counts[SIGUSR1] != 1)
 		return pl_fail(r, "expected the SIGUSR1 handler to run once "
 			       "after the release; it ran %d times",
@@ -963,13 +1000,18 @@ static const struct stage signal_stages[] = {
 	{ "refuse", "the catcher asks sigaction to catch, then ignore, "
 	  "SIGKILL and SIGSTOP", stage_refuse, NULL, NULL, NULL },
 	{ "pending", "the catcher blocks SIGUSR1 and SIGUSR2; proclab sends "
-	  "one, the catcher raises the other; then it unblocks them",
-	  stage_pending, NULL, NULL, NULL },
-	{ "coalesce", "three SIGUSR1 and three SIGRTMIN while both are "
-	  "blocked, then unblocked", stage_coalesce, NULL, NULL, NULL },
+	  "one, the catcher raises the other", stage_pending, NULL, NULL,
+	  NULL },
+	{ "unblock", "the catcher unblocks SIGUSR1 and SIGUSR2", stage_unblock,
+	  NULL, NULL, NULL },
+	{ "coalesce", "three SIGUSR1 and three SIGRTMIN to the catcher while "
+	  "it blocks both", stage_coalesce, NULL, NULL, NULL },
+	{ "deliver", "the catcher unblocks SIGUSR1 and SIGRTMIN",
+	  stage_deliver, NULL, NULL, NULL },
 	{ "d-pending", "SIGUSR1 to the catcher while it waits in D for its "
-	  "vfork child; then the child is released", stage_d_pending, NULL,
-	  NULL, NULL },
+	  "vfork child", stage_d_pending, NULL, NULL, NULL },
+	{ "d-release", "proclab releases the vfork child: the catcher leaves "
+	  "D", stage_d_release, NULL, NULL, NULL },
 	{ "d-kill", "SIGKILL to the catcher while it waits in D again",
 	  stage_d_kill, NULL, NULL, NULL },
 	{ "sigchld-once", "{children} children exit while their parent "
