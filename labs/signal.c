@@ -16,7 +16,7 @@
  * SIGUSR1 while blocked arrive once, three SIGRTMIN three times) ->
  * d-pending (a signal to a vfork caller in D stays pending until the D
  * ends) -> d-kill (SIGKILL ends that D at once) -> sigchld-once,
- * sigchld-loop, sigchld-ignore, sigchld-nocldwait (children exit while
+ * sigchld-loop, sigchld-ignore, sa-nocldwait (children exit while
  * the parent blocks SIGCHLD: one delivery; what each disposition leaves).
  */
 #include <errno.h>
@@ -1022,7 +1022,7 @@ static const struct stage signal_stages[] = {
 	  stage_chld_loop, NULL, NULL, NULL },
 	{ "sigchld-ignore", "{children} children exit; their parent set "
 	  "SIGCHLD to SIG_IGN", stage_chld_ignore, NULL, NULL, NULL },
-	{ "sigchld-nocldwait", "{children} children exit while their parent "
+	{ "sa-nocldwait", "{children} children exit while their parent "
 	  "blocks SIGCHLD; its handler was set with SA_NOCLDWAIT",
 	  stage_chld_nocldwait, NULL, NULL, NULL },
 	{ NULL, NULL, NULL, NULL, NULL, NULL },

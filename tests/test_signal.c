@@ -197,7 +197,7 @@ chld[] = {
 	{ "sigchld-once", 1, 1, 3 },
 	{ "sigchld-loop", 1, 4, 0 },
 	{ "sigchld-ignore", 0, 0, 0 },
-	{ "sigchld-nocldwait", 1, 0, 0 },
+	{ "sa-nocldwait", 1, 0, 0 },
 };
 
 START_TEST(signal_sigchld)
@@ -221,9 +221,9 @@ START_TEST(signal_sigchld)
 	ck_assert_str_eq(jstr(e, "signals"), "SIGCHLD");
 	e = in_stage(n, "sigchld-once", "cleanup", NULL, NULL);
 	ck_assert_int_eq((int)jnum(e, "reaped"), 3);
-	e = in_stage(n, "sigchld-nocldwait", "action", "flags", "SA_NOCLDWAIT");
+	e = in_stage(n, "sa-nocldwait", "action", "flags", "SA_NOCLDWAIT");
 	ck_assert_int_eq((int)jnum(e, "rc"), 0);
-	e = in_stage(n, "sigchld-nocldwait", "claim", "id", "sigchld-only-ign");
+	e = in_stage(n, "sa-nocldwait", "claim", "id", "sigchld-only-ign");
 	ck_assert_str_eq(jstr(e, "verdict"), "does not hold");
 	ck_assert_int_eq((int)jnum(e, "nocldwait_zombies"), 0);
 	ck_assert_int_eq((int)jnum(e, "once_zombies"), 3);
