@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -128,12 +129,23 @@ static int op_reset(struct agent_ctx *c, const int64_t arg[], int64_t out[])
 
 	(void)c, (void)arg, (void)out;
 	/* ignored signals survive fork and exec: a lab started from a
-	 * shell that ignores SIGINT (a background job) would show them in
-	 * SigIgn.  Start from the defaults, so every run shows the same.
-	 * SIGKILL, SIGSTOP and the two libc keeps for threads refuse. */
-	for (int sig = 1; sig <= 64; sig++)
-		if (sig != SIGKILL && sig != SIGSTOP)
+	 * shell that ignores SIGINT (a background job), or from a program
+	 * that ignores the signals 32 and 33, would show them in SigIgn.
+	 * Start from the defaults, so that every run shows the same.
+	 * glibc's sigaction() refuses 32 and 33 (it keeps them for its
+	 * threads): those through the system call, whose struct is all
+	 * zeros for SIG_DFL with no flags and no mask. */
+	for (int sig = 1; sig <= 64; sig++) {
+		unsigned long ksa[4] = { 0, 0, 0, 0 };
+
+		if (sig == SIGKILL || sig == SIGSTOP)
+			continue;
+		if (sig < SIGRTMIN && sig > 31)
+			syscall(SYS_rt_sigaction, sig, ksa, NULL,
+				sizeof(unsigned long));
+		else
 			sigaction(sig, &dfl, NULL);
+	}
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	return AGENT_OK;
@@ -1041,8 +1053,8 @@ static int signal_run(struct run *r)
 
 const struct lab lab_signal = {
 	.name = "signal",
-	.summary = "SIGTERM default, ignored, caught; pending, coalesced and "
-		   "queued signals; signals and D; SIGCHLD and zombies",
+	.summary = "signals caught, ignored, blocked, coalesced, queued; "
+		   "in D; SIGCHLD and zombies",
 	.description =
 		"A child meets SIGTERM at its default action (killed), ignored "
 		"(still S)\nand caught (its handler ran).  sigaction refuses "
