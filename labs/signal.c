@@ -87,7 +87,7 @@ struct siglab {
 	int refused_kill, refused_stop; /* sigaction's errno, 0: accepted */
 	long long term_runs;
 	char term_state;
-	char role[SIG_MAX_CHILDREN][16];
+	char role[SIG_MAX_CHILDREN][ROLE_MAX];
 	/* zombies left and handler runs, by SIGCHLD stage */
 	int zombies[4], chld_runs[4];
 };
