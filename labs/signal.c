@@ -335,7 +335,7 @@ static int show_mask(struct run *r, struct actor *x, int field,
 		     unsigned long long *mask, char *state)
 {
 	struct probe p;
-	char names[768];
+	char names[768], list[1024] = "";
 	int n;
 
 	if (obs_probe(r, x->w, &p) != PROC_OK || !p.status_ok ||
@@ -344,11 +344,21 @@ static int show_mask(struct run *r, struct actor *x, int field,
 			       "could not be read", (int)x->a->pid,
 			       procfs_sigfield_name(field));
 	n = wstatus_sigset_names(p.ps.sig[field], names, sizeof(names));
+	/* the text view: a space after each comma, room to wrap */
+	for (size_t i = 0, o = 0; o + 2 < sizeof(list); i++) {
+		list[o++] = names[i];
+		if (names[i] == '\0')
+			break;
+		if (names[i] == ',')
+			list[o++] = ' ';
+		list[o] = '\0';
+	}
 	emit_form(r, "sigmask", n ? NULL : "empty",
 		  FIELDS(F_PID("pid", x->a->pid),
 			 F_STR("field", procfs_sigfield_name(field)),
 			 F_STR("raw", p.ps.sig_raw[field]),
-			 F_STR("signals", names), F_TEXT("role", x->a->role)));
+			 F_STR("signals", names), F_TEXT("role", x->a->role),
+			 F_TEXT("list", list)));
 	if (mask != NULL)
 		*mask = p.ps.sig[field];
 	if (state != NULL)
@@ -356,18 +366,22 @@ static int show_mask(struct run *r, struct actor *x, int field,
 	return PL_EXIT_OK;
 }
 
-/* Check that mask field of x holds exactly `want`. */
+/* Report mask `field` of x, and check that of the signals in `care` it
+ * holds those in `want` and no other.  Only those: a process run under a
+ * tool that handles every signal itself (valgrind catches them all) shows
+ * the tool's dispositions, not the program's. */
 static int expect_mask(struct run *r, struct actor *x, int field,
-		       unsigned long long want)
+		       unsigned long long want, unsigned long long care)
 {
 	unsigned long long got;
 	int rc = show_mask(r, x, field, &got, NULL);
 	char w[256], g[768];
 
-	if (rc != 0 || got == want)
+	care |= want;
+	if (rc != 0 || (got & care) == want)
 		return rc;
 	wstatus_sigset_names(want, w, sizeof(w));
-	wstatus_sigset_names(got, g, sizeof(g));
+	wstatus_sigset_names(got & care, g, sizeof(g));
 	return pl_fail(r, "expected %s of %s %d to hold {%s}; /proc showed "
 		       "{%s}", procfs_sigfield_name(field), x->a->role,
 		       (int)x->a->pid, w, g);
@@ -470,11 +484,21 @@ static int actor_end(struct run *r, struct actor *x)
 static int stage_default(struct run *r)
 {
 	struct actor x = { 0 };
+	unsigned long long cgt;
 	int rc, status;
 
 	if ((rc = actor_start(r, &x, NULL, "default")) != 0 ||
-	    (rc = expect_mask(r, &x, PSIG_CGT, 0)) != 0 ||
-	    (rc = send_sig(r, &x, SIGTERM, 1)) != 0)
+	    (rc = show_mask(r, &x, PSIG_CGT, &cgt, NULL)) != 0)
+		return rc;
+	/* it set no handler: a caught signal is a tool's, which handles
+	 * every signal itself (valgrind), and /proc shows the tool's
+	 * dispositions, not the program's: nothing here would be true */
+	if (cgt != 0)
+		return pl_unavailable(r, "the default child set no handler, "
+				      "yet /proc shows it catching %d signals: "
+				      "a tool (valgrind?) handles its signals",
+				      __builtin_popcountll(cgt));
+	if ((rc = send_sig(r, &x, SIGTERM, 1)) != 0)
 		return rc;
 	if (obs_await(r, x.w, "Z", "ended by SIGTERM, whose default action "
 		      "terminates; {ppid} has not waited yet"))
@@ -500,12 +524,12 @@ static int stage_ignore(struct run *r)
 		return pl_fail(r, "expected sigaction(SIGTERM, SIG_IGN) to "
 			       "succeed; it failed with %s",
 			       strerrorname_np(err));
-	if ((rc = expect_mask(r, &x, PSIG_IGN, bit(SIGTERM))) != 0 ||
+	if ((rc = expect_mask(r, &x, PSIG_IGN, bit(SIGTERM), 0)) != 0 ||
 	    (rc = send_sig(r, &x, SIGTERM, 1)) != 0)
 		return rc;
 	if ((rc = survived(r, &x, SIGTERM, "the kernel dropped the "
 			   "ignored SIGTERM")) != 0 ||
-	    (rc = expect_mask(r, &x, PSIG_SHDPND, 0)) != 0)
+	    (rc = expect_mask(r, &x, PSIG_SHDPND, 0, bit(SIGTERM))) != 0)
 		return rc;
 	return actor_end(r, &x);
 }
@@ -523,7 +547,7 @@ static int stage_catch(struct run *r)
 		return pl_fail(r, "expected sigaction(SIGTERM, handler) to "
 			       "succeed; it failed with %s",
 			       strerrorname_np(err));
-	if ((rc = expect_mask(r, x, PSIG_CGT, bit(SIGTERM))) != 0 ||
+	if ((rc = expect_mask(r, x, PSIG_CGT, bit(SIGTERM), 0)) != 0 ||
 	    (rc = send_sig(r, x, SIGTERM, 1)) != 0 ||
 	    (rc = hear_handlers(r, x, 1, counts)) != 0)
 		return rc;
@@ -551,8 +575,10 @@ static int stage_refuse(struct run *r)
 	L->refused_kill = err[0];
 	L->refused_stop = err[2];
 	/* what the kernel took: still the SIGTERM handler alone */
-	if ((rc = expect_mask(r, x, PSIG_CGT, bit(SIGTERM))) != 0 ||
-	    (rc = expect_mask(r, x, PSIG_IGN, 0)) != 0)
+	if ((rc = expect_mask(r, x, PSIG_CGT, bit(SIGTERM),
+			       bit(SIGKILL) | bit(SIGSTOP))) != 0 ||
+	    (rc = expect_mask(r, x, PSIG_IGN, 0,
+			       bit(SIGKILL) | bit(SIGSTOP))) != 0)
 		return rc;
 	claim(r, "signal-term-catchable",
 	      L->refused_kill == EINVAL && L->term_runs == 1 &&
@@ -585,7 +611,7 @@ static int stage_pending(struct run *r)
 		return pl_fail(r, "expected sigaction(SIGUSR1/2, handler) to "
 			       "succeed");
 	if ((rc = set_mask(r, x, SIG_BLOCK, both, &m)) != 0 ||
-	    (rc = expect_mask(r, x, PSIG_BLK, both)) != 0 ||
+	    (rc = expect_mask(r, x, PSIG_BLK, both, 0)) != 0 ||
 	    (rc = send_sig(r, x, SIGUSR1, 1)) != 0)
 		return rc;
 	/* raise() is tgkill(): a signal for the thread, not the process */
@@ -598,9 +624,9 @@ static int stage_pending(struct run *r)
 		return pl_fail(r, "expected no handler to run while SIGUSR1 "
 			       "and SIGUSR2 are blocked; %lld ran",
 			       (long long)m.v[2] - x->runs);
-	if ((rc = expect_mask(r, x, PSIG_SHDPND, bit(SIGUSR1))) != 0)
+	if ((rc = expect_mask(r, x, PSIG_SHDPND, bit(SIGUSR1), both)) != 0)
 		return rc;
-	return expect_mask(r, x, PSIG_PND, bit(SIGUSR2));
+	return expect_mask(r, x, PSIG_PND, bit(SIGUSR2), both);
 }
 
 static int stage_unblock(struct run *r)
@@ -620,10 +646,10 @@ static int stage_unblock(struct run *r)
 		return pl_fail(r, "expected one handler run each for SIGUSR1 "
 			       "and SIGUSR2 on unblock; saw %d and %d",
 			       counts[SIGUSR1], counts[SIGUSR2]);
-	if ((rc = expect_mask(r, x, PSIG_SHDPND, 0)) != 0 ||
-	    (rc = expect_mask(r, x, PSIG_PND, 0)) != 0)
+	if ((rc = expect_mask(r, x, PSIG_SHDPND, 0, both)) != 0 ||
+	    (rc = expect_mask(r, x, PSIG_PND, 0, both)) != 0)
 		return rc;
-	return expect_mask(r, x, PSIG_BLK, 0);
+	return expect_mask(r, x, PSIG_BLK, 0, both);
 }
 
 static int stage_coalesce(struct run *r)
@@ -643,7 +669,7 @@ static int stage_coalesce(struct run *r)
 	if ((rc = set_mask(r, x, SIG_BLOCK, both, &m)) != 0 ||
 	    (rc = send_sig(r, x, SIGUSR1, 3)) != 0 ||
 	    (rc = send_sig(r, x, rt, 3)) != 0 ||
-	    (rc = expect_mask(r, x, PSIG_SHDPND, both)) != 0)
+	    (rc = expect_mask(r, x, PSIG_SHDPND, both, 0)) != 0)
 		return rc;
 	return PL_EXIT_OK;
 }
@@ -870,7 +896,8 @@ static int sigchld_stage(struct run *r, enum chld_stage cs)
 			return PL_EXIT_FAIL;
 	if (block) {
 		/* every child has exited: one SIGCHLD pending, however many */
-		if ((rc = expect_mask(r, &p, PSIG_SHDPND, bit(SIGCHLD))) != 0 ||
+		if ((rc = expect_mask(r, &p, PSIG_SHDPND, bit(SIGCHLD),
+					0)) != 0 ||
 		    (rc = set_mask(r, &p, SIG_UNBLOCK, bit(SIGCHLD), &m)) != 0)
 			return rc;
 		runs = m.v[2], reaped = m.v[3];
@@ -966,7 +993,7 @@ static const struct sentence signal_sentences[] = {
 	  "returned {rc}", NULL, NULL },
 	/* pid, field, raw, signals */
 	{ "sigmask", NULL, "{role} {pid}: /proc status {field} {raw} = "
-	  "{signals}", NULL, NULL },
+	  "{list}", NULL, NULL },
 	{ "sigmask", "empty", "{role} {pid}: /proc status {field} {raw} = "
 	  "no signal", NULL, NULL },
 	/* pid, signal, count */
