@@ -891,7 +891,7 @@ static int sigchld_stage(struct run *r, enum chld_stage cs)
 	}
 	for (int i = 0; i < n; i++)
 		if (obs_await(r, kid[i].w, reap ? "Z" : "X", reap
-			      ? "exited; its parent {ppid} has not waited"
+			      ? "exited; {ppid} has not waited for it"
 			      : "released at exit: no zombie to wait for"))
 			return PL_EXIT_FAIL;
 	if (block) {
