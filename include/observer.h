@@ -91,6 +91,14 @@ char obs_sample(struct run *r, struct watched *w, const char *demonstrates,
 int obs_await(struct run *r, struct watched *w, const char *states,
 	      const char *why);
 
+/* Wait, as obs_await() does, until w shows one of `states`, but report
+ * every change on the way as transient, the last one too: for a lab that
+ * reports the state itself (in an event of its own) after a command that
+ * may or may not have woken the process for an instant, so that its
+ * output does not depend on whether a sample caught that instant.
+ * No --quiz question.  Returns 0, or PL_EXIT_FAIL on timeout. */
+int obs_settle(struct run *r, struct watched *w, const char *states);
+
 /* Sample every watched process once; every change is transient. */
 void obs_sample_all(struct run *r);
 

@@ -43,7 +43,20 @@ enum {
 	PS_NAME = 1 << 0, PS_STATE = 1 << 1, PS_TGID = 1 << 2, PS_PPID = 1 << 3,
 	PS_TRACER = 1 << 4, PS_UID = 1 << 5, PS_THREADS = 1 << 6,
 	PS_VMRSS = 1 << 7, PS_VCSW = 1 << 8, PS_NVCSW = 1 << 9,
+	/* the signal masks, PS_SIG << field (enum proc_sigfield) */
+	PS_SIG = 1 << 10,
 };
+
+/* The signal masks of /proc/PID/status, in the order it prints them:
+ * 64-bit hex, bit n - 1 for signal n.  SigPnd: pending for the thread
+ * (tgkill, raise); ShdPnd: pending for the process (kill); SigBlk:
+ * blocked; SigIgn: ignored; SigCgt: caught (a handler). */
+enum proc_sigfield { PSIG_PND, PSIG_SHDPND, PSIG_BLK, PSIG_IGN, PSIG_CGT,
+		     PSIG_N };
+#define PS_SIGALL (((1u << PSIG_N) - 1) * PS_SIG)
+#define PS_SIGBIT(f) (PS_SIG << (f))
+/* "SigPnd", "ShdPnd", "SigBlk", "SigIgn", "SigCgt"; "?" out of range. */
+const char *procfs_sigfield_name(int field);
 
 struct proc_status {
 	unsigned has;                   /* PS_* bits of the fields found */
@@ -54,6 +67,8 @@ struct proc_status {
 	long long threads;
 	long long vmrss_kb;
 	long long vcsw, nvcsw;          /* voluntary / nonvoluntary ctxt switches */
+	unsigned long long sig[PSIG_N]; /* the signal masks (PS_SIGBIT) */
+	char sig_raw[PSIG_N][17];       /* each as /proc printed it */
 };
 
 /* Parse the text of /proc/PID/stat (len bytes, need not be NUL-terminated).

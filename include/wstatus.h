@@ -35,6 +35,13 @@ struct signame {
 };
 struct signame wstatus_signame(int sig);
 
+/* The signals of a mask as /proc/PID/status prints it (bit n - 1 for
+ * signal n, 1 to 64), named by wstatus_signame() and joined by commas:
+ * "SIGUSR1,SIGTERM,SIGRTMIN+2"; "" for none.  A list that does not fit
+ * in size bytes ends with "..." (size >= 4).  Returns how many signals
+ * the mask holds. */
+int wstatus_sigset_names(unsigned long long mask, char *buf, size_t size);
+
 /* "CLD_EXITED" for a waitid() si_code, "?" for anything else. */
 const char *wstatus_si_code_name(int si_code);
 

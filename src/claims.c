@@ -123,6 +123,28 @@ const struct claim_def claim_table[] = {
 	{ "orphan-init", "art-process-basics",
 	  "an orphan is adopted by init", "orphan", NULL,
 	  "the adopter is pid {adopter} ({adopter_comm})", false },
+	/* signal */
+	{ "signal-term-catchable", "art-multiprocess-principles",
+	  "SIGTERM, unlike SIGKILL, can be caught: the process runs a "
+	  "handler instead of ending", "signal", NULL,
+	  "the SIGTERM handler ran {term_runs} time, the child stayed "
+	  "{term_state}; sigaction(SIGKILL) failed with {kill_errno}", false },
+	{ "signal-d-ignores-all", "art-multiprocess-programming",
+	  "a process in D does not respond to any signal, not even SIGKILL",
+	  "signal", NULL, "SIGKILL took the vfork caller from D to {after} "
+	  "in {ms} ms (its wait is TASK_KILLABLE)", false },
+	{ "signal-d-delivered-later", "art-multiprocess-programming",
+	  "a signal sent to a process in D is delivered when it leaves D",
+	  "signal", NULL, "SIGUSR1 stayed pending while /proc showed "
+	  "{state}; its handler ran {received} time once the D ended",
+	  false },
+	{ "sigchld-only-ign", "art-processes-ipc",
+	  "only setting SIGCHLD to SIG_IGN ends zombies automatically; a "
+	  "handler does not help", "signal", NULL,
+	  "zombies left: SIG_IGN {ign_zombies}, a handler set with "
+	  "SA_NOCLDWAIT {nocldwait_zombies} (it ran {nocldwait_runs} time), "
+	  "a handler looping on waitpid {loop_zombies}, one calling wait() "
+	  "once {once_zombies}", false },
 	{ NULL, NULL, NULL, NULL, NULL, NULL, false },
 };
 

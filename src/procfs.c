@@ -233,6 +233,51 @@ static int value_ll(const char *v, const char *end, long long *out)
 	return next_ll(&c, out);
 }
 
+static const char *const sigfield_names[PSIG_N] = {
+	"SigPnd", "ShdPnd", "SigBlk", "SigIgn", "SigCgt",
+};
+
+const char *procfs_sigfield_name(int field)
+{
+	return field >= 0 && field < PSIG_N ? sigfield_names[field] : "?";
+}
+
+/* Which signal mask a key of klen bytes names, or -1. */
+static int sigfield(const char *key, size_t klen)
+{
+	for (int f = 0; f < PSIG_N; f++)
+		if (klen == 6 && memcmp(key, sigfield_names[f], 6) == 0)
+			return f;
+	return -1;
+}
+
+/* "SigBlk:\t0000000000010000": 1 to 16 hex digits (the kernel prints 16
+ * for 64 signals), nothing after them; else the field is left out. */
+static void parse_sigmask(struct proc_status *ps, int f, const char *v,
+			  const char *end)
+{
+	unsigned long long m = 0;
+	size_t n = 0;
+
+	while (v < end && (*v == '\t' || *v == ' '))
+		v++;
+	for (const char *q = v; q < end; q++, n++) {
+		int d = *q >= '0' && *q <= '9' ? *q - '0'
+		      : *q >= 'a' && *q <= 'f' ? *q - 'a' + 10
+		      : *q >= 'A' && *q <= 'F' ? *q - 'A' + 10 : -1;
+
+		if (d < 0 || n >= 16)
+			return;
+		m = m << 4 | (unsigned)d;
+	}
+	if (n == 0)
+		return;
+	memcpy(ps->sig_raw[f], v, n);
+	ps->sig_raw[f][n] = '\0';
+	ps->sig[f] = m;
+	ps->has |= PS_SIGBIT(f);
+}
+
 int procfs_parse_status(const char *buf, size_t len, struct proc_status *ps)
 {
 	const char *p = buf, *end = buf + len;
@@ -268,6 +313,8 @@ int procfs_parse_status(const char *buf, size_t len, struct proc_status *ps)
 				ps->state = *v0;
 				ps->has |= PS_STATE;
 			}
+		} else if (sigfield(p, klen) >= 0) {
+			parse_sigmask(ps, sigfield(p, klen), colon + 1, eol);
 		} else if (value_ll(colon + 1, eol, &v) < 0) {
 			/* a field we know with a value we can't read: skip */
 		} else if (KEY("Tgid") && v >= 0 && v <= INT_MAX) {

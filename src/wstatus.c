@@ -60,11 +60,48 @@ struct signame wstatus_signame(int sig)
 
 	if (abbrev != NULL)
 		snprintf(n.s, sizeof(n.s), "SIG%s", abbrev);
-	else if (sig >= SIGRTMIN && sig <= SIGRTMAX)
+	else if (sig == SIGRTMIN)
+		snprintf(n.s, sizeof(n.s), "SIGRTMIN");
+	else if (sig > SIGRTMIN && sig <= SIGRTMAX)
 		snprintf(n.s, sizeof(n.s), "SIGRTMIN+%d", sig - SIGRTMIN);
 	else
 		snprintf(n.s, sizeof(n.s), "SIG%d", sig);
 	return n;
+}
+
+int wstatus_sigset_names(unsigned long long mask, char *buf, size_t size)
+{
+	size_t len = 0;
+	bool cut = false;
+	int count = 0;
+
+	if (size == 0)
+		return __builtin_popcountll(mask);
+	buf[0] = '\0';
+	for (int sig = 1; sig <= 64; sig++) {
+		struct signame n;
+		size_t need;
+
+		if (!(mask >> (sig - 1) & 1))
+			continue;
+		count++;
+		if (cut)
+			continue;
+		n = wstatus_signame(sig);
+		need = strlen(n.s) + (len ? 1 : 0);
+		if (len + need + 1 > size) {
+			cut = true;
+			continue;
+		}
+		snprintf(buf + len, size - len, "%s%s", len ? "," : "", n.s);
+		len += need;
+	}
+	if (cut && size >= 4) {
+		if (len + 4 > size)
+			len = size - 4;
+		memcpy(buf + len, "...", 4);
+	}
+	return count;
 }
 
 const char *wstatus_si_code_name(int si_code)

@@ -238,6 +238,49 @@ START_TEST(status_fields)
 }
 END_TEST
 
+START_TEST(status_signal_masks)
+{
+	static const char t[] =
+		"Name:\tproclab-catcher\n"
+		"SigQ:\t3/63444\n"
+		"SigPnd:\t0000000000000800\n"
+		"ShdPnd:\t0000000200000200\n"
+		"SigBlk:\t0000000200000a00\n"
+		"SigIgn:\t0000000000004000\n"
+		"SigCgt:\tffffffff80004a00\n";
+	struct proc_status ps;
+
+	ck_assert_int_eq(procfs_parse_status(t, strlen(t), &ps), 0);
+	ck_assert_uint_eq(ps.has, PS_NAME | PS_SIGALL);
+	ck_assert_uint_eq(ps.sig[PSIG_PND], 1ULL << (SIGUSR2 - 1));
+	ck_assert_uint_eq(ps.sig[PSIG_SHDPND], 0x200000200ULL);
+	ck_assert_uint_eq(ps.sig[PSIG_BLK], 0x200000a00ULL);
+	ck_assert_uint_eq(ps.sig[PSIG_IGN], 1ULL << (SIGTERM - 1));
+	ck_assert_uint_eq(ps.sig[PSIG_CGT], 0xffffffff80004a00ULL);
+	ck_assert_str_eq(ps.sig_raw[PSIG_SHDPND], "0000000200000200");
+	ck_assert_str_eq(procfs_sigfield_name(PSIG_CGT), "SigCgt");
+	ck_assert_str_eq(procfs_sigfield_name(PSIG_N), "?");
+}
+END_TEST
+
+START_TEST(status_signal_masks_malformed)
+{
+	/* too long, not hex, empty, cut short: each left out, nothing else */
+	static const char t[] =
+		"SigPnd:\t00000000000000000\n"
+		"ShdPnd:\t00000000000g0000\n"
+		"SigBlk:\t\n"
+		"SigIgn:\t0000000000000001 x\n"
+		"SigCgt:\tfff";
+	struct proc_status ps;
+
+	ck_assert_int_eq(procfs_parse_status(t, strlen(t), &ps), -1);
+	ck_assert_uint_eq(ps.has, 0);
+	ck_assert_uint_eq(ps.sig[PSIG_PND], 0);
+	ck_assert_str_eq(ps.sig_raw[PSIG_CGT], "");
+}
+END_TEST
+
 START_TEST(status_zombie_has_no_vmrss)
 {
 	static const char z[] = "Name:\tproclab-child\nState:\tZ (zombie)\n"
@@ -420,6 +463,8 @@ Suite *make_procfs_suite(void)
 	tcase_add_test(parse, stat_not_nul_terminated);
 	tcase_add_test(parse, status_fields);
 	tcase_add_test(parse, status_zombie_has_no_vmrss);
+	tcase_add_test(parse, status_signal_masks);
+	tcase_add_test(parse, status_signal_masks_malformed);
 	tcase_add_test(parse, status_garbage);
 	tcase_add_test(parse, status_long_name_escape);
 	tcase_add_test(parse, status_cut_line_ignored);

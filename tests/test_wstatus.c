@@ -141,6 +141,28 @@ START_TEST(signal_names)
 }
 END_TEST
 
+START_TEST(sigset_names)
+{
+	char buf[768], small[16];
+
+	ck_assert_int_eq(wstatus_sigset_names(0, buf, sizeof(buf)), 0);
+	ck_assert_str_eq(buf, "");
+	ck_assert_int_eq(wstatus_sigset_names(1ULL << (SIGUSR1 - 1) |
+					      1ULL << (SIGTERM - 1),
+					      buf, sizeof(buf)), 2);
+	ck_assert_str_eq(buf, "SIGUSR1,SIGTERM");
+	/* real-time signals by their distance from SIGRTMIN; bit 63 is 64 */
+	ck_assert_int_eq(wstatus_sigset_names(1ULL << (SIGRTMIN - 1) |
+					      1ULL << (SIGRTMIN + 1) |
+					      1ULL << 63, buf, sizeof(buf)), 3);
+	ck_assert_str_eq(buf, "SIGRTMIN,SIGRTMIN+2,SIGRTMIN+30");
+	ck_assert_int_eq(wstatus_sigset_names(~0ULL, buf, sizeof(buf)), 64);
+	ck_assert(strncmp(buf, "SIGHUP,SIGINT,", 14) == 0);
+	ck_assert_int_eq(wstatus_sigset_names(~0ULL, small, sizeof(small)), 64);
+	ck_assert_str_eq(small, "SIGHUP,SIGIN...");
+}
+END_TEST
+
 Suite *make_wstatus_suite(void)
 {
 	Suite *s = suite_create("wstatus");
@@ -152,6 +174,7 @@ Suite *make_wstatus_suite(void)
 	tcase_add_test(tc, stopped_and_continued);
 	tcase_add_test(tc, from_siginfo_agrees);
 	tcase_add_test(tc, signal_names);
+	tcase_add_test(tc, sigset_names);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -21,7 +21,7 @@
 #include <stdbool.h>
 
 #define PS_ALL (PS_NAME | PS_STATE | PS_TGID | PS_PPID | PS_TRACER | PS_UID | \
-		PS_THREADS | PS_VMRSS | PS_VCSW | PS_NVCSW)
+		PS_THREADS | PS_VMRSS | PS_VCSW | PS_NVCSW | PS_SIGALL)
 
 static void fuzz_raw(const uint8_t *data, size_t size)
 {
@@ -37,6 +37,15 @@ static void fuzz_raw(const uint8_t *data, size_t size)
 	check(ps.tgid >= 0 && ps.ppid >= 0 && ps.tracer >= 0);
 	check(ps.threads >= 0 && ps.vcsw >= 0 && ps.nvcsw >= 0);
 	check((ps.has & PS_VMRSS) ? ps.vmrss_kb >= 0 : ps.vmrss_kb == -1);
+	/* a signal mask: 1 to 16 hex digits kept as printed, else nothing */
+	for (int f = 0; f < PSIG_N; f++) {
+		size_t n = strnlen(ps.sig_raw[f], sizeof(ps.sig_raw[f]));
+
+		check(n < sizeof(ps.sig_raw[f]));
+		check((ps.has & PS_SIGBIT(f)) ? n >= 1 && n <= 16
+					       : n == 0 && ps.sig[f] == 0);
+		check(n == 16 || ps.sig[f] >> (4 * n) == 0);
+	}
 
 	if (procfs_parse_meminfo_available((const char *)data, size, &kb) == 0)
 		check(kb >= 0);
@@ -138,8 +147,18 @@ static void fuzz_status_built(struct provider *pv)
 	want.threads = (long long)take_upto(pv, INT_MAX);
 	put(&t, "Threads:\t%lld\n", want.threads);
 	t.end[bit_index(PS_THREADS)] = t.len;
-	put(&t, "SigQ:\t0/63422\nSigPnd:\t0000000000000000\n"
-		"Cpus_allowed_list:\t0-1\n");
+	put(&t, "SigQ:\t0/63422\n");
+	/* the signal masks, 16 hex digits each as the kernel prints them */
+	for (int f = 0; f < PSIG_N; f++) {
+		want.sig[f] = take_upto(pv, UINT64_MAX);
+		snprintf(want.sig_raw[f], sizeof(want.sig_raw[f]), "%016llx",
+			 (unsigned long long)want.sig[f]);
+		put(&t, "%s:\t%016llx\n", procfs_sigfield_name(f),
+		    (unsigned long long)want.sig[f]);
+		t.end[bit_index(PS_SIGBIT(f))] = t.len;
+		want.has |= PS_SIGBIT(f);
+	}
+	put(&t, "Cpus_allowed_list:\t0-1\n");
 	want.vcsw = (long long)take_upto(pv, LLONG_MAX);
 	put(&t, "voluntary_ctxt_switches:\t%lld\n", want.vcsw);
 	t.end[bit_index(PS_VCSW)] = t.len;
@@ -185,6 +204,10 @@ static void fuzz_status_built(struct provider *pv)
 		check(got.vcsw == want.vcsw);
 	if (got.has & PS_NVCSW)
 		check(got.nvcsw == want.nvcsw);
+	for (int f = 0; f < PSIG_N; f++)
+		if (got.has & PS_SIGBIT(f))
+			check(got.sig[f] == want.sig[f] &&
+			      strcmp(got.sig_raw[f], want.sig_raw[f]) == 0);
 }
 
 static void fuzz_meminfo_built(struct provider *pv)
