@@ -121,6 +121,12 @@ const struct claim_def claim_table[] = {
 	{ "orphan-init", "art-process-basics",
 	  "an orphan is adopted by init", "orphan", NULL,
 	  "the adopter is pid {adopter} ({adopter_comm})", false },
+	/* tree */
+	{ "forkpy-descendants-to-root", "ostep-homework",
+	  "when a process exits, all its descendants become children of the "
+	  "root process a (fork.py's default)", "tree", "-A a+b,b+c,c+d,b-",
+	  "grandchildren of {exited} when it exited: {grandchildren}; moved "
+	  "under a: {moved}; kept their parents: {kept}", false },
 	{ NULL, NULL, NULL, NULL, NULL, NULL, false },
 };
 
