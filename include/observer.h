@@ -91,6 +91,13 @@ char obs_sample(struct run *r, struct watched *w, const char *demonstrates,
 int obs_await(struct run *r, struct watched *w, const char *states,
 	      const char *why);
 
+/* Wait as obs_await() does, but report every change on the way and the
+ * state reached as transient (as obs_sample() with no `demonstrates`), and
+ * ask no --quiz question: for a lab that shows the state in an event of
+ * its own (a tree read from /proc).  Returns 0 when the state was seen;
+ * on timeout pl_fail() and PL_EXIT_FAIL. */
+int obs_settle(struct run *r, struct watched *w, const char *states);
+
 /* Sample every watched process once; every change is transient. */
 void obs_sample_all(struct run *r);
 

@@ -454,13 +454,12 @@ static int index_of_pid(const struct treelab *t, pid_t pid)
 	return -1;
 }
 
-/* Every live process S (blocked, waiting for a command), then read. */
+/* Every live process S (blocked in read(2), waiting for a command), then
+ * read; the states are shown in the tree, not each on a line. */
 static int settle(struct run *r, struct treelab *t)
 {
 	for (int i = 0; i < t->np; i++)
-		if (live(&t->p[i]) &&
-		    await_quiet(r, t->p[i].w, "S", "blocks in read(2), waiting "
-				"for its next command"))
+		if (live(&t->p[i]) && obs_settle(r, t->p[i].w, "S"))
 			return PL_EXIT_FAIL;
 	for (int i = 0; i < t->np; i++)
 		if (live(&t->p[i]))
@@ -671,13 +670,15 @@ static void forkpy_compare(struct run *r, struct treelab *t, int n)
 			 F_INT("count", k), F_LIST("nodes", &l)));
 }
 
-/* --quiz: who is each orphan's parent now?  Checked against /proc. */
-static void ask_parent(struct run *r, const struct proc *x,
+/* --quiz: who is each orphan's parent now?  Asked before /proc is read
+ * for the answer, which tell_parent() checks.  Returns whether a line was
+ * read (not EOF). */
+static bool ask_parent(struct run *r, const struct proc *x,
 		       const struct proc *o)
 {
 	char line[64];
 	const char *p, *end;
-	bool answered, right;
+	bool answered;
 
 	r->questions++;
 	emit_form(r, "question", "parent",
@@ -690,7 +691,13 @@ static void ask_parent(struct run *r, const struct proc *x,
 	     end > p && (end[-1] == ' ' || end[-1] == '\t'); end--)
 		;
 	snprintf(r->given, sizeof(r->given), "%.*s", (int)(end - p), p);
-	right = answered && strcmp(r->given, o->pname) == 0;
+	return answered;
+}
+
+static void tell_parent(struct run *r, const struct proc *o, bool answered)
+{
+	bool right = answered && strcmp(r->given, o->pname) == 0;
+
 	r->score += right;
 	emit_form(r, "answer", !answered ? "parent-none" : right
 		  ? "parent" : "parent-wrong",
@@ -724,13 +731,19 @@ static int reap_exited(struct run *r, struct treelab *t, struct proc *x,
 				       (int)x->ag->pid,
 				       strerror((int)m.v[2]));
 	} else {
-		emit_form(r, "reaped", "left", FIELDS(F_STR("name", x->name),
-			  F_PID("pid", x->ag->pid), F_PID("by", parent),
-			  F_STR("parent", parent == 1 ? "init" : "other")));
+		if (t->solve || !t->show_trees)
+			emit_form(r, "reaped", "left",
+				  FIELDS(F_STR("name", x->name),
+					 F_PID("pid", x->ag->pid),
+					 F_PID("by", parent),
+					 F_STR("parent", parent == 1 ? "init"
+						       : "other")));
 		return PL_EXIT_OK;
 	}
-	if (await_quiet(r, x->w, "X", "reaped: its /proc entry is gone"))
+	if (obs_settle(r, x->w, "X"))
 		return PL_EXIT_FAIL;
+	if (t->show_trees && !t->solve)
+		return PL_EXIT_OK;      /* it would tell the action */
 	emit(r, "reaped", FIELDS(F_STR("name", x->name),
 				 F_PID("pid", x->ag->pid), F_PID("by", parent),
 				 F_STR("parent", pi >= 0 ? t->p[pi].name
@@ -759,8 +772,9 @@ static int do_exit(struct run *r, struct treelab *t, int n,
 	 * proclab) waits until told to: Z.  One outside it (init) reaps in
 	 * its own time: only the exit is waited for, its Z or X not shown. */
 	if (ours) {
-		if (await_quiet(r, x->w, "Z", "exited; its parent {ppid} has "
-				"not waited for it yet"))
+		if (t->solve ? await_quiet(r, x->w, "Z", "exited; its parent "
+					   "{ppid} has not waited for it yet")
+			     : obs_settle(r, x->w, "Z"))
 			return PL_EXIT_FAIL;
 	} else if (pl_wait_exit(r, x->ag->pid, r->timeout_ms) != 1) {
 		return pl_fail(r, "expected %s %d to exit within %d ms; it did "
@@ -769,23 +783,30 @@ static int do_exit(struct run *r, struct treelab *t, int n,
 	x->exited = true;
 	for (int k = 0; k < nk; k++) {
 		struct proc *o = &t->p[kids[k]];
+		bool answered = false;
 		pid_t to;
 
+		/* --quiz: the question before anything of the answer */
+		if (t->quiz)
+			answered = ask_parent(r, x, o);
 		obs_sample(r, o->w, NULL, NULL);
 		to = o->w->st.ppid;
 		o->pname = parent_name(r, t, to);
-		emit_form(r, "reparent", to == x->ag->pid ? "kept" : NULL,
-			  FIELDS(F_STR("name", o->name),
-				 F_PID("pid", o->ag->pid),
-				 F_PID("from", x->ag->pid), F_PID("to", to),
-				 F_STR("parent", o->pname),
-				 F_TEXT("exited", x->name)));
+		/* who adopts whom is the homework's answer: shown with
+		 * --solve, or after the question */
+		if (t->solve || t->quiz || to == x->ag->pid)
+			emit_form(r, "reparent", to == x->ag->pid ? "kept"
+				  : NULL, FIELDS(F_STR("name", o->name),
+				  F_PID("pid", o->ag->pid),
+				  F_PID("from", x->ag->pid), F_PID("to", to),
+				  F_STR("parent", o->pname),
+				  F_TEXT("exited", x->name)));
 		if (to == x->ag->pid)
 			return pl_fail(r, "expected %s to have a new parent "
 				       "once %s had exited; /proc still shows "
 				       "ppid %d", o->name, x->name, (int)to);
 		if (t->quiz)
-			ask_parent(r, x, o);
+			tell_parent(r, o, answered);
 	}
 	if ((rc = reap_exited(r, t, x, parent)) != 0)
 		return rc;
@@ -813,7 +834,7 @@ static int do_exit(struct run *r, struct treelab *t, int n,
 			     grand), F_INT("moved", moved),
 			     F_INT("kept", grand - moved)));
 	}
-	if (t->solve || t->show_trees)
+	if (t->solve)
 		forkpy_compare(r, t, n);
 	return PL_EXIT_OK;
 }
@@ -983,7 +1004,7 @@ static const struct sentence tree_sentences[] = {
 };
 
 static const struct stage tree_stages[] = {
-	{ "start", "proclab forks a, the root of the tree", stage_start,
+	{ "start", "proclab forks the root of the tree", stage_start,
 	  NULL, NULL, NULL },
 	{ "actions", "the actions, on real processes", stage_actions, "!loop",
 	  NULL, NULL },

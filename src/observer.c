@@ -264,7 +264,7 @@ int obs_follow(struct run *r, long long ms)
 }
 
 static int await_state(struct run *r, struct watched *w, const char *states,
-		       const char *why)
+		       const char *why, bool quiet)
 {
 	long long deadline = now_ns() + (long long)r->timeout_ms * 1000000LL;
 	long long backoff = 0;
@@ -278,7 +278,7 @@ static int await_state(struct run *r, struct watched *w, const char *states,
 		for (int i = 0; i < r->obs.n; i++)
 			if (&r->obs.w[i] != w)
 				obs_sample(r, &r->obs.w[i], NULL, NULL);
-		s = obs_sample(r, w, states, why);
+		s = obs_sample(r, w, quiet ? NULL : states, why);
 		if (s == '?')
 			return pl_fail(r, "expected %s %d to show %s; its "
 				       "/proc entry could not be read",
@@ -287,7 +287,7 @@ static int await_state(struct run *r, struct watched *w, const char *states,
 			/* already reached, but only seen in passing (while
 			 * sampling another process): now it is what the
 			 * stage shows */
-			if (w->in_passing) {
+			if (w->in_passing && !quiet) {
 				w->in_passing = false;
 				emit_state(r, w, w->prev, false, why);
 			}
@@ -332,8 +332,13 @@ int obs_await(struct run *r, struct watched *w, const char *states,
 	 * starts after it (see quiz.c) */
 	if (r->quiz)
 		quiz_ask(r, w);
-	rc = await_state(r, w, states, why);
+	rc = await_state(r, w, states, why, false);
 	if (r->quiz)
 		quiz_tell(r, w, why);
 	return rc;
+}
+
+int obs_settle(struct run *r, struct watched *w, const char *states)
+{
+	return await_state(r, w, states, NULL, true);
 }

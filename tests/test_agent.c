@@ -567,6 +567,43 @@ START_TEST(fork_nested)
 }
 END_TEST
 
+/* obs_settle: the state is reached, and reported only as transient. */
+START_TEST(settle_is_transient)
+{
+	struct run *r = setup();
+	struct agent *a;
+	struct watched *w;
+	const char *out;
+	int rc;
+
+	a = agent_spawn(r, "quiet", &rc);
+	ck_assert_ptr_nonnull(a);
+	w = obs_add(r, a->pid, a->pidfd, "quiet");
+	ck_assert_ptr_nonnull(w);
+	ck_assert_int_eq(agent_do(r, a, AGENT_OP_SPIN, 0, NULL), 0);
+	ck_assert_int_eq(obs_settle(r, w, "R"), 0);
+	ck_assert_int_eq(w->state, 'R');
+	ck_assert_int_eq(agent_do(r, a, AGENT_OP_BLOCK, 0, NULL), 0);
+	ck_assert_int_eq(obs_settle(r, w, "S"), 0);
+	ck_assert_int_eq(w->state, 'S');
+	fflush(stdout);
+	out = captured(out_fd);
+	ck_assert_ptr_nonnull(strstr(out, "\"event\":\"state\""));
+	/* every state line is transient */
+	for (const char *p = out; *p != '\0'; p += strcspn(p, "\n") + 1) {
+		char line[1024];
+
+		snprintf(line, sizeof(line), "%.*s", (int)strcspn(p, "\n"), p);
+		if (strstr(line, "\"event\":\"state\"") != NULL)
+			ck_assert_msg(strstr(line, "\"transient\":true"), "%s",
+				      line);
+		if (p[strcspn(p, "\n")] == '\0')
+			break;
+	}
+	run_teardown(r);
+}
+END_TEST
+
 Suite *make_agent_suite(void)
 {
 	Suite *s = suite_create("agent");
@@ -584,6 +621,7 @@ Suite *make_agent_suite(void)
 	tcase_add_test(tc, fork_lab_setup_failure);
 	tcase_add_test(tc, clone_vfork_helper);
 	tcase_add_test(tc, fork_nested);
+	tcase_add_test(tc, settle_is_transient);
 	suite_add_tcase(s, tc);
 	return s;
 }
