@@ -12,7 +12,7 @@
  * nearest living ancestor).  Only the exiting process's own children move;
  * OSTEP's fork.py moves all its descendants under `a` by default, and the
  * lab says where that answer and Linux's differ (claim
- * forkpy-descendants-to-root, reached when an exiting process has
+ * forkpy-all-to-root, reached when an exiting process has
  * grandchildren).
  *
  * The generator (documented in the man page and labs/tree.md, so that any
@@ -25,8 +25,8 @@
  * exits.  Lists are kept in the order processes were made.
  *
  * Stages: start (proclab forks a; the list) -> actions (each action, its
- * tree; --step pauses after each) -> final (the final tree, fork.py's
- * answer).  With --loop N: start -> loop (the iterations) -> final.
+ * tree; --step pauses after each; with --loop N, after each iteration) ->
+ * final (what is left).
  */
 #include <errno.h>
 #include <stdint.h>
@@ -828,7 +828,7 @@ static int do_exit(struct run *r, struct treelab *t, int n,
 	forkpy_exit(t, a->who);
 	if (grand > 0 && !t->claimed) {
 		t->claimed = true;
-		claim(r, "forkpy-descendants-to-root",
+		claim(r, "forkpy-all-to-root",
 		      moved == grand ? CLAIM_HOLDS : CLAIM_FAILS,
 		      FIELDS(F_STR("exited", x->name), F_INT("grandchildren",
 			     grand), F_INT("moved", moved),
@@ -877,7 +877,8 @@ static int stage_start(struct run *r)
 	if (!t->show_trees || t->solve)
 		emit_form(r, "list", t->loop > 0 ? "loop" : NULL,
 			  FIELDS(F_INT("count", t->na), F_LIST("actions", &l),
-				 F_STR("reaper", reaper_names[t->reaper])));
+				 F_STR("reaper", reaper_names[t->reaper]),
+				 F_INT("loop", t->loop)));
 	if ((rc = agent_start(r, t->p[0].ag, NULL)) != 0 ||
 	    (rc = watch(r, &t->p[0])) != 0)
 		return rc;
@@ -960,8 +961,8 @@ static const struct sentence tree_sentences[] = {
 	{ "list", NULL, "{count} action: {actions} (orphans: --reaper "
 	  "{reaper})", "{count} actions: {actions} (orphans: --reaper "
 	  "{reaper})", "count" },
-	{ "list", "loop", "{count} forks, iteration by iteration: {actions}",
-	  NULL, NULL },
+	{ "list", "loop", "for (i = {loop}; i > 0; i--) fork(); as {count} "
+	  "forks, iteration by iteration: {actions}", NULL, NULL },
 	{ "subreaper", NULL, "{name} {pid} is a child subreaper "
 	  "(PR_SET_CHILD_SUBREAPER)", NULL, NULL },
 	{ "action", NULL, "{n}: {who} forks {child}", NULL, NULL },
@@ -982,7 +983,7 @@ static const struct sentence tree_sentences[] = {
 	{ "reaped", NULL, "{name} {pid} reaped by {parent} {by}: gone from "
 	  "/proc", NULL, NULL },
 	{ "reaped", "left", "{name} {pid} is {parent}'s ({by}) to reap, "
-	  "outside the tree: it leaves the tree now", NULL, NULL },
+	  "outside the tree, in its own time", NULL, NULL },
 	{ "forkpy", NULL, "fork.py's answer differs in 1 place:{nodes}",
 	  "fork.py's answer differs in {count} places:{nodes}", "count" },
 	{ "forkpy", "same", "fork.py's answer is the same tree", NULL, NULL },
@@ -1006,10 +1007,8 @@ static const struct sentence tree_sentences[] = {
 static const struct stage tree_stages[] = {
 	{ "start", "proclab forks the root of the tree", stage_start,
 	  NULL, NULL, NULL },
-	{ "actions", "the actions, on real processes", stage_actions, "!loop",
+	{ "actions", "the actions, on real processes", stage_actions, NULL,
 	  NULL, NULL },
-	{ "loop", "for (i = {loop}; i > 0; i--) fork();", stage_actions,
-	  "loop", NULL, NULL },
 	{ "final", "what is left", stage_final, NULL, NULL, NULL },
 	{ NULL, NULL, NULL, NULL, NULL, NULL },
 };

@@ -122,7 +122,7 @@ const struct claim_def claim_table[] = {
 	  "an orphan is adopted by init", "orphan", NULL,
 	  "the adopter is pid {adopter} ({adopter_comm})", false },
 	/* tree */
-	{ "forkpy-descendants-to-root", "ostep-homework",
+	{ "forkpy-all-to-root", "ostep-homework",
 	  "when a process exits, all its descendants become children of the "
 	  "root process a (fork.py's default)", "tree", "-A a+b,b+c,c+d,b-",
 	  "grandchildren of {exited} when it exited: {grandchildren}; moved "

@@ -296,7 +296,7 @@ START_TEST(grandchildren_stay)
 	n = json_lines(o.out, ev, MAXEV);
 	c = nth_event(ev, n, "claim", NULL, 0);
 	ck_assert_ptr_nonnull(c);
-	ck_assert_str_eq(jstr(c, "id"), "forkpy-descendants-to-root");
+	ck_assert_str_eq(jstr(c, "id"), "forkpy-all-to-root");
 	ck_assert_str_eq(jstr(c, "verdict"), "does not hold");
 	ck_assert_int_eq((int)jnum(c, "grandchildren"), 1);   /* e */
 	ck_assert_int_eq((int)jnum(c, "moved"), 0);
