@@ -953,7 +953,8 @@ static const struct lab_option tree_options[] = {
 	{ "final", NULL, 0, 1, 0, "only the final tree (or its question)" },
 	{ "solve", NULL, 0, 1, 0, "show both: the answers" },
 	{ "loop", "N", 1, 16, 0,
-	  "for (i = N; i > 0; i--) fork(); as 2^N processes (N to 6)" },
+	  "for (i = N; i > 0; i--) fork(); as 2^N processes: at most 64, so "
+	  "N is 6 at most" },
 	{ NULL, NULL, 0, 0, 0, NULL },
 };
 
