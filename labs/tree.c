@@ -344,12 +344,15 @@ static int loop_list(struct run *r, struct treelab *t, int n)
 		int before = t->np;
 
 		for (int k = 0; k < before; k++) {
+			/* n <= 6: at most 6 digits, each one 1 to 6 */
 			char name[NAME_LEN];
+			size_t len = k == 0 ? 0 : strlen(t->p[k].name);
 
-			snprintf(name, sizeof(name), "%s%d",
-				 k == 0 ? "" : t->p[k].name, i);
+			memcpy(name, t->p[k].name, len);
+			name[len] = (char)('0' + i);
+			name[len + 1] = '\0';
 			add_action(t, ACT_FORK, k,
-				   new_proc(t, name, strlen(name), k));
+				   new_proc(t, name, len + 1, k));
 			t->act[t->na - 1].show = k == before - 1;
 			t->act[t->na - 1].iter = i;
 		}

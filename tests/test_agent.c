@@ -549,6 +549,7 @@ START_TEST(fork_nested)
 	pids[3] = d->pid, pids[4] = e->pid;
 	/* b exits: c, its child, goes to the subreaper; d stays c's */
 	ck_assert_int_eq(agent_do(r, b, AGENT_OP_EXIT, 0, NULL), 0);
+	ck_assert_int_eq(pl_wait_exit(r, pids[1], 5000), 1);
 	ck_assert_int_eq(agent_do(r, c, OP_WHO, 0, &m), 0);
 	ck_assert_int_eq(m.v[1], getpid());
 	ck_assert_int_eq(agent_do(r, d, OP_WHO, 0, &m), 0);
