@@ -462,7 +462,11 @@ static int index_of_pid(const struct treelab *t, pid_t pid)
 static int settle(struct run *r, struct treelab *t)
 {
 	for (int i = 0; i < t->np; i++)
-		if (live(&t->p[i]) && obs_settle(r, t->p[i].w, "S"))
+		/* one sample each; a wait only for one not S yet (a wait
+		 * samples every watched process each round) */
+		if (live(&t->p[i]) &&
+		    obs_sample(r, t->p[i].w, NULL, NULL) != 'S' &&
+		    obs_settle(r, t->p[i].w, "S"))
 			return PL_EXIT_FAIL;
 	for (int i = 0; i < t->np; i++)
 		if (live(&t->p[i]))

@@ -436,9 +436,13 @@ START_TEST(killed_at_pause)
 {
 	int sig = _i == 0 ? SIGKILL : SIGTERM;
 
+	/* at the first pause of the actions, and at the last one, with an
+	 * orphan adopted outside the tree (by the test, a subreaper) */
 	kill_at_pause((const char *const[]){ "tree", "--json", "--step",
 		      "--reaper", "a", "-A", "a+b,b+c,c+d,b-,a+e", NULL }, 2,
 		      sig, NULL, NULL);
+	kill_at_pause((const char *const[]){ "tree", "--json", "--step",
+		      "-A", "a+b,b+c,c+d,b-,a+e", NULL }, 3, sig, NULL, NULL);
 }
 END_TEST
 
