@@ -20,7 +20,8 @@
  *     and the default action of every handled signal, and takes the comm
  *     name "proclab-ROLE" (agent_set_name());
  *   - holds nothing but stdin, stdout, stderr, the report channel, its
- *     command pipe, the command pipes of the agents it will fork and the
+ *     command pipe, the command pipes of the agents below it that it
+ *     has not forked yet (children, their children: any depth) and the
  *     fds the lab handed it (agent_give_fd());
  *   - dies when its command pipe reaches EOF (proclab closed it, or
  *     proclab is gone): the lifeline, next to the parent-death signal.
@@ -47,7 +48,7 @@
 
 #define AGENT_ARGS 4
 #define AGENTS_MAX 64           /* agents in one run */
-#define AGENT_SLOTS 32          /* agents one agent can fork */
+#define AGENT_SLOTS AGENTS_MAX  /* agents one agent can fork */
 #define AGENT_GIVE_MAX 4        /* fds handed to one agent */
 #define AGENT_QUEUE 256         /* reports held for later expects */
 
@@ -219,8 +220,10 @@ int agent_init(struct run *r, const struct agent_config *cfg);
  * no pipe. */
 struct agent *agent_new(struct run *r, const char *role);
 /* Plan an agent that `parent` (planned, not started) will fork with
- * agent_fork(): its command pipe exists before `parent` starts.  Only
- * one level: an agent forked by an agent forks none. */
+ * agent_fork(): its command pipe exists before the first agent above it
+ * (the child of proclab) starts, which carries the pipes of its whole
+ * subtree.  Any depth: an agent forked by an agent may be the parent of
+ * planned agents too, until that first agent starts. */
 struct agent *agent_plan_child(struct run *r, struct agent *parent,
 			       const char *role);
 /* Name a planned agent "proclab-NAME" for ps (comm), instead of
@@ -231,8 +234,10 @@ void agent_set_name(struct agent *a, const char *name);
  * signal, which would kill it with its parent; its lifeline (its command
  * pipe, which only proclab holds) still ends it when proclab goes. */
 void agent_outlives(struct agent *a);
-/* Hand fd (open in proclab) to a planned agent as its fd `at` (0, 1, 2
- * replace its stdin, stdout, stderr).  Returns 0 or PL_EXIT_FAIL. */
+/* Hand fd (open in proclab) to a planned agent, a child of proclab (not
+ * one forked by an agent), as its fd `at` (0, 1, 2 replace its stdin,
+ * stdout, stderr); the agents it forks inherit it.  Returns 0 or
+ * PL_EXIT_FAIL. */
 int agent_give_fd(struct run *r, struct agent *a, int fd, int at);
 
 /* Fork planned agent a (pl_fork(): tracked, killed at teardown) and wait
@@ -313,6 +318,8 @@ struct agent {
 	char comm[16];
 	int nslots;
 	struct agent *slot[AGENT_SLOTS];
+	int fd, span;           /* its command pipe's fd in the agents, and
+				 * its subtree's count (fds fd..fd+span-1) */
 	int ngive;
 	struct { int fd, at; } give[AGENT_GIVE_MAX];
 };

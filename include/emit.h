@@ -43,7 +43,10 @@ struct watched;
 
 enum field_type { FT_END, FT_INT, FT_NUM, FT_STR, FT_BOOL, FT_NULL, FT_CHAR,
 		  FT_PID,       /* a pid: its role with --stable */
-		  FT_PIDS };    /* a string of comma-separated pids */
+		  FT_PIDS,      /* a string of comma-separated pids */
+		  FT_LIST };    /* a JSON array (struct field_list) */
+
+struct field_list;
 
 struct field {
 	const char *key;
@@ -56,6 +59,7 @@ struct field {
 		const char *s;   /* NULL renders as null */
 		bool b;
 		char c;          /* a state letter, rendered as a 1-char string */
+		const struct field_list *list;  /* FT_LIST; NULL renders as null */
 	};
 };
 
@@ -97,6 +101,23 @@ static inline struct field field_meas_char(const char *k, char v)
 	char *: field_meas_str, const char *: field_meas_str,		\
 	bool: field_meas_bool, char: field_meas_char,			\
 	default: field_meas_int)(k, v)
+
+/* A JSON array: of flat objects (rows, each a FIELDS() list with no
+ * FT_LIST in it: pids, measured and text-only fields work in a row as in
+ * an event) or of strings.  JSON: [{...},{...}] or ["...","..."].  Its
+ * text view in a sentence: with `row`, a template over one row's fields,
+ * each row on a line of its own below the sentence, indented to the
+ * message column (rows are not wrapped: the lab keeps them short); without
+ * it, the strings (or each row's fields as key=value) joined by ", ".
+ * emitf()'s --stable text view shows it as its JSON. */
+struct field_list {
+	int n;
+	const struct field *const *rows;  /* n rows; NULL: a list of strings */
+	const char *const *strs;          /* n strings when rows is NULL */
+	const char *row;                  /* text view of one row, or NULL */
+};
+#define F_LIST(k, l) ((struct field){ .key = (k), .type = FT_LIST, \
+				    .list = (l) })
 
 #define FIELDS(...)  ((const struct field[]){ __VA_ARGS__, { .type = FT_END } })
 #define NO_FIELDS    ((const struct field[]){ { .type = FT_END } })

@@ -70,6 +70,16 @@ struct lab_option {
 
 #define LAB_OPT_MAX 8
 
+/* A lab's option that takes a word or a list as it is: --NAME ARG, and
+ * -L ARG when `letter` is not 0.  The lab checks the text itself (in its
+ * `prepare`: exit 2 with one line on stderr). */
+struct lab_text_option {
+	const char *name;
+	char letter;              /* a short option, or 0 */
+	const char *arg;          /* metavariable, e.g. "LIST" */
+	const char *help;
+};
+
 struct run;
 
 /* One stage of a lab: the engine runs a lab's stages in table order.  Each
@@ -113,6 +123,9 @@ struct lab {
 	/* Bytes of state the lab keeps for one run (zeroed before `prepare`
 	 * and `run`; see run_state()): a lab has no mutable globals. */
 	size_t state_size;
+	/* Options that take text (ends with a {NULL} row; may be NULL); at
+	 * most LAB_OPT_MAX. */
+	const struct lab_text_option *text_options;
 };
 
 extern const struct lab *const lab_table[];
@@ -159,11 +172,16 @@ struct run {
 	 * processes, e.g. a temporary directory.  NULL: nothing to do. */
 	void (*cleanup)(struct run *r);
 	void *state;              /* run_state() */
+	/* the lab's text options as given, in the order of
+	 * lab->text_options; NULL when not given */
+	const char *text[LAB_OPT_MAX];
 };
 
 /* The value of the lab's option `name` (its default when not given). */
 long long opt_val(const struct run *r, const char *name);
 bool opt_set(const struct run *r, const char *name);
+/* The text of the lab's text option `name`, NULL when not given. */
+const char *opt_text(const struct run *r, const char *name);
 
 /* Begin stage `name`: ends the previous one first (with --step: pause for
  * the student; with --delay: wait), then reports the new one. */

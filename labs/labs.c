@@ -11,6 +11,7 @@ extern const struct lab lab_zombie;
 extern const struct lab lab_orphan;
 extern const struct lab lab_watch;
 extern const struct lab lab_signal;
+extern const struct lab lab_tree;
 
 /* The order of a course: states, then birth, death and reaping. */
 const struct lab *const lab_table[] = {
@@ -23,6 +24,7 @@ const struct lab *const lab_table[] = {
 	&lab_orphan,
 	&lab_watch,
 	&lab_signal,
+	&lab_tree,
 };
 
 const size_t lab_count = sizeof(lab_table) / sizeof(lab_table[0]);

@@ -1080,8 +1080,7 @@ static int signal_run(struct run *r)
 
 const struct lab lab_signal = {
 	.name = "signal",
-	.summary = "signals caught, ignored, blocked, coalesced, queued; "
-		   "in D; SIGCHLD and zombies",
+	.summary = "caught, ignored, blocked, coalesced; in D; SIGCHLD, zombies",
 	.description =
 		"A child meets SIGTERM at its default action (killed), ignored "
 		"(still S)\nand caught (its handler ran).  sigaction refuses "

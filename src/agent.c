@@ -142,7 +142,7 @@ pid_t agent_clone_vfork(int (*fn)(void *), void *arg, void *stack,
 static void place_fds(int *rep, int id, const int *src, const int *dst,
 		      int n)
 {
-	int hi = 3, tmp[AGENT_SLOTS + AGENT_GIVE_MAX + 2];
+	int hi = 3, tmp[AGENTS_MAX + AGENT_GIVE_MAX + 2];
 
 	for (int i = 0; i < n; i++)
 		if (dst[i] + 1 > hi)
@@ -177,8 +177,9 @@ static void place_fds(int *rep, int id, const int *src, const int *dst,
 		fail_on(*rep, id, AGENT_CALL_CLOSE_RANGE, 0);
 }
 
-/* Where agent fds go in the agent: the report channel first, then its
- * command pipe, then the command pipes of the agents it forks. */
+/* Where agent fds go in an agent that proclab forks: the report channel
+ * first, then its command pipe, then the command pipes of every agent
+ * below it, in pre-order (assign_fds()). */
 static int fd_base(const struct agent *a)
 {
 	int base = 3;
@@ -191,6 +192,37 @@ static int fd_base(const struct agent *a)
 
 static void __attribute__((noreturn)) agent_loop(struct agents *g,
 						 struct agent_ctx *c);
+
+/* Number the command pipes of a's subtree from fd: a's own at fd, then
+ * each child's subtree in turn (pre-order), so that every subtree's pipes
+ * are one range of fds, [fd, fd + span).  Returns the fd after it. */
+static int assign_fds(struct agent *a, int fd)
+{
+	a->fd = fd++;
+	for (int i = 0; i < a->nslots; i++)
+		fd = assign_fds(a->slot[i], fd);
+	a->span = fd - a->fd;
+	return fd;
+}
+
+/* a's subtree's read ends, in the order of assign_fds(). */
+static int subtree_pipes(const struct agent *a, int *src, int n)
+{
+	src[n++] = a->cmd_in;
+	for (int i = 0; i < a->nslots; i++)
+		n = subtree_pipes(a->slot[i], src, n);
+	return n;
+}
+
+/* Close a's subtree's read ends in proclab (the agents hold them). */
+static void close_subtree(struct agent *a)
+{
+	if (a->cmd_in >= 0)
+		close(a->cmd_in);
+	a->cmd_in = -1;
+	for (int i = 0; i < a->nslots; i++)
+		close_subtree(a->slot[i]);
+}
 
 /* The first things a new agent does: die with its parent, its name. */
 static void agent_setup(int rep, const struct agent *a, pid_t parent)
@@ -216,17 +248,18 @@ static void agent_setup(int rep, const struct agent *a, pid_t parent)
 static void __attribute__((noreturn)) agent_main(struct agents *g,
 						 struct agent *a)
 {
-	int src[AGENT_SLOTS + AGENT_GIVE_MAX + 2], dst[AGENT_SLOTS +
-						       AGENT_GIVE_MAX + 2];
-	int n = 0, base = fd_base(a), rep = g->rep[1];
+	int src[AGENTS_MAX + AGENT_GIVE_MAX + 2], dst[AGENTS_MAX +
+						      AGENT_GIVE_MAX + 2];
+	int n = 0, m, base = fd_base(a), rep = g->rep[1];
 	struct agent_ctx c = { .id = a->id, .self = getpid(),
 			       .parent = getppid(), .data = g->cfg.data,
 			       .a = a, .g = g };
 
 	src[n] = rep, dst[n++] = base;
-	src[n] = a->cmd_in, dst[n++] = base + 1;
-	for (int i = 0; i < a->nslots; i++)
-		src[n] = a->slot[i]->cmd_in, dst[n++] = base + 2 + i;
+	/* its own command pipe at base + 1 (a->fd), then its subtree's */
+	m = subtree_pipes(a, src, n);
+	for (; n < m; n++)
+		dst[n] = base + 1 + (n - 1);
 	for (int i = 0; i < a->ngive; i++)
 		src[n] = a->give[i].fd, dst[n++] = a->give[i].at;
 	place_fds(&rep, a->id, src, dst, n);
@@ -237,17 +270,18 @@ static void __attribute__((noreturn)) agent_main(struct agents *g,
 	agent_loop(g, &c);
 }
 
-/* AGENT_OP_FORK: fork planned agent `id` (one of our slots). */
+/* AGENT_OP_FORK: fork planned agent `id` (one of our slots).  Our
+ * subtree's command pipes are the fds [a->fd, a->fd + a->span) (ours
+ * first); k's subtree is one range inside it. */
 static void op_fork(struct agents *g, struct agent_ctx *c, int64_t id)
 {
 	const struct agent *a = c->a, *k = NULL;
-	int slot = -1;
 	int64_t mark;
 	pid_t pid;
 
 	for (int i = 0; i < a->nslots; i++)
 		if (a->slot[i]->id == id)
-			k = a->slot[i], slot = i;
+			k = a->slot[i];
 	if (k == NULL)
 		_exit(AGENT_EXIT_PROTOCOL);
 	pid = fork();
@@ -263,19 +297,23 @@ static void op_fork(struct agents *g, struct agent_ctx *c, int64_t id)
 
 		agent_setup(c->rep, k, c->self);
 		gc.self = getpid();
-		/* its own command pipe where ours was; no other slot */
-		if (dup2(c->cmd + 1 + slot, c->cmd) < 0)
-			fail_on(c->rep, k->id, AGENT_CALL_DUP2, AGENT_OP_FORK);
-		if (close_range((unsigned)c->cmd + 1, ~0U, 0) < 0)
+		/* its own command pipe and its subtree's, nothing else of
+		 * ours: not our pipe, not its siblings' (below our range are
+		 * the channel and the fds handed to the first agent) */
+		gc.cmd = k->fd;
+		if (close_range((unsigned)a->fd, (unsigned)k->fd - 1, 0) < 0 ||
+		    close_range((unsigned)(k->fd + k->span), ~0U, 0) < 0)
 			fail_on(c->rep, k->id, AGENT_CALL_CLOSE_RANGE,
 				AGENT_OP_FORK);
 		agent_say(&gc, AGENT_REP_READY, gc.self, getppid(), pid, mark);
 		agent_loop(g, &gc);
 	}
 	g->forked[k->id] = pid;
-	/* the child holds its command pipe; we must not, or it would not
-	 * see EOF when proclab closes it */
-	close(c->cmd + 1 + slot);
+	/* the child holds its subtree's command pipes; we must not, or they
+	 * would not see EOF when proclab closes them */
+	if (close_range((unsigned)k->fd, (unsigned)(k->fd + k->span - 1), 0)
+	    < 0)
+		agent_fail(c, AGENT_CALL_CLOSE_RANGE);
 	struct agent_msg m = { c->id, AGENT_OP_FORK, k->id, 0,
 			       { pid, c->self, getppid(), mark } };
 	put(c->rep, &m);
@@ -509,11 +547,15 @@ struct agent *agent_plan_child(struct run *r, struct agent *parent,
 {
 	struct agent *a;
 
-	if (parent->started || parent->parent != NULL ||
-	    parent->nslots >= AGENT_SLOTS) {
+	const struct agent *top = parent;
+
+	while (top->parent != NULL)
+		top = top->parent;
+	/* the first agent carries every pipe of its subtree when it starts */
+	if (parent->started || top->started || parent->nslots >= AGENT_SLOTS) {
 		pl_warnx(r, "cannot plan a %s under the %s: %s", role,
 			 parent->role, parent->started ? "it has started"
-			 : parent->parent != NULL ? "it is forked by an agent"
+			 : top->started ? "the first agent above it has started"
 			 : "no room");
 		return NULL;
 	}
@@ -841,17 +883,14 @@ int agent_start(struct run *r, struct agent *a, struct agent_msg *ready)
 			 "it has started" : "its parent agent forks it");
 		return PL_EXIT_FAIL;
 	}
+	/* the fd of every command pipe of its subtree, in the agents */
+	assign_fds(a, fd_base(a) + 1);
 	pid = pl_fork(r, a->role, &a->pidfd);
 	if (pid == 0)
 		agent_main(g, a);
-	/* the agent holds its read ends now; proclab must not, so that
-	 * EOF reaches it when proclab closes the write end */
-	close(a->cmd_in);
-	a->cmd_in = -1;
-	for (int i = 0; i < a->nslots; i++) {
-		close(a->slot[i]->cmd_in);
-		a->slot[i]->cmd_in = -1;
-	}
+	/* the agents hold their read ends now; proclab must not, so that
+	 * EOF reaches them when proclab closes the write ends */
+	close_subtree(a);
 	if (pid < 0)
 		return PL_EXIT_FAIL;
 	a->pid = pid;

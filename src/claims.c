@@ -145,6 +145,12 @@ const struct claim_def claim_table[] = {
 	  "SA_NOCLDWAIT {nocldwait_zombies} (it ran {nocldwait_runs} time), "
 	  "a handler looping on waitpid {loop_zombies}, one calling wait() "
 	  "once {once_zombies}", false },
+	/* tree */
+	{ "forkpy-all-to-root", "ostep-homework",
+	  "when a process exits, all its descendants become children of the "
+	  "root process a (fork.py's default)", "tree", "-A a+b,b+c,c+d,b-",
+	  "grandchildren of {exited} when it exited: {grandchildren}; moved "
+	  "under a: {moved}; kept their parents: {kept}", false },
 	{ NULL, NULL, NULL, NULL, NULL, NULL, false },
 };
 

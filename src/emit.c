@@ -619,6 +619,8 @@ static void json_str(const char *s)
 	json_put_string(out, s, strlen(s));
 }
 
+static void json_list(const struct run *r, const struct field_list *l);
+
 /* One field's value: numbers as they are, strings through put_str (a JSON
  * string, or a word of the text view), a pid as its role with --stable. */
 static void put_value(const struct run *r, const struct field *f,
@@ -661,6 +663,9 @@ static void put_value(const struct run *r, const struct field *f,
 			return;
 		}
 		break;
+	case FT_LIST:
+		json_list(r, f->list);
+		return;
 	case FT_STR:
 	case FT_NULL:
 	case FT_END:
@@ -670,6 +675,55 @@ static void put_value(const struct run *r, const struct field *f,
 		put_str(f->s);
 	else
 		fputs("null", out);
+}
+
+static void __attribute__((noreturn)) nested_list(const char *key)
+{
+	fflush(stdout);
+	fprintf(stderr, "proclab: emit: field %s: a list in a list's row\n",
+		key);
+	abort();
+}
+
+/* An FT_LIST as a JSON array: rows as objects of their JSON fields. */
+static void json_list(const struct run *r, const struct field_list *l)
+{
+	if (l == NULL) {
+		fputs("null", out);
+		return;
+	}
+	fputc('[', out);
+	for (int i = 0; i < l->n; i++) {
+		if (i > 0)
+			fputc(',', out);
+		if (l->rows == NULL) {
+			if (l->strs[i] != NULL)
+				json_str(l->strs[i]);
+			else
+				fputs("null", out);
+			continue;
+		}
+		const char *sep = "";
+
+		fputc('{', out);
+		for (const struct field *f = l->rows[i]; f->type != FT_END;
+		     f++) {
+			if (f->type == FT_LIST)
+				nested_list(f->key);
+			if (f->text_only)
+				continue;
+			fputs(sep, out);
+			sep = ",";
+			json_str(f->key);
+			fputc(':', out);
+			if (r->stable && f->meas)
+				fputs("null", out);
+			else
+				put_value(r, f, json_str);
+		}
+		fputc('}', out);
+	}
+	fputc(']', out);
 }
 
 static void json_fields(const struct run *r, const struct field *f)
@@ -714,6 +768,7 @@ struct tmpl {
 	const char *text;
 	const struct field *fields;
 	bool escape;            /* values through text_put_string */
+	int list_indent;        /* columns before a list's rows */
 };
 
 static void __attribute__((noreturn))
@@ -796,6 +851,65 @@ static bool format_number(const struct field *f, const struct spec *sp,
 	return true;
 }
 
+static void render(FILE *o, const struct tmpl *t);
+static void put_field(FILE *o, const struct tmpl *t, const struct field *f,
+		      const struct spec *sp);
+
+static void parse_spec_none(struct spec *sp)
+{
+	memset(sp, 0, sizeof(*sp));
+	sp->width = sp->prec = -1;
+}
+
+/* An FT_LIST in a sentence: each row by the list's row template on a line
+ * of its own, or the items joined by ", ". */
+static void put_list(FILE *o, const struct tmpl *t,
+		     const struct field_list *l)
+{
+	struct spec none;
+
+	parse_spec_none(&none);
+	if (l == NULL) {
+		fputc('?', o);
+		return;
+	}
+	for (int i = 0; i < l->n; i++) {
+		if (l->rows != NULL && l->row != NULL) {
+			struct tmpl rt = *t;
+
+			rt.text = l->row;
+			rt.fields = l->rows[i];
+			for (const struct field *f = rt.fields;
+			     f->type != FT_END; f++)
+				if (f->type == FT_LIST)
+					nested_list(f->key);
+			fprintf(o, "\n%*s", t->list_indent, "");
+			render(o, &rt);
+			continue;
+		}
+		if (i > 0)
+			fputs(", ", o);
+		if (l->rows == NULL) {
+			struct field sf = F_STR("", l->strs[i]);
+
+			put_field(o, t, &sf, &none);
+			continue;
+		}
+		const char *sep = "";
+
+		for (const struct field *f = l->rows[i]; f->type != FT_END;
+		     f++) {
+			if (f->type == FT_LIST)
+				nested_list(f->key);
+			if (f->text_only)
+				continue;
+			fprintf(o, "%s%s=", sep, f->key);
+			sep = " ";
+			put_field(o, t, f, &none);
+		}
+	}
+}
+
 /* One field in a sentence: the value as it is; with --stable a pid as its
  * role and a measured value as "~"; a null as "?". */
 static void put_field(FILE *o, const struct tmpl *t, const struct field *f,
@@ -806,6 +920,10 @@ static void put_field(FILE *o, const struct tmpl *t, const struct field *f,
 	const char *v = NULL, *role;
 	bool number = false, untrusted = false;
 
+	if (f->type == FT_LIST) {
+		put_list(o, t, f->list);
+		return;
+	}
 	if (r->stable && f->meas) {
 		v = "~";
 	} else {
@@ -842,6 +960,7 @@ static void put_field(FILE *o, const struct tmpl *t, const struct field *f,
 			break;
 		case FT_NULL:
 		case FT_END:
+		case FT_LIST:
 			break;
 		}
 	}
@@ -877,12 +996,6 @@ static void put_field(FILE *o, const struct tmpl *t, const struct field *f,
 	if (pad > 0 && left)
 		fprintf(o, "%*s", pad, "");
 	free(e);
-}
-
-static void parse_spec_none(struct spec *sp)
-{
-	memset(sp, 0, sizeof(*sp));
-	sp->width = sp->prec = -1;
 }
 
 /* With --stable, "{role} {pid}" would read "child child": a pid field
@@ -1019,7 +1132,7 @@ static const struct sentence *lookup(const struct sentence *s,
 void emit_sentence(struct run *r, const struct sentence *s,
 		   const struct field *fields)
 {
-	struct tmpl t = { r, s->event, s->one, fields, true };
+	struct tmpl t = { r, s->event, s->one, fields, true, 2 };
 
 	t.text = pick(&t, s);
 	line_start(r);
@@ -1030,6 +1143,8 @@ void emit_sentence(struct run *r, const struct sentence *s,
 	} else {
 		text_head(r);
 		text_event(r, s->event);
+		if (ln.mem)
+			t.list_indent = ln.indent;
 		render(out, &t);
 		fputc('\n', out);
 	}
@@ -1061,7 +1176,7 @@ void emit(struct run *r, const char *event, const struct field *fields)
 char *emit_render(const struct run *r, const struct sentence *s,
 		  const struct field *fields)
 {
-	struct tmpl t = { r, s->event, s->one, fields, true };
+	struct tmpl t = { r, s->event, s->one, fields, true, 2 };
 
 	t.text = pick(&t, s);
 	return render_str(&t);
@@ -1089,7 +1204,7 @@ char *emit_render_options(const struct run *r, const char *tmpl)
 {
 	struct field f[LAB_OPT_MAX + 1];
 	int n = 0;
-	struct tmpl t = { r, "stage", tmpl, f, false };
+	struct tmpl t = { r, "stage", tmpl, f, false, 2 };
 
 	for (const struct lab_option *o = r->lab->options;
 	     o != NULL && o->name != NULL && n < LAB_OPT_MAX; o++, n++)
@@ -1143,7 +1258,7 @@ void emit_render_why(const struct run *r, const struct watched *w,
 		     const char *why, char *buf, size_t size)
 {
 	struct tmpl t = { r, "state", why, STATE_FIELDS(w, false, w->shown),
-			  false };
+			  false, 2 };
 	char *text;
 
 	if (size == 0)
@@ -1226,7 +1341,7 @@ void emit_state(struct run *r, struct watched *w, char from,
 				      : state_meaning(state);
 	if (is_template(why)) {
 		struct tmpl t = { r, "state", why,
-				  STATE_FIELDS(w, racy, from), true };
+				  STATE_FIELDS(w, racy, from), true, 2 };
 
 		render(out, &t);
 	} else {

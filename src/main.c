@@ -126,8 +126,18 @@ static void help_lab(const struct lab *lab)
 	       lab->args ? " " : "", lab->args ? lab->args : "");
 	fold(lab->summary, 0, 0);
 	printf("\n%s\n", lab->description);
-	if (o != NULL && o->name != NULL) {
+	if ((o != NULL && o->name != NULL) || lab->text_options != NULL)
 		fputs("\nOptions of this lab:\n", stdout);
+	for (const struct lab_text_option *t = lab->text_options;
+	     t != NULL && t->name != NULL; t++) {
+		char left[64], sh[8] = "";
+
+		if (t->letter != 0)
+			snprintf(sh, sizeof(sh), "-%c, ", t->letter);
+		snprintf(left, sizeof(left), "%s--%s %s", sh, t->name, t->arg);
+		help_option(left, t->help);
+	}
+	if (o != NULL && o->name != NULL) {
 		for (; o->name != NULL; o++) {
 			char left[48], text[512];
 
@@ -230,7 +240,7 @@ static long long number(const char *lab, const char *opt, const char *arg,
 }
 
 enum { OPT_JSON = 256, OPT_STEP, OPT_DELAY, OPT_TIMEOUT, OPT_NOCOLOR,
-       OPT_QUIZ, OPT_STABLE, OPT_LAB = 512 };
+       OPT_QUIZ, OPT_STABLE, OPT_LAB = 512, OPT_TEXT = 768 };
 
 /* Parse argv (argv[0] is the lab's name) into r.  Exits 2 on any error,
  * with one line on stderr naming the bad word; exits 0 after --help. */
@@ -248,9 +258,11 @@ static void parse_options(struct run *r, int argc, char *argv[])
 		{ "help", no_argument, NULL, 'h' },
 	};
 	enum { NCOMMON = sizeof(common) / sizeof(common[0]) };
-	struct option longopts[NCOMMON + LAB_OPT_MAX + 1];
+	struct option longopts[NCOMMON + 2 * LAB_OPT_MAX + 1];
 	const struct lab *lab = r->lab;
 	const struct lab_option *lo = lab->options;
+	const struct lab_text_option *to = lab->text_options;
+	char shorts[4 + 2 * LAB_OPT_MAX] = ":hv";
 	bool no_color = false;
 	int n = NCOMMON, c;
 
@@ -262,12 +274,32 @@ static void parse_options(struct run *r, int argc, char *argv[])
 			lo[i].arg ? required_argument : no_argument, NULL,
 			OPT_LAB + i };
 	}
+	for (int i = 0; to != NULL && to[i].name != NULL; i++) {
+		if (i >= LAB_OPT_MAX)
+			abort();
+		longopts[n++] = (struct option){ to[i].name, required_argument,
+						 NULL, OPT_TEXT + i };
+		if (to[i].letter != 0) {
+			size_t k = strlen(shorts);
+
+			shorts[k] = to[i].letter;
+			shorts[k + 1] = ':';
+			shorts[k + 2] = '\0';
+		}
+	}
 	longopts[n] = (struct option){ 0 };
 
 	r->timeout_ms = TIMEOUT_DEF;
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, ":hv", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, shorts, longopts, NULL)) != -1) {
+		for (int i = 0; to != NULL && to[i].name != NULL; i++)
+			if (to[i].letter != 0 && c == to[i].letter)
+				c = OPT_TEXT + i;
+		if (c >= OPT_TEXT) {
+			r->text[c - OPT_TEXT] = optarg;
+			continue;
+		}
 		switch (c) {
 		case OPT_JSON: r->json = true; break;
 		case OPT_STEP: r->step = true; break;

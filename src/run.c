@@ -50,6 +50,16 @@ long long opt_val(const struct run *r, const char *name)
 	return r->set[i] ? r->val[i] : r->lab->options[i].def;
 }
 
+const char *opt_text(const struct run *r, const char *name)
+{
+	const struct lab_text_option *t = r->lab->text_options;
+
+	for (int i = 0; t != NULL && t[i].name != NULL; i++)
+		if (strcmp(t[i].name, name) == 0)
+			return r->text[i];
+	abort();        /* a lab asked for an option it doesn't have */
+}
+
 bool opt_set(const struct run *r, const char *name)
 {
 	int i = opt_index(r, name);

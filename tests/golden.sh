@@ -43,6 +43,10 @@ cases() {
 fork-children-4 fork --children 4
 zombie-ignore-sigchld zombie --ignore-sigchld
 orphan-subreaper orphan --subreaper
+tree-solve-a tree --solve --seed 3 --actions 10 --reaper a
+tree-each tree --solve -A a+b,b+c,c+d,d+e,c-,b+f,b- --reaper each
+tree-show-trees tree --show-trees --seed 5 --reaper a
+tree-loop tree --loop 3 --solve
 CASES
 }
 

@@ -29,5 +29,6 @@ Suite *make_agent_suite(void);
 Suite *make_emit_suite(void);
 Suite *make_sink_suite(void);
 Suite *make_signal_suite(void);
+Suite *make_tree_suite(void);
 
 #endif

@@ -1,7 +1,8 @@
 /* test_agent.c - the child agent (agent.h), driven in this process: round
  * trips of the built-in operations and of a lab's table, agent_fork and
  * its grandchild (killed at teardown), reports queued for later expects,
- * a failed call reported as an error event with exit 3, and an agent
+ * agents forked by agents to any depth (fork_nested), a failed call
+ * reported as an error event with exit 3, and an agent
  * killed from outside noticed at once; `proclab fork` under a memory limit
  * ends with the error line, not a timeout. */
 #include <check.h>
@@ -532,6 +533,110 @@ START_TEST(clone_vfork_helper)
 }
 END_TEST
 
+/* Agents forked by agents fork agents: a chain four deep and a second
+ * branch.  Each holds stdio, the channel, its own pipe and the pipes of
+ * the agents below it not yet forked; each reports its real parent; an
+ * orphan in the middle keeps its own children (only it moves); closing a
+ * pipe ends that agent alone; teardown ends the rest. */
+START_TEST(fork_nested)
+{
+	struct run *r = setup();
+	struct agent *a, *b, *c, *d, *e;
+	struct agent_msg ready, m;
+	pid_t pids[5];
+
+	ck_assert_int_eq(prctl(PR_SET_CHILD_SUBREAPER, 1UL), 0);
+	a = agent_new(r, "a");
+	ck_assert_ptr_nonnull(a);
+	b = agent_plan_child(r, a, "b");
+	ck_assert_ptr_nonnull(b);
+	c = agent_plan_child(r, b, "c");
+	ck_assert_ptr_nonnull(c);
+	d = agent_plan_child(r, c, "d");
+	ck_assert_ptr_nonnull(d);
+	e = agent_plan_child(r, a, "e");
+	ck_assert_ptr_nonnull(e);
+	agent_outlives(c);
+	agent_outlives(d);
+	ck_assert_int_eq(agent_start(r, a, NULL), 0);
+	/* too late to plan under a started tree */
+	ck_assert_ptr_null(agent_plan_child(r, d, "late"));
+	/* stdio, the channel, its own pipe, b's, c's, d's, e's */
+	ck_assert_int_eq(nfds(a->pid), 9);
+	ck_assert_int_eq(agent_fork(r, a, b, NULL, &ready), 0);
+	ck_assert_int_eq(ready.v[1], a->pid);
+	ck_assert_int_eq(nfds(a->pid), 6);      /* e's still */
+	ck_assert_int_eq(nfds(b->pid), 7);      /* its own, c's, d's */
+	ck_assert_int_eq(agent_fork(r, b, c, NULL, &ready), 0);
+	ck_assert_int_eq(ready.v[1], b->pid);
+	ck_assert_int_eq(agent_fork(r, c, d, NULL, &ready), 0);
+	ck_assert_int_eq(ready.v[1], c->pid);
+	ck_assert_int_eq(nfds(d->pid), 5);
+	ck_assert_int_eq(nfds(c->pid), 5);
+	ck_assert_int_eq(agent_fork(r, a, e, NULL, &ready), 0);
+	ck_assert_int_eq(nfds(a->pid), 5);
+	ck_assert_int_eq(agent_do(r, d, OP_WHO, 0, &m), 0);
+	ck_assert_int_eq(m.v[1], c->pid);
+	pids[0] = a->pid, pids[1] = b->pid, pids[2] = c->pid;
+	pids[3] = d->pid, pids[4] = e->pid;
+	/* b exits: c, its child, goes to the subreaper; d stays c's */
+	ck_assert_int_eq(agent_do(r, b, AGENT_OP_EXIT, 0, NULL), 0);
+	ck_assert_int_eq(pl_wait_exit(r, pids[1], 5000), 1);
+	ck_assert_int_eq(agent_do(r, c, OP_WHO, 0, &m), 0);
+	ck_assert_int_eq(m.v[1], getpid());
+	ck_assert_int_eq(agent_do(r, d, OP_WHO, 0, &m), 0);
+	ck_assert_int_eq(m.v[1], c->pid);
+	/* the lifeline: d alone ends when its pipe closes */
+	agent_close(d);
+	ck_assert_int_eq(agent_do(r, c, AGENT_OP_REAP, d->id, &m), 0);
+	ck_assert_int_eq(m.v[0], pids[3]);
+	ck_assert(WIFEXITED(m.v[1]) && WEXITSTATUS(m.v[1]) == 0);
+	ck_assert_int_eq(agent_do(r, e, OP_WHO, 0, &m), 0);
+	ck_assert_int_eq(m.v[1], pids[0]);
+	run_teardown(r);
+	for (int i = 0; i < 5; i++)
+		ck_assert_int_eq(kill(pids[i], 0), -1);
+	ck_assert_int_eq(prctl(PR_SET_CHILD_SUBREAPER, 0UL), 0);
+}
+END_TEST
+
+/* obs_settle: the state is reached, and reported only as transient. */
+START_TEST(settle_is_transient)
+{
+	struct run *r = setup();
+	struct agent *a;
+	struct watched *w;
+	const char *out;
+	int rc;
+
+	a = agent_spawn(r, "quiet", &rc);
+	ck_assert_ptr_nonnull(a);
+	w = obs_add(r, a->pid, a->pidfd, "quiet");
+	ck_assert_ptr_nonnull(w);
+	ck_assert_int_eq(agent_do(r, a, AGENT_OP_SPIN, 0, NULL), 0);
+	ck_assert_int_eq(obs_settle(r, w, "R"), 0);
+	ck_assert_int_eq(w->state, 'R');
+	ck_assert_int_eq(agent_do(r, a, AGENT_OP_BLOCK, 0, NULL), 0);
+	ck_assert_int_eq(obs_settle(r, w, "S"), 0);
+	ck_assert_int_eq(w->state, 'S');
+	fflush(stdout);
+	out = captured(out_fd);
+	ck_assert_ptr_nonnull(strstr(out, "\"event\":\"state\""));
+	/* every state line is transient */
+	for (const char *p = out; *p != '\0'; p += strcspn(p, "\n") + 1) {
+		char line[1024];
+
+		snprintf(line, sizeof(line), "%.*s", (int)strcspn(p, "\n"), p);
+		if (strstr(line, "\"event\":\"state\"") != NULL)
+			ck_assert_msg(strstr(line, "\"transient\":true"), "%s",
+				      line);
+		if (p[strcspn(p, "\n")] == '\0')
+			break;
+	}
+	run_teardown(r);
+}
+END_TEST
+
 Suite *make_agent_suite(void)
 {
 	Suite *s = suite_create("agent");
@@ -549,6 +654,8 @@ Suite *make_agent_suite(void)
 	tcase_add_test(tc, exit_codes_decoded);
 	tcase_add_test(tc, fork_lab_setup_failure);
 	tcase_add_test(tc, clone_vfork_helper);
+	tcase_add_test(tc, fork_nested);
+	tcase_add_test(tc, settle_is_transient);
 	suite_add_tcase(s, tc);
 	return s;
 }

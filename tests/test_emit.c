@@ -741,6 +741,86 @@ START_TEST(every_lab_fits)
 }
 END_TEST
 
+/* FT_LIST: a JSON array of flat objects (a pid its role with --stable, a
+ * measured value null, a text-only field left out) or of strings; in the
+ * text view rows on lines of their own under the message, or items joined
+ * by ", ". */
+START_TEST(list_fields)
+{
+	struct run r;
+	const struct field *rows[] = {
+		FIELDS(F_STR("name", "a"), F_PID("pid", getpid()),
+		       F_MEAS("ms", 12LL), F_TEXT("pre", "")),
+		FIELDS(F_STR("name", "b"), F_PID("pid", 999999999),
+		       F_MEAS("ms", 3LL), F_TEXT("pre", "`-")),
+	};
+	const char *words[] = { "x", "y\"z" };
+	const struct field_list nodes = { 2, rows, NULL, "{pre}{name} {pid}" };
+	const struct field_list flat = { 2, rows, NULL, NULL };
+	const struct field_list strs = { 2, NULL, words, NULL };
+	const struct field_list none = { 0, NULL, words, NULL };
+	struct sentence s = { "tree", NULL, "{n} nodes: {nodes}", NULL, NULL };
+	struct sentence s2 = { "x", NULL, "{flat}; {strs}; [{none}]", NULL,
+			       NULL };
+	const struct field *f = FIELDS(F_INT("n", 2), F_LIST("nodes", &nodes));
+	const struct field *f2 = FIELDS(F_LIST("flat", &flat),
+					F_LIST("strs", &strs),
+					F_LIST("none", &none));
+	char *text, *out, want[256];
+	static struct jobj o, items[4];
+
+	init_run(&r, &test_lab, true, true);
+	capture_begin();
+	emit_sentence(&r, &s, f);
+	emit_sentence(&r, &s2, f2);
+	out = capture_end();
+	ck_assert_ptr_nonnull(strstr(out, "\"nodes\":[{\"name\":\"a\","
+				     "\"pid\":\"proclab\",\"ms\":null},"
+				     "{\"name\":\"b\",\"pid\":\"pid?\","
+				     "\"ms\":null}]}\n"));
+	ck_assert_ptr_nonnull(strstr(out, "\"strs\":[\"x\",\"y\\\"z\"],"
+				     "\"none\":[]}\n"));
+	ck_assert_int_gt(json_parse_line(out, strcspn(out, "\n"), &o), 0);
+	ck_assert_int_eq(jarray(&o, "nodes", items, 4), 2);
+	ck_assert_str_eq(jstr(&items[1], "name"), "b");
+	ck_assert_str_eq(jstr(&items[0], "pid"), "proclab");
+	ck_assert_int_gt(json_parse_line(strchr(out, '\n') + 1,
+					 strcspn(strchr(out, '\n') + 1, "\n"),
+					 &o), 0);
+	ck_assert_int_eq(jarray(&o, "strs", items, 4), 2);
+	ck_assert_str_eq(jstr(&items[1], ""), "y\"z");
+	ck_assert_int_eq(jarray(&o, "none", items, 4), 0);
+	free(out);
+	init_run(&r, &test_lab, false, true);
+	capture_begin();
+	emit_sentence(&r, &s, f);
+	out = capture_end();
+	snprintf(want, sizeof(want), "{\"name\":\"a\",\"pid\":%d,\"ms\":12}",
+		 (int)getpid());
+	ck_assert_ptr_nonnull(strstr(out, want));
+	free(out);
+	/* text: one row a line, under the message column */
+	init_run(&r, &test_lab, true, false);
+	capture_begin();
+	emit_sentence(&r, &s, f);
+	out = capture_end();
+	/* the message column: where "2 nodes" begins */
+	{
+		int col = (int)(strstr(out, "2 nodes") - out);
+
+		snprintf(want, sizeof(want), "[0] tree%*s2 nodes:\n%*sa "
+			 "proclab\n%*s`-b pid?\n", col - 8, "", col, "", col,
+			 "");
+		ck_assert_str_eq(out, want);
+	}
+	free(out);
+	text = emit_render(&r, &s2, f2);
+	ck_assert_str_eq(text, "name=a pid=proclab ms=~, name=b pid=pid? "
+			 "ms=~; x, y\"z; []");
+	free(text);
+}
+END_TEST
+
 Suite *make_emit_suite(void)
 {
 	Suite *s = suite_create("emit");
@@ -748,6 +828,7 @@ Suite *make_emit_suite(void)
 	TCase *tw = tcase_create("wrap");
 	TCase *tl = tcase_create("labs");
 
+	tcase_add_test(tc, list_fields);
 	tcase_add_test(tc, every_engine_sentence);
 	tcase_add_loop_test(tc, every_lab_sentence, 0, (int)lab_count);
 	tcase_add_test(tc, test_lab_sentences);

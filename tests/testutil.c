@@ -292,6 +292,33 @@ static int jstring(struct jp *j, char *out, size_t size)
 	return 0;
 }
 
+/* The end of the object, array or string at p (nested ones and strings
+ * with escapes skipped), or NULL if it does not end before end. */
+static const char *skip_value(const char *p, const char *end)
+{
+	int depth = 0;
+	bool str = false;
+
+	for (; p < end; p++) {
+		if (str) {
+			if (*p == '\\')
+				p++;
+			else if (*p == '"')
+				str = false;
+			if (!str && depth == 0)
+				return p + 1;
+			continue;
+		}
+		if (*p == '"')
+			str = true;
+		else if (*p == '[' || *p == '{')
+			depth++;
+		else if ((*p == ']' || *p == '}') && --depth == 0)
+			return p + 1;
+	}
+	return NULL;
+}
+
 int json_parse_line(const char *line, size_t len, struct jobj *o)
 {
 	struct jp j = { line, line + len };
@@ -324,6 +351,13 @@ int json_parse_line(const char *line, size_t len, struct jobj *o)
 			m.type = 'b', m.b = false, j.p += 5;
 		} else if (j.end - j.p >= 4 && memcmp(j.p, "null", 4) == 0) {
 			m.type = 'z', j.p += 4;
+		} else if (*j.p == '[') {
+			const char *e = skip_value(j.p, j.end);
+
+			if (e == NULL)
+				return -1;
+			m.type = 'a', m.raw = j.p, m.rawlen = (size_t)(e - j.p);
+			j.p = e;
 		} else {
 			char num[64], *e;
 			size_t n = 0;
@@ -611,4 +645,41 @@ const char *const *lab_case(int i)
 	}
 	ck_assert_int_lt(i, (int)(sizeof(lab_variants) / sizeof(lab_variants[0])));
 	return lab_variants[i];
+}
+
+int jarray(const struct jobj *o, const char *key, struct jobj *objs, int max)
+{
+	const struct jmember *m = jget(o, key);
+	struct jp j;
+	int n = 0;
+
+	if (m == NULL || m->type != 'a')
+		return -1;
+	j.p = m->raw + 1;
+	j.end = m->raw + m->rawlen - 1;
+	ws(&j);
+	while (j.p < j.end) {
+		struct jobj tmp, *dst = n < max ? &objs[n] : &tmp;
+
+		if (*j.p == '"') {
+			dst->n = 1;
+			memset(&dst->m[0], 0, sizeof(dst->m[0]));
+			dst->m[0].type = 's';
+			if (jstring(&j, dst->m[0].str, sizeof(dst->m[0].str)) < 0)
+				return -1;
+		} else {
+			const char *e = skip_value(j.p, j.end);
+
+			if (*j.p != '{' || e == NULL ||
+			    json_parse_line(j.p, (size_t)(e - j.p), dst) < 0)
+				return -1;
+			j.p = e;
+		}
+		n++;
+		ws(&j);
+		if (j.p < j.end && *j.p++ != ',')
+			return -1;
+		ws(&j);
+	}
+	return n < max ? n : max;
 }

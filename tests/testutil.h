@@ -46,10 +46,13 @@ struct jobj {
 	int n;
 	struct jmember {
 		char key[32];
-		char type;       /* 's' string, 'n' number, 'b' bool, 'z' null */
+		char type;       /* 's' string, 'n' number, 'b' bool, 'z' null,
+				  * 'a' array (raw: its text in the line) */
 		char str[256];   /* strings decoded (UTF-8) */
 		double num;
 		bool b;
+		const char *raw; /* 'a': points into the parsed line */
+		size_t rawlen;
 	} m[JMAX];
 };
 int json_parse_line(const char *line, size_t len, struct jobj *o);
@@ -57,6 +60,11 @@ const struct jmember *jget(const struct jobj *o, const char *key);
 const char *jstr(const struct jobj *o, const char *key);   /* "" if absent */
 double jnum(const struct jobj *o, const char *key);        /* -1e300 if absent */
 bool jbool(const struct jobj *o, const char *key);
+/* The array `key` of o (an event's FT_LIST) parsed: each element, an
+ * object, into objs[i]; a string element becomes an object with one
+ * member "" holding it.  Returns the number of elements (at most max), -1
+ * if absent or not valid. */
+int jarray(const struct jobj *o, const char *key, struct jobj *objs, int max);
 
 /* The demonstrated (non-transient) state letters of role, in order. */
 void demonstrated(const struct jobj *ev, int n, const char *role, char *out,
