@@ -48,7 +48,7 @@
 #define AGENT_ARGS 4
 #define AGENTS_MAX 64           /* agents in one run */
 #define AGENT_SLOTS 32          /* agents one agent can fork */
-#define AGENT_GIVE_MAX 4        /* fds handed to one agent */
+#define AGENT_GIVE_MAX 6        /* fds handed to one agent */
 #define AGENT_QUEUE 256         /* reports held for later expects */
 
 /* One command or one report. */
@@ -117,6 +117,11 @@ enum agent_call {
 	AGENT_CALL_DUP,
 	AGENT_CALL_SETRLIMIT,
 	AGENT_CALL_EXECVE,
+	AGENT_CALL_SETSID,
+	AGENT_CALL_TIOCSCTTY,   /* "ioctl(TIOCSCTTY)" */
+	AGENT_CALL_SETPGID,
+	AGENT_CALL_TCSETPGRP,
+	AGENT_CALL_KILL,
 	AGENT_CALL_MAX
 };
 const char *agent_call_name(int call);

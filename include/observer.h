@@ -94,6 +94,15 @@ int obs_await(struct run *r, struct watched *w, const char *states,
 /* Sample every watched process once; every change is transient. */
 void obs_sample_all(struct run *r);
 
+/* Sample every watched process once and report every change as
+ * demonstrated, explained by `why` (a template over the state event's
+ * fields; NULL: the state's meaning); a change seen only in passing
+ * before (while another process was awaited) is reported again, as
+ * demonstrated.  For a change that reaches many processes at once (a new
+ * foreground group of a terminal), so that what is shown does not depend
+ * on which samples caught it first. */
+void obs_show_all(struct run *r, const char *why);
+
 /* What /proc shows of a process beyond its state, read at one moment. */
 struct probe {
 	bool status_ok;

@@ -10,6 +10,7 @@ extern const struct lab lab_wait;
 extern const struct lab lab_zombie;
 extern const struct lab lab_orphan;
 extern const struct lab lab_watch;
+extern const struct lab lab_session;
 
 /* The order of a course: states, then birth, death and reaping. */
 const struct lab *const lab_table[] = {
@@ -21,6 +22,7 @@ const struct lab *const lab_table[] = {
 	&lab_zombie,
 	&lab_orphan,
 	&lab_watch,
+	&lab_session,
 };
 
 const size_t lab_count = sizeof(lab_table) / sizeof(lab_table[0]);

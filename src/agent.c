@@ -47,6 +47,11 @@ static const char *const call_names[AGENT_CALL_MAX] = {
 	[AGENT_CALL_DUP] = "dup",
 	[AGENT_CALL_SETRLIMIT] = "setrlimit",
 	[AGENT_CALL_EXECVE] = "execve",
+	[AGENT_CALL_SETSID] = "setsid",
+	[AGENT_CALL_TIOCSCTTY] = "ioctl(TIOCSCTTY)",
+	[AGENT_CALL_SETPGID] = "setpgid",
+	[AGENT_CALL_TCSETPGRP] = "tcsetpgrp",
+	[AGENT_CALL_KILL] = "kill",
 };
 
 const char *agent_call_name(int call)

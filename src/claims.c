@@ -121,6 +121,33 @@ const struct claim_def claim_table[] = {
 	{ "orphan-init", "art-process-basics",
 	  "an orphan is adopted by init", "orphan", NULL,
 	  "the adopter is pid {adopter} ({adopter_comm})", false },
+	/* session */
+	{ "session-pipeline-job", "art-processes-ipc",
+	  "the processes of a pipeline make one job, led by the first: its "
+	  "pid is the job's PGID", "session", NULL,
+	  "the first process {first} and the second {second} are both in "
+	  "process group {pgrp}", false },
+	{ "session-ctrl-c-foreground", "art-multiprocess-principles",
+	  "Ctrl+C sends SIGINT, which ends only the foreground processes",
+	  "session", NULL,
+	  "the foreground job died of {signame1} and {signame2}; the shell "
+	  "is {shell}, the stopped background job {reader}, the sleeping one "
+	  "{sleeper}", false },
+	{ "session-shell-leader", "art-processes-ipc",
+	  "every process a login shell starts stays in its session, the "
+	  "shell its leader (the SID column)", "session", NULL,
+	  "{in_session} of the {jobs} jobs' processes have the shell {shell} "
+	  "as their SID; the daemon's SID is {daemon_sid}", false },
+	{ "session-daemon-no-tty", "art-multiprocess-principles",
+	  "a daemon has no controlling terminal: ps ajxf shows TTY ? and "
+	  "TPGID -1", "session", NULL,
+	  "the daemon {daemon} shows tty_nr {tty_nr} and tpgid {tpgid}; its "
+	  "parent is {ppid}", false },
+	{ "session-sighup-all", "art-multiprocess-principles",
+	  "when the terminal's user leaves, every process of the session "
+	  "gets SIGHUP and ends", "session", NULL,
+	  "the shell exited: the stopped job died of {reader}; the sleeping "
+	  "background job is {sleeper}, the daemon {daemon}", false },
 	{ NULL, NULL, NULL, NULL, NULL, NULL, false },
 };
 
