@@ -331,7 +331,11 @@ static int shell_wait(struct run *r, struct session *s, pid_t pid,
 	return PL_EXIT_OK;
 }
 
-/* The shell gives the terminal to group pgrp (with SIGCONT: `fg`). */
+/* The shell gives the terminal to group pgrp (with SIGCONT: `fg`), and
+ * every process shows the new foreground group.  The shell and the
+ * continued job are awaited asleep first: they are running for a moment
+ * (the shell answering, the job woken), and what is shown must not
+ * depend on that moment. */
 static int shell_fg(struct run *r, struct session *s, pid_t pgrp, bool cont,
 		    const char *why)
 {
@@ -341,12 +345,21 @@ static int shell_fg(struct run *r, struct session *s, pid_t pgrp, bool cont,
 	if (rc)
 		return rc;
 	emit_form(r, "tcsetpgrp", cont ? "fg" : NULL,
-		  FIELDS(F_PID("pid", s->shell->pid), F_PID("pgrp", pgrp),
+		  FIELDS(F_TEXT("role", "shell"),
+			 F_PID("pid", s->shell->pid), F_PID("pgrp", pgrp),
 			 F_BOOL("sigcont", cont), F_PID("tpgid", m.v[0])));
 	if (m.v[0] != pgrp)
 		return pl_fail(r, "expected the terminal's foreground group to "
 			       "be %d after tcsetpgrp; tcgetpgrp said %d",
 			       (int)pgrp, (int)m.v[0]);
+	if ((rc = obs_await(r, s->ws, "S", why)))
+		return rc;
+	if (cont &&
+	    ((rc = obs_await(r, s->w1, "S", "continued by SIGCONT: it sleeps "
+			     "in the foreground group {tpgid} again")) ||
+	     (rc = obs_await(r, s->w2, "S", "continued by SIGCONT with its "
+			     "group {pgrp}"))))
+		return rc;
 	obs_show_all(r, why);
 	return PL_EXIT_OK;
 }
@@ -410,7 +423,8 @@ static int stage_terminal(struct run *r)
 	s->slave = s->pipe[0] = s->pipe[1] = -1;
 	if ((rc = job_do(r, s->shell, OP_SESSION, 0, 0, &m)))
 		return rc;
-	emit(r, "session", FIELDS(F_PID("pid", s->shell->pid),
+	emit(r, "session", FIELDS(F_TEXT("role", "shell"),
+				  F_PID("pid", s->shell->pid),
 				  F_PID("sid", m.v[0]), F_PID("pgrp", m.v[1]),
 				  F_PID("tpgid", m.v[2])));
 	s->ws = obs_add(r, s->shell->pid, s->shell->pidfd, "shell");
@@ -496,16 +510,9 @@ static int stage_suspend(struct run *r)
 static int stage_fg(struct run *r)
 {
 	struct session *s = run_state(r);
-	int rc;
 
-	if ((rc = shell_fg(r, s, s->p1->pid, true, "the foreground group is "
-			   "{tpgid} again")) ||
-	    (rc = obs_await(r, s->w1, "S", "continued by SIGCONT: it sleeps "
-			    "in the foreground again")) ||
-	    (rc = obs_await(r, s->w2, "S", "continued by SIGCONT: it sleeps "
-			    "in the foreground again")))
-		return rc;
-	return PL_EXIT_OK;
+	return shell_fg(r, s, s->p1->pid, true, "the foreground group is "
+			"{tpgid} again");
 }
 
 static int stage_interrupt(struct run *r)
@@ -561,7 +568,8 @@ static int stage_daemon(struct run *r)
 	if (pl_track(r, s->daemon, &pidfd) < 0)
 		return PL_EXIT_FAIL;
 	kid_set_role(r, s->daemon, "daemon");
-	emit(r, "daemon", FIELDS(F_PID("pid", s->forker_pid),
+	emit(r, "daemon", FIELDS(F_TEXT("role", "forker"),
+				 F_PID("pid", s->forker_pid),
 				 F_PID("sid", m.v[1]),
 				 F_PID("daemon", s->daemon),
 				 F_PID("daemon_sid", d.v[1]),
@@ -576,12 +584,14 @@ static int stage_daemon(struct run *r)
 		return rc ? rc : PL_EXIT_FAIL;
 	emit_form(r, "ctty", s->wd->st.tty_nr == 0 ? "none" : NULL,
 		  FIELDS(F_PID("pid", s->daemon),
-			 F_MEAS("tty_nr", (long long)s->wd->st.tty_nr),
+			 s->wd->st.tty_nr == 0 ? F_INT("tty_nr", 0)
+			 : F_MEAS("tty_nr", (long long)s->wd->st.tty_nr),
 			 F_PID("tpgid", s->wd->st.tpgid),
 			 F_TEXT("role", "daemon")));
 	emit_form(r, "ctty", s->ws->st.tty_nr == 0 ? "none" : NULL,
 		  FIELDS(F_PID("pid", s->shell->pid),
-			 F_MEAS("tty_nr", (long long)s->ws->st.tty_nr),
+			 s->ws->st.tty_nr == 0 ? F_INT("tty_nr", 0)
+			 : F_MEAS("tty_nr", (long long)s->ws->st.tty_nr),
 			 F_PID("tpgid", s->ws->st.tpgid),
 			 F_TEXT("role", "shell")));
 	claim(r, "session-daemon-no-tty",
@@ -675,20 +685,20 @@ static int session_run(struct run *r)
 static const struct sentence session_sentences[] = {
 	{ "terminal", NULL, "proclab opened the pseudo-terminal {tty}: its "
 	  "interrupt key is {intr}, its suspend key {susp}", NULL, NULL },
-	{ "session", NULL, "{pid} called setsid(): session {sid}, process "
+	{ "session", NULL, "the {role} {pid} called setsid(): session {sid}, process "
 	  "group {pgrp}; with TIOCSCTTY the terminal is its controlling "
 	  "terminal, foreground group {tpgid}", NULL, NULL },
 	{ "setpgid", NULL, "{role} {pid} called setpgid(): process group "
 	  "{pgrp}", NULL, NULL },
-	{ "tcsetpgrp", NULL, "the shell {pid} called tcsetpgrp({pgrp}): "
+	{ "tcsetpgrp", NULL, "the {role} {pid} called tcsetpgrp({pgrp}): "
 	  "tcgetpgrp now says {tpgid}", NULL, NULL },
-	{ "tcsetpgrp", "fg", "the shell {pid} ran fg: tcsetpgrp({pgrp}), "
+	{ "tcsetpgrp", "fg", "the {role} {pid} ran fg: tcsetpgrp({pgrp}), "
 	  "then kill(-{pgrp}, SIGCONT); tcgetpgrp now says {tpgid}", NULL,
 	  NULL },
 	{ "typed", NULL, "proclab typed {key} (byte {byte}, {what}): it "
 	  "wrote the byte to the master side of the terminal", NULL, NULL },
-	{ "daemon", NULL, "forker {pid} called setsid() (session {sid}), "
-	  "forked the daemon {daemon} and exited; the daemon is in session "
+	{ "daemon", NULL, "the {role} {pid} called setsid() (session {sid}), "
+	  "forked {daemon}, the daemon, and exited; the daemon is in session "
 	  "{daemon_sid}, group {daemon_pgrp}", NULL, NULL },
 	{ "ctty", NULL, "{role} {pid} has a controlling terminal: tty_nr "
 	  "{tty_nr}, tpgid {tpgid}", NULL, NULL },

@@ -136,13 +136,13 @@ const struct claim_def claim_table[] = {
 	{ "session-shell-leader", "art-processes-ipc",
 	  "every process a login shell starts stays in its session, the "
 	  "shell its leader (the SID column)", "session", NULL,
-	  "{in_session} of the {jobs} jobs' processes have the shell {shell} "
-	  "as their SID; the daemon's SID is {daemon_sid}", false },
+	  "{in_session} of the {jobs} jobs' processes have {shell}, the "
+	  "shell, as their SID; the daemon's SID is {daemon_sid}", false },
 	{ "session-daemon-no-tty", "art-multiprocess-principles",
 	  "a daemon has no controlling terminal: ps ajxf shows TTY ? and "
 	  "TPGID -1", "session", NULL,
-	  "the daemon {daemon} shows tty_nr {tty_nr} and tpgid {tpgid}; its "
-	  "parent is {ppid}", false },
+	  "the daemon's /proc/PID/stat shows tty_nr {tty_nr} and tpgid "
+	  "{tpgid}; its parent is {ppid}", false },
 	{ "session-sighup-all", "art-multiprocess-principles",
 	  "when the terminal's user leaves, every process of the session "
 	  "gets SIGHUP and ends", "session", NULL,

@@ -1217,6 +1217,10 @@ void emit_state(struct run *r, struct watched *w, char from,
 	role_col = event_column(r);
 	if (transient)
 		color(r, DIM);
+	/* a job-control line is long: it may wrap from its first word, under
+	 * the message column */
+	if (jobs && !racy)
+		wrap_here(head + role_col + 1, -1);
 	if (racy) {
 		fprintf(out, "%-*s ppid %-10s ", role_col, w->role, "~");
 	} else if (r->stable && jobs) {
@@ -1259,9 +1263,13 @@ void emit_state(struct run *r, struct watched *w, char from,
 	}
 	/* the state's name and the why wrap, the why under itself (or under
 	 * the message column when that leaves too little room) */
-	wrap_here(line_columns() + 1 + 13, head + role_col + 1);
-	fprintf(out, " %-13s", w->gone || racy ? "released"
-					       : procfs_state_name(state));
+	if (!jobs || racy)
+		wrap_here(line_columns() + 1 + 13, head + role_col + 1);
+	if (jobs && !racy)
+		fprintf(out, " %s: ", procfs_state_name(state));
+	else
+		fprintf(out, " %-13s", w->gone || racy ? "released"
+						       : procfs_state_name(state));
 	if (!transient)
 		color(r, RESET);
 	if (why == NULL)
