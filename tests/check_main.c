@@ -32,6 +32,7 @@ int main(void)
 	srunner_add_suite(sr, make_stages_suite());
 	srunner_add_suite(sr, make_claims_suite());
 	srunner_add_suite(sr, make_agent_suite());
+	srunner_add_suite(sr, make_session_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

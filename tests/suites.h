@@ -27,5 +27,6 @@ Suite *make_stages_suite(void);
 Suite *make_claims_suite(void);
 Suite *make_agent_suite(void);
 Suite *make_emit_suite(void);
+Suite *make_session_suite(void);
 
 #endif

@@ -191,6 +191,7 @@ static void assert_refused(const struct outcome *o, int code, const char *word)
 static const char *const lab_argv[][3] = {
 	{ "zombie" }, { "states" }, { "fork", "--children", "3" }, { "vfork" },
 	{ "exit-vs-_exit" }, { "wait" }, { "orphan" }, { "orphan", "--subreaper" },
+	{ "session" },
 };
 enum { NLABS = sizeof(lab_argv) / sizeof(lab_argv[0]) };
 

@@ -1,0 +1,249 @@
+/* test_session.c - `proclab session`: sessions, process groups and job
+ * control on the pseudo-terminal proclab opens, as the JSON tells them,
+ * and nothing left behind in any session. */
+#include <check.h>
+#include <errno.h>
+#include <pty.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "procfs.h"
+#include "suites.h"
+#include "testutil.h"
+
+#define MAXEV 256
+
+static bool is(const struct jobj *e, const char *event, const char *role)
+{
+	return strcmp(jstr(e, "event"), event) == 0 &&
+	       (role == NULL || strcmp(jstr(e, "role"), role) == 0);
+}
+
+/* The pid of role, from its first state event. */
+static int pid_of(const struct jobj *ev, int n, const char *role)
+{
+	const struct jobj *e = nth_event(ev, n, "state", role, 0);
+
+	ck_assert_msg(e != NULL, "no state event for %s", role);
+	return (int)jnum(e, "pid");
+}
+
+/* The last demonstrated state event of role before event index `before`
+ * showing `state`. */
+static const struct jobj *last_state(const struct jobj *ev, int n,
+				     const char *role, char state)
+{
+	const struct jobj *found = NULL;
+
+	for (int i = 0; i < n; i++)
+		if (is(&ev[i], "state", role) && !jbool(&ev[i], "transient") &&
+		    jstr(&ev[i], "state")[0] == state)
+			found = &ev[i];
+	return found;
+}
+
+/* After proclab has ended: no process of the run is left, in any
+ * session.  The test is a child subreaper, so whatever survived proclab
+ * would be its child now. */
+static void nothing_left(void)
+{
+	pid_t p;
+
+	do
+		p = waitpid(-1, NULL, WNOHANG);
+	while (p > 0 || (p < 0 && errno == EINTR));
+	ck_assert_msg(p < 0 && errno == ECHILD, "a process of the run is "
+		      "still there");
+}
+
+START_TEST(session_sequence)
+{
+	static struct jobj ev[MAXEV];
+	const struct jobj *e, *c;
+	struct outcome o;
+	int n, shell, p1, p2, reader, sleeper, daemon, self;
+
+	ck_assert_int_eq(prctl(PR_SET_CHILD_SUBREAPER, 1UL), 0);
+	run_proclab(&o, NULL, (const char *const[]){ "session", "--json",
+						      NULL });
+	ck_assert_msg(o.code == 0, "exit %d: %s", o.code, o.err);
+	n = json_lines(o.out, ev, MAXEV);
+	ck_assert(jbool(&ev[n - 1], "ok"));
+	self = (int)jnum(&ev[0], "pid");
+	ck_assert_int_eq(self, o.sid);
+	shell = pid_of(ev, n, "shell");
+	p1 = pid_of(ev, n, "pipe-1");
+	p2 = pid_of(ev, n, "pipe-2");
+	reader = pid_of(ev, n, "reader");
+	sleeper = pid_of(ev, n, "sleeper");
+	daemon = pid_of(ev, n, "daemon");
+
+	/* every state event of a live process carries its groups */
+	for (int i = 0; i < n; i++) {
+		if (!is(&ev[i], "state", NULL) || jbool(&ev[i], "gone"))
+			continue;
+		ck_assert_msg(jget(&ev[i], "pgrp") && jget(&ev[i], "sid") &&
+			      jget(&ev[i], "tpgid"), "state %d without groups",
+			      i);
+		/* proclab's own session is never one of the lab's */
+		ck_assert_int_ne((int)jnum(&ev[i], "sid"), self);
+	}
+	/* the shell leads its session and owns the terminal */
+	e = nth_event(ev, n, "session", NULL, 0);
+	ck_assert_int_eq((int)jnum(e, "sid"), shell);
+	ck_assert_int_eq((int)jnum(e, "tpgid"), shell);
+	e = nth_event(ev, n, "state", "shell", 0);
+	ck_assert_int_eq((int)jnum(e, "sid"), shell);
+	ck_assert_int_eq((int)jnum(e, "pgrp"), shell);
+	ck_assert_int_eq((int)jnum(e, "tpgid"), shell);
+	/* the pipeline: one group, led by its first process, in the
+	 * foreground, then stopped (T) in it */
+	e = last_state(ev, n, "pipe-2", 'T');
+	ck_assert_ptr_nonnull(e);
+	ck_assert_int_eq((int)jnum(e, "pgrp"), p1);
+	ck_assert_int_eq((int)jnum(e, "sid"), shell);
+	e = nth_event(ev, n, "status", "pipe-1", 0);
+	ck_assert_str_eq(jstr(e, "signame"), "SIGTSTP");
+	ck_assert_int_eq((int)jnum(e, "by"), shell);
+	e = nth_event(ev, n, "status", "pipe-2", 0);
+	ck_assert_str_eq(jstr(e, "signame"), "SIGTSTP");
+	/* ^C: both died of SIGINT, reaped by the shell */
+	for (int k = 0; k < 2; k++) {
+		e = nth_event(ev, n, "reap", k ? "pipe-2" : "pipe-1", 0);
+		ck_assert_ptr_nonnull(e);
+		ck_assert(jbool(e, "signaled"));
+		ck_assert_str_eq(jstr(e, "signame"), "SIGINT");
+		ck_assert_int_eq((int)jnum(e, "by"), shell);
+		ck_assert_int_eq((int)jnum(e, "pid"), k ? p2 : p1);
+	}
+	/* the background reader: SIGTTIN, then SIGHUP once orphaned */
+	e = nth_event(ev, n, "status", "reader", 0);
+	ck_assert_str_eq(jstr(e, "signame"), "SIGTTIN");
+	ck_assert(jbool(e, "stopped"));
+	e = last_state(ev, n, "reader", 'T');
+	ck_assert_int_eq((int)jnum(e, "pgrp"), reader);
+	ck_assert_int_ne((int)jnum(e, "tpgid"), reader);
+	e = nth_event(ev, n, "reap", "reader", 0);
+	ck_assert(jbool(e, "signaled"));
+	ck_assert_str_eq(jstr(e, "signame"), "SIGHUP");
+	ck_assert_int_eq((int)jnum(e, "by"), self);
+	/* the sleeper outlived the shell: adopted, no terminal */
+	e = last_state(ev, n, "sleeper", 'S');
+	ck_assert_int_eq((int)jnum(e, "ppid"), self);
+	ck_assert_int_eq((int)jnum(e, "tpgid"), -1);
+	ck_assert_int_eq((int)jnum(e, "pid"), sleeper);
+	/* the daemon: its own session, no terminal, adopted by proclab */
+	e = last_state(ev, n, "daemon", 'S');
+	ck_assert_int_eq((int)jnum(e, "ppid"), self);
+	ck_assert_int_eq((int)jnum(e, "tpgid"), -1);
+	ck_assert_int_ne((int)jnum(e, "sid"), shell);
+	ck_assert_int_ne((int)jnum(e, "sid"), daemon);  /* not a leader */
+	e = nth_event(ev, n, "ctty", NULL, 0);
+	ck_assert_int_eq((int)jnum(e, "pid"), daemon);
+	ck_assert_int_eq((int)jnum(e, "tty_nr"), 0);
+	/* the claims */
+	static const struct { const char *id; bool holds; } want[] = {
+		{ "session-pipeline-job", true },
+		{ "session-ctrl-c-foreground", true },
+		{ "session-daemon-no-tty", true },
+		{ "session-shell-leader", false },
+		{ "session-sighup-all", false },
+	};
+	for (size_t k = 0; k < sizeof(want) / sizeof(want[0]); k++) {
+		c = NULL;
+		for (int i = 0; i < n && c == NULL; i++)
+			if (is(&ev[i], "claim", NULL) &&
+			    strcmp(jstr(&ev[i], "id"), want[k].id) == 0)
+				c = &ev[i];
+		ck_assert_msg(c != NULL, "no claim %s", want[k].id);
+		ck_assert_msg(jbool(c, "holds") == want[k].holds, "%s",
+			      want[k].id);
+	}
+	outcome_free(&o);
+	nothing_left();
+}
+END_TEST
+
+/* Killed at each pause (SIGINT, SIGTERM: teardown; SIGKILL: lifelines,
+ * parent-death signals, and the kernel's SIGHUP to an orphaned group),
+ * nothing survives in any session. */
+START_TEST(session_killed_at_pause)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGKILL };
+	int stage = 1 + _i / 3;
+
+	kill_at_pause((const char *const[]){ "session", "--json", "--step",
+					      NULL }, stage, sigs[_i % 3],
+		      NULL, NULL);
+}
+END_TEST
+
+/* Run from a terminal (forkpty: proclab leads a session and the pty is
+ * its controlling terminal), proclab keeps both: at every pause it is
+ * still its session's leader, its group the terminal's foreground. */
+START_TEST(session_keeps_proclab_terminal)
+{
+	char buf[65536], *seen = buf;
+	size_t len = 0;
+	int master, status, pauses = 0;
+	ssize_t got;
+	pid_t pid;
+
+	pid = forkpty(&master, NULL, NULL, NULL);
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		const char *prog = getenv("PROCLAB");
+
+		execl(prog != NULL ? prog : "./proclab", "proclab", "session",
+		      "--json", "--step", (char *)NULL);
+		_exit(127);
+	}
+	for (;;) {
+		char *p;
+
+		got = read(master, buf + len, sizeof(buf) - 1 - len);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			break;          /* EIO: the terminal is gone */
+		len += (size_t)got;
+		buf[len] = '\0';
+		while ((p = strstr(seen, "\"event\":\"pause\"")) != NULL) {
+			struct proc_stat st;
+
+			seen = p + 1;
+			ck_assert_int_eq(proc_peek_stat(pid, &st), PROC_OK);
+			ck_assert_int_eq(st.session, pid);
+			ck_assert_int_eq(st.pgrp, pid);
+			ck_assert_int_eq(st.tpgid, pid);
+			ck_assert_int_ne(st.tty_nr, 0);
+			pauses++;
+			ck_assert_int_eq(write(master, "\r", 1), 1);
+		}
+		ck_assert_uint_lt(len, sizeof(buf) - 1);
+	}
+	close(master);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		      "status 0x%x: %s", status, buf);
+	ck_assert_int_eq(pauses, 9);
+}
+END_TEST
+
+Suite *make_session_suite(void)
+{
+	Suite *s = suite_create("session");
+	TCase *tc = tcase_create("session");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, session_sequence);
+	tcase_add_loop_test(tc, session_killed_at_pause, 0, 9 * 3);
+	tcase_add_test(tc, session_keeps_proclab_terminal);
+	suite_add_tcase(s, tc);
+	return s;
+}
