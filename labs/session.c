@@ -539,7 +539,7 @@ static int stage_interrupt(struct run *r)
 			   "terminal back: the foreground group is {tpgid}")))
 		return rc;
 	sh = s->ws->state, rd = s->wr->state, sl = s->wsl->state;
-	claim(r, "session-ctrl-c-foreground",
+	claim(r, "session-ctrl-c-fg",
 	      w1.signaled && w1.sig == SIGINT && w2.signaled &&
 	      w2.sig == SIGINT && sh != 'Z' && sh != 'X' && rd == 'T' &&
 	      sl == 'S' ? CLAIM_HOLDS : CLAIM_FAILS,

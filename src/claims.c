@@ -127,7 +127,7 @@ const struct claim_def claim_table[] = {
 	  "pid is the job's PGID", "session", NULL,
 	  "the first process {first} and the second {second} are both in "
 	  "process group {pgrp}", false },
-	{ "session-ctrl-c-foreground", "art-multiprocess-principles",
+	{ "session-ctrl-c-fg", "art-multiprocess-principles",
 	  "Ctrl+C sends SIGINT, which ends only the foreground processes",
 	  "session", NULL,
 	  "the foreground job died of {signame1} and {signame2}; the shell "

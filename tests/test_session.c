@@ -149,7 +149,7 @@ START_TEST(session_sequence)
 	/* the claims */
 	static const struct { const char *id; bool holds; } want[] = {
 		{ "session-pipeline-job", true },
-		{ "session-ctrl-c-foreground", true },
+		{ "session-ctrl-c-fg", true },
 		{ "session-daemon-no-tty", true },
 		{ "session-shell-leader", false },
 		{ "session-sighup-all", false },
