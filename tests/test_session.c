@@ -235,6 +235,69 @@ START_TEST(session_keeps_proclab_terminal)
 }
 END_TEST
 
+/* At every --step pause, what /proc shows of each process the suggested
+ * ps names (the columns ps -o pid,ppid,pgid,sid,tpgid,stat reads) agrees
+ * with the last state event proclab printed for it. */
+struct last { int pid, ppid, pgrp, sid, tpgid; char state; };
+
+START_TEST(session_pause_agrees_with_ps)
+{
+	static struct last last[32];
+	struct live l;
+	struct jobj e;
+	char err[1024];
+	int nlast = 0, pauses = 0, self = -1;
+
+	live_start(&l, (const char *const[]){ "session", "--json", "--step",
+					       NULL });
+	while (live_next(&l, &e)) {
+		if (is(&e, "start", NULL))
+			self = (int)jnum(&e, "pid");
+		if (is(&e, "state", NULL) && !jbool(&e, "gone") &&
+		    !jbool(&e, "transient")) {
+			int pid = (int)jnum(&e, "pid"), k;
+
+			for (k = 0; k < nlast && last[k].pid != pid; k++)
+				;
+			ck_assert_int_lt(k, 32);
+			nlast += k == nlast;
+			last[k] = (struct last){ pid, (int)jnum(&e, "ppid"),
+				(int)jnum(&e, "pgrp"), (int)jnum(&e, "sid"),
+				(int)jnum(&e, "tpgid"), jstr(&e, "state")[0] };
+			continue;
+		}
+		if (!is(&e, "pause", NULL))
+			continue;
+		ck_assert_msg(strstr(jstr(&e, "ps"), "pgid,sid,tpgid,stat") !=
+			      NULL, "%s", jstr(&e, "ps"));
+		for (const char *p = jstr(&e, "pids"); *p != '\0';) {
+			struct proc_stat st;
+			char *end;
+			int pid = (int)strtol(p, &end, 10), k;
+
+			p = *end == ',' ? end + 1 : end;
+			if (pid == self)        /* nothing of the lab is left */
+				continue;
+			for (k = 0; k < nlast && last[k].pid != pid; k++)
+				;
+			ck_assert_msg(k < nlast, "pid %d never shown (%s)", pid,
+				      jstr(&e, "pids"));
+			ck_assert_int_eq(proc_peek_stat(pid, &st), PROC_OK);
+			ck_assert_int_eq(st.ppid, last[k].ppid);
+			ck_assert_int_eq(st.pgrp, last[k].pgrp);
+			ck_assert_int_eq(st.session, last[k].sid);
+			ck_assert_int_eq(st.tpgid, last[k].tpgid);
+			ck_assert_msg(st.state == last[k].state, "pid %d: %c, "
+				      "shown %c", pid, st.state, last[k].state);
+		}
+		pauses++;
+		ck_assert_int_eq(write(l.in, "\n", 1), 1);
+	}
+	ck_assert_int_eq(live_finish(&l, err, sizeof(err)), 0);
+	ck_assert_int_eq(pauses, 9);
+}
+END_TEST
+
 Suite *make_session_suite(void)
 {
 	Suite *s = suite_create("session");
@@ -244,6 +307,7 @@ Suite *make_session_suite(void)
 	tcase_add_test(tc, session_sequence);
 	tcase_add_loop_test(tc, session_killed_at_pause, 0, 9 * 3);
 	tcase_add_test(tc, session_keeps_proclab_terminal);
+	tcase_add_test(tc, session_pause_agrees_with_ps);
 	suite_add_tcase(s, tc);
 	return s;
 }
