@@ -8,8 +8,9 @@
  *   terminal   - the shell leads a new session on the pty (Ss+)
  *   pipeline   - two processes joined by a pipe, one process group led by
  *                the first, made the foreground group (tcsetpgrp)
- *   background - a job that reads the terminal from the background gets
- *                SIGTTIN and stops (T); another job only sleeps
+ *   background - a job of two that reads the terminal from the
+ *                background gets SIGTTIN and stops (T): the reader, and
+ *                `nohup`, which ignores SIGHUP; another job only sleeps
  *   suspend    - ^Z (the VSUSP byte written to the master) stops the
  *                foreground job: SIGTSTP to its group, T
  *   fg         - the shell gives it the terminal back and SIGCONT
@@ -17,8 +18,9 @@
  *   daemon     - a double fork with setsid: no controlling terminal
  *                (tty_nr 0, tpgid -1), adopted
  *   hangup     - the shell exits while a background job is stopped: the
- *                orphaned group gets SIGHUP (and SIGCONT) and dies of it;
- *                the sleeping job lives on
+ *                orphaned group gets SIGHUP and SIGCONT; the reader dies
+ *                of SIGHUP, nohup is continued (T -> S); the sleeping job
+ *                lives on
  *
  * proclab is a child subreaper for the run, so it adopts the jobs the
  * shell leaves and the daemon, and reaps them itself.  It never calls
@@ -60,6 +62,7 @@ enum session_op {
 	OP_READ,                    /* answer, then read(2) the terminal */
 	OP_DAEMON,                  /* setsid, fork the daemon, answer
 				     * {daemon pid, sid}, _exit(0) */
+	OP_NOHUP,                   /* ignore SIGHUP */
 	REP_DAEMON = AGENT_REP_LAB, /* the daemon: {pid, sid, pgrp} */
 	REP_READ,                   /* read(2) returned: {n, errno} */
 };
@@ -123,6 +126,16 @@ static int op_fg(struct agent_ctx *c, const int64_t arg[AGENT_ARGS],
 	if (arg[1] && kill(-(pid_t)arg[0], SIGCONT) < 0)
 		agent_fail(c, AGENT_CALL_KILL);
 	out[0] = tcgetpgrp(STDIN_FILENO);
+	return AGENT_OK;
+}
+
+static int op_nohup(struct agent_ctx *c, const int64_t arg[AGENT_ARGS],
+		    int64_t out[AGENT_ARGS])
+{
+	(void)c;
+	(void)arg;
+	(void)out;
+	signal(SIGHUP, SIG_IGN);
 	return AGENT_OK;
 }
 
@@ -208,6 +221,7 @@ static const struct agent_op_def session_ops[] = {
 	{ OP_WAIT, "wait", op_wait },
 	{ OP_READ, "read", op_read },
 	{ OP_DAEMON, "daemon", op_daemon },
+	{ OP_NOHUP, "nohup", op_nohup },
 	{ REP_DAEMON, "daemon-ready", NULL },
 	{ REP_READ, "read-returned", NULL },
 	{ 0, NULL, NULL },
@@ -219,8 +233,8 @@ struct session {
 	int master, slave, pipe[2];
 	char tty[64];
 	cc_t intr, susp;
-	struct agent *shell, *p1, *p2, *reader, *sleeper, *forker;
-	struct watched *ws, *w1, *w2, *wr, *wsl, *wd;
+	struct agent *shell, *p1, *p2, *reader, *nohup, *sleeper, *forker;
+	struct watched *ws, *w1, *w2, *wr, *wn, *wsl, *wd;
 	pid_t daemon, forker_pid;
 	char reader_how[64];
 };
@@ -403,11 +417,13 @@ static int stage_terminal(struct run *r)
 	    (s->p1 = agent_plan_child(r, s->shell, "pipe-1")) == NULL ||
 	    (s->p2 = agent_plan_child(r, s->shell, "pipe-2")) == NULL ||
 	    (s->reader = agent_plan_child(r, s->shell, "reader")) == NULL ||
+	    (s->nohup = agent_plan_child(r, s->shell, "nohup")) == NULL ||
 	    (s->sleeper = agent_plan_child(r, s->shell, "sleeper")) == NULL ||
 	    (s->forker = agent_plan_child(r, s->shell, "forker")) == NULL)
 		return PL_EXIT_FAIL;
 	/* the background jobs must outlive the shell: no death signal */
 	agent_outlives(s->reader);
+	agent_outlives(s->nohup);
 	agent_outlives(s->sleeper);
 	for (int fd = 0; fd < 3; fd++)
 		if (agent_give_fd(r, s->shell, s->slave, fd))
@@ -466,20 +482,26 @@ static int stage_pipeline(struct run *r)
 static int stage_background(struct run *r)
 {
 	struct session *s = run_state(r);
-	struct wstatus w;
+	struct wstatus w, wn;
 	int rc;
 
 	if ((rc = start_job(r, s, s->reader, 0, &s->wr, "a background job: "
 			    "its group {pgrp} is not the foreground {tpgid}")) ||
+	    (rc = start_job(r, s, s->nohup, s->reader->pid, &s->wn, "joined "
+			    "the reader's job {pgrp}")) ||
+	    (rc = job_do(r, s->nohup, OP_NOHUP, 0, 0, NULL)) ||
 	    (rc = job_do(r, s->reader, OP_READ, 0, 0, NULL)))
 		return rc;
-	if ((rc = obs_await(r, s->wr, "T", "stopped: it read the terminal "
-			    "from the background, and the kernel sent its "
-			    "group SIGTTIN")) ||
-	    (rc = shell_wait(r, s, s->reader->pid, "reader", WUNTRACED, &w)))
+	if ((rc = obs_await(r, s->wr, "T", "it read the terminal from the "
+			    "background: the kernel sent its group SIGTTIN")) ||
+	    (rc = obs_await(r, s->wn, "T", "by SIGTTIN, with the rest of "
+			    "its group {pgrp}")) ||
+	    (rc = shell_wait(r, s, s->reader->pid, "reader", WUNTRACED, &w)) ||
+	    (rc = shell_wait(r, s, s->nohup->pid, "nohup", WUNTRACED, &wn)))
 		return rc;
-	if (!w.stopped || w.sig != SIGTTIN)
-		return pl_fail(r, "expected the reader to be stopped by "
+	if (!w.stopped || w.sig != SIGTTIN || !wn.stopped ||
+	    wn.sig != SIGTTIN)
+		return pl_fail(r, "expected the reader's job to be stopped by "
 			       "SIGTTIN; the shell's waitpid said otherwise");
 	return start_job(r, s, s->sleeper, 0, &s->wsl, "a background job "
 			 "that only sleeps: nothing stops it");
@@ -492,10 +514,10 @@ static int stage_suspend(struct run *r)
 	int rc;
 
 	if ((rc = type_key(r, s, s->susp, "suspend")) ||
-	    (rc = obs_await(r, s->w1, "T", "stopped by SIGTSTP: the terminal "
+	    (rc = obs_await(r, s->w1, "T", "by SIGTSTP: the terminal "
 			    "signalled its foreground group {tpgid}")) ||
-	    (rc = obs_await(r, s->w2, "T", "stopped by SIGTSTP with the rest "
-			    "of its group {pgrp}")) ||
+	    (rc = obs_await(r, s->w2, "T", "by SIGTSTP, with the rest of its "
+			    "group {pgrp}")) ||
 	    (rc = shell_wait(r, s, s->p1->pid, "pipe-1", WUNTRACED, &w1)) ||
 	    (rc = shell_wait(r, s, s->p2->pid, "pipe-2", WUNTRACED, &w2)))
 		return rc;
@@ -623,12 +645,15 @@ static int stage_hangup(struct run *r)
 
 	agent_ending(s->shell);
 	agent_ending(s->reader);
+	agent_ending(s->nohup);
 	if ((rc = agent_do(r, s->shell, AGENT_OP_EXIT, 0, NULL)) ||
 	    (rc = obs_await(r, s->ws, "Z", "exited; proclab, its parent, has "
 			    "not waited yet")) ||
 	    (rc = obs_await(r, s->wr, "Z", "killed: its group lost its last "
 			    "link to the session ({ppid} adopted it), and the "
-			    "kernel sent the stopped group SIGHUP and SIGCONT")))
+			    "kernel sent the stopped group SIGHUP and SIGCONT")) ||
+	    (rc = obs_await(r, s->wn, "S", "continued: it ignores SIGHUP, and "
+			    "the kernel's SIGCONT woke it; adopted by {ppid}")))
 		return rc;
 	if (pl_waitpid(r, s->reader->pid, "reader", &status) < 0)
 		return PL_EXIT_FAIL;
@@ -644,7 +669,8 @@ static int stage_hangup(struct run *r)
 	sl = s->wsl->state, dm = s->wd->state;
 	claim(r, "session-sighup-all",
 	      sl == 'Z' || sl == 'X' ? CLAIM_HOLDS : CLAIM_FAILS,
-	      FIELDS(F_STR("reader", s->reader_how), F_CHAR("sleeper", sl),
+	      FIELDS(F_STR("reader", s->reader_how),
+		     F_CHAR("nohup", s->wn->state), F_CHAR("sleeper", sl),
 		     F_CHAR("daemon", dm)));
 	if (!w.signaled || w.sig != SIGHUP)
 		return pl_fail(r, "expected the stopped reader to die by SIGHUP "
@@ -655,21 +681,24 @@ static int stage_hangup(struct run *r)
 static int stage_survivors(struct run *r)
 {
 	struct session *s = run_state(r);
+	struct { struct watched *w; pid_t pid; const char *role; } left[] = {
+		{ s->wn, s->nohup->pid, "nohup" },
+		{ s->wsl, s->sleeper->pid, "sleeper" },
+		{ s->wd, s->daemon, "daemon" },
+	};
 	int status;
 
 	/* their lifelines: each reads EOF and exits */
 	agent_ending(s->sleeper);
+	agent_close(s->nohup);
 	agent_close(s->sleeper);
 	agent_close(s->forker);
-	if (obs_await(r, s->wsl, "Z", "exited; proclab, its adopter, has not "
-		      "waited yet") ||
-	    pl_waitpid(r, s->sleeper->pid, "sleeper", &status) < 0 ||
-	    obs_await(r, s->wsl, "X", "reaped by proclab") ||
-	    obs_await(r, s->wd, "Z", "exited; proclab, its adopter, has not "
-		      "waited yet") ||
-	    pl_waitpid(r, s->daemon, "daemon", &status) < 0 ||
-	    obs_await(r, s->wd, "X", "reaped by proclab"))
-		return PL_EXIT_FAIL;
+	for (size_t i = 0; i < sizeof(left) / sizeof(left[0]); i++)
+		if (obs_await(r, left[i].w, "Z", "exited; proclab, its adopter, "
+			      "has not waited yet") ||
+		    pl_waitpid(r, left[i].pid, left[i].role, &status) < 0 ||
+		    obs_await(r, left[i].w, "X", "reaped by proclab"))
+			return PL_EXIT_FAIL;
 	return PL_EXIT_OK;
 }
 
@@ -712,8 +741,8 @@ static const struct stage session_stages[] = {
 	  "makes a session on it", stage_terminal, NULL, NULL, NULL },
 	{ "pipeline", "the shell starts a pipeline of two processes as one "
 	  "job and gives it the terminal", stage_pipeline, NULL, NULL, NULL },
-	{ "background", "two background jobs: one reads the terminal, one "
-	  "sleeps", stage_background, NULL, NULL, NULL },
+	{ "background", "two background jobs: one reads the terminal, the "
+	  "other sleeps", stage_background, NULL, NULL, NULL },
 	{ "suspend", "^Z on the terminal stops the foreground job",
 	  stage_suspend, NULL, NULL, NULL },
 	{ "fg", "the shell continues the job in the foreground",
@@ -740,9 +769,11 @@ const struct lab lab_session = {
 		"group (tcsetpgrp), a background job stopped by\nSIGTTIN when "
 		"it reads the terminal, ^Z and fg, ^C, a daemon's double fork "
 		"with\nsetsid (no controlling terminal), and the shell's exit, "
-		"after which the\nstopped, orphaned job dies of SIGHUP.  Every "
-		"state line shows the process\ngroup, session and foreground "
-		"group as ps -o pid,pgid,sid,tpgid,stat does.",
+		"after which the\nstopped, orphaned job gets SIGHUP and "
+		"SIGCONT: its reader dies, its member\nthat ignores SIGHUP "
+		"runs on.  Every state line shows the process group,\n"
+		"session and foreground group as ps -o pid,pgid,sid,tpgid,stat "
+		"does.",
 	.run = session_run,
 	.stages = session_stages,
 	.sentences = session_sentences,

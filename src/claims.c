@@ -146,8 +146,9 @@ const struct claim_def claim_table[] = {
 	{ "session-sighup-all", "art-multiprocess-principles",
 	  "when the terminal's user leaves, every process of the session "
 	  "gets SIGHUP and ends", "session", NULL,
-	  "the shell exited: the stopped job died of {reader}; the sleeping "
-	  "background job is {sleeper}, the daemon {daemon}", false },
+	  "the shell exited: the stopped job's reader died of {reader}, its "
+	  "member that ignores SIGHUP is {nohup}; the sleeping background "
+	  "job is {sleeper}, the daemon {daemon}", false },
 	{ NULL, NULL, NULL, NULL, NULL, NULL, false },
 };
 

@@ -66,6 +66,7 @@ START_TEST(session_sequence)
 	static struct jobj ev[MAXEV];
 	const struct jobj *e, *c;
 	struct outcome o;
+	char seq[32];
 	int n, shell, p1, p2, reader, sleeper, daemon, self;
 
 	ck_assert_int_eq(prctl(PR_SET_CHILD_SUBREAPER, 1UL), 0);
@@ -131,6 +132,21 @@ START_TEST(session_sequence)
 	e = nth_event(ev, n, "reap", "reader", 0);
 	ck_assert(jbool(e, "signaled"));
 	ck_assert_str_eq(jstr(e, "signame"), "SIGHUP");
+	ck_assert_int_eq((int)jnum(e, "by"), self);
+	/* nohup, in the reader's job, stopped with it by SIGTTIN, then
+	 * continued by the kernel's SIGCONT (it ignores SIGHUP), adopted */
+	e = nth_event(ev, n, "status", "nohup", 0);
+	ck_assert_str_eq(jstr(e, "signame"), "SIGTTIN");
+	e = last_state(ev, n, "nohup", 'T');
+	ck_assert_int_eq((int)jnum(e, "pgrp"), reader);
+	demonstrated(ev, n, "nohup", seq, sizeof(seq));
+	ck_assert_msg(strlen(seq) >= 4 &&
+		      strcmp(seq + strlen(seq) - 4, "TSZX") == 0, "%s", seq);
+	e = last_state(ev, n, "nohup", 'S');
+	ck_assert_int_eq((int)jnum(e, "ppid"), self);
+	ck_assert_int_eq((int)jnum(e, "pgrp"), reader);
+	e = nth_event(ev, n, "reap", "nohup", 0);
+	ck_assert(jbool(e, "exited"));
 	ck_assert_int_eq((int)jnum(e, "by"), self);
 	/* the sleeper outlived the shell: adopted, no terminal */
 	e = last_state(ev, n, "sleeper", 'S');
