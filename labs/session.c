@@ -567,8 +567,8 @@ static int stage_interrupt(struct run *r)
 	      sl == 'S' ? CLAIM_HOLDS : CLAIM_FAILS,
 	      FIELDS(F_STR("signame1", wstatus_signame(w1.sig).s),
 		     F_STR("signame2", wstatus_signame(w2.sig).s),
-		     F_CHAR("shell", sh), F_CHAR("reader", rd),
-		     F_CHAR("sleeper", sl)));
+		     F_CHAR("shell_state", sh), F_CHAR("reader_state", rd),
+		     F_CHAR("sleeper_state", sl)));
 	return PL_EXIT_OK;
 }
 
@@ -669,9 +669,9 @@ static int stage_hangup(struct run *r)
 	sl = s->wsl->state, dm = s->wd->state;
 	claim(r, "session-sighup-all",
 	      sl == 'Z' || sl == 'X' ? CLAIM_HOLDS : CLAIM_FAILS,
-	      FIELDS(F_STR("reader", s->reader_how),
-		     F_CHAR("nohup", s->wn->state), F_CHAR("sleeper", sl),
-		     F_CHAR("daemon", dm)));
+	      FIELDS(F_STR("reader_death", s->reader_how),
+		     F_CHAR("nohup_state", s->wn->state),
+		     F_CHAR("sleeper_state", sl), F_CHAR("daemon_state", dm)));
 	if (!w.signaled || w.sig != SIGHUP)
 		return pl_fail(r, "expected the stopped reader to die by SIGHUP "
 			       "when the shell exited; it %s", s->reader_how);

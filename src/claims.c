@@ -131,8 +131,8 @@ const struct claim_def claim_table[] = {
 	  "Ctrl+C sends SIGINT, which ends only the foreground processes",
 	  "session", NULL,
 	  "the foreground job died of {signame1} and {signame2}; the shell "
-	  "is {shell}, the stopped background job {reader}, the sleeping one "
-	  "{sleeper}", false },
+	  "is {shell_state}, the stopped background job {reader_state}, the "
+	  "sleeping one {sleeper_state}", false },
 	{ "session-shell-leader", "art-processes-ipc",
 	  "every process a login shell starts stays in its session, the "
 	  "shell its leader (the SID column)", "session", NULL,
@@ -146,9 +146,10 @@ const struct claim_def claim_table[] = {
 	{ "session-sighup-all", "art-multiprocess-principles",
 	  "when the terminal's user leaves, every process of the session "
 	  "gets SIGHUP and ends", "session", NULL,
-	  "the shell exited: the stopped job's reader died of {reader}, its "
-	  "member that ignores SIGHUP is {nohup}; the sleeping background "
-	  "job is {sleeper}, the daemon {daemon}", false },
+	  "the shell exited: the stopped job's reader died of "
+	  "{reader_death}, its member that ignores SIGHUP is {nohup_state}; "
+	  "the sleeping background job is {sleeper_state}, the daemon "
+	  "{daemon_state}", false },
 	{ NULL, NULL, NULL, NULL, NULL, NULL, false },
 };
 

@@ -14,7 +14,7 @@
 /* every lab but watch, which follows processes it did not make */
 static const char *const lab_names[] = {
 	"zombie", "states", "fork", "vfork", "exit-vs-_exit", "wait",
-	"orphan",
+	"orphan", "session",
 };
 
 /* JSON keys whose values are pids (or lists of pids) in some lab */
@@ -22,6 +22,8 @@ static const char *const pid_keys[] = {
 	"pid", "ppid", "by", "child", "parent", "returned", "getpid",
 	"getppid", "proc_ppid", "tracer", "grandparent", "adopter", "to",
 	"from", "pgrp", "session", "made", "ended", "reaped", "pids",
+	"sid", "tpgid", "first", "second", "shell", "daemon", "daemon_sid",
+	"daemon_pgrp",
 };
 
 /* The last pid the kernel handed out in our pid namespace. */
