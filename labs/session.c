@@ -185,8 +185,6 @@ static void __attribute__((noreturn)) daemon_main(struct agent_ctx *c)
 		if (dup2(fd, i) < 0)
 			agent_fail(c, AGENT_CALL_DUP2);
 	close(fd);
-	if (chdir("/") < 0)
-		agent_fail(c, AGENT_CALL_OPEN);
 	agent_say(c, REP_DAEMON, getpid(), getsid(0), getpgrp(), 0);
 	do
 		n = read(c->cmd, b, sizeof(b));
