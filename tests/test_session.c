@@ -8,10 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "proclab.h"
 #include "procfs.h"
 #include "suites.h"
 #include "testutil.h"
@@ -314,12 +316,133 @@ START_TEST(session_pause_agrees_with_ps)
 }
 END_TEST
 
+/* ---- the engine's job-control flag, unit by unit ------------------------ */
+
+/* A child that, for each byte read, moves to the group the byte names
+ * ('o': its own, 'b': back to ours), answers, and exits at EOF. */
+static pid_t group_child(int *cmd, int *ack)
+{
+	int c[2], a[2];
+	pid_t back = getpgrp(), pid;
+
+	ck_assert_int_eq(pipe(c), 0);
+	ck_assert_int_eq(pipe(a), 0);
+	fflush(NULL);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		char b;
+
+		close(c[1]);
+		close(a[0]);
+		while (read(c[0], &b, 1) == 1) {
+			if (setpgid(0, b == 'o' ? 0 : back) < 0 ||
+			    write(a[1], &b, 1) != 1)
+				_exit(1);
+		}
+		_exit(0);
+	}
+	close(c[0]);
+	close(a[1]);
+	*cmd = c[1];
+	*ack = a[0];
+	return pid;
+}
+
+static void move(int cmd, int ack, char where)
+{
+	char b;
+
+	ck_assert_int_eq(write(cmd, &where, 1), 1);
+	ck_assert_int_eq(read(ack, &b, 1), 1);
+}
+
+/* A run that prints JSON into a memory file. */
+static void unit_run(struct run *r, const struct lab *lab, int out)
+{
+	memset(r, 0, sizeof(*r));
+	r->lab = lab;
+	r->json = true;
+	r->self = getpid();
+	r->sigfd = -1;
+	r->timeout_ms = 3000;
+	clock_gettime(CLOCK_MONOTONIC, &r->t0);
+	ck_assert_int_eq(obs_reserve(r, 4), 0);
+	fflush(stdout);
+	ck_assert_int_eq(dup2(out, STDOUT_FILENO), STDOUT_FILENO);
+}
+
+START_TEST(job_control_observer)
+{
+	static const struct lab jobs = { .name = "jobs", .job_control = true };
+	static const struct lab plain = { .name = "plain" };
+	static struct jobj ev[16];
+	static char buf[8192];
+	struct run r, r2;
+	struct watched *w, *w2;
+	int cmd, ack, out = memfd_create("out", 0), n, status;
+	pid_t kid = group_child(&cmd, &ack);
+	ssize_t len;
+
+	ck_assert_int_ge(out, 0);
+	unit_run(&r, &jobs, out);
+	w = obs_add(&r, kid, -1, "kid");
+	ck_assert_ptr_nonnull(w);
+	/* wait until it sleeps in read(2) */
+	for (int i = 0; i < 3000 && obs_sample(&r, w, "S", NULL) != 'S'; i++)
+		usleep(1000);
+	/* a new group is a state event, though the letter stays */
+	move(cmd, ack, 'o');
+	obs_show_all(&r, "in group {pgrp}");
+	obs_show_all(&r, "in group {pgrp}");    /* no change: nothing */
+	/* caught in passing, then shown again as demonstrated */
+	move(cmd, ack, 'b');
+	obs_sample(&r, w, NULL, NULL);
+	obs_show_all(&r, NULL);
+	/* another lab: a group change is no event */
+	unit_run(&r2, &plain, out);
+	w2 = obs_add(&r2, kid, -1, "kid");
+	ck_assert_ptr_nonnull(w2);
+	ck_assert_int_eq(obs_sample(&r2, w2, "S", NULL), 'S');
+	move(cmd, ack, 'o');
+	obs_show_all(&r2, NULL);
+	fflush(stdout);
+	len = pread(out, buf, sizeof(buf) - 1, 0);
+	ck_assert_int_gt(len, 0);
+	buf[len] = '\0';
+	n = json_lines(buf, ev, 16);
+	/* kid: first sight (maybe R first, in passing), the group change,
+	 * the move back in passing and again demonstrated; then the plain
+	 * lab's first sight and nothing more */
+	ck_assert_msg(n >= 5, "%s", buf);
+	ck_assert_int_eq((int)jnum(&ev[n - 1], "pid"), kid);
+	ck_assert_ptr_null(jget(&ev[n - 1], "pgrp"));   /* plain lab */
+	ck_assert_str_eq(jstr(&ev[n - 1], "from"), "");
+	ck_assert_int_eq((int)jnum(&ev[n - 2], "pgrp"), getpgrp());
+	ck_assert(!jbool(&ev[n - 2], "transient"));
+	ck_assert_int_eq((int)jnum(&ev[n - 3], "pgrp"), getpgrp());
+	ck_assert(jbool(&ev[n - 3], "transient"));
+	ck_assert_int_eq((int)jnum(&ev[n - 4], "pgrp"), kid);
+	ck_assert(!jbool(&ev[n - 4], "transient"));
+	ck_assert_str_eq(jstr(&ev[n - 4], "state"), "S");
+	ck_assert_str_eq(jstr(&ev[n - 4], "from"), "S");
+	ck_assert_int_eq((int)jnum(&ev[n - 4], "sid"), getsid(0));
+	ck_assert_int_eq((int)jnum(&ev[n - 5], "pgrp"), getpgrp());
+	close(cmd);
+	ck_assert_int_eq(waitpid(kid, &status, 0), kid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	obs_release(&r.obs);
+	obs_release(&r2.obs);
+}
+END_TEST
+
 Suite *make_session_suite(void)
 {
 	Suite *s = suite_create("session");
 	TCase *tc = tcase_create("session");
 
 	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, job_control_observer);
 	tcase_add_test(tc, session_sequence);
 	tcase_add_loop_test(tc, session_killed_at_pause, 0, 9 * 3);
 	tcase_add_test(tc, session_keeps_proclab_terminal);
