@@ -349,12 +349,22 @@ static pid_t group_child(int *cmd, int *ack)
 	return pid;
 }
 
-static void move(int cmd, int ack, char where)
+/* Move the child, and wait (behind the observer's back) until it sleeps
+ * in read(2) again, so that what the observer sees next is the move. */
+static void move(pid_t kid, int cmd, int ack, char where)
 {
+	struct proc_stat st;
 	char b;
 
 	ck_assert_int_eq(write(cmd, &where, 1), 1);
 	ck_assert_int_eq(read(ack, &b, 1), 1);
+	for (int i = 0; i < 3000; i++) {
+		ck_assert_int_eq(proc_peek_stat(kid, &st), PROC_OK);
+		if (st.state == 'S')
+			return;
+		usleep(1000);
+	}
+	ck_abort_msg("the child did not sleep again");
 }
 
 /* A run that prints JSON into a memory file. */
@@ -381,10 +391,12 @@ START_TEST(job_control_observer)
 	struct run r, r2;
 	struct watched *w, *w2;
 	int cmd, ack, out = memfd_create("out", 0), n, status;
+	int saved = dup(STDOUT_FILENO);
 	pid_t kid = group_child(&cmd, &ack);
 	ssize_t len;
 
 	ck_assert_int_ge(out, 0);
+	ck_assert_int_ge(saved, 0);
 	unit_run(&r, &jobs, out);
 	w = obs_add(&r, kid, -1, "kid");
 	ck_assert_ptr_nonnull(w);
@@ -392,11 +404,11 @@ START_TEST(job_control_observer)
 	for (int i = 0; i < 3000 && obs_sample(&r, w, "S", NULL) != 'S'; i++)
 		usleep(1000);
 	/* a new group is a state event, though the letter stays */
-	move(cmd, ack, 'o');
+	move(kid, cmd, ack, 'o');
 	obs_show_all(&r, "in group {pgrp}");
 	obs_show_all(&r, "in group {pgrp}");    /* no change: nothing */
 	/* caught in passing, then shown again as demonstrated */
-	move(cmd, ack, 'b');
+	move(kid, cmd, ack, 'b');
 	obs_sample(&r, w, NULL, NULL);
 	obs_show_all(&r, NULL);
 	/* another lab: a group change is no event */
@@ -404,9 +416,11 @@ START_TEST(job_control_observer)
 	w2 = obs_add(&r2, kid, -1, "kid");
 	ck_assert_ptr_nonnull(w2);
 	ck_assert_int_eq(obs_sample(&r2, w2, "S", NULL), 'S');
-	move(cmd, ack, 'o');
+	move(kid, cmd, ack, 'o');
 	obs_show_all(&r2, NULL);
 	fflush(stdout);
+	ck_assert_int_eq(dup2(saved, STDOUT_FILENO), STDOUT_FILENO);
+	close(saved);
 	len = pread(out, buf, sizeof(buf) - 1, 0);
 	ck_assert_int_gt(len, 0);
 	buf[len] = '\0';
@@ -431,8 +445,12 @@ START_TEST(job_control_observer)
 	close(cmd);
 	ck_assert_int_eq(waitpid(kid, &status, 0), kid);
 	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	obs_release(&r.obs);
-	obs_release(&r2.obs);
+	for (struct run *x = &r; x != NULL; x = x == &r ? &r2 : NULL) {
+		obs_release(&x->obs);
+		free(x->obs.w);
+		free(x->obs.pfd);
+		free(x->obs.owner);
+	}
 }
 END_TEST
 
