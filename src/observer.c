@@ -247,7 +247,6 @@ static void sleep_for_event(struct run *r, long long ns)
 			owner[i]->exited = true;
 }
 
-
 int obs_follow(struct run *r, long long ms)
 {
 	long long deadline = ms < 0 ? -1 : now_ns() + ms * 1000000LL;
