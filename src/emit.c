@@ -1178,7 +1178,6 @@ static bool job_control(const struct run *r)
 void emit_state(struct run *r, struct watched *w, char from,
 		bool transient, const char *why)
 {
-	bool jobs = job_control(r) && !w->gone;
 	char state = w->state, stable_why[1024];
 	int head, role_col;
 
@@ -1192,6 +1191,8 @@ void emit_state(struct run *r, struct watched *w, char from,
 	 * and its entry not yet gone; a moment later the entry is gone.
 	 * Which one a run sees is luck: --stable blanks the difference. */
 	bool racy = r->stable && state == 'X';
+	/* a job-control lab's columns, for a process /proc still shows */
+	bool jobs = job_control(r) && !w->gone && !racy;
 
 	if (r->stable)          /* what came before may have been transient */
 		from = w->shown;
@@ -1200,7 +1201,7 @@ void emit_state(struct run *r, struct watched *w, char from,
 	line_start(r);
 	if (r->json) {
 		json_head(r, "state");
-		json_fields(r, jobs && !racy ? JOB_STATE_FIELDS(w, from)
+		json_fields(r, jobs ? JOB_STATE_FIELDS(w, from)
 					     : STATE_FIELDS(w, racy, from));
 		fputs(",\"comm\":", out);
 		json_put_string(out, w->st.comm, strlen(w->st.comm));
@@ -1219,7 +1220,7 @@ void emit_state(struct run *r, struct watched *w, char from,
 		color(r, DIM);
 	/* a job-control line is long: it may wrap from its first word, under
 	 * the message column */
-	if (jobs && !racy)
+	if (jobs)
 		wrap_here(head + role_col + 1, -1);
 	if (racy) {
 		fprintf(out, "%-*s ppid %-10s ", role_col, w->role, "~");
@@ -1246,12 +1247,12 @@ void emit_state(struct run *r, struct watched *w, char from,
 		fprintf(out, "%-*s %7d  ppid %-7d ", role_col, w->role,
 			(int)w->pid, (int)w->ppid);
 	}
-	if (jobs && !racy)
+	if (jobs)
 		job_columns(r, w);
 	if (!transient)
 		color(r, state_color(state));
 	text_put_string(out, &state, 1);    /* a byte from /proc */
-	if (jobs && !racy) {
+	if (jobs) {
 		/* ps's STAT flags, padded as "Ss+" is wide */
 		int pad = 2;
 
@@ -1263,9 +1264,9 @@ void emit_state(struct run *r, struct watched *w, char from,
 	}
 	/* the state's name and the why wrap, the why under itself (or under
 	 * the message column when that leaves too little room) */
-	if (!jobs || racy)
+	if (!jobs)
 		wrap_here(line_columns() + 1 + 13, head + role_col + 1);
-	if (jobs && !racy)
+	if (jobs)
 		fprintf(out, " %s: ", procfs_state_name(state));
 	else
 		fprintf(out, " %-13s", w->gone || racy ? "released"
@@ -1277,7 +1278,7 @@ void emit_state(struct run *r, struct watched *w, char from,
 				      : state_meaning(state);
 	if (is_template(why)) {
 		struct tmpl t = { r, "state", why,
-				  jobs && !racy ? JOB_STATE_FIELDS(w, from)
+				  jobs ? JOB_STATE_FIELDS(w, from)
 						: STATE_FIELDS(w, racy, from),
 				  true };
 
