@@ -264,15 +264,18 @@ static int open_pty(struct run *r, struct session *s)
 {
 	struct termios t;
 	char intr[8], susp[8];
+	int e;
 
 	s->master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (s->master < 0)
 		return pl_unavailable(r, "cannot open a pseudo-terminal: "
 				      "posix_openpt: %s", strerror(errno));
-	if (grantpt(s->master) < 0 || unlockpt(s->master) < 0 ||
-	    ptsname_r(s->master, s->tty, sizeof(s->tty)) != 0)
+	if (grantpt(s->master) < 0 || unlockpt(s->master) < 0)
 		return pl_unavailable(r, "cannot unlock the pseudo-terminal: "
 				      "%s", strerror(errno));
+	if ((e = ptsname_r(s->master, s->tty, sizeof(s->tty))) != 0)
+		return pl_unavailable(r, "cannot name the pseudo-terminal: "
+				      "ptsname_r: %s", strerror(e));
 	s->slave = open(s->tty, O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (s->slave < 0)
 		return pl_unavailable(r, "cannot open %s: %s", s->tty,
