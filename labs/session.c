@@ -625,14 +625,16 @@ static int stage_daemon(struct run *r)
 		     F_PID("tpgid", s->wd->st.tpgid),
 		     F_PID("ppid", s->wd->st.ppid)));
 	/* the jobs the shell started, and the daemon */
-	struct watched *jobs[] = { s->w1, s->w2, s->wr, s->wsl };
-	for (size_t i = 0; i < sizeof(jobs) / sizeof(jobs[0]); i++)
+	struct watched *jobs[] = { s->w1, s->w2, s->wr, s->wn, s->wsl };
+	int njobs = (int)(sizeof(jobs) / sizeof(jobs[0]));
+
+	for (int i = 0; i < njobs; i++)
 		in_session += jobs[i]->st.session == s->shell->pid;
 	claim(r, "session-shell-leader",
-	      in_session == 4 && s->wd->st.session == s->shell->pid
+	      in_session == njobs && s->wd->st.session == s->shell->pid
 	      ? CLAIM_HOLDS : CLAIM_FAILS,
 	      FIELDS(F_PID("shell", s->shell->pid),
-		     F_INT("in_session", in_session), F_INT("jobs", 4),
+		     F_INT("in_session", in_session), F_INT("jobs", njobs),
 		     F_PID("daemon_sid", s->wd->st.session)));
 	return PL_EXIT_OK;
 }
