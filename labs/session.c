@@ -67,6 +67,15 @@ enum session_op {
 	REP_READ,                   /* read(2) returned: {n, errno} */
 };
 
+/* The signals job control is made of: a shell started by `nohup`, or as
+ * a background job of a non-interactive shell, inherits some of them
+ * ignored, and ignored they would stay in its jobs (^C would kill
+ * nothing).  The shell gives them their default actions back. */
+static const int job_signals[] = {
+	SIGHUP, SIGINT, SIGQUIT, SIGTSTP, SIGTTIN, SIGTTOU,
+};
+#define NJOB_SIGNALS (sizeof(job_signals) / sizeof(job_signals[0]))
+
 /* ---- inside the agents (async-signal-safe only) ------------------------ */
 
 static int op_session(struct agent_ctx *c, const int64_t arg[AGENT_ARGS],
@@ -75,6 +84,8 @@ static int op_session(struct agent_ctx *c, const int64_t arg[AGENT_ARGS],
 	pid_t sid;
 
 	(void)arg;
+	for (size_t i = 0; i < NJOB_SIGNALS; i++)
+		signal(job_signals[i], SIG_DFL);
 	sid = setsid();
 	if (sid < 0)
 		agent_fail(c, AGENT_CALL_SETSID);
@@ -260,10 +271,29 @@ static void key_name(cc_t c, char *buf, size_t size)
 		snprintf(buf, size, "%c", c);
 }
 
+/* Which job-control signals proclab inherited ignored ("none" if none),
+ * as sigaction() reports them: the shell gives them back their defaults.
+ * Measured: it depends on how proclab was started, not on the lab. */
+static void inherited_ignored(char *buf, size_t size)
+{
+	size_t len = 0;
+
+	snprintf(buf, size, "none");
+	for (size_t i = 0; i < NJOB_SIGNALS && len < size; i++) {
+		struct sigaction old;
+
+		if (sigaction(job_signals[i], NULL, &old) == 0 &&
+		    old.sa_handler == SIG_IGN)
+			len += (size_t)snprintf(buf + len, size - len, "%sSIG%s",
+						len ? "," : "",
+						sigabbrev_np(job_signals[i]));
+	}
+}
+
 static int open_pty(struct run *r, struct session *s)
 {
 	struct termios t;
-	char intr[8], susp[8];
+	char intr[8], susp[8], ignored[128];
 	int e;
 
 	s->master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
@@ -289,9 +319,11 @@ static int open_pty(struct run *r, struct session *s)
 	s->susp = t.c_cc[VSUSP];
 	key_name(s->intr, intr, sizeof(intr));
 	key_name(s->susp, susp, sizeof(susp));
+	inherited_ignored(ignored, sizeof(ignored));
 	emit(r, "terminal", FIELDS(F_MEAS("tty", (const char *)s->tty),
 				   F_STR("intr", intr), F_STR("susp", susp),
-				   F_BOOL("isig", (t.c_lflag & ISIG) != 0)));
+				   F_BOOL("isig", (t.c_lflag & ISIG) != 0),
+				   F_MEAS("ignored", (const char *)ignored)));
 	if (!(t.c_lflag & ISIG))
 		return pl_fail(r, "expected the new terminal to have ISIG set "
 			       "(keys that signal); it has not");
@@ -716,7 +748,9 @@ static int session_run(struct run *r)
 
 static const struct sentence session_sentences[] = {
 	{ "terminal", NULL, "proclab opened the pseudo-terminal {tty}: its "
-	  "interrupt key is {intr}, its suspend key {susp}", NULL, NULL },
+	  "interrupt key is {intr}, its suspend key {susp}; job-control "
+	  "signals proclab inherited ignored, which the shell resets to their "
+	  "defaults: {ignored}", NULL, NULL },
 	{ "session", NULL, "the {role} {pid} called setsid(): session {sid}, process "
 	  "group {pgrp}; with TIOCSCTTY the terminal is its controlling "
 	  "terminal, foreground group {tpgid}", NULL, NULL },

@@ -316,6 +316,41 @@ START_TEST(session_pause_agrees_with_ps)
 }
 END_TEST
 
+/* Started as nohup or a non-interactive shell's background job would
+ * start it (SIGHUP, SIGINT ignored), the lab says so and still works:
+ * its shell gives the jobs the default actions back. */
+static int ignore_hup_int(void *arg)
+{
+	(void)arg;
+	return signal(SIGHUP, SIG_IGN) == SIG_ERR ||
+	       signal(SIGINT, SIG_IGN) == SIG_ERR ? -1 : 0;
+}
+
+START_TEST(session_inherited_ignored)
+{
+	static struct jobj ev[MAXEV];
+	const struct jobj *e;
+	struct outcome o;
+	int n;
+
+	ck_assert_int_eq(prctl(PR_SET_CHILD_SUBREAPER, 1UL), 0);
+	run_proclab_as(&o, NULL, (const char *const[]){ "session", "--json",
+							 NULL },
+		       ignore_hup_int, NULL);
+	ck_assert_msg(o.code == 0, "exit %d: %s", o.code, o.err);
+	n = json_lines(o.out, ev, MAXEV);
+	e = nth_event(ev, n, "terminal", NULL, 0);
+	ck_assert_ptr_nonnull(e);
+	ck_assert_str_eq(jstr(e, "ignored"), "SIGHUP,SIGINT");
+	e = nth_event(ev, n, "reap", "pipe-1", 0);
+	ck_assert_str_eq(jstr(e, "signame"), "SIGINT");
+	e = nth_event(ev, n, "reap", "reader", 0);
+	ck_assert_str_eq(jstr(e, "signame"), "SIGHUP");
+	outcome_free(&o);
+	nothing_left();
+}
+END_TEST
+
 /* ---- the engine's job-control flag, unit by unit ------------------------ */
 
 /* A child that, for each byte read, moves to the group the byte names
@@ -462,6 +497,7 @@ Suite *make_session_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, job_control_observer);
 	tcase_add_test(tc, session_sequence);
+	tcase_add_test(tc, session_inherited_ignored);
 	tcase_add_loop_test(tc, session_killed_at_pause, 0, 9 * 3);
 	tcase_add_test(tc, session_keeps_proclab_terminal);
 	tcase_add_test(tc, session_pause_agrees_with_ps);
