@@ -49,7 +49,7 @@
 #define AGENT_ARGS 4
 #define AGENTS_MAX 64           /* agents in one run */
 #define AGENT_SLOTS AGENTS_MAX  /* agents one agent can fork */
-#define AGENT_GIVE_MAX 4        /* fds handed to one agent */
+#define AGENT_GIVE_MAX 6        /* fds handed to one agent */
 #define AGENT_QUEUE 256         /* reports held for later expects */
 
 /* One command or one report. */
@@ -122,6 +122,11 @@ enum agent_call {
 	AGENT_CALL_FDOPEN,      /* a lab's child that uses stdio */
 	AGENT_CALL_ON_EXIT,
 	AGENT_CALL_DUMPABLE,    /* "prctl(PR_SET_DUMPABLE)" */
+	AGENT_CALL_SETSID,
+	AGENT_CALL_TIOCSCTTY,   /* "ioctl(TIOCSCTTY)" */
+	AGENT_CALL_SETPGID,
+	AGENT_CALL_TCSETPGRP,
+	AGENT_CALL_KILL,
 	AGENT_CALL_MAX
 };
 const char *agent_call_name(int call);

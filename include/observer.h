@@ -107,6 +107,14 @@ void obs_sample_all(struct run *r);
  * nothing is kept.  Returns PROC_OK, PROC_GONE (no such process, or /proc
  * hides it) or PROC_ERROR, as proc_peek_stat(). */
 int obs_peek(struct run *r, pid_t pid, struct proc_stat *st);
+/* Sample every watched process once and report every change as
+ * demonstrated, explained by `why` (a template over the state event's
+ * fields; NULL: the state's meaning); a change seen only in passing
+ * before (while another process was awaited) is reported again, as
+ * demonstrated.  For a change that reaches many processes at once (a new
+ * foreground group of a terminal), so that what is shown does not depend
+ * on which samples caught it first. */
+void obs_show_all(struct run *r, const char *why);
 
 /* What /proc shows of a process beyond its state, read at one moment. */
 struct probe {

@@ -126,6 +126,13 @@ struct lab {
 	/* Options that take text (ends with a {NULL} row; may be NULL); at
 	 * most LAB_OPT_MAX. */
 	const struct lab_text_option *text_options;
+	/* A job-control lab: its state events carry the process group, the
+	 * session and the terminal's foreground group (pgrp, sid, tpgid) as
+	 * the sample showed them, a change of any of them is an event as a
+	 * change of state or ppid is, the text view shows them like
+	 * `ps -o pid,pgid,sid,tpgid,stat` (with ps's s and +), and the --step
+	 * pause suggests a ps with those columns.  Other labs: false. */
+	bool job_control;
 };
 
 extern const struct lab *const lab_table[];

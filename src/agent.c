@@ -51,6 +51,11 @@ static const char *const call_names[AGENT_CALL_MAX] = {
 	[AGENT_CALL_FDOPEN] = "fdopen",
 	[AGENT_CALL_ON_EXIT] = "on_exit",
 	[AGENT_CALL_DUMPABLE] = "prctl(PR_SET_DUMPABLE)",
+	[AGENT_CALL_SETSID] = "setsid",
+	[AGENT_CALL_TIOCSCTTY] = "ioctl(TIOCSCTTY)",
+	[AGENT_CALL_SETPGID] = "setpgid",
+	[AGENT_CALL_TCSETPGRP] = "tcsetpgrp",
+	[AGENT_CALL_KILL] = "kill",
 };
 
 const char *agent_call_name(int call)

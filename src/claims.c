@@ -151,6 +151,35 @@ const struct claim_def claim_table[] = {
 	  "root process a (fork.py's default)", "tree", "-A a+b,b+c,c+d,b-",
 	  "grandchildren of {exited} when it exited: {grandchildren}; moved "
 	  "under a: {moved}; kept their parents: {kept}", false },
+	/* session */
+	{ "session-pipeline-job", "art-processes-ipc",
+	  "the processes of a pipeline make one job, led by the first: its "
+	  "pid is the job's PGID", "session", NULL,
+	  "the first process {first} and the second {second} are both in "
+	  "process group {pgrp}", false },
+	{ "session-ctrl-c-fg", "art-multiprocess-principles",
+	  "Ctrl+C sends SIGINT, which ends only the foreground processes",
+	  "session", NULL,
+	  "the foreground job died of {signame1} and {signame2}; the shell "
+	  "is {shell_state}, the stopped background job {reader_state}, the "
+	  "sleeping one {sleeper_state}", false },
+	{ "session-shell-leader", "art-processes-ipc",
+	  "every process a login shell starts stays in its session, the "
+	  "shell its leader (the SID column)", "session", NULL,
+	  "{in_session} of the {jobs} jobs' processes have {shell}, the "
+	  "shell, as their SID; the daemon's SID is {daemon_sid}", false },
+	{ "session-daemon-no-tty", "art-multiprocess-principles",
+	  "a daemon has no controlling terminal: ps ajxf shows TTY ? and "
+	  "TPGID -1", "session", NULL,
+	  "the daemon's /proc/PID/stat shows tty_nr {tty_nr} and tpgid "
+	  "{tpgid}; its parent is {ppid}", false },
+	{ "session-sighup-all", "art-multiprocess-principles",
+	  "when the terminal's user leaves, every process of the session "
+	  "gets SIGHUP and ends", "session", NULL,
+	  "the shell exited: the stopped job's reader died of "
+	  "{reader_death}, its member that ignores SIGHUP is {nohup_state}; "
+	  "the sleeping background job is {sleeper_state}, the daemon "
+	  "{daemon_state}", false },
 	{ NULL, NULL, NULL, NULL, NULL, NULL, false },
 };
 

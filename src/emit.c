@@ -1249,6 +1249,14 @@ void emitf(struct run *r, const char *event, const struct field *fields,
 	       F_STR("role", (w)->role), F_CHAR("state", (w)->state),	\
 	       F_CHAR("from", (from)))
 
+/* The same with a job-control lab's pgrp, sid and tpgid. */
+#define JOB_STATE_FIELDS(w, from)					\
+	FIELDS(F_PID("pid", (w)->pid), F_PID("ppid", (w)->ppid),	\
+	       F_STR("role", (w)->role), F_CHAR("state", (w)->state),	\
+	       F_CHAR("from", (from)), F_PID("pgrp", (w)->st.pgrp),	\
+	       F_PID("sid", (w)->st.session),				\
+	       F_PID("tpgid", (w)->st.tpgid))
+
 static bool is_template(const char *why)
 {
 	return strpbrk(why, "{}") != NULL;
@@ -1257,8 +1265,10 @@ static bool is_template(const char *why)
 void emit_render_why(const struct run *r, const struct watched *w,
 		     const char *why, char *buf, size_t size)
 {
-	struct tmpl t = { r, "state", why, STATE_FIELDS(w, false, w->shown),
-			  false, 2 };
+	struct tmpl t = { r, "state", why,
+			  r->lab != NULL && r->lab->job_control && !w->gone
+			  ? JOB_STATE_FIELDS(w, w->shown)
+			  : STATE_FIELDS(w, false, w->shown), false, 2 };
 	char *text;
 
 	if (size == 0)
@@ -1270,6 +1280,32 @@ void emit_render_why(const struct run *r, const struct watched *w,
 	text = render_str(&t);
 	snprintf(buf, size, "%s", text != NULL ? text : why);
 	free(text);
+}
+
+/* A job-control lab's columns (struct lab's job_control), as ps -o
+ * pgid,sid,tpgid,stat shows them: pids as roles with --stable, 0 and -1
+ * as they are; STAT is the state letter, s for a session leader, + for a
+ * member of the terminal's foreground process group. */
+static void job_columns(const struct run *r, const struct watched *w)
+{
+	const struct { const char *key; long long pid; } col[] = {
+		{ "pgid", w->st.pgrp }, { "sid", w->st.session },
+		{ "tpgid", w->st.tpgid },
+	};
+
+	for (size_t i = 0; i < sizeof(col) / sizeof(col[0]); i++) {
+		const char *role = r->stable ? pid_role(r, col[i].pid) : NULL;
+
+		if (role != NULL)
+			fprintf(out, "%s %s ", col[i].key, role);
+		else
+			fprintf(out, "%s %lld ", col[i].key, col[i].pid);
+	}
+}
+
+static bool job_control(const struct run *r)
+{
+	return r->lab != NULL && r->lab->job_control;
 }
 
 void emit_state(struct run *r, struct watched *w, char from,
@@ -1288,6 +1324,8 @@ void emit_state(struct run *r, struct watched *w, char from,
 	 * and its entry not yet gone; a moment later the entry is gone.
 	 * Which one a run sees is luck: --stable blanks the difference. */
 	bool racy = r->stable && state == 'X';
+	/* a job-control lab's columns, for a process /proc still shows */
+	bool jobs = job_control(r) && !w->gone && !racy;
 
 	if (r->stable)          /* what came before may have been transient */
 		from = w->shown;
@@ -1296,7 +1334,8 @@ void emit_state(struct run *r, struct watched *w, char from,
 	line_start(r);
 	if (r->json) {
 		json_head(r, "state");
-		json_fields(r, STATE_FIELDS(w, racy, from));
+		json_fields(r, jobs ? JOB_STATE_FIELDS(w, from)
+					     : STATE_FIELDS(w, racy, from));
 		fputs(",\"comm\":", out);
 		json_put_string(out, w->st.comm, strlen(w->st.comm));
 		if (w->gone && !racy)
@@ -1312,8 +1351,19 @@ void emit_state(struct run *r, struct watched *w, char from,
 	role_col = event_column(r);
 	if (transient)
 		color(r, DIM);
+	/* a job-control line is long: it may wrap from its first word, under
+	 * the message column */
+	if (jobs)
+		wrap_here(head + role_col + 1, -1);
 	if (racy) {
 		fprintf(out, "%-*s ppid %-10s ", role_col, w->role, "~");
+	} else if (r->stable && jobs) {
+		const char *pr = pid_role(r, w->ppid);
+
+		if (pr != NULL)
+			fprintf(out, "%s ppid %s ", w->role, pr);
+		else
+			fprintf(out, "%s ppid %d ", w->role, (int)w->ppid);
 	} else if (r->stable) {
 		const char *pr = pid_role(r, w->ppid);
 
@@ -1322,18 +1372,38 @@ void emit_state(struct run *r, struct watched *w, char from,
 		else
 			fprintf(out, "%-*s ppid %-10d ", role_col, w->role,
 				(int)w->ppid);
+	} else if (jobs) {
+		/* room for the columns ps shows */
+		fprintf(out, "%s %d ppid %d ", w->role, (int)w->pid,
+			(int)w->ppid);
 	} else {
 		fprintf(out, "%-*s %7d  ppid %-7d ", role_col, w->role,
 			(int)w->pid, (int)w->ppid);
 	}
+	if (jobs)
+		job_columns(r, w);
 	if (!transient)
 		color(r, state_color(state));
 	text_put_string(out, &state, 1);    /* a byte from /proc */
+	if (jobs) {
+		/* ps's STAT flags, padded as "Ss+" is wide */
+		int pad = 2;
+
+		if (w->st.session == w->pid)
+			fputc('s', out), pad--;
+		if (w->st.pgrp == w->st.tpgid)
+			fputc('+', out), pad--;
+		fprintf(out, "%*s", pad, "");
+	}
 	/* the state's name and the why wrap, the why under itself (or under
 	 * the message column when that leaves too little room) */
-	wrap_here(line_columns() + 1 + 13, head + role_col + 1);
-	fprintf(out, " %-13s", w->gone || racy ? "released"
-					       : procfs_state_name(state));
+	if (!jobs)
+		wrap_here(line_columns() + 1 + 13, head + role_col + 1);
+	if (jobs)
+		fprintf(out, " %s: ", procfs_state_name(state));
+	else
+		fprintf(out, " %-13s", w->gone || racy ? "released"
+						       : procfs_state_name(state));
 	if (!transient)
 		color(r, RESET);
 	if (why == NULL)
@@ -1341,7 +1411,9 @@ void emit_state(struct run *r, struct watched *w, char from,
 				      : state_meaning(state);
 	if (is_template(why)) {
 		struct tmpl t = { r, "state", why,
-				  STATE_FIELDS(w, racy, from), true, 2 };
+				  jobs ? JOB_STATE_FIELDS(w, from)
+					: STATE_FIELDS(w, racy, from),
+				  true, 2 };
 
 		render(out, &t);
 	} else {

@@ -102,6 +102,10 @@ static void add_trail(struct watched *w)
 		w->trail[n] = w->state;
 }
 
+/* Every letter /proc may show (6.x and the 2.6.33-3.13 extras): to a
+ * follower every change is a demonstrated one. */
+static const char every_state[] = "RSDTtXZPIxKW";
+
 static bool in_set(char state, const char *set)
 {
 	return set != NULL && state != '\0' && strchr(set, state) != NULL;
@@ -120,6 +124,12 @@ char obs_sample(struct run *r, struct watched *w, const char *demonstrates,
 	if (rc == PROC_OK) {
 		bool changed = !w->seen || st.state != w->state ||
 			       st.ppid != w->ppid;
+		/* a job-control lab: a new group, session or foreground
+		 * group of the terminal is news too */
+		if (w->seen && r->lab != NULL && r->lab->job_control)
+			changed |= st.pgrp != w->st.pgrp ||
+				   st.session != w->st.session ||
+				   st.tpgid != w->st.tpgid;
 		w->st = st;
 		w->state = st.state;
 		w->ppid = st.ppid;
@@ -161,6 +171,21 @@ int obs_peek(struct run *r, pid_t pid, struct proc_stat *st)
 {
 	(void)r;        /* a lab reads /proc through the observer only */
 	return proc_peek_stat(pid, st);
+}
+
+void obs_show_all(struct run *r, const char *why)
+{
+	for (int i = 0; i < r->obs.n; i++) {
+		struct watched *w = &r->obs.w[i];
+
+		obs_sample(r, w, every_state, why);
+		/* a change caught in passing before (while another process
+		 * was awaited) is shown now, as obs_await() shows it */
+		if (w->in_passing) {
+			w->in_passing = false;
+			emit_state(r, w, w->prev, false, why);
+		}
+	}
 }
 
 int obs_probe(struct run *r, struct watched *w, struct probe *p)
@@ -219,10 +244,6 @@ static void sleep_for_event(struct run *r, long long ns)
 		if (pfd[i].revents)
 			owner[i]->exited = true;
 }
-
-/* Every letter /proc may show (6.x and the 2.6.33-3.13 extras): to a
- * follower every change is a demonstrated one. */
-static const char every_state[] = "RSDTtXZPIxKW";
 
 int obs_follow(struct run *r, long long ms)
 {

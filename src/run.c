@@ -337,8 +337,10 @@ static void pause_for_student(struct run *r)
 	}
 	if (nlive == 0)
 		snprintf(pids, sizeof(pids), "%d", (int)r->self);
-	snprintf(ps, sizeof(ps), "ps -o pid,ppid,stat,wchan:20,comm -p %s",
-		 pids);
+	snprintf(ps, sizeof(ps), "ps -o %s -p %s",
+		 r->lab != NULL && r->lab->job_control
+		 ? "pid,ppid,pgid,sid,tpgid,stat,comm"
+		 : "pid,ppid,stat,wchan:20,comm", pids);
 	emit(r, "pause", FIELDS(F_PIDS("pids", pids), F_MEAS("ps", ps)));
 	/* a line, EOF or an error: go on */
 	pl_read_line(r, ps, sizeof(ps));

@@ -15,10 +15,11 @@
  * pause, where its children sit in the states it demonstrates: running,
  * blocked, stopped, traced, vfork-suspended, zombies, orphans adopted by
  * another process.  The delays are random on purpose: this is a stress
- * harness, not synchronisation.  No lab leaves its session (nothing in
- * src/ or labs/ calls setsid or setpgid), so what a run made is what its
- * session holds; the harness counts its own adopted children too, in case
- * one ever does.
+ * harness, not synchronisation.  What a run made is what its session
+ * holds, but for the session lab, whose shell calls setsid (and its
+ * daemon too): what that lab leaves behind in other sessions comes to the
+ * harness, a subreaper, so the harness counts its own adopted children
+ * too.
  *
  * Who reaps.  PID 1 here reaps orphans only every couple of seconds, so
  * counting with PID 1 as the adopter would call dead processes survivors.

@@ -821,6 +821,73 @@ START_TEST(list_fields)
 }
 END_TEST
 
+/* struct lab's job_control: a state event carries pgrp, sid and tpgid
+ * (JSON), and the text view shows them with ps's STAT flags; without the
+ * flag neither has them. */
+static const struct lab job_lab = {
+	.name = "joblab",
+	.summary = "a job-control lab for the emitter's tests",
+	.sentences = test_sentences,
+	.job_control = true,
+};
+
+static char *job_state(const struct lab *lab, bool stable, bool json,
+		       pid_t pgrp, pid_t tpgid)
+{
+	static struct watched w;
+	struct run r;
+
+	init_run(&r, lab, stable, json);
+	memset(&w, 0, sizeof(w));
+	w.pid = getpid() + 1;   /* a pid proclab does not know: "pid?" */
+	w.ppid = getpid();
+	w.role = "shell";
+	w.state = 'S';
+	w.seen = true;
+	w.st.pgrp = pgrp;
+	w.st.session = w.pid;
+	w.st.tpgid = tpgid;
+	setenv("COLUMNS", "1000", 1);
+	snprintf(w.st.comm, sizeof(w.st.comm), "sh");
+	capture_begin();
+	emit_state(&r, &w, '\0', false, "group {pgrp}, foreground {tpgid}");
+	return capture_end();
+}
+
+START_TEST(job_control_state)
+{
+	char *out, want[200];
+	pid_t me = getpid(), sh = me + 1;
+
+	out = job_state(&job_lab, false, true, sh, sh);
+	snprintf(want, sizeof(want), "\"from\":null,\"pgrp\":%d,\"sid\":%d,"
+		 "\"tpgid\":%d,\"comm\"", (int)sh, (int)sh, (int)sh);
+	ck_assert_msg(strstr(out, want) != NULL, "%s", out);
+	free(out);
+	/* --stable: a pid of the run as its role, -1 as it is */
+	out = job_state(&job_lab, true, true, me, -1);
+	ck_assert_msg(strstr(out, "\"pgrp\":\"proclab\",\"sid\":\"pid?\","
+			     "\"tpgid\":-1,") != NULL, "%s", out);
+	free(out);
+	out = job_state(&job_lab, false, false, sh, sh);
+	snprintf(want, sizeof(want), "shell %d ppid %d pgid %d sid %d tpgid "
+		 "%d Ss+ sleeping: group %d, foreground %d\n", (int)sh,
+		 (int)me, (int)sh, (int)sh, (int)sh, (int)sh, (int)sh);
+	ck_assert_msg(strstr(out, want) != NULL, "%s", out);
+	free(out);
+	out = job_state(&job_lab, true, false, me, -1);
+	ck_assert_msg(strstr(out, "shell ppid proclab pgid proclab sid pid? "
+			     "tpgid -1 Ss  sleeping: group") != NULL &&
+		      strstr(out, "proclab, foreground -1\n") != NULL, "%s",
+		      out);
+	free(out);
+	/* another lab: no such fields (a why naming them is an error) */
+	out = job_state(&test_lab, false, true, sh, sh);
+	ck_assert_msg(strstr(out, "pgrp") == NULL, "%s", out);
+	free(out);
+}
+END_TEST
+
 Suite *make_emit_suite(void)
 {
 	Suite *s = suite_create("emit");
@@ -844,6 +911,7 @@ Suite *make_emit_suite(void)
 	tcase_add_test(tc, state_why_template);
 	tcase_add_test_raise_signal(tc, state_why_unknown_key_aborts, SIGABRT);
 	tcase_add_test(tc, stage_heading_wraps);
+	tcase_add_test(tc, job_control_state);
 	suite_add_tcase(s, tc);
 	tcase_add_test(tw, columns);
 	tcase_add_test(tw, wrap_40_80_120);

@@ -20,6 +20,8 @@ static const char *const pid_keys[] = {
 	"pid", "ppid", "by", "child", "parent", "returned", "getpid",
 	"getppid", "proc_ppid", "tracer", "grandparent", "adopter", "to",
 	"from", "pgrp", "session", "pids",
+	"sid", "tpgid", "first", "second", "shell", "daemon", "daemon_sid",
+	"daemon_pgrp",
 };
 
 /* The last pid the kernel handed out in our pid namespace. */

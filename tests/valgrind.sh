@@ -120,6 +120,17 @@ for lab in $("$proclab" list | cut -d' ' -f1); do
 			what="$what; stops at the first stage, as it must"
 			what="$what under valgrind (it catches every signal)"
 		fi
+		# valgrind does not stop a process on SIGTTIN or SIGTSTP
+		# (raise(SIGTSTP) returns at once there): the session lab's
+		# reader never shows T, and the lab says so at its background
+		# stage (exit 1); the stages up to there ran under valgrind
+		if [ "$lab" = session ] && [ "$rc" -eq 1 ] &&
+		   grep -q 'expected reader [0-9]* to show T (stopped)' \
+		       "$dir/$name.err"; then
+			rc=0
+			what="$what; stops at the background stage, as it"
+			what="$what must under valgrind (no stop on SIGTTIN)"
+		fi
 		report "$name" "$rc" "$what"
 	done
 done
