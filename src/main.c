@@ -436,7 +436,7 @@ int main(int argc, char *argv[], char *envp[])
 	if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
 		if (argc > 2)
 			errx(PL_EXIT_USAGE, "%s: unexpected argument '%s'",
-			     cmd, argv[2]);
+			     cmd, shown(argv[2]));
 		version();
 		return finish_stdout();
 	}
