@@ -27,31 +27,18 @@ static int send(struct run *r, const struct puppet *kid, int sig)
 	return -1;
 }
 
-/* The kernel function a process waits in, as /proc/PID/wchan names it:
- * "" when it could not be read, "0" when it named none (a task still on
- * its way off the CPU reads 0).  Which of the three it was varies from
- * run to run, so the phrase that says it is measured too. */
+/* The kernel function a process waits in, as /proc/PID/wchan names it
+ * (the observer re-reads a "0" until it names one: obs_probe()). */
 static void show_wchan(struct run *r, struct watched *w)
 {
-	struct field where;
-	char fn[96];
 	struct probe p;
 
 	if (obs_probe(r, w, &p) != PROC_OK)
 		return;
-	if (p.wchan[0] == '\0')
-		snprintf(fn, sizeof(fn), "a kernel function wchan did not "
-			 "show (unreadable)");
-	else if (strcmp(p.wchan, "0") == 0)
-		snprintf(fn, sizeof(fn), "no kernel function wchan could name "
-			 "yet (it reads 0)");
-	else
-		snprintf(fn, sizeof(fn), "the kernel function %s", p.wchan);
-	where = F_TEXT("where", fn);
-	where.meas = true;
-	emit(r, "wchan", FIELDS(F_PID("pid", w->pid), F_MEAS("wchan", p.wchan),
-				F_CHAR("state", w->state),
-				F_TEXT("role", w->role), where));
+	emit_form(r, "wchan", p.wchan[0] == '\0' ? "unreadable"
+			      : p.on_cpu ? "running" : NULL,
+		  FIELDS(F_PID("pid", w->pid), F_MEAS("wchan", p.wchan),
+			 F_CHAR("state", w->state), F_TEXT("role", w->role)));
 }
 
 /* What one run keeps between its stages. */
@@ -293,10 +280,14 @@ static const struct stage states_stages[] = {
 };
 
 static const struct sentence states_sentences[] = {
-	/* pid, wchan, state; text only: role, where (measured: "the kernel
-	 * function WCHAN", or why wchan names none) */
-	{ "wchan", NULL, "{role} {pid} ({state}) waits in {where}",
-	  NULL, NULL },
+	/* pid, wchan, state; text only: role */
+	{ "wchan", NULL, "{role} {pid} ({state}) waits in the kernel function "
+	  "{wchan}", NULL, NULL },
+	{ "wchan", "unreadable", "{role} {pid} ({state}) waits in a kernel "
+	  "function its wchan does not show (unreadable)", NULL, NULL },
+	{ "wchan", "running", "{role} {pid} shows {state}, but its wchan named "
+	  "no kernel function (it read {wchan} for 100 ms): it was still on "
+	  "its way off the CPU", NULL, NULL },
 	/* pid, signame, state; text only: name (of the state) */
 	{ "signal", NULL, "kill({pid}, {signame}) succeeded; right after, "
 	  "/proc shows {state} ({name})", NULL, NULL },

@@ -410,21 +410,18 @@ static int reaped(struct run *r, struct vlab *v, struct watched *w)
 	return 0;
 }
 
-/* Where w sleeps in the kernel.  wchan reads "0" while a task that has
- * just gone to sleep is still on its way off the CPU: read again, for a
- * while. */
+/* Where w sleeps in the kernel (the observer re-reads a wchan of "0"
+ * until it names a function: obs_probe()). */
 static void show_wchan(struct run *r, struct watched *w, const char *how)
 {
-	long long until = pl_now_ms() + 100;
 	const char *form = NULL;
 	struct probe p;
 
-	do
-		obs_probe(r, w, &p);
-	while (strcmp(p.wchan, "0") == 0 && pl_now_ms() < until);
+	if (obs_probe(r, w, &p) != PROC_OK)
+		p.wchan[0] = '\0';
 	if (p.wchan[0] == '\0')
 		form = "unreadable";
-	else if (strcmp(p.wchan, "0") == 0)
+	else if (p.on_cpu)
 		form = "running";
 	emit_form(r, "wchan", form,
 		  FIELDS(F_PID("pid", w->pid), F_STR("role", w->role),
@@ -718,7 +715,8 @@ static const struct sentence vfork_sentences[] = {
 	  "the kernel function it sleeps in cannot be read: {how}", NULL,
 	  NULL },
 	{ "wchan", "running", "{role} {pid} is {state} ({state_name}) but "
-	  "names no kernel function (wchan 0): it was still on a CPU", NULL,
+	  "its wchan named no kernel function (it read {wchan} for 100 ms): "
+	  "it was still on its way off the CPU", NULL,
 	  NULL },
 	/* pid, child, returned, after; text only: role */
 	{ "resume", NULL, "{role} {pid} resumed after its child's {after}: "

@@ -155,7 +155,8 @@ static int stage_block(struct run *r)
 		return PL_EXIT_FAIL;
 	obs_probe(r, w, &z->alive);
 	z->st_alive = w->st;
-	emit_form(r, "wchan", z->alive.wchan[0] ? NULL : "unreadable",
+	emit_form(r, "wchan", !z->alive.wchan[0] ? "unreadable"
+			      : z->alive.on_cpu ? "running" : NULL,
 		  FIELDS(F_PID("pid", w->pid), F_MEAS("wchan", z->alive.wchan),
 			 F_TEXT("role", w->role)));
 	return PL_EXIT_OK;
@@ -262,6 +263,9 @@ static const struct sentence zombie_sentences[] = {
 	  NULL, NULL },
 	{ "wchan", "unreadable", "{role} {pid} sleeps; its wchan cannot be "
 	  "read", NULL, NULL },
+	{ "wchan", "running", "{role} {pid} shows S, but its wchan named no "
+	  "kernel function (it read {wchan} for 100 ms): it was still on its "
+	  "way off the CPU", NULL, NULL },
 	{ "holds", NULL, "{what}: {alive} alive, {dead} as a zombie: "
 	  "{verdict}", NULL, NULL },
 	{ "holds", "lost", "{what}: {alive} alive; as a zombie: {verdict}",
