@@ -227,6 +227,13 @@ char *stage_what(const struct run *r, const struct stage *s, char *dst,
 /* Kill and reap every process this run made that is still there. */
 void run_teardown(struct run *r);
 
+/* A lab that ends with PL_EXIT_FAIL or PL_EXIT_UNAVAILABLE and no
+ * pl_fail(), pl_unavailable() or agent `error` event before it: report
+ * the last pl_warnx() message as its `expect` (or `unavailable`) event,
+ * so that the reason is in the text view and in JSON too.  Called once,
+ * by main, before the result. */
+void run_explain(struct run *r, int rc);
+
 /* "proclab: LAB: " prefix of messages. */
 void pl_warnx(const struct run *r, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -388,6 +388,8 @@ static int run_lab(const struct lab *lab, int argc, char *argv[])
 	if (rc == PL_EXIT_OK && lab->stages != NULL)
 		rc = run_stages(&r);
 	emit_unordered_end(&r);         /* a lab that failed inside one */
+	run_explain(&r, rc == PL_EXIT_FAIL && r.unavailable
+			? PL_EXIT_UNAVAILABLE : rc);
 	stage_end(&r);
 	run_teardown(&r);
 	if (rc == PL_EXIT_OK && r.failed)

@@ -59,16 +59,32 @@ bool opt_set(const struct run *r, const char *name)
 	return r->set[i];
 }
 
+/* The last message pl_warnx() printed: the reason of a failure that a
+ * lab (or the engine) only warned about, for run_explain(). */
+static char last_warning[1024];
+
 void pl_warnx(const struct run *r, const char *fmt, ...)
 {
 	va_list ap;
 
 	fflush(stdout);
-	fprintf(stderr, "proclab: %s: ", r->lab->name);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(last_warning, sizeof(last_warning), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	fprintf(stderr, "proclab: %s: %s\n", r->lab->name, last_warning);
+}
+
+void run_explain(struct run *r, int rc)
+{
+	const char *msg = last_warning[0] != '\0' ? last_warning
+			: "the lab ended without saying why (a bug in proclab)";
+
+	if (r->failed || (rc != PL_EXIT_FAIL && rc != PL_EXIT_UNAVAILABLE))
+		return;
+	r->failed = true;
+	/* stderr had it already (pl_warnx) */
+	emit(r, rc == PL_EXIT_FAIL ? "expect" : "unavailable",
+	     FIELDS(F_STR("stage_name", r->stage_name), F_STR("message", msg)));
 }
 
 static int report(struct run *r, int code, const char *fmt, va_list ap)
