@@ -189,6 +189,12 @@ int pl_wait_fds(struct run *r, struct pollfd *fds, int n, int timeout_ms);
  * lines here, so that piped input is shared line by line between them. */
 int pl_read_line(struct run *r, char *line, size_t size);
 
+/* The same, calling tick(r, arg) while it waits for the line: at once,
+ * then on a back-off of 1 ms growing to 50 ms (--quiz samples the process
+ * it asks about while the student thinks). */
+int pl_read_line_tick(struct run *r, char *line, size_t size,
+		      void (*tick)(struct run *r, void *arg), void *arg);
+
 /* --quiz (called by obs_await): before the wait, ask which state w will
  * show next and read the answer; after it, report what /proc showed and
  * whether the answer was right, with `why`. */

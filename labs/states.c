@@ -260,21 +260,21 @@ static int stage_reap(struct run *r)
 static const struct stage states_stages[] = {
 	{ "run", "proclab forks a child that spins in a loop",
 	  stage_run, NULL, NULL, NULL },
-	{ "sleep", "the child blocks in read(2) on an empty pipe",
+	{ "sleep", "the child calls read(2) on an empty pipe",
 	  stage_sleep, NULL, NULL, NULL },
 	{ "vfork", "the child calls vfork (clone with CLONE_VM|CLONE_VFORK); "
-	  "its own child blocks in read(2)", stage_vfork, NULL, NULL, NULL },
+	  "its own child calls read(2)", stage_vfork, NULL, NULL, NULL },
 	{ "stop", "SIGSTOP while the child is in D, then its vfork child "
-	  "exits and releases it", stage_stop, NULL, NULL, NULL },
+	  "exits", stage_stop, NULL, NULL, NULL },
 	{ "trace", "SIGCONT; then proclab attaches as the child's tracer "
 	  "(PTRACE_SEIZE) and stops it (PTRACE_INTERRUPT)", stage_trace,
 	  NULL, NULL, NULL },
 	{ "resume", "proclab lets go of the child (PTRACE_DETACH, if it "
 	  "traced it) and tells it to spin again", stage_resume, NULL, NULL,
 	  NULL },
-	{ "exit", "the child calls _exit; its parent has not waited",
+	{ "exit", "the child calls _exit",
 	  stage_exit, NULL, NULL, NULL },
-	{ "reap", "the parent calls waitpid(); the kernel releases the child",
+	{ "reap", "the parent calls waitpid()",
 	  stage_reap, NULL, NULL, NULL },
 	{ NULL, NULL, NULL, NULL, NULL, NULL },
 };

@@ -286,19 +286,18 @@ static const struct sentence zombie_sentences[] = {
 };
 
 static const struct stage zombie_stages[] = {
-	{ "fork", "proclab forks a child; the child runs on the CPU",
+	{ "fork", "proclab forks a child and tells it to spin in a loop",
 	  stage_fork, NULL, NULL, NULL },
-	{ "block", "the child blocks in read(2) on an empty pipe",
+	{ "block", "the child calls read(2) on an empty pipe",
 	  stage_block, NULL, NULL, NULL },
-	{ "exit", "the child calls _exit; its parent has not waited",
+	{ "exit", "the child calls _exit({code})",
 	  stage_exit, "!ignore-sigchld", NULL, NULL },
 	{ "kill", "SIGKILL to the zombie", stage_kill, "!ignore-sigchld",
 	  NULL, NULL },
-	{ "reap", "the parent calls waitpid(): it collects the status and "
-	  "the kernel releases the child", stage_reap, "!ignore-sigchld",
+	{ "reap", "the parent calls waitpid()", stage_reap, "!ignore-sigchld",
 	  NULL, NULL },
-	{ "exit", "SIGCHLD is ignored, then the child calls _exit: the "
-	  "kernel releases it at once", stage_exit_ignored, "ignore-sigchld",
+	{ "exit", "the parent sets SIGCHLD to SIG_IGN, then the child calls "
+	  "_exit({code})", stage_exit_ignored, "ignore-sigchld",
 	  NULL, NULL },
 	{ "wait", "the parent calls waitpid(): there is nothing to collect",
 	  stage_wait_ignored, "ignore-sigchld", NULL, NULL },

@@ -289,6 +289,31 @@ static struct {
 
 int pl_read_line(struct run *r, char *line, size_t size)
 {
+	return pl_read_line_tick(r, line, size, NULL, NULL);
+}
+
+/* Wait for stdin; with a tick, call it now and then on a back-off (1 ms
+ * growing to 50 ms) until stdin is readable. */
+static void wait_stdin(struct run *r, void (*tick)(struct run *, void *),
+		       void *arg)
+{
+	int ms = 1;
+
+	if (tick == NULL) {
+		pl_wait_fd(r, STDIN_FILENO, -1);
+		return;
+	}
+	for (;;) {
+		tick(r, arg);
+		if (pl_wait_fd(r, STDIN_FILENO, ms))
+			return;
+		ms = ms * 2 > 50 ? 50 : ms * 2;
+	}
+}
+
+int pl_read_line_tick(struct run *r, char *line, size_t size,
+		      void (*tick)(struct run *r, void *arg), void *arg)
+{
 	bool cut = false;
 
 	for (;;) {
@@ -315,7 +340,7 @@ int pl_read_line(struct run *r, char *line, size_t size)
 		}
 		if (in.eof)
 			return cut;
-		pl_wait_fd(r, STDIN_FILENO, -1);
+		wait_stdin(r, tick, arg);
 		got = read(STDIN_FILENO, in.buf + in.len,
 			   sizeof(in.buf) - in.len);
 		if (got < 0 && (errno == EINTR || errno == EAGAIN))
