@@ -162,6 +162,11 @@ void stage(struct run *r, const char *name, const char *what);
 /* The end of the lab's last stage: the same pause as between stages. */
 void stage_end(struct run *r);
 
+/* With --step: a pause inside a stage, where it has something for ps to
+ * see that is gone by its end (a zombie before its reap).  The same
+ * `pause` event as between stages; nothing without --step. */
+void run_pause(struct run *r);
+
 /* Report that the kernel did not show what a stage expects (the lab then
  * returns PL_EXIT_FAIL).  The text says what was expected and what was
  * seen; it is printed on stderr too. */

@@ -207,6 +207,7 @@ static int reap(struct run *r, struct wkid *k, const char *why_z, int *status)
 
 	if ((rc = obs_await(r, k->w, "Z", why_z)) != 0)
 		return rc;
+	run_pause(r);           /* --step: the zombie, before its reap */
 	if (pl_waitpid(r, k->a->pid, k->a->role, status) < 0)
 		return PL_EXIT_FAIL;
 	decode(r, k->a->pid, *status);
@@ -800,6 +801,8 @@ static int order_round(struct run *r, struct wkid *k, const char *const *roles,
 		if (rc != 0)
 			return rc;
 	}
+	if (all_first)
+		run_pause(r);   /* --step: three zombies, none reaped */
 	for (int i = 0; all_first && i < 3; i++)
 		if ((rc = reap_any(r, k, 3, &reaped[i])) != 0)
 			return rc;
