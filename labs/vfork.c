@@ -750,13 +750,13 @@ static const struct sentence vfork_sentences[] = {
 static const struct stage vfork_stages[] = {
 	{ "fork", "proclab forks the caller; it waits for a command in read(2)",
 	  stage_fork, NULL, NULL, NULL },
-	{ "vfork", "the caller calls clone(CLONE_VM|CLONE_VFORK): the child "
-	  "runs, then blocks in read(2)", stage_vfork, NULL, NULL, NULL },
+	{ "vfork", "the caller calls clone(CLONE_VM|CLONE_VFORK); the child "
+	  "calls read(2)", stage_vfork, NULL, NULL, NULL },
 	{ "write", "the child stores a number in the caller's variable and "
 	  "calls _exit; the caller resumes and reads it", stage_write, NULL,
 	  NULL, NULL },
-	{ "exec", "a second vfork child runs, then execs cat: the caller "
-	  "resumes while cat still runs", stage_exec, NULL, NULL, NULL },
+	{ "exec", "the caller vforks again, and this child execs cat",
+	  stage_exec, NULL, NULL, NULL },
 	{ "end", "proclab closes cat's stdin: cat reads EOF and exits; the "
 	  "caller's waitpid() collects it", stage_eof, NULL, NULL, NULL },
 	{ "cost", "the caller times fork() against vfork(), as it is and "

@@ -862,7 +862,7 @@ static int stage_echild(struct run *r)
 }
 
 static const struct stage wait_stages[] = {
-	{ "exit", "a child calls _exit(0); waitpid() collects the status",
+	{ "exit", "a child calls _exit(0); then proclab calls waitpid()",
 	  stage_exit, NULL, NULL, NULL },
 	{ "code", "a child calls _exit with a code: it travels in bits 15-8",
 	  stage_code, NULL, NULL, NULL },
@@ -877,8 +877,8 @@ static const struct stage wait_stages[] = {
 	  "reports it; then SIGKILL", stage_continue, NULL, NULL, NULL },
 	{ "poll", "a WNOHANG loop: waitpid() returns 0 until the child has "
 	  "ended", stage_poll, NULL, NULL, NULL },
-	{ "peek", "waitid(WEXITED|WNOWAIT) reads the status and leaves the "
-	  "zombie; then waitpid() reaps it", stage_peek, NULL, NULL, NULL },
+	{ "peek", "a child calls _exit; proclab reads its status with "
+	  "waitid(WEXITED|WNOWAIT), then with waitpid()", stage_peek, NULL, NULL, NULL },
 	{ "order", "three children end in another order than they were made; "
 	  "waitpid(-1) after each end", stage_order, NULL, NULL, NULL },
 	{ "zombies", "three more children end in that order too, all before "

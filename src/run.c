@@ -513,6 +513,7 @@ void stage_end(struct run *r)
 void stage(struct run *r, const char *name, const char *what)
 {
 	stage_end(r);
+	last_warning[0] = '\0';        /* a failure's reason is this stage's */
 	r->stage++;
 	r->stage_name = name;
 	emit_stage(r, name, what);

@@ -330,7 +330,8 @@ START_TEST(quiz_headings_keep_the_answers)
 	};
 	static const char *const labs[][3] = {
 		{ "zombie" }, { "zombie", "--ignore-sigchld" }, { "states" },
-		{ "fork" },
+		{ "fork" }, { "wait" }, { "orphan" }, { "orphan", "--subreaper" },
+		{ "vfork" },
 	};
 
 	for (size_t k = 0; k < sizeof(labs) / sizeof(labs[0]); k++) {
