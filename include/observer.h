@@ -120,7 +120,13 @@ void obs_show_all(struct run *r, const char *why);
 struct probe {
 	bool status_ok;
 	struct proc_status ps;      /* VmRSS, Threads, switches, ... */
-	char wchan[64];             /* "" when unreadable */
+	char wchan[64];             /* "" when unreadable; "0" when it
+				     * named no function (see on_cpu) */
+	bool on_cpu;                /* wchan still read "0" after
+				     * OBS_WCHAN_MS of re-reading: the task
+				     * was still running, or on its way off
+				     * the CPU (the 'S' or 'D' in its stat
+				     * is set before it leaves) */
 	int fds;                    /* entries in /proc/PID/fd, -1 if unreadable */
 	int fds_errno;
 	long long cmdline_bytes;    /* -1 if unreadable */
@@ -128,7 +134,13 @@ struct probe {
 	long long file_owner;       /* uid owning /proc/PID/status */
 };
 
-/* Sample w (reporting a change as transient), then read the rest. */
+/* Sample w (reporting a change as transient), then read the rest.  A
+ * task that shows a sleeping state (S, D, T, t, I) but whose wchan reads
+ * "0" has set its state and is still on its way off the CPU: wchan is
+ * read again, on the observer's back-off (10 us growing to 1 ms, woken
+ * only by a signal), until it names a function or OBS_WCHAN_MS pass;
+ * then p->on_cpu says it never did. */
+#define OBS_WCHAN_MS 100
 int obs_probe(struct run *r, struct watched *w, struct probe *p);
 
 void obs_release(struct observer *o);

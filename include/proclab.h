@@ -197,6 +197,11 @@ void stage(struct run *r, const char *name, const char *what);
 /* The end of the lab's last stage: the same pause as between stages. */
 void stage_end(struct run *r);
 
+/* With --step: a pause inside a stage, where it has something for ps to
+ * see that is gone by its end (a zombie before its reap).  The same
+ * `pause` event as between stages; nothing without --step. */
+void run_pause(struct run *r);
+
 /* Report that the kernel did not show what a stage expects (the lab then
  * returns PL_EXIT_FAIL).  The text says what was expected and what was
  * seen; it is printed on stderr too. */
@@ -223,6 +228,12 @@ int pl_wait_fds(struct run *r, struct pollfd *fds, int n, int timeout_ms);
  * a line, 0 at EOF or on a read error.  --step and --quiz both read their
  * lines here, so that piped input is shared line by line between them. */
 int pl_read_line(struct run *r, char *line, size_t size);
+
+/* The same, calling tick(r, arg) while it waits for the line: at once,
+ * then on a back-off of 1 ms growing to 50 ms (--quiz samples the process
+ * it asks about while the student thinks). */
+int pl_read_line_tick(struct run *r, char *line, size_t size,
+		      void (*tick)(struct run *r, void *arg), void *arg);
 
 /* --quiz (called by obs_await): before the wait, ask which state w will
  * show next and read the answer; after it, report what /proc showed and
@@ -261,6 +272,13 @@ char *stage_what(const struct run *r, const struct stage *s, char *dst,
 
 /* Kill and reap every process this run made that is still there. */
 void run_teardown(struct run *r);
+
+/* A lab that ends with PL_EXIT_FAIL or PL_EXIT_UNAVAILABLE and no
+ * pl_fail(), pl_unavailable() or agent `error` event before it: report
+ * the last pl_warnx() message as its `expect` (or `unavailable`) event,
+ * so that the reason is in the text view and in JSON too.  Called once,
+ * by main, before the result. */
+void run_explain(struct run *r, int rc);
 
 /* "proclab: LAB: " prefix of messages. */
 void pl_warnx(const struct run *r, const char *fmt, ...)

@@ -639,16 +639,14 @@ static const struct stage fork_stages[] = {
 	  "the parent, then writes it", stage_cow, NULL,
 	  "copy-on-write: a child reads the {pages} pages it shares with the "
 	  "parent, then writes them", "pages" },
-	{ "run", "the child spins on the CPU", stage_run, NULL,
-	  "the children spin on the CPU", "children" },
-	{ "block", "the child blocks in read(2) on an empty pipe", stage_block,
-	  NULL, "the children block in read(2) on an empty pipe", "children" },
-	{ "exit", "the child calls _exit(1); the parent has not waited",
-	  stage_exit, NULL, "each child calls _exit with its number as the "
-	  "code; the parent has not waited", "children" },
-	{ "reap", "the parent calls waitpid() for its child: the kernel "
-	  "releases it", stage_reap, NULL, "the parent calls waitpid() for "
-	  "each child: the kernel releases it", "children" },
+	{ "run", "the child is told to spin in a loop", stage_run, NULL,
+	  "the children are told to spin in a loop", "children" },
+	{ "block", "the child calls read(2) on an empty pipe", stage_block,
+	  NULL, "the children call read(2) on an empty pipe", "children" },
+	{ "exit", "the child calls _exit(1)", stage_exit, NULL,
+	  "each child calls _exit with its number as the code", "children" },
+	{ "reap", "the parent calls waitpid() for its child", stage_reap,
+	  NULL, "the parent calls waitpid() for each child", "children" },
 	{ "parent-exit", "proclab closes the parent's command pipe: the "
 	  "parent exits, and proclab reaps it", stage_parent_exit, NULL, NULL,
 	  NULL },

@@ -27,31 +27,18 @@ static int send(struct run *r, const struct puppet *kid, int sig)
 	return -1;
 }
 
-/* The kernel function a process waits in, as /proc/PID/wchan names it:
- * "" when it could not be read, "0" when it named none (a task still on
- * its way off the CPU reads 0).  Which of the three it was varies from
- * run to run, so the phrase that says it is measured too. */
+/* The kernel function a process waits in, as /proc/PID/wchan names it
+ * (the observer re-reads a "0" until it names one: obs_probe()). */
 static void show_wchan(struct run *r, struct watched *w)
 {
-	struct field where;
-	char fn[96];
 	struct probe p;
 
 	if (obs_probe(r, w, &p) != PROC_OK)
 		return;
-	if (p.wchan[0] == '\0')
-		snprintf(fn, sizeof(fn), "a kernel function wchan did not "
-			 "show (unreadable)");
-	else if (strcmp(p.wchan, "0") == 0)
-		snprintf(fn, sizeof(fn), "no kernel function wchan could name "
-			 "yet (it reads 0)");
-	else
-		snprintf(fn, sizeof(fn), "the kernel function %s", p.wchan);
-	where = F_TEXT("where", fn);
-	where.meas = true;
-	emit(r, "wchan", FIELDS(F_PID("pid", w->pid), F_MEAS("wchan", p.wchan),
-				F_CHAR("state", w->state),
-				F_TEXT("role", w->role), where));
+	emit_form(r, "wchan", p.wchan[0] == '\0' ? "unreadable"
+			      : p.on_cpu ? "running" : NULL,
+		  FIELDS(F_PID("pid", w->pid), F_MEAS("wchan", p.wchan),
+			 F_CHAR("state", w->state), F_TEXT("role", w->role)));
 }
 
 /* What one run keeps between its stages. */
@@ -273,30 +260,34 @@ static int stage_reap(struct run *r)
 static const struct stage states_stages[] = {
 	{ "run", "proclab forks a child that spins in a loop",
 	  stage_run, NULL, NULL, NULL },
-	{ "sleep", "the child blocks in read(2) on an empty pipe",
+	{ "sleep", "the child calls read(2) on an empty pipe",
 	  stage_sleep, NULL, NULL, NULL },
 	{ "vfork", "the child calls vfork (clone with CLONE_VM|CLONE_VFORK); "
-	  "its own child blocks in read(2)", stage_vfork, NULL, NULL, NULL },
+	  "its own child calls read(2)", stage_vfork, NULL, NULL, NULL },
 	{ "stop", "SIGSTOP while the child is in D, then its vfork child "
-	  "exits and releases it", stage_stop, NULL, NULL, NULL },
+	  "exits", stage_stop, NULL, NULL, NULL },
 	{ "trace", "SIGCONT; then proclab attaches as the child's tracer "
 	  "(PTRACE_SEIZE) and stops it (PTRACE_INTERRUPT)", stage_trace,
 	  NULL, NULL, NULL },
 	{ "resume", "proclab lets go of the child (PTRACE_DETACH, if it "
 	  "traced it) and tells it to spin again", stage_resume, NULL, NULL,
 	  NULL },
-	{ "exit", "the child calls _exit; its parent has not waited",
+	{ "exit", "the child calls _exit",
 	  stage_exit, NULL, NULL, NULL },
-	{ "reap", "the parent calls waitpid(); the kernel releases the child",
+	{ "reap", "the parent calls waitpid()",
 	  stage_reap, NULL, NULL, NULL },
 	{ NULL, NULL, NULL, NULL, NULL, NULL },
 };
 
 static const struct sentence states_sentences[] = {
-	/* pid, wchan, state; text only: role, where (measured: "the kernel
-	 * function WCHAN", or why wchan names none) */
-	{ "wchan", NULL, "{role} {pid} ({state}) waits in {where}",
-	  NULL, NULL },
+	/* pid, wchan, state; text only: role */
+	{ "wchan", NULL, "{role} {pid} ({state}) waits in the kernel function "
+	  "{wchan}", NULL, NULL },
+	{ "wchan", "unreadable", "{role} {pid} ({state}) waits in a kernel "
+	  "function its wchan does not show (unreadable)", NULL, NULL },
+	{ "wchan", "running", "{role} {pid} shows {state}, but its wchan named "
+	  "no kernel function (it read {wchan} for 100 ms): it was still on "
+	  "its way off the CPU", NULL, NULL },
 	/* pid, signame, state; text only: name (of the state) */
 	{ "signal", NULL, "kill({pid}, {signame}) succeeded; right after, "
 	  "/proc shows {state} ({name})", NULL, NULL },

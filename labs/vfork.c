@@ -410,21 +410,18 @@ static int reaped(struct run *r, struct vlab *v, struct watched *w)
 	return 0;
 }
 
-/* Where w sleeps in the kernel.  wchan reads "0" while a task that has
- * just gone to sleep is still on its way off the CPU: read again, for a
- * while. */
+/* Where w sleeps in the kernel (the observer re-reads a wchan of "0"
+ * until it names a function: obs_probe()). */
 static void show_wchan(struct run *r, struct watched *w, const char *how)
 {
-	long long until = pl_now_ms() + 100;
 	const char *form = NULL;
 	struct probe p;
 
-	do
-		obs_probe(r, w, &p);
-	while (strcmp(p.wchan, "0") == 0 && pl_now_ms() < until);
+	if (obs_probe(r, w, &p) != PROC_OK)
+		p.wchan[0] = '\0';
 	if (p.wchan[0] == '\0')
 		form = "unreadable";
-	else if (strcmp(p.wchan, "0") == 0)
+	else if (p.on_cpu)
 		form = "running";
 	emit_form(r, "wchan", form,
 		  FIELDS(F_PID("pid", w->pid), F_STR("role", w->role),
@@ -718,7 +715,8 @@ static const struct sentence vfork_sentences[] = {
 	  "the kernel function it sleeps in cannot be read: {how}", NULL,
 	  NULL },
 	{ "wchan", "running", "{role} {pid} is {state} ({state_name}) but "
-	  "names no kernel function (wchan 0): it was still on a CPU", NULL,
+	  "its wchan named no kernel function (it read {wchan} for 100 ms): "
+	  "it was still on its way off the CPU", NULL,
 	  NULL },
 	/* pid, child, returned, after; text only: role */
 	{ "resume", NULL, "{role} {pid} resumed after its child's {after}: "
@@ -752,13 +750,13 @@ static const struct sentence vfork_sentences[] = {
 static const struct stage vfork_stages[] = {
 	{ "fork", "proclab forks the caller; it waits for a command in read(2)",
 	  stage_fork, NULL, NULL, NULL },
-	{ "vfork", "the caller calls clone(CLONE_VM|CLONE_VFORK): the child "
-	  "runs, then blocks in read(2)", stage_vfork, NULL, NULL, NULL },
+	{ "vfork", "the caller calls clone(CLONE_VM|CLONE_VFORK); the child "
+	  "calls read(2)", stage_vfork, NULL, NULL, NULL },
 	{ "write", "the child stores a number in the caller's variable and "
 	  "calls _exit; the caller resumes and reads it", stage_write, NULL,
 	  NULL, NULL },
-	{ "exec", "a second vfork child runs, then execs cat: the caller "
-	  "resumes while cat still runs", stage_exec, NULL, NULL, NULL },
+	{ "exec", "the caller vforks again, and this child execs cat",
+	  stage_exec, NULL, NULL, NULL },
 	{ "end", "proclab closes cat's stdin: cat reads EOF and exits; the "
 	  "caller's waitpid() collects it", stage_eof, NULL, NULL, NULL },
 	{ "cost", "the caller times fork() against vfork(), as it is and "

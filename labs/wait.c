@@ -207,6 +207,7 @@ static int reap(struct run *r, struct wkid *k, const char *why_z, int *status)
 
 	if ((rc = obs_await(r, k->w, "Z", why_z)) != 0)
 		return rc;
+	run_pause(r);           /* --step: the zombie, before its reap */
 	if (pl_waitpid(r, k->a->pid, k->a->role, status) < 0)
 		return PL_EXIT_FAIL;
 	decode(r, k->a->pid, *status);
@@ -800,6 +801,8 @@ static int order_round(struct run *r, struct wkid *k, const char *const *roles,
 		if (rc != 0)
 			return rc;
 	}
+	if (all_first)
+		run_pause(r);   /* --step: three zombies, none reaped */
 	for (int i = 0; all_first && i < 3; i++)
 		if ((rc = reap_any(r, k, 3, &reaped[i])) != 0)
 			return rc;
@@ -859,7 +862,7 @@ static int stage_echild(struct run *r)
 }
 
 static const struct stage wait_stages[] = {
-	{ "exit", "a child calls _exit(0); waitpid() collects the status",
+	{ "exit", "a child calls _exit(0); then proclab calls waitpid()",
 	  stage_exit, NULL, NULL, NULL },
 	{ "code", "a child calls _exit with a code: it travels in bits 15-8",
 	  stage_code, NULL, NULL, NULL },
@@ -874,8 +877,8 @@ static const struct stage wait_stages[] = {
 	  "reports it; then SIGKILL", stage_continue, NULL, NULL, NULL },
 	{ "poll", "a WNOHANG loop: waitpid() returns 0 until the child has "
 	  "ended", stage_poll, NULL, NULL, NULL },
-	{ "peek", "waitid(WEXITED|WNOWAIT) reads the status and leaves the "
-	  "zombie; then waitpid() reaps it", stage_peek, NULL, NULL, NULL },
+	{ "peek", "a child calls _exit; proclab reads its status with "
+	  "waitid(WEXITED|WNOWAIT), then with waitpid()", stage_peek, NULL, NULL, NULL },
 	{ "order", "three children end in another order than they were made; "
 	  "waitpid(-1) after each end", stage_order, NULL, NULL, NULL },
 	{ "zombies", "three more children end in that order too, all before "

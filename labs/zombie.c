@@ -155,7 +155,8 @@ static int stage_block(struct run *r)
 		return PL_EXIT_FAIL;
 	obs_probe(r, w, &z->alive);
 	z->st_alive = w->st;
-	emit_form(r, "wchan", z->alive.wchan[0] ? NULL : "unreadable",
+	emit_form(r, "wchan", !z->alive.wchan[0] ? "unreadable"
+			      : z->alive.on_cpu ? "running" : NULL,
 		  FIELDS(F_PID("pid", w->pid), F_MEAS("wchan", z->alive.wchan),
 			 F_TEXT("role", w->role)));
 	return PL_EXIT_OK;
@@ -262,6 +263,9 @@ static const struct sentence zombie_sentences[] = {
 	  NULL, NULL },
 	{ "wchan", "unreadable", "{role} {pid} sleeps; its wchan cannot be "
 	  "read", NULL, NULL },
+	{ "wchan", "running", "{role} {pid} shows S, but its wchan named no "
+	  "kernel function (it read {wchan} for 100 ms): it was still on its "
+	  "way off the CPU", NULL, NULL },
 	{ "holds", NULL, "{what}: {alive} alive, {dead} as a zombie: "
 	  "{verdict}", NULL, NULL },
 	{ "holds", "lost", "{what}: {alive} alive; as a zombie: {verdict}",
@@ -282,19 +286,18 @@ static const struct sentence zombie_sentences[] = {
 };
 
 static const struct stage zombie_stages[] = {
-	{ "fork", "proclab forks a child; the child runs on the CPU",
+	{ "fork", "proclab forks a child and tells it to spin in a loop",
 	  stage_fork, NULL, NULL, NULL },
-	{ "block", "the child blocks in read(2) on an empty pipe",
+	{ "block", "the child calls read(2) on an empty pipe",
 	  stage_block, NULL, NULL, NULL },
-	{ "exit", "the child calls _exit; its parent has not waited",
+	{ "exit", "the child calls _exit({code})",
 	  stage_exit, "!ignore-sigchld", NULL, NULL },
 	{ "kill", "SIGKILL to the zombie", stage_kill, "!ignore-sigchld",
 	  NULL, NULL },
-	{ "reap", "the parent calls waitpid(): it collects the status and "
-	  "the kernel releases the child", stage_reap, "!ignore-sigchld",
+	{ "reap", "the parent calls waitpid()", stage_reap, "!ignore-sigchld",
 	  NULL, NULL },
-	{ "exit", "SIGCHLD is ignored, then the child calls _exit: the "
-	  "kernel releases it at once", stage_exit_ignored, "ignore-sigchld",
+	{ "exit", "the parent sets SIGCHLD to SIG_IGN, then the child calls "
+	  "_exit({code})", stage_exit_ignored, "ignore-sigchld",
 	  NULL, NULL },
 	{ "wait", "the parent calls waitpid(): there is nothing to collect",
 	  stage_wait_ignored, "ignore-sigchld", NULL, NULL },

@@ -52,7 +52,13 @@ const struct sentence emit_engine_sentences[] = {
 	{ "question", "shown", "{n}: which state will /proc show next for "
 	  "{role} {pid}, last shown as {last}? Answer R, S, D, T, t, Z or X",
 	  NULL, NULL },
-	/* n, role, pid, expected, given, correct, why; text only: name */
+	/* n, role, pid, last, choices, given: after a line that is not an
+	 * answer */
+	{ "question", "again", "{n} again: '{given}' is not one of the "
+	  "letters; which state will /proc show next for {role} {pid}? "
+	  "Answer R, S, D, T, t, Z or X", NULL, NULL },
+	/* n, role, pid, expected, given, correct, seen, why; text only:
+	 * name (with the letters seen on the way) */
 	{ "answer", NULL, "right: {role} {pid} showed {expected} ({name})",
 	  NULL, NULL },
 	{ "answer", "why", "right: {role} {pid} showed {expected} ({name}): "

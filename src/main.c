@@ -425,6 +425,8 @@ static int run_lab(const struct lab *lab, int argc, char *argv[])
 	if (rc == PL_EXIT_OK && lab->stages != NULL)
 		rc = run_stages(&r);
 	emit_unordered_end(&r);         /* a lab that failed inside one */
+	run_explain(&r, rc == PL_EXIT_FAIL && r.unavailable
+			? PL_EXIT_UNAVAILABLE : rc);
 	stage_end(&r);
 	run_teardown(&r);
 	if (rc == PL_EXIT_OK && r.failed)
@@ -473,7 +475,7 @@ int main(int argc, char *argv[], char *envp[])
 	if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
 		if (argc > 2)
 			errx(PL_EXIT_USAGE, "%s: unexpected argument '%s'",
-			     cmd, argv[2]);
+			     cmd, shown(argv[2]));
 		version();
 		return finish_stdout();
 	}

@@ -188,9 +188,44 @@ void obs_show_all(struct run *r, const char *why)
 	}
 }
 
+static void sleep_for_event(struct run *r, long long ns);
+
+/* Read wchan into p; re-read it while it says "0" of a task that shows a
+ * state off the CPU (see obs_probe). */
+static void probe_wchan(struct run *r, struct watched *w, struct probe *p)
+{
+	long long deadline = pl_now_ns() + OBS_WCHAN_MS * 1000000LL;
+	long long backoff = 0;
+	char buf[sizeof(p->wchan)];
+	size_t len;
+
+	for (;;) {
+		long long left;
+
+		p->wchan[0] = '\0';
+		if (proc_read_file(&w->h, "wchan", buf, sizeof(buf), &len) !=
+		    PROC_OK)
+			return;
+		memcpy(p->wchan, buf, len + 1);
+		if (strcmp(p->wchan, "0") != 0 || !strchr("SDTtI", w->state))
+			return;
+		left = deadline - pl_now_ns();
+		if (left <= 0) {
+			p->on_cpu = true;
+			return;
+		}
+		backoff = backoff == 0 ? 10000 : backoff * 2;
+		if (backoff > 1000000)
+			backoff = 1000000;
+		sleep_for_event(r, backoff < left ? backoff : left);
+		/* it may have woken and gone on meanwhile */
+		if (obs_sample(r, w, NULL, NULL) == 'X')
+			return;
+	}
+}
+
 int obs_probe(struct run *r, struct watched *w, struct probe *p)
 {
-	char buf[4096];
 	size_t len;
 	uid_t uid;
 
@@ -200,9 +235,7 @@ int obs_probe(struct run *r, struct watched *w, struct probe *p)
 	if (obs_sample(r, w, NULL, NULL) == 'X')
 		return PROC_GONE;
 	p->status_ok = proc_read_status(&w->h, &p->ps) == PROC_OK;
-	if (proc_read_file(&w->h, "wchan", buf, sizeof(p->wchan), &len) ==
-	    PROC_OK)
-		memcpy(p->wchan, buf, len + 1);
+	probe_wchan(r, w, p);
 	p->fds = proc_count_fds(&w->h);
 	p->fds_errno = p->fds < 0 ? errno : 0;
 	if (proc_file_size(&w->h, "cmdline", &len) == PROC_OK)

@@ -7,6 +7,15 @@
  * answer: a student who thinks for a minute does not time the lab out.
  * Asking in the observer keeps the quiz out of the labs: every await is a
  * question, in every lab, with no lab code of its own.
+ *
+ * While the student thinks, the process is read (silently: nothing is
+ * printed before the answer), so that a state it passes through then is
+ * known too: an orphan's Z that its adopter reaps a second later.  An
+ * answer is right when /proc showed that letter after the question: the
+ * state the stage demonstrates, or one on the way to it (an R between D
+ * and T).  A line that is not one of the letters asks again; a letter in
+ * the wrong case counts where only one case is a choice ("x" is X; "t"
+ * and "T" differ).
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -23,48 +32,148 @@ static char last_shown(const struct watched *w)
 	return w->seen && !w->in_passing ? w->state : '\0';
 }
 
-/* r->shown when the question was asked */
-static int shown_before;
+/* The question pending between quiz_ask() and quiz_tell() */
+static struct {
+	int shown_before;       /* r->shown when it was asked */
+	char before;            /* w's state as last read before it */
+	size_t trail_at;        /* strlen(w->trail) then */
+	char path[32];          /* letters read while the student thought */
+} asked;
+
+static void add_letter(char *path, size_t size, char c)
+{
+	size_t n = strlen(path);
+
+	if (c == '\0' || (n > 0 && path[n - 1] == c) || n + 1 >= size)
+		return;
+	path[n] = c;
+	path[n + 1] = '\0';
+}
+
+/* Read w without reporting anything: the answer is not in yet. */
+static void peek(struct run *r, void *arg)
+{
+	const struct watched *w = arg;
+	struct proc_stat st;
+	int rc;
+
+	(void)r;
+	if (w->gone) {
+		add_letter(asked.path, sizeof(asked.path), 'X');
+		return;
+	}
+	rc = proc_read_stat(&w->h, &st);
+	if (rc == PROC_OK)
+		add_letter(asked.path, sizeof(asked.path), st.state);
+	else if (rc == PROC_GONE)
+		add_letter(asked.path, sizeof(asked.path), 'X');
+}
+
+/* The choice an answer names, or '\0': one letter, of either case where
+ * only one case is a choice. */
+static char letter(const char *given)
+{
+	unsigned char c = (unsigned char)given[0];
+
+	if (c == '\0' || given[1] != '\0')
+		return '\0';
+	if (strchr(choices, c) != NULL)
+		return (char)c;
+	if (islower(c) && strchr(choices, toupper(c)) != NULL)
+		return (char)toupper(c);
+	return '\0';
+}
 
 void quiz_ask(struct run *r, const struct watched *w)
 {
-	char line[256], last = last_shown(w);
+	char line[256], last = last_shown(w), prev[16] = "";
 	const char *p, *end;
+	bool again = false;
 
 	r->questions++;
-	emit_form(r, "question", last != '\0' ? "shown" : NULL,
-		  FIELDS(F_INT("n", r->questions), F_STR("role", w->role),
-			 F_PID("pid", w->pid), F_CHAR("last", last),
-			 F_STR("choices", choices)));
-	r->answered = pl_read_line(r, line, sizeof(line)) == 1;
-	shown_before = r->shown;
-	r->given[0] = '\0';
-	if (!r->answered)
-		return;
-	/* the answer without the blanks around it */
-	for (p = line; isspace((unsigned char)*p); p++)
+	asked.before = w->seen ? w->state : '\0';
+	asked.trail_at = strlen(w->trail);
+	asked.path[0] = '\0';
+	for (;;) {
+		emit_form(r, "question", again ? "again"
+				       : last != '\0' ? "shown" : NULL,
+			  FIELDS(F_INT("n", r->questions),
+				 F_STR("role", w->role), F_PID("pid", w->pid),
+				 F_CHAR("last", last),
+				 F_STR("choices", choices),
+				 again ? F_STR("given", prev)
+				       : (struct field){ .type = FT_END }));
+		r->answered = pl_read_line_tick(r, line, sizeof(line), peek,
+						(void *)w) == 1;
+		asked.shown_before = r->shown;
+		r->given[0] = '\0';
+		if (!r->answered)
+			return;
+		/* the answer without the blanks around it */
+		for (p = line; isspace((unsigned char)*p); p++)
+			;
+		for (end = p + strlen(p);
+		     end > p && isspace((unsigned char)end[-1]); end--)
+			;
+		snprintf(r->given, sizeof(r->given), "%.*s", (int)(end - p), p);
+		if (letter(r->given) != '\0')
+			return;
+		/* not one of the letters: ask again, saying what it was */
+		snprintf(prev, sizeof(prev), "%s", r->given);
+		again = true;
+	}
+}
+
+/* Every letter /proc showed for w since the question, in order, without
+ * the state it was in when asked; the state it ended in if none. */
+static void seen_since(const struct watched *w, char *out, size_t size)
+{
+	char all[64] = "";
+	const char *p;
+
+	for (p = asked.path; *p; p++)
+		add_letter(all, sizeof(all), *p);
+	if (asked.trail_at < strlen(w->trail))
+		for (p = w->trail + asked.trail_at; *p; p++)
+			add_letter(all, sizeof(all), *p);
+	for (p = all; *p != '\0' && *p == asked.before; p++)
 		;
-	for (end = p + strlen(p); end > p && isspace((unsigned char)end[-1]);
-	     end--)
-		;
-	snprintf(r->given, sizeof(r->given), "%.*s", (int)(end - p), p);
+	out[0] = '\0';
+	for (; *p; p++)
+		add_letter(out, size, *p);
+	if (out[0] == '\0' && w->seen)
+		add_letter(out, size, w->state);
 }
 
 void quiz_tell(struct run *r, const struct watched *w, const char *why)
 {
-	char seen = w->seen ? w->state : '\0', text[1024];
-	bool correct = r->answered && seen != '\0' &&
-		       strlen(r->given) == 1 && r->given[0] == seen &&
-		       strchr(choices, seen) != NULL;
-	const char *name = seen == '\0' ? "unread"
-			 : w->gone ? "released" : procfs_state_name(seen);
+	char seen = w->seen ? w->state : '\0', text[1024], path[32],
+	     name[256], given = letter(r->given);
+	bool correct = r->answered && seen != '\0' && given != '\0';
+	const char *state_name = seen == '\0' ? "unread"
+			       : w->gone ? "released" : procfs_state_name(seen);
 	/* the why is on the state line just above, unless the state had
 	 * been shown before and nothing changed */
-	bool tell_why = r->shown == shown_before;
+	bool tell_why = r->shown == asked.shown_before;
 	static const char *const forms[3][2] = {
 		{ NULL, "why" }, { "wrong", "wrong-why" }, { "none", "none-why" },
 	};
 
+	seen_since(w, path, sizeof(path));
+	correct = correct && strchr(path, given) != NULL;
+	/* the letters on the way, when there were any */
+	snprintf(name, sizeof(name), "%s", state_name);
+	if (strlen(path) > 1 || (path[0] != '\0' && path[0] != seen)) {
+		size_t n = strlen(name);
+
+		n += (size_t)snprintf(name + n, sizeof(name) - n,
+				      "; on the way /proc showed");
+		for (const char *p = path; *p && n < sizeof(name); p++)
+			if (*p != seen || p[1] != '\0')
+				n += (size_t)snprintf(name + n,
+						      sizeof(name) - n,
+						      " %c", *p);
+	}
 	r->score += correct;
 	emit_render_why(r, w, why, text, sizeof(text));
 	tell_why = tell_why && text[0] != '\0';
@@ -74,6 +183,6 @@ void quiz_tell(struct run *r, const struct watched *w, const char *why)
 			 F_PID("pid", w->pid), F_CHAR("expected", seen),
 			 r->answered ? F_STR("given", r->given)
 				     : F_NULL("given"),
-			 F_BOOL("correct", correct), F_STR("why", text),
-			 F_TEXT("name", name)));
+			 F_BOOL("correct", correct), F_MEAS("seen", path),
+			 F_STR("why", text), F_TEXT("name", name)));
 }

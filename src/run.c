@@ -8,16 +8,20 @@
  */
 #include "proclab.h"
 
+#define CAP_SYS_NICE_BIT 23     /* linux/capability.h: CAP_SYS_NICE */
+
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -69,16 +73,32 @@ bool opt_set(const struct run *r, const char *name)
 	return r->set[i];
 }
 
+/* The last message pl_warnx() printed: the reason of a failure that a
+ * lab (or the engine) only warned about, for run_explain(). */
+static char last_warning[1024];
+
 void pl_warnx(const struct run *r, const char *fmt, ...)
 {
 	va_list ap;
 
 	fflush(stdout);
-	fprintf(stderr, "proclab: %s: ", r->lab->name);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(last_warning, sizeof(last_warning), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	fprintf(stderr, "proclab: %s: %s\n", r->lab->name, last_warning);
+}
+
+void run_explain(struct run *r, int rc)
+{
+	const char *msg = last_warning[0] != '\0' ? last_warning
+			: "the lab ended without saying why (a bug in proclab)";
+
+	if (r->failed || (rc != PL_EXIT_FAIL && rc != PL_EXIT_UNAVAILABLE))
+		return;
+	r->failed = true;
+	/* stderr had it already (pl_warnx) */
+	emit(r, rc == PL_EXIT_FAIL ? "expect" : "unavailable",
+	     FIELDS(F_STR("stage_name", r->stage_name), F_STR("message", msg)));
 }
 
 static int report(struct run *r, int code, const char *fmt, va_list ap)
@@ -283,6 +303,31 @@ static struct {
 
 int pl_read_line(struct run *r, char *line, size_t size)
 {
+	return pl_read_line_tick(r, line, size, NULL, NULL);
+}
+
+/* Wait for stdin; with a tick, call it now and then on a back-off (1 ms
+ * growing to 50 ms) until stdin is readable. */
+static void wait_stdin(struct run *r, void (*tick)(struct run *, void *),
+		       void *arg)
+{
+	int ms = 1;
+
+	if (tick == NULL) {
+		pl_wait_fd(r, STDIN_FILENO, -1);
+		return;
+	}
+	for (;;) {
+		tick(r, arg);
+		if (pl_wait_fd(r, STDIN_FILENO, ms))
+			return;
+		ms = ms * 2 > 50 ? 50 : ms * 2;
+	}
+}
+
+int pl_read_line_tick(struct run *r, char *line, size_t size,
+		      void (*tick)(struct run *r, void *arg), void *arg)
+{
 	bool cut = false;
 
 	for (;;) {
@@ -309,7 +354,7 @@ int pl_read_line(struct run *r, char *line, size_t size)
 		}
 		if (in.eof)
 			return cut;
-		pl_wait_fd(r, STDIN_FILENO, -1);
+		wait_stdin(r, tick, arg);
 		got = read(STDIN_FILENO, in.buf + in.len,
 			   sizeof(in.buf) - in.len);
 		if (got < 0 && (errno == EINTR || errno == EAGAIN))
@@ -321,22 +366,132 @@ int pl_read_line(struct run *r, char *line, size_t size)
 	}
 }
 
-/* With --step: show what to look at, then wait for a line on stdin. */
+/* Can a child put under SCHED_IDLE be given its policy back?  Leaving
+ * SCHED_IDLE takes CAP_SYS_NICE, or an RLIMIT_NICE that allows nice 0
+ * (sched(7)); without either, a spinning child stays at full cost rather
+ * than at idle priority for the rest of the lab. */
+static bool can_unidle(void)
+{
+	struct rlimit rl;
+	char line[256];
+	bool cap = false;
+	FILE *f;
+
+	if (getrlimit(RLIMIT_NICE, &rl) == 0 &&
+	    (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= 20))
+		return true;
+	f = fopen("/proc/self/status", "re");
+	if (f == NULL)
+		return false;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strncmp(line, "CapEff:", 7) == 0)
+			cap = (strtoull(line + 7, NULL, 16) >> CAP_SYS_NICE_BIT)
+			      & 1;
+	fclose(f);
+	return cap;
+}
+
+/* The processes a pause shows: every watched one still there, then every
+ * other one the run made that is still there (a zombie too, as ps shows
+ * it); proclab itself only when there is none. */
+static int live_pids(struct run *r, pid_t *out, int max)
+{
+	int n = 0;
+
+	for (int i = 0; i < r->obs.n && n < max; i++)
+		if (!r->obs.w[i].gone)
+			out[n++] = r->obs.w[i].pid;
+	for (int i = 0; i < r->kids.n && n < max; i++) {
+		pid_t pid = r->kids.k[i].pid;
+		bool dup = false;
+
+		for (int j = 0; j < n && !dup; j++)
+			dup = out[j] == pid;
+		/* signal 0 tells whether it is there; a reaped child's pid
+		 * is not ours to name (child.h) */
+		if (!dup && pid > 0 && pl_kill(r, pid, 0) == 0)
+			out[n++] = pid;
+	}
+	return n;
+}
+
+/* Before a pause: a child that has just answered proclab is still R for
+ * a moment on its way back into read(2).  Read every watched process
+ * (without reporting) until two reads 2 ms apart agree, for at most
+ * 50 ms, so that the pause reports where each one stays. */
+static void settle(struct run *r)
+{
+	char prev[64] = "";
+	long long until = pl_now_ms() + 50;
+
+	for (;;) {
+		char now[64] = "";
+		int n = r->obs.n < 63 ? r->obs.n : 63;
+
+		for (int i = 0; i < n; i++) {
+			struct watched *w = &r->obs.w[i];
+			struct proc_stat st;
+
+			now[i] = w->gone ? 'X'
+			       : proc_read_stat(&w->h, &st) == PROC_OK
+				 ? st.state : 'X';
+		}
+		now[n] = '\0';
+		if (strcmp(now, prev) == 0 || pl_now_ms() >= until)
+			return;
+		memcpy(prev, now, sizeof(prev));
+		pl_wait_fd(r, -1, 2);
+	}
+}
+
+/* With --step: sample every watched process, so that the last line shown
+ * for each is what ps shows now; show what to look at; then wait for a
+ * line on stdin.  Meanwhile, children that spin (R) run under SCHED_IDLE:
+ * still R for ps, but they take no CPU that anything else wants. */
 static void pause_for_student(struct run *r)
 {
+	static const char every_state[] = "RSDTtXZPIxKW";
 	char pids[512] = "", ps[600];
+	struct { pid_t pid; int policy; struct sched_param sp; } idle[64];
+	pid_t live[64];
 	size_t len = 0;
-	int nlive = 0;
+	int nlive, nidle = 0;
+	bool unidle = can_unidle();
 
-	for (int i = 0; i < r->obs.n && len < sizeof(pids) - 16; i++) {
-		const struct watched *w = &r->obs.w[i];
-		if (w->gone)
-			continue;
-		len += (size_t)snprintf(pids + len, sizeof(pids) - len, "%s%d",
-					nlive++ ? "," : "", (int)w->pid);
+	settle(r);
+	for (int i = 0; i < r->obs.n; i++) {
+		static const char why[] = "as the pause finds it: it changed "
+					  "since its last line";
+		struct watched *w = &r->obs.w[i];
+
+		obs_sample(r, w, every_state, why);
+		/* a change seen only in passing was never shown */
+		if (w->seen && w->shown != w->state) {
+			w->in_passing = false;
+			emit_state(r, w, w->prev, false, why);
+		}
 	}
+	nlive = live_pids(r, live, 64);
+	for (int i = 0; i < nlive && len < sizeof(pids) - 16; i++)
+		len += (size_t)snprintf(pids + len, sizeof(pids) - len, "%s%d",
+					i ? "," : "", (int)live[i]);
 	if (nlive == 0)
 		snprintf(pids, sizeof(pids), "%d", (int)r->self);
+	for (int i = 0; i < nlive && unidle; i++) {
+		struct sched_param none = { 0 };
+		struct proc_stat st;
+
+		if (proc_peek_stat(live[i], &st) != PROC_OK || st.state != 'R')
+			continue;
+		idle[nidle].pid = live[i];
+		idle[nidle].policy = sched_getscheduler(live[i]);
+		if (idle[nidle].policy < 0 ||
+		    sched_getparam(live[i], &idle[nidle].sp) < 0 ||
+		    idle[nidle].policy == SCHED_IDLE)
+			continue;
+		if (sched_setscheduler(live[i], SCHED_IDLE, &none) == 0)
+			nidle++;
+	}
 	snprintf(ps, sizeof(ps), "ps -o %s -p %s",
 		 r->lab != NULL && r->lab->job_control
 		 ? "pid,ppid,pgid,sid,tpgid,stat,comm"
@@ -344,6 +499,17 @@ static void pause_for_student(struct run *r)
 	emit(r, "pause", FIELDS(F_PIDS("pids", pids), F_MEAS("ps", ps)));
 	/* a line, EOF or an error: go on */
 	pl_read_line(r, ps, sizeof(ps));
+	for (int i = 0; i < nidle; i++)
+		if (sched_setscheduler(idle[i].pid, idle[i].policy,
+				       &idle[i].sp) < 0 && errno != ESRCH)
+			pl_warnx(r, "cannot give %d its scheduling policy "
+				 "back: %s", (int)idle[i].pid, strerror(errno));
+}
+
+void run_pause(struct run *r)
+{
+	if (r->step)
+		pause_for_student(r);
 }
 
 void stage_end(struct run *r)
@@ -359,6 +525,7 @@ void stage_end(struct run *r)
 void stage(struct run *r, const char *name, const char *what)
 {
 	stage_end(r);
+	last_warning[0] = '\0';        /* a failure's reason is this stage's */
 	r->stage++;
 	r->stage_name = name;
 	emit_stage(r, name, what);

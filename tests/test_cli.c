@@ -60,6 +60,8 @@ static const struct bad {
 	{ ARGV("help", "nosuchlab"), "'nosuchlab'" },
 	{ ARGV("help", "zombie", "x"), "'x'" },
 	{ ARGV(""), "''" },
+	{ ARGV("--version", "a\033[2Jb"), "'a\\033[2Jb'" },
+	{ ARGV("-V", "x\ny"), "'x\\ny'" },
 };
 
 /* Run one bad command line: exit 2, not a crash; nothing on stdout; one

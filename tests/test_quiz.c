@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -16,6 +17,14 @@
 #define MAXQ 128
 
 static struct jobj ev[MAXEV];
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static bool is(const struct jobj *o, const char *event)
 {
@@ -51,7 +60,11 @@ static int quiz_run(struct outcome *o, const char *lab, const char *input,
 	n = json_lines(o->out, ev, MAXEV);
 	ck_assert_int_lt(n, MAXEV);
 	for (int i = 0; i < n; i++) {
-		if (is(&ev[i], "question")) {
+		if (is(&ev[i], "question") && jget(&ev[i], "given") != NULL) {
+			/* asked again after a line that was no answer */
+			ck_assert_int_eq((int)jnum(&ev[i], "n"), q);
+			ck_assert_int_eq(q, a + 1);
+		} else if (is(&ev[i], "question")) {
 			ck_assert_int_eq(q, a);         /* none pending */
 			ck_assert_int_eq((int)jnum(&ev[i], "n"), ++q);
 			ck_assert_str_eq(jstr(&ev[i], "choices"), "RSDTtZX");
@@ -118,13 +131,14 @@ static char *lines(const char *letters)
 	return s;
 }
 
-/* A wrong letter for each right one. */
+/* A wrong letter for each right one: one /proc shows on the way to none
+ * of these labs' states (a state passed on the way counts as right). */
 static void wrong(const char *key, char *out)
 {
 	size_t i;
 
 	for (i = 0; key[i] != '\0'; i++)
-		out[i] = key[i] == 'D' ? 'R' : 'D';
+		out[i] = key[i] == 't' ? 'Z' : 't';
 	out[i] = '\0';
 }
 
@@ -197,12 +211,155 @@ START_TEST(quiz_follows_demonstrated)
 	ck_assert_str_eq(key, seq);
 	ck_assert_int_eq(score, 2);     /* blanks around a letter are fine */
 	n = json_lines(o.out, ev, MAXEV);
-	ck_assert_str_eq(jstr(nth_event(ev, n, "answer", "child", 2), "given"),
-			 "zombie");     /* one letter, not a word */
+	/* one letter, not a word: asked again, then the input ended */
+	ck_assert_str_eq(jstr(nth_event(ev, n, "question", "child", 3), "given"),
+			 "zombie");
+	ck_assert_int_eq(jnum(nth_event(ev, n, "question", "child", 3), "n"), 3);
+	ck_assert_int_eq(jget(nth_event(ev, n, "answer", "child", 2), "given")->type,
+			 'z');
 	ck_assert_int_eq(jget(nth_event(ev, n, "answer", "child", 3), "given")->type,
 			 'z');
 	ck_assert_int_eq(survivors(o.sid), 0);
 	outcome_free(&o);
+}
+END_TEST
+
+/* A line that is not an answer ("zz", an empty line) asks the same
+ * question again instead of using it up; a letter whose other case is no
+ * choice ("x", "z") is that letter; "T" and "t" stay apart. */
+START_TEST(quiz_asks_again)
+{
+	char key[MAXQ];
+	struct outcome o;
+	int n, score, asked = 0;
+
+	ck_assert_int_eq(quiz_run(&o, "zombie", "zz\n\nr\ns\n  \nZ \nx\n",
+				  key, &score), 4);
+	ck_assert_str_eq(key, "RSZX");
+	ck_assert_int_eq(score, 4);
+	n = json_lines(o.out, ev, MAXEV);
+	for (int i = 0; i < n; i++)
+		asked += is(&ev[i], "question");
+	ck_assert_int_eq(asked, 7);     /* 4, and 3 again */
+	ck_assert_str_eq(jstr(nth_event(ev, n, "question", "child", 1), "given"),
+			 "zz");
+	ck_assert_str_eq(jstr(nth_event(ev, n, "question", "child", 2), "given"),
+			 "");
+	ck_assert_int_eq(jnum(nth_event(ev, n, "question", "child", 2), "n"), 1);
+	ck_assert_str_eq(jstr(nth_event(ev, n, "answer", "child", 3), "given"),
+			 "x");
+	ck_assert(jbool(nth_event(ev, n, "answer", "child", 3), "correct"));
+	outcome_free(&o);
+
+	/* t is not T */
+	ck_assert_int_eq(quiz_run(&o, "zombie", "t\n", key, &score), 4);
+	n = json_lines(o.out, ev, MAXEV);
+	ck_assert_str_eq(jstr(nth_event(ev, n, "answer", "child", 0), "given"),
+			 "t");
+	ck_assert_int_eq(score, 0);
+	outcome_free(&o);
+}
+END_TEST
+
+/* An orphan's Z lasts as long as its adopter takes to reap it (a second
+ * or two under a lazy init).  The test adopts it (child subreaper), sees
+ * it Z, reaps it, and only then answers Z: /proc showed Z after the
+ * question, on the way to X, so the answer is right. */
+START_TEST(quiz_state_passed_while_thinking)
+{
+	struct live l;
+	struct jobj e;
+	char err[512], stage[32] = "";
+	bool told = false;
+	int code;
+
+	ck_assert_int_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+	live_start(&l, (const char *const[]){ "orphan", "--quiz", "--json",
+					      NULL });
+	while (live_next(&l, &e)) {
+		if (is(&e, "stage"))
+			snprintf(stage, sizeof(stage), "%s", jstr(&e, "name"));
+		if (is(&e, "question") && strcmp(stage, "end") == 0) {
+			pid_t pid = (pid_t)jnum(&e, "pid");
+			char path[64], buf[512], *rp;
+			long long t0 = now_ms();
+			bool z = false;
+
+			ck_assert_str_eq(jstr(&e, "role"), "orphan");
+			snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+			while (!z && now_ms() - t0 < 5000) {
+				FILE *f = fopen(path, "r");
+
+				ck_assert_ptr_nonnull(f);
+				ck_assert_ptr_nonnull(fgets(buf, sizeof(buf), f));
+				fclose(f);
+				rp = strrchr(buf, ')');
+				z = rp != NULL && rp[2] == 'Z';
+			}
+			ck_assert_msg(z, "the orphan %d never showed Z", (int)pid);
+			/* a lazy adopter: the zombie stays a while */
+			nanosleep(&(struct timespec){ 0, 300000000 }, NULL);
+			ck_assert_int_eq(waitpid(pid, NULL, 0), pid);
+			ck_assert_int_eq(write(l.in, "Z\n", 2), 2);
+		} else if (is(&e, "question")) {
+			ck_assert_int_eq(write(l.in, "S\n", 2), 2);
+		}
+		if (is(&e, "answer") && strcmp(stage, "end") == 0) {
+			ck_assert_str_eq(jstr(&e, "expected"), "X");
+			ck_assert_str_eq(jstr(&e, "given"), "Z");
+			ck_assert_msg(strstr(jstr(&e, "seen"), "ZX") != NULL,
+				      "seen %s", jstr(&e, "seen"));
+			ck_assert(jbool(&e, "correct"));
+			told = true;
+		}
+	}
+	code = live_finish(&l, err, sizeof(err));
+	ck_assert_msg(code == 0, "exit %d: %s", code, err);
+	ck_assert(told);
+	ck_assert_int_eq(survivors(l.pid), 0);
+}
+END_TEST
+
+/* A stage heading comes before the question of its stage: it says what
+ * is done, never the state that shows (zombie's gave all four away). */
+START_TEST(quiz_headings_keep_the_answers)
+{
+	static const char *const giveaway[] = {
+		"on the CPU", "runs", "running", "blocks", "sleep", "zombie",
+		"has not waited", "releas", "collects",
+	};
+	static const char *const labs[][3] = {
+		{ "zombie" }, { "zombie", "--ignore-sigchld" }, { "states" },
+		{ "fork" }, { "wait" }, { "orphan" }, { "orphan", "--subreaper" },
+		{ "vfork" },
+	};
+
+	for (size_t k = 0; k < sizeof(labs) / sizeof(labs[0]); k++) {
+		struct outcome o;
+		int n;
+		bool asks = false;
+
+		run_proclab(&o, NULL, (const char *const[]){ labs[k][0],
+			    "--json", "--quiz", labs[k][1], NULL });
+		ck_assert_msg(o.code == 0, "%s: exit %d", labs[k][0], o.code);
+		n = json_lines(o.out, ev, MAXEV);
+		/* a stage with a question: its heading must not tell */
+		for (int i = n - 1; i >= 0; i--) {
+			if (is(&ev[i], "question"))
+				asks = true;
+			if (!is(&ev[i], "stage"))
+				continue;
+			for (size_t g = 0; asks && g < sizeof(giveaway) /
+					 sizeof(giveaway[0]); g++)
+				ck_assert_msg(strstr(jstr(&ev[i], "what"),
+						     giveaway[g]) == NULL,
+					      "%s stage %s: \"%s\" tells: %s",
+					      labs[k][0], jstr(&ev[i], "name"),
+					      giveaway[g], jstr(&ev[i], "what"));
+			asks = false;
+		}
+		outcome_free(&o);
+	}
 }
 END_TEST
 
@@ -378,6 +535,9 @@ Suite *make_quiz_suite(void)
 	tcase_add_test(tc, quiz_no_questions);
 	tcase_add_test(tc, quiz_signal_while_asking);
 	tcase_add_test(tc, grade_script);
+	tcase_add_test(tc, quiz_asks_again);
+	tcase_add_test(tc, quiz_state_passed_while_thinking);
+	tcase_add_test(tc, quiz_headings_keep_the_answers);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -277,6 +277,62 @@ START_TEST(states_ptrace_refused)
 }
 END_TEST
 
+/* A CPU hog of the test's, which dies with it. */
+static pid_t spinner(void)
+{
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		for (;;)
+			;
+	}
+	return pid;
+}
+
+/* Under load a task shows S or D while still on its way off the CPU, and
+ * its wchan then reads "0": the engine reads again until it names a
+ * function, so no run prints "the kernel function 0" (without that, 1 to
+ * 4 runs in 40 did here). */
+START_TEST(wchan_names_a_function_under_load)
+{
+	static const char *const labs[] = { "states", "zombie" };
+	static struct jobj ev[MAXEV];
+	pid_t hog[2] = { spinner(), spinner() };
+	int runs = 0, lines = 0;
+
+	for (int i = 0; i < 40; i++) {
+		struct outcome o;
+		int n;
+
+		run_proclab(&o, NULL, (const char *const[]){ labs[i % 2],
+							    "--json", NULL });
+		ck_assert_msg(o.code == 0, "%s: exit %d: %s", labs[i % 2],
+			      o.code, o.err);
+		n = json_lines(o.out, ev, MAXEV);
+		for (int k = 0; k < n; k++) {
+			if (!is(&ev[k], "wchan"))
+				continue;
+			lines++;
+			ck_assert_msg(strcmp(jstr(&ev[k], "wchan"), "0") != 0,
+				      "run %d of %s: wchan 0 for a task in %s",
+				      i, labs[i % 2], jstr(&ev[k], "state"));
+		}
+		runs++;
+		outcome_free(&o);
+	}
+	for (int k = 0; k < 2; k++) {
+		kill(hog[k], SIGKILL);
+		waitpid(hog[k], NULL, 0);
+	}
+	ck_assert_int_eq(runs, 40);
+	ck_assert_int_ge(lines, 60);
+}
+END_TEST
+
 START_TEST(states_no_arguments)
 {
 	struct outcome o;
@@ -303,6 +359,7 @@ Suite *make_states_suite(void)
 	tcase_add_test(tc, states_text_view);
 	tcase_add_test(tc, states_ptrace_refused);
 	tcase_add_test(tc, states_no_arguments);
+	tcase_add_test(tc, wchan_names_a_function_under_load);
 	suite_add_tcase(s, tc);
 	return s;
 }

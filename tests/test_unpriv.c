@@ -386,6 +386,67 @@ START_TEST(fork_children_capped_by_nproc)
 }
 END_TEST
 
+/* A lab that fails says why, in the text view and in JSON: with no room
+ * for one more process, each lab that started fails or refuses with an
+ * `expect`, `unavailable` or `error` event right before `result`, and the text
+ * view has it above the result (a failure the engine only warned about
+ * printed "see the message above" with no message above). */
+START_TEST(every_failure_says_why)
+{
+	struct as a = { FRESH_UID, 1, PROC_AS_IS };
+	static struct jobj ev[MAXEV];
+	const char *argv[8] = { NULL };
+	struct outcome o;
+	int n, k;
+
+	if (getuid() != 0) {
+		fprintf(stderr, "every_failure_says_why: not run (needs root)\n");
+		return;
+	}
+	if (!reachable(&a, "every_failure_says_why"))
+		return;
+	for (k = 0; k < 5 && lab_case(_i)[k] != NULL; k++)
+		argv[k] = lab_case(_i)[k];
+	argv[k] = "--json";
+	run_proclab_as(&o, NULL, argv, become, &a);
+	ck_assert_msg(o.code == 1 || o.code == 3, "%s: exit %d: %s", argv[0],
+		      o.code, o.err);
+	if (o.outlen > 0) {
+		const char *why;
+
+		n = json_lines(o.out, ev, MAXEV);
+		ck_assert_int_ge(n, 2);
+		ck_assert_str_eq(jstr(&ev[n - 1], "event"), "result");
+		why = jstr(&ev[n - 2], "event");
+		ck_assert_msg(strcmp(why, "expect") == 0 ||
+			      strcmp(why, "unavailable") == 0 ||
+			      strcmp(why, "error") == 0,
+			      "%s: no reason before the result, but %s: %s",
+			      argv[0], why, o.out);
+		ck_assert_msg(strlen(jstr(&ev[n - 2], "message")) > 0, "%s",
+			      o.out);
+	}
+	outcome_free(&o);
+
+	argv[k] = NULL;         /* the text view */
+	run_proclab_as(&o, NULL, argv, become, &a);
+	if (o.outlen > 0) {
+		char *res = strstr(o.out, "  result  ");
+
+		ck_assert_ptr_nonnull(res);
+		*res = '\0';   /* what came before the result */
+		ck_assert_msg(strstr(o.out, "stage ") == NULL ||
+			      strstr(o.out, " expect ") != NULL ||
+			      strstr(o.out, " unavailable ") != NULL ||
+			      strstr(o.out, " error ") != NULL,
+			      "%s: no reason in the text view: %s", argv[0],
+			      o.out);
+	}
+	ck_assert_int_eq(survivors(o.sid), 0);
+	outcome_free(&o);
+}
+END_TEST
+
 Suite *make_unpriv_suite(void)
 {
 	Suite *s = suite_create("unpriv");
@@ -398,6 +459,7 @@ Suite *make_unpriv_suite(void)
 	tcase_add_test(tc, zombie_under_hidepid);
 	tcase_add_loop_test(tc, no_proc, 0, lab_cases());
 	tcase_add_test(tc, fork_children_capped_by_nproc);
+	tcase_add_loop_test(tc, every_failure_says_why, 0, lab_cases());
 	suite_add_tcase(s, tc);
 	return s;
 }

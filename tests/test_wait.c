@@ -349,6 +349,125 @@ START_TEST(wait_bad_values)
 }
 END_TEST
 
+/* /proc/PID/stat of pid: its state letter and policy (field 41), or 0. */
+static char stat_of(int pid, int *policy)
+{
+	char path[64], buf[1024], *p;
+	FILE *f;
+	int field = 3;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return '\0';
+	p = fgets(buf, sizeof(buf), f);
+	fclose(f);
+	if (p == NULL || (p = strrchr(buf, ')')) == NULL)
+		return '\0';
+	char state = p[2];
+	*policy = -1;
+	for (p += 3; *p != '\0'; p++)
+		if (*p == ' ' && ++field == 41) {
+			*policy = atoi(p + 1);
+			break;
+		}
+	return state;
+}
+
+/* At every --step pause, what the lab printed last for each process it
+ * shows is what /proc (and so ps) shows at that moment; the pause names
+ * the lab's live processes, not proclab alone when there are some; a
+ * spinning child waits under SCHED_IDLE (5), still R.  wait pauses
+ * between the WNOWAIT peek and the reap, with the zombie there. */
+static const char *const step_labs[] = { "wait", "states", "zombie", "fork",
+					 "orphan", "vfork" };
+
+START_TEST(step_pauses_match_ps)
+{
+	struct live l;
+	struct jobj e;
+	char err[1024], last[65536] = "", stage[32] = "";
+	int pauses = 0, idle = 0, peek_z = 0;
+	bool peeked = false;
+
+	live_start(&l, (const char *const[]){ step_labs[_i], "--json",
+					      "--step", NULL });
+	while (live_next(&l, &e)) {
+		const char *ev = jstr(&e, "event");
+
+		if (strcmp(ev, "stage") == 0) {
+			snprintf(stage, sizeof(stage), "%s", jstr(&e, "name"));
+			peeked = false;
+		}
+		if (strcmp(ev, "peek") == 0)
+			peeked = true;
+		if (strcmp(ev, "state") == 0 && !jbool(&e, "transient")) {
+			int pid = (int)jnum(&e, "pid");
+
+			if (pid > 0 && pid < (int)sizeof(last))
+				last[pid] = jstr(&e, "state")[0];
+		}
+		if (strcmp(ev, "pause") != 0)
+			continue;
+		pauses++;
+		char pids[512];
+		int listed = 0;
+
+		snprintf(pids, sizeof(pids), "%s", jstr(&e, "pids"));
+		for (char *t = strtok(pids, ","); t != NULL;
+		     t = strtok(NULL, ",")) {
+			int pid = atoi(t), policy;
+			char now = stat_of(pid, &policy);
+
+			listed++;
+			if (pid == l.pid)
+				continue;
+			ck_assert_msg(now != '\0', "%s stage %s: pause lists "
+				      "%d, which is gone", step_labs[_i], stage,
+				      pid);
+			if (pid < (int)sizeof(last) && last[pid] != '\0')
+				ck_assert_msg(last[pid] == now, "%s stage %s: "
+					      "the last line for %d says %c, "
+					      "/proc shows %c", step_labs[_i],
+					      stage, pid, last[pid], now);
+			if (now == 'R' && getuid() == 0) {
+				ck_assert_msg(policy == 5, "%s stage %s: %d "
+					      "spins under policy %d while "
+					      "paused", step_labs[_i], stage,
+					      pid, policy);
+				idle++;
+			}
+			if (peeked && now == 'Z')
+				peek_z++;
+		}
+		/* every process shown and not released is listed */
+		for (int pid = 1; pid < (int)sizeof(last); pid++)
+			if (last[pid] != '\0' && last[pid] != 'X') {
+				char mark[16];
+
+				snprintf(mark, sizeof(mark), ",%d,", pid);
+				snprintf(pids, sizeof(pids), ",%s,",
+					 jstr(&e, "pids"));
+				ck_assert_msg(strstr(pids, mark) != NULL,
+					      "%s stage %s: %d (last %c) not "
+					      "in the pause's %s", step_labs[_i],
+					      stage, pid, last[pid],
+					      jstr(&e, "pids"));
+			}
+		ck_assert_int_ge(listed, 1);
+		ck_assert_int_eq(write(l.in, "\n", 1), 1);
+	}
+	ck_assert_int_eq(live_finish(&l, err, sizeof(err)), 0);
+	ck_assert_int_gt(pauses, 0);
+	if (strcmp(step_labs[_i], "wait") == 0)
+		ck_assert_msg(peek_z == 1, "no pause with the peeked zombie");
+	if (getuid() == 0 && (strcmp(step_labs[_i], "states") == 0 ||
+			      strcmp(step_labs[_i], "zombie") == 0))
+		ck_assert_int_ge(idle, 1);
+	ck_assert_int_eq(survivors(l.pid), 0);
+}
+END_TEST
+
 Suite *make_wait_suite(void)
 {
 	Suite *s = suite_create("wait");
@@ -356,6 +475,8 @@ Suite *make_wait_suite(void)
 
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, wait_sequence);
+	tcase_add_loop_test(tc, step_pauses_match_ps, 0,
+			    sizeof(step_labs) / sizeof(step_labs[0]));
 	tcase_add_test(tc, wait_options);
 	tcase_add_test(tc, wait_text_view);
 	tcase_add_loop_test(tc, wait_bad_values, 0,
