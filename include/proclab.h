@@ -227,6 +227,24 @@ char *stage_what(const struct run *r, const struct stage *s, char *dst,
 /* Kill and reap every process this run made that is still there. */
 void run_teardown(struct run *r);
 
+/* proclab's own call `call` failed with errno e where the machine or the
+ * user's limits are the cause (EMFILE, ENOMEM, EAGAIN): an `error` event
+ * (role "proclab") and the message fmt on stderr; the lab then ends with
+ * PL_EXIT_UNAVAILABLE.  Returns PL_EXIT_UNAVAILABLE, errno kept. */
+int pl_sys_error(struct run *r, const char *call, int e, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* The last message pl_warnx() printed ("" if none). */
+const char *pl_last_warning(void);
+
+/* As PID 1 of its PID namespace (r->self == 1), take SIGCHLD (a handler
+ * that raises a flag), so that orphans handed to proclab are reaped while
+ * it waits: pl_reap_adopted(), called by every wait, reaps each zombie
+ * child that is not a process of the run.  Not PID 1: nothing.  Returns
+ * 0, or -1 with errno. */
+int pl_init_reaper(struct run *r);
+void pl_reap_adopted(struct run *r);
+
 /* "proclab: LAB: " prefix of messages. */
 void pl_warnx(const struct run *r, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -429,13 +429,16 @@ static struct agents *agents_of(struct run *r)
 		return g;
 	g = calloc(1, sizeof(*g));
 	if (g == NULL) {
-		pl_warnx(r, "cannot set up agents: %s", strerror(errno));
+		pl_sys_error(r, "calloc", errno, "cannot set up agents: %s",
+			     strerror(errno));
 		return NULL;
 	}
 	g->rep[0] = g->rep[1] = -1;
 	if (pipe2(g->rep, O_CLOEXEC) < 0 ||
 	    fcntl(g->rep[0], F_SETFL, O_NONBLOCK) < 0) {
-		pl_warnx(r, "cannot create a pipe: %s", strerror(errno));
+		pl_sys_error(r, g->rep[0] < 0 ? "pipe2" : "fcntl(F_SETFL)",
+			     errno, "cannot create a pipe: %s",
+			     strerror(errno));
 		if (g->rep[0] >= 0) {
 			close(g->rep[0]);
 			close(g->rep[1]);
@@ -490,7 +493,8 @@ struct agent *agent_new(struct run *r, const char *role)
 		return NULL;
 	}
 	if (pipe2(p, O_CLOEXEC) < 0) {
-		pl_warnx(r, "cannot create a pipe: %s", strerror(errno));
+		pl_sys_error(r, "pipe2", errno, "cannot create a pipe: %s",
+			     strerror(errno));
 		return NULL;
 	}
 	a = &g->a[g->n];

@@ -82,6 +82,15 @@ const struct sentence emit_engine_sentences[] = {
 	 * errno, error (its name), message ("the ROLE cannot set up: CALL:
 	 * strerror", as on stderr) */
 	{ "error", NULL, "{message} ({error})", NULL, NULL },
+	/* pid, tracer, tracer_comm: proclab's TracerPid at the start */
+	{ "traced", NULL, "proclab is traced by pid {tracer} ({tracer_comm}): "
+	  "a tracer that follows forks (strace -f) holds a stopped child in "
+	  "t (tracing stop), never T, so a stage that shows T ends with exit "
+	  "3 instead", NULL, NULL },
+	/* pid: proclab is PID 1 of its PID namespace */
+	{ "init", NULL, "proclab is PID 1 of its PID namespace: every orphan "
+	  "in it comes to proclab, which reaps those no stage is showing",
+	  NULL, NULL },
 	{ NULL, NULL, NULL, NULL, NULL }
 };
 

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <locale.h>
 #include <signal.h>
 #include <stdio.h>
@@ -327,6 +328,110 @@ static void teardown_at_exit(void)
 		run_teardown(current);
 }
 
+/* The start event: the first line of every run past its command line. */
+static void emit_start(struct run *r)
+{
+	struct utsname u;
+
+	if (uname(&u) < 0)
+		strcpy(u.release, "unknown");
+	emit_form(r, "start", r->no_pidfd ? "nopidfd" : NULL,
+		  FIELDS(F_PID("pid", r->self), F_INT("schema", PROCLAB_SCHEMA),
+			 F_STR("version", PROCLAB_VERSION),
+			 F_MEAS("kernel", u.release),
+			 F_BOOL("pidfd", !r->no_pidfd),
+			 F_TEXT("lab", r->lab->name)));
+}
+
+/* The result event: the last line of every run past its command line. */
+static void emit_result(struct run *r, int rc)
+{
+	if (r->quiz)    /* the score says how the student did, not the lab */
+		emit_form(r, "result", rc == PL_EXIT_OK ? "quiz" : "failed-quiz",
+			  FIELDS(F_BOOL("ok", rc == PL_EXIT_OK),
+				 F_INT("exit", rc), F_INT("score", r->score),
+				 F_INT("questions", r->questions)));
+	else
+		emit_form(r, "result", rc == PL_EXIT_OK ? NULL : "failed",
+			  FIELDS(F_BOOL("ok", rc == PL_EXIT_OK),
+				 F_INT("exit", rc)));
+}
+
+/* The machine cannot run the lab, found before the start event (no /proc,
+ * a /proc of another PID namespace, no signalfd, no memory, a lab's
+ * prepare): one line on stderr, msg (NULL: the lab's prepare has printed
+ * it); with --json, as on every run that ends with exit 3, `start` first,
+ * then `unavailable` (the message) and `result`.  The text view prints
+ * nothing on stdout: the line on stderr says it all. */
+static int unavailable_early(struct run *r, const char *msg)
+{
+	if (msg != NULL)
+		pl_warnx(r, "%s", msg);
+	else
+		msg = pl_last_warning();
+	if (r->json) {
+		r->stage_name = "";
+		emit_start(r);
+		emit(r, "unavailable", FIELDS(F_STR("stage_name", ""),
+					     F_STR("message", msg)));
+		emit_result(r, PL_EXIT_UNAVAILABLE);
+		finish_stdout();
+	}
+	return PL_EXIT_UNAVAILABLE;
+}
+
+/* Is /proc this PID namespace's?  Under `unshare --pid --fork` without
+ * --mount-proc it is the parent namespace's: every pid read there names
+ * some other process (the host's kernel threads for proclab's children).
+ * /proc/self then names proclab by its pid out there, or (a /proc of
+ * a namespace proclab is not in) nothing at all.  Returns NULL, or why not
+ * in buf. */
+static const char *foreign_proc(char *buf, size_t size)
+{
+	char link[32];
+	ssize_t n = readlink("/proc/self", link, sizeof(link) - 1);
+	const char *errstr;
+	pid_t self = getpid(), seen;
+
+	if (n < 0 && errno != ENOENT)
+		return NULL;            /* cannot tell: let the labs try */
+	if (n >= 0) {
+		link[n] = '\0';
+		seen = (pid_t)strtonum(link, 1, INT_MAX, &errstr);
+		if (errstr != NULL || seen == self)
+			return NULL;
+		snprintf(buf, size, "/proc is not this PID namespace's: it "
+			 "shows proclab as pid %d, getpid() says %d; run "
+			 "proclab with a /proc of its own: unshare --pid "
+			 "--fork --mount-proc", (int)seen, (int)self);
+	} else {
+		snprintf(buf, size, "/proc is not this PID namespace's: "
+			 "/proc/self names no process, getpid() says %d; run "
+			 "proclab with a /proc of its own: unshare --pid "
+			 "--fork --mount-proc", (int)self);
+	}
+	return buf;
+}
+
+/* Under a tracer (strace, gdb): say so at the start, with what it costs. */
+static void note_tracer(struct run *r)
+{
+	struct proc_handle h;
+	struct proc_status ps;
+	struct proc_stat st;
+
+	if (proc_open(&h, r->self) != PROC_OK)
+		return;
+	if (proc_read_status(&h, &ps) == PROC_OK && (ps.has & PS_TRACER) &&
+	    ps.tracer > 0)
+		emit(r, "traced",
+		     FIELDS(F_PID("pid", r->self), F_MEAS("tracer", ps.tracer),
+			    F_MEAS("tracer_comm",
+				   proc_peek_stat(ps.tracer, &st) == PROC_OK
+				   ? st.comm : "?")));
+	proc_close(&h);
+}
+
 /* Block the signals that end proclab and read them from a signalfd. */
 static int setup_signals(struct run *r)
 {
@@ -350,40 +455,43 @@ static int setup_signals(struct run *r)
 static int run_lab(const struct lab *lab, int argc, char *argv[])
 {
 	static struct run r;
-	struct utsname u;
+	char msg[512];
 	int rc;
 
 	r.lab = lab;
 	r.sigfd = -1;
 	parse_options(&r, argc, argv);
-	if (access("/proc/self/stat", R_OK) < 0)
-		errx(PL_EXIT_UNAVAILABLE, "%s: /proc is not available: %s",
-		     lab->name, strerror(errno));
-	if (setup_signals(&r) < 0)
-		err(PL_EXIT_UNAVAILABLE, "%s: cannot set up signals",
-		    lab->name);
+	r.self = getpid();
+	clock_gettime(CLOCK_MONOTONIC, &r.t0);
+	if (access("/proc/self/stat", R_OK) < 0) {
+		snprintf(msg, sizeof(msg), "/proc is not available: %s",
+			 strerror(errno));
+		return unavailable_early(&r, msg);
+	}
+	if (foreign_proc(msg, sizeof(msg)) != NULL)
+		return unavailable_early(&r, msg);
+	if (setup_signals(&r) < 0 || pl_init_reaper(&r) < 0) {
+		snprintf(msg, sizeof(msg), "cannot set up signals: %s",
+			 strerror(errno));
+		return unavailable_early(&r, msg);
+	}
 	/* let the observer's short sleeps be short */
 	prctl(PR_SET_TIMERSLACK, 1UL);
 	setproctitle("%s", lab->name);
-	r.self = getpid();
 	r.no_pidfd = !pl_pidfd_works();
-	clock_gettime(CLOCK_MONOTONIC, &r.t0);
 	if (lab->state_size > 0 &&
 	    (r.state = calloc(1, lab->state_size)) == NULL)
-		err(PL_EXIT_UNAVAILABLE, "%s: cannot allocate", lab->name);
+		return unavailable_early(&r, "cannot allocate: out of memory");
 	if (lab->prepare != NULL && (rc = lab->prepare(&r)) != PL_EXIT_OK)
-		return rc;
+		return rc == PL_EXIT_UNAVAILABLE ? unavailable_early(&r, NULL)
+						 : rc;
 	current = &r;
 	atexit(teardown_at_exit);
 
-	if (uname(&u) < 0)
-		strcpy(u.release, "unknown");
-	emit_form(&r, "start", r.no_pidfd ? "nopidfd" : NULL,
-		  FIELDS(F_PID("pid", r.self), F_INT("schema", PROCLAB_SCHEMA),
-			 F_STR("version", PROCLAB_VERSION),
-			 F_MEAS("kernel", u.release),
-			 F_BOOL("pidfd", !r.no_pidfd),
-			 F_TEXT("lab", lab->name)));
+	emit_start(&r);
+	note_tracer(&r);
+	if (r.self == 1)
+		emit(&r, "init", FIELDS(F_PID("pid", r.self)));
 	rc = lab->run != NULL ? lab->run(&r) : PL_EXIT_OK;
 	if (rc == PL_EXIT_OK && lab->stages != NULL)
 		rc = run_stages(&r);
@@ -395,15 +503,7 @@ static int run_lab(const struct lab *lab, int argc, char *argv[])
 	/* a lab that ended on a child's failed call (puppets say -1) */
 	if (rc == PL_EXIT_FAIL && r.unavailable)
 		rc = PL_EXIT_UNAVAILABLE;
-	if (r.quiz)     /* the score says how the student did, not the lab */
-		emit_form(&r, "result", rc == PL_EXIT_OK ? "quiz" : "failed-quiz",
-			  FIELDS(F_BOOL("ok", rc == PL_EXIT_OK),
-				 F_INT("exit", rc), F_INT("score", r.score),
-				 F_INT("questions", r.questions)));
-	else
-		emit_form(&r, "result", rc == PL_EXIT_OK ? NULL : "failed",
-			  FIELDS(F_BOOL("ok", rc == PL_EXIT_OK),
-				 F_INT("exit", rc)));
+	emit_result(&r, rc);
 	current = NULL;
 	if (finish_stdout() != PL_EXIT_OK && rc == PL_EXIT_OK)
 		rc = PL_EXIT_FAIL;

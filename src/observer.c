@@ -25,7 +25,8 @@ int obs_reserve(struct run *r, int n)
 	o->pfd = calloc((size_t)n + 1, sizeof(*o->pfd));
 	o->owner = calloc((size_t)n + 1, sizeof(*o->owner));
 	if (o->w == NULL || o->pfd == NULL || o->owner == NULL) {
-		pl_warnx(r, "cannot watch %d processes: out of memory", n);
+		pl_sys_error(r, "calloc", ENOMEM, "cannot watch %d "
+			     "processes: out of memory", n);
 		o->cap = 0;
 		return -1;
 	}
@@ -73,8 +74,15 @@ struct watched *obs_add(struct run *r, pid_t pid, int pidfd, const char *role)
 			errno = EACCES;
 			return NULL;
 		}
-		pl_warnx(r, "cannot watch %s %d: %s", role, (int)pid,
-			 rc == PROC_GONE ? "no such process" : strerror(e));
+		if (rc == PROC_ERROR && (e == EMFILE || e == ENFILE ||
+					 e == ENOMEM))
+			/* the limits, not the process: exit 3 */
+			pl_sys_error(r, "open", e, "cannot watch %s %d: %s",
+				     role, (int)pid, strerror(e));
+		else
+			pl_warnx(r, "cannot watch %s %d: %s", role, (int)pid,
+				 rc == PROC_GONE ? "no such process"
+						 : strerror(e));
 		errno = rc == PROC_GONE ? ESRCH : e;
 		return NULL;
 	}
@@ -211,6 +219,7 @@ static void sleep_for_event(struct run *r, long long ns)
 		}
 	}
 	rc = ppoll(pfd, n, &ts, NULL);
+	pl_reap_adopted(r);     /* PID 1: an orphan's SIGCHLD ended it */
 	if (rc <= 0)
 		return;
 	if (pfd[0].revents)
