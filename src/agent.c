@@ -921,6 +921,18 @@ int agent_send(struct run *r, struct agent *a, int op,
 	do
 		n = write(a->cmd, &m, sizeof(m));
 	while (n < 0 && errno == EINTR);
+	if (n < 0 && errno == EPIPE && a->started) {
+		/* no reader left: it has ended (killed from outside, most
+		 * likely): say how, not "Broken pipe"; its exit follows the
+		 * close of its fds at once */
+		char how[160];
+
+		if (a->parent == NULL)
+			pl_wait_exit(r, a->pid, r->timeout_ms);
+		how_ended(r, a, how, sizeof(how));
+		return pl_fail(r, "cannot command the %s %d: it %s", a->role,
+			       (int)a->pid, how);
+	}
 	if (n != (ssize_t)sizeof(m)) {
 		pl_warnx(r, "cannot command the %s %d: %s", a->role,
 			 (int)a->pid, n < 0 ? strerror(errno) : "short write");

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "proclab.h"
+#include "wstatus.h"
 
 int obs_reserve(struct run *r, int n)
 {
@@ -270,13 +271,71 @@ int obs_follow(struct run *r, long long ms)
 	}
 }
 
-static int await_state(struct run *r, struct watched *w, const char *states,
-		       const char *why)
+const char *obs_end_note(const struct watched *w, char *buf, size_t size)
 {
-	long long deadline = pl_now_ns() + (long long)r->timeout_ms * 1000000LL;
+	char how[96];
+	struct wstatus ws;
+
+	buf[0] = '\0';
+	if (w->state == 'Z' && w->st.exit_code >= 0) {
+		wstatus_decode(w->st.exit_code, &ws);
+		wstatus_describe(&ws, how, sizeof(how));
+		snprintf(buf, size, " (it ended: %s)", how);
+	} else if (w->state == 'X') {
+		snprintf(buf, size, " (it is gone)");
+	}
+	return buf;
+}
+
+/* w shows s, not one of `states`: can it still get there?  Not once it
+ * has ended (Z, X: killed from outside, or it died of its own), nor as T
+ * while a tracer holds it (strace -f, gdb: a traced process stops in t).
+ * Then say so at once instead of waiting for the timeout: returns
+ * PL_EXIT_FAIL (it ended) or PL_EXIT_UNAVAILABLE (a tracer), else 0. */
+static int cannot_come(struct run *r, struct watched *w, const char *states,
+		       char s)
+{
+	char how[128] = "";
+	struct proc_status ps;
+
+	if (s == 't' && strchr(states, 'T') != NULL &&
+	    proc_read_status(&w->h, &ps) == PROC_OK &&
+	    (ps.has & PS_TRACER) && ps.tracer > 0 && ps.tracer != r->self) {
+		struct proc_stat tst;
+
+		return pl_unavailable(r, "expected %s %d to show T (stopped); "
+				      "it shows t (tracing stop): pid %d (%s) "
+				      "traces it, and a traced process stops "
+				      "in t, never in T; run proclab without "
+				      "a tracer that follows its children "
+				      "(strace without -f)", w->role,
+				      (int)w->pid, (int)ps.tracer,
+				      proc_peek_stat(ps.tracer, &tst) ==
+				      PROC_OK ? tst.comm : "?");
+	}
+	if (s == 'X' || (s == 'Z' && strchr(states, 'X') == NULL)) {
+		if (s == 'Z' && w->st.exit_code >= 0) {
+			struct wstatus ws;
+
+			wstatus_decode(w->st.exit_code, &ws);
+			wstatus_describe(&ws, how, sizeof(how));
+		}
+		return pl_fail(r, "expected %s %d to show %s; it %s instead%s%s",
+			       w->role, (int)w->pid, states,
+			       s == 'Z' ? "ended (Z)" : "is gone (X)",
+			       how[0] != '\0' ? ": " : "", how);
+	}
+	return 0;
+}
+
+static int await_state(struct run *r, struct watched *w, const char *states,
+		       const char *why, int timeout_ms, bool quiet)
+{
+	long long deadline = pl_now_ns() + (long long)timeout_ms * 1000000LL;
 	long long backoff = 0;
 	char seen[32] = "";
 	size_t nseen = 0;
+	int rc;
 
 	for (;;) {
 		char s;
@@ -300,12 +359,16 @@ static int await_state(struct run *r, struct watched *w, const char *states,
 			}
 			return 0;
 		}
+		if ((rc = cannot_come(r, w, states, s)) != 0)
+			return rc;
 		if (nseen == 0 || seen[nseen - 1] != s) {
 			if (nseen + 1 < sizeof(seen))
 				seen[nseen++] = s;
 			seen[nseen] = '\0';
 		}
 		long long left = deadline - pl_now_ns();
+		if (left <= 0 && quiet)
+			return 1;
 		if (left <= 0)
 			break;
 		/* 0, 10 us, 20 us, ... 1 ms: catch a quick change quickly,
@@ -325,7 +388,7 @@ static int await_state(struct run *r, struct watched *w, const char *states,
 		snprintf(saw + strlen(saw), sizeof(saw) - strlen(saw), "%s%c",
 			 i ? ", " : "", seen[i]);
 	return pl_fail(r, "expected %s %d to show %s within %d ms; /proc "
-		       "showed %s", w->role, (int)w->pid, want, r->timeout_ms,
+		       "showed %s", w->role, (int)w->pid, want, timeout_ms,
 		       saw);
 }
 
@@ -339,7 +402,20 @@ int obs_await(struct run *r, struct watched *w, const char *states,
 	 * starts after it (see quiz.c) */
 	if (r->quiz)
 		quiz_ask(r, w);
-	rc = await_state(r, w, states, why);
+	rc = await_state(r, w, states, why, r->timeout_ms, false);
+	if (r->quiz)
+		quiz_tell(r, w, why);
+	return rc;
+}
+
+int obs_await_or_not(struct run *r, struct watched *w, const char *states,
+		     const char *why, int timeout_ms)
+{
+	int rc;
+
+	if (r->quiz)
+		quiz_ask(r, w);
+	rc = await_state(r, w, states, why, timeout_ms, true);
 	if (r->quiz)
 		quiz_tell(r, w, why);
 	return rc;

@@ -85,6 +85,8 @@ static int report(struct run *r, int code, const char *fmt, va_list ap)
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	r->failed = true;
+	/* a lab that returns PL_EXIT_FAIL after it still ends with 3 */
+	r->unavailable |= code == PL_EXIT_UNAVAILABLE;
 	emit(r, code == PL_EXIT_FAIL ? "expect" : "unavailable",
 	     FIELDS(F_STR("stage_name", r->stage_name), F_STR("message", msg)));
 	if (r->json || !isatty(STDOUT_FILENO) ||
