@@ -103,6 +103,10 @@ struct lab {
 	/* Bytes of state the lab keeps for one run (zeroed before `prepare`
 	 * and `run`; see run_state()): a lab has no mutable globals. */
 	size_t state_size;
+	/* Options every lab takes that mean nothing to this one, by name
+	 * separated by spaces ("step quiz delay timeout"): given, they are a
+	 * usage error (exit 2), and `--help` says so.  NULL: none. */
+	const char *refuses;
 };
 
 extern const struct lab *const lab_table[];

@@ -533,6 +533,14 @@ static void legacy_why_roles(const struct run *r, const char *in, char *dst,
 			    !isalnum((unsigned char)in[n]) && in[n] != '_';
 		const char *role = NULL;
 
+		/* not a pid where pids are small (proclab as PID 1, its
+		 * children 2, 3, ...): a manual section, "read(2)", and an
+		 * exit code, "code 3" */
+		if (word && len >= 2 && dst[len - 1] == '(' &&
+		    isalnum((unsigned char)dst[len - 2]) && in[n] == ')')
+			word = false;
+		if (word && len >= 5 && strncmp(dst + len - 5, "code ", 5) == 0)
+			word = false;
 		if (word) {
 			long long v = strtoll(in, NULL, 10);
 			role = v > 1 ? known_role(r, v) : NULL;

@@ -114,6 +114,21 @@ static void help_option(const char *left, const char *text)
 	fold(text, col, COL);
 }
 
+/* Does lab refuse the common option `name` (struct lab's `refuses`)? */
+static bool refused(const struct lab *lab, const char *name)
+{
+	const char *p = lab->refuses;
+	size_t n = strlen(name);
+
+	while (p != NULL && (p = strstr(p, name)) != NULL) {
+		if ((p == lab->refuses || p[-1] == ' ') &&
+		    (p[n] == ' ' || p[n] == '\0'))
+			return true;
+		p += n;
+	}
+	return false;
+}
+
 static void help_lab(const struct lab *lab)
 {
 	const struct lab_option *o = lab->options;
@@ -167,6 +182,23 @@ static void help_lab(const struct lab *lab)
 	}
 	putchar('\n');
 	fputs(common_usage, stdout);
+	if (lab->refuses != NULL) {
+		static const char *const names[] = { "step", "quiz", "delay",
+						     "timeout" };
+		char text[256];
+		int len = snprintf(text, sizeof(text), "%s refuses", lab->name);
+
+		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+			if (refused(lab, names[i]) && len < (int)sizeof(text))
+				len += snprintf(text + len, sizeof(text) - len,
+						" --%s", names[i]);
+		if (len < (int)sizeof(text))
+			snprintf(text + len, sizeof(text) - len, " (a usage "
+				 "error): nothing in it pauses, asks or waits "
+				 "for an expected state.");
+		putchar('\n');
+		fold(text, 0, 0);
+	}
 }
 
 static const char *known(const char *version)
@@ -248,7 +280,7 @@ static void parse_options(struct run *r, int argc, char *argv[])
 	const struct lab *lab = r->lab;
 	const struct lab_option *lo = lab->options;
 	bool no_color = false;
-	int n = NCOMMON, c;
+	int n = NCOMMON, c, at = -1;
 
 	memcpy(longopts, common, sizeof(common));
 	for (int i = 0; lo != NULL && lo[i].name != NULL; i++) {
@@ -263,7 +295,12 @@ static void parse_options(struct run *r, int argc, char *argv[])
 	r->timeout_ms = TIMEOUT_DEF;
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, ":hv", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":hv", longopts, &at)) != -1) {
+		if (at >= 0 && at < NCOMMON && refused(lab, common[at].name))
+			errx(PL_EXIT_USAGE, "%s: option '--%s' does not apply to "
+			     "this lab (see 'proclab %s --help')", lab->name,
+			     common[at].name, lab->name);
+		at = -1;
 		switch (c) {
 		case OPT_JSON: r->json = true; break;
 		case OPT_STEP: r->step = true; break;
