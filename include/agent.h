@@ -315,7 +315,16 @@ struct agent {
 	struct agent *slot[AGENT_SLOTS];
 	int ngive;
 	struct { int fd, at; } give[AGENT_GIVE_MAX];
+	/* how it was first told to end: 0 not yet, 'e' _exit(told_value),
+	 * 's' by signal told_value, '?' a way proclab cannot check (a lab's
+	 * own operation) */
+	int told, told_value;
 };
+
+/* pid, a zombie with wait status raw, has ended: if it is an agent that
+ * ended otherwise than it was told (killed from outside while told to
+ * _exit), pl_fail() saying how, and PL_EXIT_FAIL; else 0. */
+int agent_end_as_told(struct run *r, pid_t pid, int raw);
 
 /* Called by run_teardown(): close every pipe, free the agents (every
  * struct agent * of the run is invalid afterwards). */

@@ -904,6 +904,26 @@ int agent_fork(struct run *r, struct agent *parent, struct agent *child,
 	return agent_expect(r, child, AGENT_REP_READY, ready);
 }
 
+/* Does sig end a process by default? */
+static bool ends(int sig)
+{
+	switch (sig) {
+	case 0: case SIGSTOP: case SIGCONT: case SIGTSTP: case SIGTTIN:
+	case SIGTTOU: case SIGCHLD: case SIGURG: case SIGWINCH:
+		return false;
+	}
+	return true;
+}
+
+/* The first way a was told to end is the one it ends by. */
+static void tell(struct agent *a, int how, int value)
+{
+	if (a->told != 0)
+		return;
+	a->told = how;
+	a->told_value = value;
+}
+
 int agent_send(struct run *r, struct agent *a, int op,
 	       const int64_t arg[AGENT_ARGS])
 {
@@ -918,6 +938,10 @@ int agent_send(struct run *r, struct agent *a, int op,
 	}
 	if (op == AGENT_OP_EXIT || op == AGENT_OP_RAISE)
 		a->ending = true;
+	if (op == AGENT_OP_EXIT)
+		tell(a, 'e', (int)(arg[0] & 0xff));
+	if (op == AGENT_OP_RAISE && ends((int)arg[0]))
+		tell(a, 's', (int)arg[0]);
 	do
 		n = write(a->cmd, &m, sizeof(m));
 	while (n < 0 && errno == EINTR);
@@ -964,19 +988,47 @@ void agent_signalled(struct run *r, pid_t pid, int sig)
 {
 	struct agents *g = r->agents;
 
-	switch (sig) {
-	case 0: case SIGSTOP: case SIGCONT: case SIGTSTP: case SIGTTIN:
-	case SIGTTOU: case SIGCHLD: case SIGURG: case SIGWINCH:
+	if (!ends(sig))
 		return;
-	}
 	for (int i = 0; g != NULL && i < g->n; i++)
-		if (g->a[i].started && g->a[i].pid == pid)
+		if (g->a[i].started && g->a[i].pid == pid) {
 			g->a[i].ending = true;
+			tell(&g->a[i], 's', sig);
+		}
 }
 
 void agent_ending(struct agent *a)
 {
 	a->ending = true;
+	tell(a, '?', 0);
+}
+
+int agent_end_as_told(struct run *r, pid_t pid, int raw)
+{
+	struct agents *g = r->agents;
+	char how[96], told[64];
+	struct wstatus w;
+	const struct agent *a = NULL;
+
+	for (int i = 0; g != NULL && i < g->n; i++)
+		if (g->a[i].started && g->a[i].pid == pid)
+			a = &g->a[i];
+	if (a == NULL || raw < 0 || a->told == 0 || a->told == '?')
+		return 0;
+	wstatus_decode(raw, &w);
+	if (a->told == 'e' && w.exited && w.code == a->told_value)
+		return 0;
+	if (a->told == 's' && w.signaled && w.sig == a->told_value)
+		return 0;
+	wstatus_describe(&w, how, sizeof(how));
+	if (a->told == 'e')
+		snprintf(told, sizeof(told), "_exit(%d)", a->told_value);
+	else
+		snprintf(told, sizeof(told), "%s",
+			 wstatus_signame(a->told_value).s);
+	return pl_fail(r, "the %s %d ended (%s), not by the %s proclab told "
+		       "it: something outside proclab ended it first", a->role,
+		       (int)a->pid, how, told);
 }
 
 void agent_close(struct agent *a)
@@ -987,6 +1039,7 @@ void agent_close(struct agent *a)
 		close(a->cmd);
 	a->cmd = -1;
 	a->ending = true;
+	tell(a, 'e', AGENT_EXIT_LIFELINE);
 }
 
 /* ---- puppets ----------------------------------------------------------- */

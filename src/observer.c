@@ -349,6 +349,10 @@ static int await_state(struct run *r, struct watched *w, const char *states,
 			return pl_fail(r, "expected %s %d to show %s; its "
 				       "/proc entry could not be read",
 				       w->role, (int)w->pid, states);
+		/* a zombie's status: did it end as it was told? */
+		if (s == 'Z' && in_set(s, states) &&
+		    (rc = agent_end_as_told(r, w->pid, w->st.exit_code)) != 0)
+			return rc;
 		if (in_set(s, states)) {
 			/* already reached, but only seen in passing (while
 			 * sampling another process): now it is what the
