@@ -296,11 +296,6 @@ static void parse_options(struct run *r, int argc, char *argv[])
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":hv", longopts, &at)) != -1) {
-		if (at >= 0 && at < NCOMMON && refused(lab, common[at].name))
-			errx(PL_EXIT_USAGE, "%s: option '--%s' does not apply to "
-			     "this lab (see 'proclab %s --help')", lab->name,
-			     common[at].name, lab->name);
-		at = -1;
 		switch (c) {
 		case OPT_JSON: r->json = true; break;
 		case OPT_STEP: r->step = true; break;
@@ -347,6 +342,12 @@ static void parse_options(struct run *r, int argc, char *argv[])
 					      : 1;
 		}
 		}
+		/* after the value was checked: a bad one is named first */
+		if (at >= 0 && at < NCOMMON && refused(lab, common[at].name))
+			errx(PL_EXIT_USAGE, "%s: option '--%s' does not apply to "
+			     "this lab (see 'proclab %s --help')", lab->name,
+			     common[at].name, lab->name);
+		at = -1;
 	}
 	if (optind < argc && lab->args == NULL)
 		errx(PL_EXIT_USAGE, "%s: unexpected argument '%s'", lab->name,

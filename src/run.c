@@ -328,12 +328,14 @@ int pl_wait_fds(struct run *r, struct pollfd *fds, int n, int timeout_ms)
 		pfd[1 + i] = (struct pollfd){ .fd = fds[i].fd,
 					      .events = POLLIN };
 	for (long long end = timeout_ms < 0 ? -1 : pl_now_ms() + timeout_ms;;) {
+		/* no limit, or what is left of it (never below 0: a
+		 * timeout passed is a poll that does not wait) */
 		long long left = end < 0 ? -1 : end - pl_now_ms();
 		int got, ready = 0;
 
 		pl_reap_adopted(r);
 		got = poll(pfd, (nfds_t)n + 1,
-			   left < 0 ? -1 : left > 0 ? (int)left : 0);
+			   end < 0 ? -1 : left > 0 ? (int)left : 0);
 		if (got < 0 && errno == EINTR)
 			continue;       /* a SIGCHLD as PID 1: reap, go on */
 		if (got < 0) {
