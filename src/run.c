@@ -264,6 +264,7 @@ int pl_init_reaper(struct run *r)
 
 	if (r->self != 1)
 		return 0;
+	chld_flag = 1;          /* zombies handed over before the exec */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_sigchld;
 	sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;

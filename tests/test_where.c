@@ -45,6 +45,7 @@ struct ns {
 	enum ns_kind kind;
 	int gate;               /* NS_PID1_ADOPTED: the orphan reads it */
 	char comm[16];          /* NS_PID1_ADOPTED: the orphan's name */
+	char helper[16];        /* and its parent's, a zombie from the start */
 };
 
 /* In proclab's process before the exec: a new PID namespace (and a mount
@@ -84,6 +85,7 @@ static int into_pidns(void *arg)
 		if ((pid = fork()) < 0)
 			return -1;
 		if (pid == 0) {
+			prctl(PR_SET_NAME, ns->helper);
 			if (fork() == 0) {
 				char c;
 
@@ -125,7 +127,7 @@ static int into_pidns(void *arg)
 static bool pidns_ok(void)
 {
 	static int ok = -1;
-	struct ns ns = { NS_PID1, -1, "" };
+	struct ns ns = { NS_PID1, -1, "", "" };
 	pid_t pid;
 	int st;
 
@@ -190,7 +192,7 @@ static char *squash(const char *text)
 START_TEST(every_lab_as_pid1)
 {
 	static struct jobj ev[MAXEV];
-	struct ns ns = { NS_PID1, -1, "" };
+	struct ns ns = { NS_PID1, -1, "", "" };
 
 	if (!pidns_ok())
 		return;
@@ -218,7 +220,7 @@ START_TEST(orphan_as_pid1_says_why)
 	static struct jobj ev[MAXEV];
 	const char *argv[] = { "orphan", "--json", NULL };
 	const char *text[] = { "orphan", "--no-color", NULL };
-	struct ns ns = { NS_PID1, -1, "" };
+	struct ns ns = { NS_PID1, -1, "", "" };
 	const struct jobj *e;
 	struct outcome o;
 	char trail[32], *words;
@@ -293,7 +295,7 @@ static pid_t find_comm(const char *comm)
 START_TEST(pid1_reaps_adopted)
 {
 	const char *argv[] = { "zombie", "--json", "--step", NULL };
-	struct ns ns = { NS_PID1_ADOPTED, -1, "" };
+	struct ns ns = { NS_PID1_ADOPTED, -1, "", "" };
 	struct live l;
 	struct jobj e;
 	int gate[2], pauses = 0;
@@ -302,7 +304,10 @@ START_TEST(pid1_reaps_adopted)
 
 	if (!pidns_ok())
 		return;
-	snprintf(ns.comm, sizeof(ns.comm), "pl-adopt-%d", (int)(getpid() % 100000));
+	snprintf(ns.comm, sizeof(ns.comm), "pl-adopt-%d",
+		 (int)(getpid() % 100000));
+	snprintf(ns.helper, sizeof(ns.helper), "pl-helper%d",
+		 (int)(getpid() % 100000));
 	ck_assert_int_eq(pipe2(gate, O_CLOEXEC), 0);
 	ns.gate = gate[0];
 	live_start_as(&l, argv, into_pidns, &ns);
@@ -315,6 +320,10 @@ START_TEST(pid1_reaps_adopted)
 
 			orphan = find_comm(ns.comm);
 			ck_assert_msg(orphan > 0, "no orphan %s", ns.comm);
+			/* the helper, a zombie child of proclab's since before
+			 * its exec: reaped at its first wait */
+			ck_assert_msg(find_comm(ns.helper) == 0, "the helper "
+				      "zombie %s is still there", ns.helper);
 			close(gate[1]);         /* the orphan exits now */
 			while (find_comm(ns.comm) != 0 &&
 			       pl_now_ms() - t0 < 3000)
@@ -338,7 +347,7 @@ START_TEST(nonreaping_init_orphan_stays)
 	const char *argv[] = { "orphan", "--json", "--timeout", "400", NULL };
 	const char *text[] = { "orphan", "--no-color", "--timeout", "400",
 			       NULL };
-	struct ns ns = { NS_NONREAPING, -1, "" };
+	struct ns ns = { NS_NONREAPING, -1, "", "" };
 	const struct jobj *e;
 	struct outcome o;
 	char trail[32], *words;
@@ -377,7 +386,7 @@ START_TEST(foreign_proc_refused)
 	static struct jobj ev[MAXEV];
 	const char *argv[] = { "orphan", "--json", NULL };
 	const char *text[] = { "orphan", NULL };
-	struct ns ns = { NS_NO_PROC, -1, "" };
+	struct ns ns = { NS_NO_PROC, -1, "", "" };
 	struct outcome o;
 	int n;
 
