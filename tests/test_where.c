@@ -632,6 +632,18 @@ END_TEST
 
 /* ---- a child killed from outside ---------------------------------------- */
 
+/* Wait (the test's side, up to 2 s) until pid has died of the kill: Z,
+ * or gone.  As a user would: kill, look, then press Enter. */
+static void await_dead(pid_t pid)
+{
+	long long t0 = pl_now_ms();
+	struct proc_stat st;
+
+	while (proc_peek_stat(pid, &st) == PROC_OK && st.state != 'Z' &&
+	       pl_now_ms() - t0 < 2000)
+		poll(NULL, 0, 1);
+}
+
 static void kill_child_at_pause(const char *lab, int stage, const char *role)
 {
 	const char *argv[] = { lab, "--json", "--step", "--timeout", "20000",
@@ -659,6 +671,7 @@ static void kill_child_at_pause(const char *lab, int stage, const char *role)
 		if ((int)jnum(&e, "stage") == stage && t0 == 0) {
 			ck_assert_int_gt(victim, 0);
 			ck_assert_int_eq(kill(victim, SIGKILL), 0);
+			await_dead(victim);
 			t0 = pl_now_ms();
 		}
 		if (write(l.in, "\n", 1) != 1)
@@ -677,6 +690,8 @@ START_TEST(killed_from_outside)
 	kill_child_at_pause("zombie", stage_number("zombie", "block"), "child");
 	kill_child_at_pause("orphan", stage_number("orphan", "fork"), "orphan");
 	kill_child_at_pause("states", stage_number("states", "sleep"), "child");
+	/* the vfork child, which waits for its order on the caller's pipe */
+	kill_child_at_pause("vfork", stage_number("vfork", "vfork"), "child");
 }
 END_TEST
 
