@@ -74,6 +74,10 @@ static const struct sentence orphan_sentences[] = {
 	  "grandparent, but because proclab is PID 1 of its PID namespace "
 	  "(as a container's first process is), and PID 1 adopts every "
 	  "orphan that no child subreaper takes", NULL, NULL },
+	{ "reparent", "pid1-subreaper", "the orphan's parent is now pid {to}, "
+	  "proclab itself, no longer pid {from}: proclab made itself a child "
+	  "subreaper, and it is PID 1 of its PID namespace as well; either "
+	  "would make it the adopter", NULL, NULL },
 	{ "reparent", "subreaper", "the orphan's parent is now pid {to} "
 	  "({to_comm}), no longer pid {from}: not PID 1 but proclab's "
 	  "ancestor {depth} level up, so a child subreaper, the nearest above "
@@ -157,7 +161,9 @@ static void reparent(struct run *r, const struct orphan *o, pid_t from,
 	else
 		a->kind = "other";
 	emit_form(r, "reparent", strcmp(a->kind, "other") == 0 ? NULL
-		  : a->pid == r->self && a->pid == 1 ? "pid1-self" : a->kind,
+		  : a->pid == r->self && a->pid == 1
+		  ? (opt_set(r, "subreaper") ? "pid1-subreaper" : "pid1-self")
+		  : a->kind,
 		  FIELDS(F_PID("pid", o->wo->pid), F_PID("from", from),
 			 F_PID("to", a->pid), F_MEAS("to_comm", a->comm),
 			 F_STR("kind", a->kind), F_MEAS("depth", a->depth)));

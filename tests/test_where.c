@@ -220,6 +220,7 @@ START_TEST(orphan_as_pid1_says_why)
 	static struct jobj ev[MAXEV];
 	const char *argv[] = { "orphan", "--json", NULL };
 	const char *text[] = { "orphan", "--no-color", NULL };
+	const char *sub[] = { "orphan", "--subreaper", "--no-color", NULL };
 	struct ns ns = { NS_PID1, -1, "", "" };
 	const struct jobj *e;
 	struct outcome o;
@@ -254,6 +255,15 @@ START_TEST(orphan_as_pid1_says_why)
 		      NULL, "%s", words);
 	ck_assert_msg(strstr(words, "because proclab is PID 1") != NULL, "%s",
 		      words);
+	free(words);
+	outcome_free(&o);
+
+	/* with --subreaper both are true, and both are said */
+	run_proclab_as(&o, NULL, sub, into_pidns, &ns);
+	ck_assert_int_eq(o.code, 0);
+	words = squash(o.out);
+	ck_assert_msg(strstr(words, "made itself a child subreaper, and it is "
+			     "PID 1") != NULL, "%s", words);
 	free(words);
 	outcome_free(&o);
 }
