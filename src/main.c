@@ -131,6 +131,7 @@ static bool refused(const struct lab *lab, const char *name)
 
 static void help_lab(const struct lab *lab)
 {
+	bool skip;
 	const struct lab_option *o = lab->options;
 
 	printf("usage: proclab %s%s%s [options]\n\n", lab->name,
@@ -181,7 +182,24 @@ static void help_lab(const struct lab *lab)
 		}
 	}
 	putchar('\n');
-	fputs(common_usage, stdout);
+	/* common_usage without the options the lab refuses (an option's
+	 * line and the deeper-indented lines that go on with its text) */
+	skip = false;
+	for (const char *l = common_usage, *nl; *l != '\0'; l = nl + 1) {
+		char name[32];
+
+		nl = strchr(l, '\n');
+		if (strncmp(l, "  -", 3) == 0 || l[0] != ' ') {
+			size_t n = strcspn(l + 4, " \n");
+
+			snprintf(name, sizeof(name), "%.*s",
+				 (int)(n < sizeof(name) ? n : sizeof(name) - 1),
+				 l + 4);
+			skip = strncmp(l, "  --", 4) == 0 && refused(lab, name);
+		}
+		if (!skip)
+			fwrite(l, 1, (size_t)(nl - l) + 1, stdout);
+	}
 	if (lab->refuses != NULL) {
 		static const char *const names[] = { "step", "quiz", "delay",
 						     "timeout" };

@@ -731,6 +731,19 @@ START_TEST(watch_refuses_what_it_ignores)
 		ck_assert_ptr_nonnull(strstr(o.err, "does not apply"));
 		outcome_free(&o);
 	}
+	/* nor does its help offer them (shell completion reads it) */
+	{
+		const char *argv[] = { "watch", "--help", NULL };
+		struct outcome o;
+
+		run_proclab(&o, NULL, argv);
+		ck_assert_int_eq(o.code, 0);
+		ck_assert_ptr_null(strstr(o.out, "  --step "));
+		ck_assert_ptr_null(strstr(o.out, "  --timeout "));
+		ck_assert_ptr_nonnull(strstr(o.out, "  --json "));
+		ck_assert_ptr_nonnull(strstr(o.out, "watch refuses"));
+		outcome_free(&o);
+	}
 }
 END_TEST
 
