@@ -6,7 +6,9 @@
 #   make bench        measure the observer (prints `name value` lines)
 #   make stress       kill every lab at random moments, count survivors;
 #                     run every lab STRESS_RUNS times, same lesson each?
-#                     (STRESS_TRIALS=320 STRESS_RUNS=200 by default)
+#                     (STRESS_TRIALS=320 STRESS_RUNS=200 by default);
+#                     every lab as PID 1, under strace -f, at low
+#                     limits (STRESS_WHERE=3)
 #   make valgrind     every lab and the unit tests under valgrind memcheck
 #   make deps         install the Debian packages the build needs
 #   make install      PREFIX=/usr/local DESTDIR= (also: uninstall)
@@ -129,6 +131,7 @@ bench: $(PROG) $(BUILD)/bench
 
 stress: $(PROG) $(BUILD)/stress
 	PROCLAB=./$(PROG) STRESS_TRIALS=$(STRESS_TRIALS) STRESS_RUNS=$(STRESS_RUNS) \
+	  STRESS_WHERE=$(STRESS_WHERE) \
 	  ./$(BUILD)/stress
 
 valgrind: $(PROG) $(BUILD)/check_proclab

@@ -327,7 +327,17 @@ struct agent {
 				 * its subtree's count (fds fd..fd+span-1) */
 	int ngive;
 	struct { int fd, at; } give[AGENT_GIVE_MAX];
+	/* how it was last told to end: 0 not yet, 'e' _exit(told_value),
+	 * 's' by signal told_value, '?' a way proclab cannot check (a lab's
+	 * own operation) */
+	int told, told_value;
+	int told_alt;           /* the signal it was told before, or 0 */
 };
+
+/* pid, a zombie with wait status raw, has ended: if it is an agent that
+ * ended otherwise than it was told (killed from outside while told to
+ * _exit), pl_fail() saying how, and PL_EXIT_FAIL; else 0. */
+int agent_end_as_told(struct run *r, pid_t pid, int raw);
 
 /* Called by run_teardown(): close every pipe, free the agents (every
  * struct agent * of the run is invalid afterwards). */

@@ -98,6 +98,18 @@ int obs_await(struct run *r, struct watched *w, const char *states,
  * output does not depend on whether a sample caught that instant.
  * No --quiz question.  Returns 0, or PL_EXIT_FAIL on timeout. */
 int obs_settle(struct run *r, struct watched *w, const char *states);
+/* The same, for a change that may never come and is a lesson when it
+ * does not (an adopter that never reaps): waits up to timeout_ms and
+ * returns 1, without a failure, if w has not shown one of `states` by
+ * then; 0 when it has; PL_EXIT_FAIL as obs_await() when /proc cannot be
+ * read. */
+int obs_await_or_not(struct run *r, struct watched *w, const char *states,
+		     const char *why, int timeout_ms);
+
+/* For a message on an unexpected state: " (it ended: killed by
+ * SIGKILL)" when w was last seen a zombie (its exit status, from /proc),
+ * " (it is gone)" when released, else "".  Returns buf. */
+const char *obs_end_note(const struct watched *w, char *buf, size_t size);
 
 /* Sample every watched process once; every change is transient. */
 void obs_sample_all(struct run *r);

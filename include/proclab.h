@@ -133,6 +133,10 @@ struct lab {
 	 * `ps -o pid,pgid,sid,tpgid,stat` (with ps's s and +), and the --step
 	 * pause suggests a ps with those columns.  Other labs: false. */
 	bool job_control;
+	/* Options every lab takes that mean nothing to this one, by name
+	 * separated by spaces ("step quiz delay timeout"): given, they are a
+	 * usage error (exit 2), and `--help` says so.  NULL: none. */
+	const char *refuses;
 };
 
 extern const struct lab *const lab_table[];
@@ -279,6 +283,23 @@ void run_teardown(struct run *r);
  * so that the reason is in the text view and in JSON too.  Called once,
  * by main, before the result. */
 void run_explain(struct run *r, int rc);
+/* proclab's own call `call` failed with errno e where the machine or the
+ * user's limits are the cause (EMFILE, ENOMEM, EAGAIN): an `error` event
+ * (role "proclab") and the message fmt on stderr; the lab then ends with
+ * PL_EXIT_UNAVAILABLE.  Returns PL_EXIT_UNAVAILABLE, errno kept. */
+int pl_sys_error(struct run *r, const char *call, int e, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* The last message pl_warnx() printed ("" if none). */
+const char *pl_last_warning(void);
+
+/* As PID 1 of its PID namespace (r->self == 1), take SIGCHLD (a handler
+ * that raises a flag), so that orphans handed to proclab are reaped while
+ * it waits: pl_reap_adopted(), called by every wait, reaps each zombie
+ * child that is not a process of the run.  Not PID 1: nothing.  Returns
+ * 0, or -1 with errno. */
+int pl_init_reaper(struct run *r);
+void pl_reap_adopted(struct run *r);
 
 /* "proclab: LAB: " prefix of messages. */
 void pl_warnx(const struct run *r, const char *fmt, ...)

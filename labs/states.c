@@ -111,9 +111,13 @@ static int stage_stop(struct run *r)
 	emit(r, "signal", FIELDS(F_PID("pid", w->pid),
 				 F_STR("signame", "SIGSTOP"), F_CHAR("state", in_d),
 				 F_TEXT("name", procfs_state_name(in_d))));
-	if (in_d != 'D')
+	if (in_d != 'D') {
+		char note[128];
+
 		return pl_fail(r, "expected %s %d to stay D after SIGSTOP; "
-			       "/proc showed %c", w->role, (int)w->pid, in_d);
+			       "/proc showed %c%s", w->role, (int)w->pid, in_d,
+			       obs_end_note(w, note, sizeof(note)));
+	}
 	if (puppet_do(r, &s->kid, PUP_RELEASE, 0) < 0)
 		return PL_EXIT_FAIL;
 	if (obs_await(r, w, "T", "stopped by SIGSTOP, which waited while "

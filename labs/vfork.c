@@ -494,8 +494,15 @@ static int stage_write(struct run *r)
 	struct watched *w = v->child;
 	struct agent_msg st, res;
 	bool same;
+	char note[128];
 	int rc;
 
+	/* the order goes down the caller's pipe: a vfork child killed from
+	 * outside (at the pause before) would leave it to the caller */
+	if (strchr("ZX", obs_sample(r, w, NULL, NULL)) != NULL)
+		return pl_fail(r, "expected the vfork child %d to wait for its "
+			       "order; /proc showed %c%s", (int)w->pid,
+			       w->state, obs_end_note(w, note, sizeof(note)));
 	if ((rc = tell(r, v, OP_STORE, opt_val(r, "value"))) != 0 ||
 	    (rc = agent_expect(r, v->agent, REP_STORED, &st)) != 0 ||
 	    (rc = resumed(r, v, w, "_exit", &res)) != 0)

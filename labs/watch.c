@@ -7,6 +7,7 @@
  * observer samples /proc/PID/stat for the changes that have no event.
  * Without pidfds (child.h) exits are caught by that sampling too.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
@@ -27,19 +28,43 @@ static const struct lab_option watch_options[] = {
 	{ NULL, NULL, 0, 0, 0, NULL },
 };
 
-/* Per process: the /proc handles and a pidfd. */
+/* Per process: the /proc handles (its directory and its stat) and a
+ * pidfd.  Besides: those open now, and two to spare. */
 #define FDS_PER_PID 3
+#define FDS_SPARE 2
+
+/* How many fds are open now (an inherited one included: it may hold a
+ * number below the limit that a new fd would take). */
+static int open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int count = 0;
+
+	if (d == NULL)
+		return 4;       /* stdin, stdout, stderr, the signalfd */
+	for (struct dirent *e; (e = readdir(d)) != NULL;) {
+		const char *errstr;
+		int fd = (int)strtonum(e->d_name, 0, INT_MAX, &errstr);
+
+		count += errstr == NULL && fd != dirfd(d);
+	}
+	closedir(d);
+	return count;
+}
 
 static int raise_fd_limit(struct run *r, int npids)
 {
-	rlim_t need = (rlim_t)npids * FDS_PER_PID + 16;
+	/* a new fd takes the lowest free number: with `count` open, n more
+	 * need numbers up to count + n - 1 at most */
+	rlim_t need = (rlim_t)open_fds() + (rlim_t)npids * FDS_PER_PID +
+		      FDS_SPARE;
 	struct rlimit rl;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= need)
 		return PL_EXIT_OK;
 	if (rl.rlim_max < need) {
-		pl_warnx(r, "cannot follow %d processes: the open-file limit "
-			 "is %llu, %llu are needed", npids,
+		pl_warnx(r, "cannot follow %d process%s: the open-file limit "
+			 "is %llu, %llu are needed", npids, npids == 1 ? "" : "es",
 			 (unsigned long long)rl.rlim_max,
 			 (unsigned long long)need);
 		return PL_EXIT_UNAVAILABLE;
@@ -204,4 +229,7 @@ const struct lab lab_watch = {
 	.prepare = watch_prepare,
 	.sentences = watch_sentences,
 	.stages = watch_stages,
+	/* one stage, no expected state: nothing to pause at, ask about or
+	 * time out on (--for is its time limit) */
+	.refuses = "step quiz delay timeout",
 };

@@ -472,13 +472,16 @@ static struct agents *agents_of(struct run *r)
 		return g;
 	g = calloc(1, sizeof(*g));
 	if (g == NULL) {
-		pl_warnx(r, "cannot set up agents: %s", strerror(errno));
+		pl_sys_error(r, "calloc", errno, "cannot set up agents: %s",
+			     strerror(errno));
 		return NULL;
 	}
 	g->rep[0] = g->rep[1] = -1;
 	if (pipe2(g->rep, O_CLOEXEC) < 0 ||
 	    fcntl(g->rep[0], F_SETFL, O_NONBLOCK) < 0) {
-		pl_warnx(r, "cannot create a pipe: %s", strerror(errno));
+		pl_sys_error(r, g->rep[0] < 0 ? "pipe2" : "fcntl(F_SETFL)",
+			     errno, "cannot create a pipe: %s",
+			     strerror(errno));
 		if (g->rep[0] >= 0) {
 			close(g->rep[0]);
 			close(g->rep[1]);
@@ -533,7 +536,8 @@ struct agent *agent_new(struct run *r, const char *role)
 		return NULL;
 	}
 	if (pipe2(p, O_CLOEXEC) < 0) {
-		pl_warnx(r, "cannot create a pipe: %s", strerror(errno));
+		pl_sys_error(r, "pipe2", errno, "cannot create a pipe: %s",
+			     strerror(errno));
 		return NULL;
 	}
 	a = &g->a[g->n];
@@ -944,6 +948,27 @@ int agent_fork(struct run *r, struct agent *parent, struct agent *child,
 	return agent_expect(r, child, AGENT_REP_READY, ready);
 }
 
+/* Does sig end a process by default? */
+static bool ends(int sig)
+{
+	switch (sig) {
+	case 0: case SIGSTOP: case SIGCONT: case SIGTSTP: case SIGTTIN:
+	case SIGTTOU: case SIGCHLD: case SIGURG: case SIGWINCH:
+		return false;
+	}
+	return true;
+}
+
+/* How a was told to end.  A later word replaces an earlier one (the agent
+ * survived it to be told again: a signal it handles), but a signal sent
+ * just before may still be the one it dies of: that one is kept too. */
+static void tell(struct agent *a, int how, int value)
+{
+	a->told_alt = a->told == 's' ? a->told_value : 0;
+	a->told = how;
+	a->told_value = value;
+}
+
 int agent_send(struct run *r, struct agent *a, int op,
 	       const int64_t arg[AGENT_ARGS])
 {
@@ -958,9 +983,25 @@ int agent_send(struct run *r, struct agent *a, int op,
 	}
 	if (op == AGENT_OP_EXIT || op == AGENT_OP_RAISE)
 		a->ending = true;
+	if (op == AGENT_OP_EXIT)
+		tell(a, 'e', (int)(arg[0] & 0xff));
+	if (op == AGENT_OP_RAISE && ends((int)arg[0]))
+		tell(a, 's', (int)arg[0]);
 	do
 		n = write(a->cmd, &m, sizeof(m));
 	while (n < 0 && errno == EINTR);
+	if (n < 0 && errno == EPIPE && a->started) {
+		/* no reader left: it has ended (killed from outside, most
+		 * likely): say how, not "Broken pipe"; its exit follows the
+		 * close of its fds at once */
+		char how[160];
+
+		if (a->parent == NULL)
+			pl_wait_exit(r, a->pid, r->timeout_ms);
+		how_ended(r, a, how, sizeof(how));
+		return pl_fail(r, "cannot command the %s %d: it %s", a->role,
+			       (int)a->pid, how);
+	}
 	if (n != (ssize_t)sizeof(m)) {
 		pl_warnx(r, "cannot command the %s %d: %s", a->role,
 			 (int)a->pid, n < 0 ? strerror(errno) : "short write");
@@ -992,19 +1033,49 @@ void agent_signalled(struct run *r, pid_t pid, int sig)
 {
 	struct agents *g = r->agents;
 
-	switch (sig) {
-	case 0: case SIGSTOP: case SIGCONT: case SIGTSTP: case SIGTTIN:
-	case SIGTTOU: case SIGCHLD: case SIGURG: case SIGWINCH:
+	if (!ends(sig))
 		return;
-	}
 	for (int i = 0; g != NULL && i < g->n; i++)
-		if (g->a[i].started && g->a[i].pid == pid)
+		if (g->a[i].started && g->a[i].pid == pid) {
 			g->a[i].ending = true;
+			tell(&g->a[i], 's', sig);
+		}
 }
 
 void agent_ending(struct agent *a)
 {
 	a->ending = true;
+	tell(a, '?', 0);
+}
+
+int agent_end_as_told(struct run *r, pid_t pid, int raw)
+{
+	struct agents *g = r->agents;
+	char how[96], told[64];
+	struct wstatus w;
+	const struct agent *a = NULL;
+
+	for (int i = 0; g != NULL && i < g->n; i++)
+		if (g->a[i].started && g->a[i].pid == pid)
+			a = &g->a[i];
+	if (a == NULL || raw < 0 || a->told == 0 || a->told == '?')
+		return 0;
+	wstatus_decode(raw, &w);
+	if (a->told == 'e' && w.exited && w.code == a->told_value)
+		return 0;
+	if (a->told == 's' && w.signaled && w.sig == a->told_value)
+		return 0;
+	if (a->told_alt != 0 && w.signaled && w.sig == a->told_alt)
+		return 0;
+	wstatus_describe(&w, how, sizeof(how));
+	if (a->told == 'e')
+		snprintf(told, sizeof(told), "_exit(%d)", a->told_value);
+	else
+		snprintf(told, sizeof(told), "%s",
+			 wstatus_signame(a->told_value).s);
+	return pl_fail(r, "the %s %d ended (%s), not by the %s proclab told "
+		       "it: something outside proclab ended it first", a->role,
+		       (int)a->pid, how, told);
 }
 
 void agent_close(struct agent *a)
@@ -1015,6 +1086,7 @@ void agent_close(struct agent *a)
 		close(a->cmd);
 	a->cmd = -1;
 	a->ending = true;
+	tell(a, 'e', AGENT_EXIT_LIFELINE);
 }
 
 /* ---- puppets ----------------------------------------------------------- */

@@ -87,8 +87,9 @@ int pl_track(struct run *r, pid_t pid, int *pidfd)
 	if (!r->no_pidfd) {
 		fd = pidfd_open(pid, 0);
 		if (fd < 0) {
-			pl_warnx(r, "cannot open a pidfd for %d: %s", (int)pid,
-				 strerror(errno));
+			pl_sys_error(r, "pidfd_open", errno, "cannot open a "
+				     "pidfd for %d: %s", (int)pid,
+				     strerror(errno));
 			return -1;
 		}
 	} else if ((rc = proc_open(&h, pid)) != PROC_OK) {
@@ -216,7 +217,8 @@ pid_t pl_fork(struct run *r, const char *role, int *pidfd)
 	fflush(NULL);
 	pid = fork();
 	if (pid < 0) {
-		pl_warnx(r, "cannot fork: %s", strerror(errno));
+		pl_sys_error(r, "fork", errno, "cannot fork: %s",
+			     strerror(errno));
 		return -1;
 	}
 	if (pid == 0) {
@@ -238,8 +240,8 @@ pid_t pl_fork(struct run *r, const char *role, int *pidfd)
 		int e = errno;
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
-		pl_warnx(r, "cannot open a pidfd for %d: %s", (int)pid,
-			 strerror(e));
+		pl_sys_error(r, "pidfd_open", e, "cannot open a pidfd for "
+			     "%d: %s", (int)pid, strerror(e));
 		return -1;
 	}
 	add_kid(r, pid, fd, true, &(struct proc_handle){ pid, -1, -1 });

@@ -88,6 +88,15 @@ const struct sentence emit_engine_sentences[] = {
 	 * errno, error (its name), message ("the ROLE cannot set up: CALL:
 	 * strerror", as on stderr) */
 	{ "error", NULL, "{message} ({error})", NULL, NULL },
+	/* pid, tracer, tracer_comm: proclab's TracerPid at the start */
+	{ "traced", NULL, "proclab is traced by pid {tracer} ({tracer_comm}): "
+	  "a tracer that follows forks (strace -f) holds a stopped child in "
+	  "t (tracing stop), never T, so a stage that shows T ends with exit "
+	  "3 instead", NULL, NULL },
+	/* pid: proclab is PID 1 of its PID namespace */
+	{ "init", NULL, "proclab is PID 1 of its PID namespace: every orphan "
+	  "in it comes to proclab, which reaps those no stage is showing",
+	  NULL, NULL },
 	{ NULL, NULL, NULL, NULL, NULL }
 };
 
@@ -530,6 +539,14 @@ static void legacy_why_roles(const struct run *r, const char *in, char *dst,
 			    !isalnum((unsigned char)in[n]) && in[n] != '_';
 		const char *role = NULL;
 
+		/* not a pid where pids are small (proclab as PID 1, its
+		 * children 2, 3, ...): a manual section, "read(2)", and an
+		 * exit code, "code 3" */
+		if (word && len >= 2 && dst[len - 1] == '(' &&
+		    isalnum((unsigned char)dst[len - 2]) && in[n] == ')')
+			word = false;
+		if (word && len >= 5 && strncmp(dst + len - 5, "code ", 5) == 0)
+			word = false;
 		if (word) {
 			long long v = strtoll(in, NULL, 10);
 			role = v > 1 ? known_role(r, v) : NULL;

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <locale.h>
 #include <signal.h>
 #include <stdio.h>
@@ -118,8 +119,24 @@ static void help_option(const char *left, const char *text)
 	fold(text, col, COL);
 }
 
+/* Does lab refuse the common option `name` (struct lab's `refuses`)? */
+static bool refused(const struct lab *lab, const char *name)
+{
+	const char *p = lab->refuses;
+	size_t n = strlen(name);
+
+	while (p != NULL && (p = strstr(p, name)) != NULL) {
+		if ((p == lab->refuses || p[-1] == ' ') &&
+		    (p[n] == ' ' || p[n] == '\0'))
+			return true;
+		p += n;
+	}
+	return false;
+}
+
 static void help_lab(const struct lab *lab)
 {
+	bool skip;
 	const struct lab_option *o = lab->options;
 
 	printf("usage: proclab %s%s%s [options]\n\n", lab->name,
@@ -180,7 +197,41 @@ static void help_lab(const struct lab *lab)
 		}
 	}
 	putchar('\n');
-	fputs(common_usage, stdout);
+	/* common_usage without the options the lab refuses (an option's
+	 * line and the deeper-indented lines that go on with its text) */
+	skip = false;
+	for (const char *l = common_usage, *nl; *l != '\0'; l = nl + 1) {
+		char name[32];
+
+		nl = strchr(l, '\n');
+		if (strncmp(l, "  -", 3) == 0 || l[0] != ' ') {
+			size_t n = strcspn(l + 4, " \n");
+
+			snprintf(name, sizeof(name), "%.*s",
+				 (int)(n < sizeof(name) ? n : sizeof(name) - 1),
+				 l + 4);
+			skip = strncmp(l, "  --", 4) == 0 && refused(lab, name);
+		}
+		if (!skip)
+			fwrite(l, 1, (size_t)(nl - l) + 1, stdout);
+	}
+	if (lab->refuses != NULL) {
+		static const char *const names[] = { "step", "quiz", "delay",
+						     "timeout" };
+		char text[256];
+		int len = snprintf(text, sizeof(text), "%s refuses", lab->name);
+
+		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+			if (refused(lab, names[i]) && len < (int)sizeof(text))
+				len += snprintf(text + len, sizeof(text) - len,
+						" --%s", names[i]);
+		if (len < (int)sizeof(text))
+			snprintf(text + len, sizeof(text) - len, " (a usage "
+				 "error): nothing in it pauses, asks or waits "
+				 "for an expected state.");
+		putchar('\n');
+		fold(text, 0, 0);
+	}
 }
 
 static const char *known(const char *version)
@@ -264,7 +315,7 @@ static void parse_options(struct run *r, int argc, char *argv[])
 	const struct lab_text_option *to = lab->text_options;
 	char shorts[4 + 2 * LAB_OPT_MAX] = ":hv";
 	bool no_color = false;
-	int n = NCOMMON, c;
+	int n = NCOMMON, c, at = -1;
 
 	memcpy(longopts, common, sizeof(common));
 	for (int i = 0; lo != NULL && lo[i].name != NULL; i++) {
@@ -292,7 +343,7 @@ static void parse_options(struct run *r, int argc, char *argv[])
 	r->timeout_ms = TIMEOUT_DEF;
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, shorts, longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, shorts, longopts, &at)) != -1) {
 		for (int i = 0; to != NULL && to[i].name != NULL; i++)
 			if (to[i].letter != 0 && c == to[i].letter)
 				c = OPT_TEXT + i;
@@ -346,6 +397,12 @@ static void parse_options(struct run *r, int argc, char *argv[])
 					      : 1;
 		}
 		}
+		/* after the value was checked: a bad one is named first */
+		if (at >= 0 && at < NCOMMON && refused(lab, common[at].name))
+			errx(PL_EXIT_USAGE, "%s: option '--%s' does not apply to "
+			     "this lab (see 'proclab %s --help')", lab->name,
+			     common[at].name, lab->name);
+		at = -1;
 	}
 	if (optind < argc && lab->args == NULL)
 		errx(PL_EXIT_USAGE, "%s: unexpected argument '%s'", lab->name,
@@ -362,6 +419,110 @@ static void teardown_at_exit(void)
 {
 	if (current != NULL)
 		run_teardown(current);
+}
+
+/* The start event: the first line of every run past its command line. */
+static void emit_start(struct run *r)
+{
+	struct utsname u;
+
+	if (uname(&u) < 0)
+		strcpy(u.release, "unknown");
+	emit_form(r, "start", r->no_pidfd ? "nopidfd" : NULL,
+		  FIELDS(F_PID("pid", r->self), F_INT("schema", PROCLAB_SCHEMA),
+			 F_STR("version", PROCLAB_VERSION),
+			 F_MEAS("kernel", u.release),
+			 F_BOOL("pidfd", !r->no_pidfd),
+			 F_TEXT("lab", r->lab->name)));
+}
+
+/* The result event: the last line of every run past its command line. */
+static void emit_result(struct run *r, int rc)
+{
+	if (r->quiz)    /* the score says how the student did, not the lab */
+		emit_form(r, "result", rc == PL_EXIT_OK ? "quiz" : "failed-quiz",
+			  FIELDS(F_BOOL("ok", rc == PL_EXIT_OK),
+				 F_INT("exit", rc), F_INT("score", r->score),
+				 F_INT("questions", r->questions)));
+	else
+		emit_form(r, "result", rc == PL_EXIT_OK ? NULL : "failed",
+			  FIELDS(F_BOOL("ok", rc == PL_EXIT_OK),
+				 F_INT("exit", rc)));
+}
+
+/* The machine cannot run the lab, found before the start event (no /proc,
+ * a /proc of another PID namespace, no signalfd, no memory, a lab's
+ * prepare): one line on stderr, msg (NULL: the lab's prepare has printed
+ * it); with --json, as on every run that ends with exit 3, `start` first,
+ * then `unavailable` (the message) and `result`.  The text view prints
+ * nothing on stdout: the line on stderr says it all. */
+static int unavailable_early(struct run *r, const char *msg)
+{
+	if (msg != NULL)
+		pl_warnx(r, "%s", msg);
+	else
+		msg = pl_last_warning();
+	if (r->json) {
+		r->stage_name = "";
+		emit_start(r);
+		emit(r, "unavailable", FIELDS(F_STR("stage_name", ""),
+					     F_STR("message", msg)));
+		emit_result(r, PL_EXIT_UNAVAILABLE);
+		finish_stdout();
+	}
+	return PL_EXIT_UNAVAILABLE;
+}
+
+/* Is /proc this PID namespace's?  Under `unshare --pid --fork` without
+ * --mount-proc it is the parent namespace's: every pid read there names
+ * some other process (the host's kernel threads for proclab's children).
+ * /proc/self then names proclab by its pid out there, or (a /proc of
+ * a namespace proclab is not in) nothing at all.  Returns NULL, or why not
+ * in buf. */
+static const char *foreign_proc(char *buf, size_t size)
+{
+	char link[32];
+	ssize_t n = readlink("/proc/self", link, sizeof(link) - 1);
+	const char *errstr;
+	pid_t self = getpid(), seen;
+
+	if (n < 0 && errno != ENOENT)
+		return NULL;            /* cannot tell: let the labs try */
+	if (n >= 0) {
+		link[n] = '\0';
+		seen = (pid_t)strtonum(link, 1, INT_MAX, &errstr);
+		if (errstr != NULL || seen == self)
+			return NULL;
+		snprintf(buf, size, "/proc is not this PID namespace's: it "
+			 "shows proclab as pid %d, getpid() says %d; run "
+			 "proclab with a /proc of its own: unshare --pid "
+			 "--fork --mount-proc", (int)seen, (int)self);
+	} else {
+		snprintf(buf, size, "/proc is not this PID namespace's: "
+			 "/proc/self names no process, getpid() says %d; run "
+			 "proclab with a /proc of its own: unshare --pid "
+			 "--fork --mount-proc", (int)self);
+	}
+	return buf;
+}
+
+/* Under a tracer (strace, gdb): say so at the start, with what it costs. */
+static void note_tracer(struct run *r)
+{
+	struct proc_handle h;
+	struct proc_status ps;
+	struct proc_stat st;
+
+	if (proc_open(&h, r->self) != PROC_OK)
+		return;
+	if (proc_read_status(&h, &ps) == PROC_OK && (ps.has & PS_TRACER) &&
+	    ps.tracer > 0)
+		emit(r, "traced",
+		     FIELDS(F_PID("pid", r->self), F_MEAS("tracer", ps.tracer),
+			    F_MEAS("tracer_comm",
+				   proc_peek_stat(ps.tracer, &st) == PROC_OK
+				   ? st.comm : "?")));
+	proc_close(&h);
 }
 
 /* Block the signals that end proclab and read them from a signalfd. */
@@ -387,40 +548,43 @@ static int setup_signals(struct run *r)
 static int run_lab(const struct lab *lab, int argc, char *argv[])
 {
 	static struct run r;
-	struct utsname u;
+	char msg[512];
 	int rc;
 
 	r.lab = lab;
 	r.sigfd = -1;
 	parse_options(&r, argc, argv);
-	if (access("/proc/self/stat", R_OK) < 0)
-		errx(PL_EXIT_UNAVAILABLE, "%s: /proc is not available: %s",
-		     lab->name, strerror(errno));
-	if (setup_signals(&r) < 0)
-		err(PL_EXIT_UNAVAILABLE, "%s: cannot set up signals",
-		    lab->name);
+	r.self = getpid();
+	clock_gettime(CLOCK_MONOTONIC, &r.t0);
+	if (access("/proc/self/stat", R_OK) < 0) {
+		snprintf(msg, sizeof(msg), "/proc is not available: %s",
+			 strerror(errno));
+		return unavailable_early(&r, msg);
+	}
+	if (foreign_proc(msg, sizeof(msg)) != NULL)
+		return unavailable_early(&r, msg);
+	if (setup_signals(&r) < 0 || pl_init_reaper(&r) < 0) {
+		snprintf(msg, sizeof(msg), "cannot set up signals: %s",
+			 strerror(errno));
+		return unavailable_early(&r, msg);
+	}
 	/* let the observer's short sleeps be short */
 	prctl(PR_SET_TIMERSLACK, 1UL);
 	setproctitle("%s", lab->name);
-	r.self = getpid();
 	r.no_pidfd = !pl_pidfd_works();
-	clock_gettime(CLOCK_MONOTONIC, &r.t0);
 	if (lab->state_size > 0 &&
 	    (r.state = calloc(1, lab->state_size)) == NULL)
-		err(PL_EXIT_UNAVAILABLE, "%s: cannot allocate", lab->name);
+		return unavailable_early(&r, "cannot allocate: out of memory");
 	if (lab->prepare != NULL && (rc = lab->prepare(&r)) != PL_EXIT_OK)
-		return rc;
+		return rc == PL_EXIT_UNAVAILABLE ? unavailable_early(&r, NULL)
+						 : rc;
 	current = &r;
 	atexit(teardown_at_exit);
 
-	if (uname(&u) < 0)
-		strcpy(u.release, "unknown");
-	emit_form(&r, "start", r.no_pidfd ? "nopidfd" : NULL,
-		  FIELDS(F_PID("pid", r.self), F_INT("schema", PROCLAB_SCHEMA),
-			 F_STR("version", PROCLAB_VERSION),
-			 F_MEAS("kernel", u.release),
-			 F_BOOL("pidfd", !r.no_pidfd),
-			 F_TEXT("lab", lab->name)));
+	emit_start(&r);
+	note_tracer(&r);
+	if (r.self == 1)
+		emit(&r, "init", FIELDS(F_PID("pid", r.self)));
 	rc = lab->run != NULL ? lab->run(&r) : PL_EXIT_OK;
 	if (rc == PL_EXIT_OK && lab->stages != NULL)
 		rc = run_stages(&r);
@@ -434,15 +598,7 @@ static int run_lab(const struct lab *lab, int argc, char *argv[])
 	/* a lab that ended on a child's failed call (puppets say -1) */
 	if (rc == PL_EXIT_FAIL && r.unavailable)
 		rc = PL_EXIT_UNAVAILABLE;
-	if (r.quiz)     /* the score says how the student did, not the lab */
-		emit_form(&r, "result", rc == PL_EXIT_OK ? "quiz" : "failed-quiz",
-			  FIELDS(F_BOOL("ok", rc == PL_EXIT_OK),
-				 F_INT("exit", rc), F_INT("score", r.score),
-				 F_INT("questions", r.questions)));
-	else
-		emit_form(&r, "result", rc == PL_EXIT_OK ? NULL : "failed",
-			  FIELDS(F_BOOL("ok", rc == PL_EXIT_OK),
-				 F_INT("exit", rc)));
+	emit_result(&r, rc);
 	current = NULL;
 	if (finish_stdout() != PL_EXIT_OK && rc == PL_EXIT_OK)
 		rc = PL_EXIT_FAIL;

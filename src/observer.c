@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "proclab.h"
+#include "wstatus.h"
 
 int obs_reserve(struct run *r, int n)
 {
@@ -25,7 +26,8 @@ int obs_reserve(struct run *r, int n)
 	o->pfd = calloc((size_t)n + 1, sizeof(*o->pfd));
 	o->owner = calloc((size_t)n + 1, sizeof(*o->owner));
 	if (o->w == NULL || o->pfd == NULL || o->owner == NULL) {
-		pl_warnx(r, "cannot watch %d processes: out of memory", n);
+		pl_sys_error(r, "calloc", ENOMEM, "cannot watch %d "
+			     "processes: out of memory", n);
 		o->cap = 0;
 		return -1;
 	}
@@ -73,8 +75,15 @@ struct watched *obs_add(struct run *r, pid_t pid, int pidfd, const char *role)
 			errno = EACCES;
 			return NULL;
 		}
-		pl_warnx(r, "cannot watch %s %d: %s", role, (int)pid,
-			 rc == PROC_GONE ? "no such process" : strerror(e));
+		if (rc == PROC_ERROR && (e == EMFILE || e == ENFILE ||
+					 e == ENOMEM))
+			/* the limits, not the process: exit 3 */
+			pl_sys_error(r, "open", e, "cannot watch %s %d: %s",
+				     role, (int)pid, strerror(e));
+		else
+			pl_warnx(r, "cannot watch %s %d: %s", role, (int)pid,
+				 rc == PROC_GONE ? "no such process"
+						 : strerror(e));
 		errno = rc == PROC_GONE ? ESRCH : e;
 		return NULL;
 	}
@@ -269,6 +278,7 @@ static void sleep_for_event(struct run *r, long long ns)
 		}
 	}
 	rc = ppoll(pfd, n, &ts, NULL);
+	pl_reap_adopted(r);     /* PID 1: an orphan's SIGCHLD ended it */
 	if (rc <= 0)
 		return;
 	if (pfd[0].revents)
@@ -315,13 +325,75 @@ int obs_follow(struct run *r, long long ms)
 	}
 }
 
-static int await_state(struct run *r, struct watched *w, const char *states,
-		       const char *why, bool quiet)
+const char *obs_end_note(const struct watched *w, char *buf, size_t size)
 {
-	long long deadline = pl_now_ns() + (long long)r->timeout_ms * 1000000LL;
+	char how[96];
+	struct wstatus ws;
+
+	buf[0] = '\0';
+	if (w->state == 'Z' && w->st.exit_code >= 0) {
+		wstatus_decode(w->st.exit_code, &ws);
+		wstatus_describe(&ws, how, sizeof(how));
+		snprintf(buf, size, " (it ended: %s)", how);
+	} else if (w->state == 'X') {
+		snprintf(buf, size, " (it is gone)");
+	}
+	return buf;
+}
+
+/* w shows s, not one of `states`: can it still get there?  Not once it
+ * has ended (Z, X: killed from outside, or it died of its own), nor as T
+ * while a tracer holds it (strace -f, gdb: a traced process stops in t).
+ * Then say so at once instead of waiting for the timeout: returns
+ * PL_EXIT_FAIL (it ended) or PL_EXIT_UNAVAILABLE (a tracer), else 0. */
+static int cannot_come(struct run *r, struct watched *w, const char *states,
+		       char s)
+{
+	char how[128] = "";
+	struct proc_status ps;
+
+	if (s == 't' && strchr(states, 'T') != NULL &&
+	    proc_read_status(&w->h, &ps) == PROC_OK &&
+	    (ps.has & PS_TRACER) && ps.tracer > 0 && ps.tracer != r->self) {
+		struct proc_stat tst;
+
+		return pl_unavailable(r, "expected %s %d to show T (stopped); "
+				      "it shows t (tracing stop): pid %d (%s) "
+				      "traces it, and a traced process stops "
+				      "in t, never in T; run proclab without "
+				      "a tracer that follows its children "
+				      "(strace without -f)", w->role,
+				      (int)w->pid, (int)ps.tracer,
+				      proc_peek_stat(ps.tracer, &tst) ==
+				      PROC_OK ? tst.comm : "?");
+	}
+	if (s == 'X' || (s == 'Z' && strchr(states, 'X') == NULL)) {
+		if (s == 'Z' && w->st.exit_code >= 0) {
+			struct wstatus ws;
+
+			wstatus_decode(w->st.exit_code, &ws);
+			wstatus_describe(&ws, how, sizeof(how));
+		}
+		return pl_fail(r, "expected %s %d to show %s; it %s instead%s%s",
+			       w->role, (int)w->pid, states,
+			       s == 'Z' ? "ended (Z)" : "is gone (X)",
+			       how[0] != '\0' ? ": " : "", how);
+	}
+	return 0;
+}
+
+/* Wait for w to show one of `states` within timeout_ms.  quiet: every
+ * change is reported as transient, the state reached too (obs_settle);
+ * unsure: a timeout is no failure, it returns 1 (obs_await_or_not). */
+static int await_state(struct run *r, struct watched *w, const char *states,
+		       const char *why, int timeout_ms, bool quiet,
+		       bool unsure)
+{
+	long long deadline = pl_now_ns() + (long long)timeout_ms * 1000000LL;
 	long long backoff = 0;
 	char seen[32] = "";
 	size_t nseen = 0;
+	int rc;
 
 	for (;;) {
 		char s;
@@ -336,6 +408,10 @@ static int await_state(struct run *r, struct watched *w, const char *states,
 			return pl_fail(r, "expected %s %d to show %s; its "
 				       "/proc entry could not be read",
 				       w->role, (int)w->pid, states);
+		/* a zombie's status: did it end as it was told? */
+		if (s == 'Z' && in_set(s, states) &&
+		    (rc = agent_end_as_told(r, w->pid, w->st.exit_code)) != 0)
+			return rc;
 		if (in_set(s, states)) {
 			/* already reached, but only seen in passing (while
 			 * sampling another process): now it is what the
@@ -346,12 +422,16 @@ static int await_state(struct run *r, struct watched *w, const char *states,
 			}
 			return 0;
 		}
+		if ((rc = cannot_come(r, w, states, s)) != 0)
+			return rc;
 		if (nseen == 0 || seen[nseen - 1] != s) {
 			if (nseen + 1 < sizeof(seen))
 				seen[nseen++] = s;
 			seen[nseen] = '\0';
 		}
 		long long left = deadline - pl_now_ns();
+		if (left <= 0 && unsure)
+			return 1;
 		if (left <= 0)
 			break;
 		/* 0, 10 us, 20 us, ... 1 ms: catch a quick change quickly,
@@ -371,7 +451,7 @@ static int await_state(struct run *r, struct watched *w, const char *states,
 		snprintf(saw + strlen(saw), sizeof(saw) - strlen(saw), "%s%c",
 			 i ? ", " : "", seen[i]);
 	return pl_fail(r, "expected %s %d to show %s within %d ms; /proc "
-		       "showed %s", w->role, (int)w->pid, want, r->timeout_ms,
+		       "showed %s", w->role, (int)w->pid, want, timeout_ms,
 		       saw);
 }
 
@@ -385,7 +465,20 @@ int obs_await(struct run *r, struct watched *w, const char *states,
 	 * starts after it (see quiz.c) */
 	if (r->quiz)
 		quiz_ask(r, w);
-	rc = await_state(r, w, states, why, false);
+	rc = await_state(r, w, states, why, r->timeout_ms, false, false);
+	if (r->quiz)
+		quiz_tell(r, w, why);
+	return rc;
+}
+
+int obs_await_or_not(struct run *r, struct watched *w, const char *states,
+		     const char *why, int timeout_ms)
+{
+	int rc;
+
+	if (r->quiz)
+		quiz_ask(r, w);
+	rc = await_state(r, w, states, why, timeout_ms, false, true);
 	if (r->quiz)
 		quiz_tell(r, w, why);
 	return rc;
@@ -393,5 +486,5 @@ int obs_await(struct run *r, struct watched *w, const char *states,
 
 int obs_settle(struct run *r, struct watched *w, const char *states)
 {
-	return await_state(r, w, states, NULL, true);
+	return await_state(r, w, states, NULL, r->timeout_ms, true, false);
 }

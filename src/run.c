@@ -74,8 +74,14 @@ bool opt_set(const struct run *r, const char *name)
 }
 
 /* The last message pl_warnx() printed: the reason of a failure that a
- * lab (or the engine) only warned about, for run_explain(). */
+ * lab (or the engine) only warned about, for run_explain(), and the
+ * `unavailable` event of a lab whose prepare ends it with exit 3. */
 static char last_warning[1024];
+
+const char *pl_last_warning(void)
+{
+	return last_warning;
+}
 
 void pl_warnx(const struct run *r, const char *fmt, ...)
 {
@@ -107,6 +113,8 @@ static int report(struct run *r, int code, const char *fmt, va_list ap)
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	r->failed = true;
+	/* a lab that returns PL_EXIT_FAIL after it still ends with 3 */
+	r->unavailable |= code == PL_EXIT_UNAVAILABLE;
 	emit(r, code == PL_EXIT_FAIL ? "expect" : "unavailable",
 	     FIELDS(F_STR("stage_name", r->stage_name), F_STR("message", msg)));
 	if (r->json || !isatty(STDOUT_FILENO) ||
@@ -124,6 +132,33 @@ int pl_fail(struct run *r, const char *fmt, ...)
 	rc = report(r, PL_EXIT_FAIL, fmt, ap);
 	va_end(ap);
 	return rc;
+}
+
+/* proclab's own call failed (a pipe, a pidfd, a fork, memory: the limits
+ * of this machine or this user): the `error` event a failed call of an
+ * agent gives, with role "proclab", and the line on stderr.  The lab ends
+ * with PL_EXIT_UNAVAILABLE (run_lab() turns the PL_EXIT_FAIL its callers
+ * return into it). */
+int pl_sys_error(struct run *r, const char *call, int e, const char *fmt,
+		 ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	r->failed = true;
+	r->unavailable = true;
+	emit(r, "error", FIELDS(F_STR("role", "proclab"),
+			       F_PID("pid", r->self), F_STR("call", call),
+			       F_INT("errno", e),
+			       F_STR("error", strerrorname_np(e)),
+			       F_STR("message", msg)));
+	if (r->json || !isatty(STDOUT_FILENO) || !isatty(STDERR_FILENO))
+		pl_warnx(r, "%s", msg);
+	errno = e;
+	return PL_EXIT_UNAVAILABLE;
 }
 
 int pl_unavailable(struct run *r, const char *fmt, ...)
@@ -236,6 +271,68 @@ void run_teardown(struct run *r)
 	obs_release(&r->obs);
 }
 
+/* ---- proclab as PID 1 of its PID namespace -------------------------------
+ * Every orphan of the namespace comes to PID 1, which must reap it or it
+ * stays a zombie.  As PID 1, proclab takes SIGCHLD in a handler that only
+ * raises a flag (a signalfd would take it from the wait lab's); every wait
+ * (pl_wait_fds, the observer's sleep) ends on it, and pl_reap_adopted()
+ * reaps the zombies among proclab's children that are not the run's:
+ * never one a lab made or tracks, which the lab still has to show. */
+static volatile sig_atomic_t chld_flag;
+
+static void on_sigchld(int sig)
+{
+	(void)sig;
+	chld_flag = 1;
+}
+
+int pl_init_reaper(struct run *r)
+{
+	struct sigaction sa;
+
+	if (r->self != 1)
+		return 0;
+	chld_flag = 1;          /* zombies handed over before the exec */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sigchld;
+	sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
+	sigemptyset(&sa.sa_mask);
+	return sigaction(SIGCHLD, &sa, NULL);
+}
+
+static bool run_made(const struct run *r, pid_t pid)
+{
+	for (int i = 0; i < r->kids.n; i++)
+		if (r->kids.k[i].pid == pid)
+			return true;
+	for (int i = 0; i < r->obs.n; i++)
+		if (r->obs.w[i].pid == pid)
+			return true;
+	return false;
+}
+
+void pl_reap_adopted(struct run *r)
+{
+	DIR *d;
+
+	if (!chld_flag || getpid() != r->self)
+		return;
+	chld_flag = 0;
+	if ((d = opendir("/proc")) == NULL)
+		return;         /* no fd left: the next SIGCHLD tries again */
+	for (struct dirent *e; (e = readdir(d)) != NULL;) {
+		struct proc_stat st;
+		const char *errstr;
+		pid_t pid = (pid_t)strtonum(e->d_name, 2, INT_MAX, &errstr);
+
+		/* a zombie child of ours keeps its pid until we reap it */
+		if (errstr == NULL && proc_peek_stat(pid, &st) == PROC_OK &&
+		    st.ppid == r->self && st.state == 'Z' && !run_made(r, pid))
+			waitpid(pid, NULL, WNOHANG);
+	}
+	closedir(d);
+}
+
 static void __attribute__((noreturn)) die_by_signal(struct run *r, int sig)
 {
 	run_teardown(r);
@@ -259,11 +356,17 @@ int pl_wait_fds(struct run *r, struct pollfd *fds, int n, int timeout_ms)
 	for (int i = 0; i < n; i++)
 		pfd[1 + i] = (struct pollfd){ .fd = fds[i].fd,
 					      .events = POLLIN };
-	for (;;) {
-		int got = poll(pfd, (nfds_t)n + 1, timeout_ms), ready = 0;
+	for (long long end = timeout_ms < 0 ? -1 : pl_now_ms() + timeout_ms;;) {
+		/* no limit, or what is left of it (never below 0: a
+		 * timeout passed is a poll that does not wait) */
+		long long left = end < 0 ? -1 : end - pl_now_ms();
+		int got, ready = 0;
 
+		pl_reap_adopted(r);
+		got = poll(pfd, (nfds_t)n + 1,
+			   end < 0 ? -1 : left > 0 ? (int)left : 0);
 		if (got < 0 && errno == EINTR)
-			continue;
+			continue;       /* a SIGCHLD as PID 1: reap, go on */
 		if (got < 0) {
 			pl_warnx(r, "poll: %s", strerror(errno));
 			run_teardown(r);

@@ -101,10 +101,9 @@ int sink_open(struct run *r, struct sink *s, enum sink_kind kind)
 	case SINK_FILE:
 		return open_file(r, s);
 	default:
-		if (pipe2(p, O_CLOEXEC) < 0) {
-			pl_warnx(r, "cannot create a pipe: %s", strerror(errno));
-			return PL_EXIT_FAIL;
-		}
+		if (pipe2(p, O_CLOEXEC) < 0)
+			return pl_sys_error(r, "pipe2", errno, "cannot create "
+					    "a pipe: %s", strerror(errno));
 		s->rd = p[0];
 		s->wr = p[1];
 		return PL_EXIT_OK;

@@ -48,8 +48,18 @@
  * events not marked transient), in order; every run must exit 0 and match
  * the first.  Runs in both parts are checked for leftovers the same way.
  *
+ * Where users run it.  Every lab (but watch) runs STRESS_WHERE times (3)
+ * under each condition: as PID 1 of a PID namespace (unshare --pid --fork
+ * --mount-proc; exit 0), orphan under a PID 1 that never reaps (this
+ * program as that init, --init-no-reap; exit 0 and the zombie that
+ * stays), under strace -f, and at ulimit -n 10, -v 8000 and -u 2 (as a
+ * fresh uid): exit 0 or 3, never a timeout; start first, result last;
+ * exit 3 with its reason (an error or unavailable event); nothing left.
+ * A condition this machine cannot make (no unshare, no strace) is
+ * skipped, and says so.
+ *
  * Environment: PROCLAB (./proclab), STRESS_TRIALS (320 kill trials in all),
- * STRESS_RUNS (200 runs per lab), STRESS_SEED (printed: the same seed
+ * STRESS_RUNS (200 runs per lab), STRESS_WHERE (3), STRESS_SEED (printed: the same seed
  * makes the same choices of variant, signal, delay and pause, though not
  * the same timing), STRESS_GRACE_MS.  Prints `name value` lines; exits 1 on any survivor,
  * bad exit or different lesson.
@@ -66,7 +76,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/pidfd.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -312,6 +324,12 @@ static void buf_add(struct buf *b, const char *data, size_t n)
 
 struct trial {
 	const char *argv[16];   /* without argv[0] */
+	/* where: a command that runs proclab (unshare, strace), before
+	 * prog; a limit to set first (res 0: none), a uid to become */
+	const char *wrap[10];
+	int res;
+	rlim_t lim;
+	uid_t uid;
 	int sig;                /* 0: no kill */
 	int64_t delay_ns;       /* kill after this; -1: not by time */
 	int step_k;             /* kill at the k-th pause (with --step) */
@@ -357,12 +375,17 @@ static void set_nonblock(int fd)
  * Returns once proclab has been reaped. */
 static void drive(struct trial *t)
 {
-	const char *args[20] = { "proclab" };
+	const char *args[32] = { "proclab" };
 	int in[2], out[2], err[2];
 	size_t nargs = 1, scanned = 0;
 	int64_t start, kill_at, deadline;
 	bool step = false;
 
+	if (t->wrap[0] != NULL) {
+		for (nargs = 0; t->wrap[nargs] != NULL; nargs++)
+			args[nargs] = t->wrap[nargs];
+		args[nargs++] = prog;
+	}
 	for (int i = 0; t->argv[i] != NULL; i++) {
 		args[nargs++] = t->argv[i];
 		step |= strcmp(t->argv[i], "--step") == 0;
@@ -381,7 +404,18 @@ static void drive(struct trial *t)
 		if (setsid() < 0 || dup2(in[0], 0) < 0 || dup2(out[1], 1) < 0 ||
 		    dup2(err[1], 2) < 0)
 			_exit(127);
-		execv(prog, (char *const *)args);
+		if (t->res != 0 || t->uid != 0) {
+			struct rlimit rl = { t->lim, t->lim };
+
+			if ((t->uid != 0 && setresgid(t->uid, t->uid, t->uid) < 0) ||
+			    (t->res != 0 && setrlimit(t->res, &rl) < 0) ||
+			    (t->uid != 0 && setresuid(t->uid, t->uid, t->uid) < 0))
+				_exit(126);
+		}
+		if (t->wrap[0] != NULL)
+			execvp(t->wrap[0], (char *const *)args);
+		else
+			execv(prog, (char *const *)args);
 		_exit(127);
 	}
 	close(in[0]);
@@ -840,16 +874,152 @@ static bool same_lesson(const char *lab, const char *const *va, long runs)
 	return same == runs;
 }
 
-int main(void)
+/* ---- where users run it ---------------------------------------------- */
+
+static char self_exe[4096];
+
+/* `stress --init-no-reap PROG ARGS...`: PID 1 of a namespace that runs
+ * PROG and never reaps anything: it wakes at PROG's end (a pidfd), reads
+ * its status without collecting it, and exits with it. */
+static int init_no_reap(char *argv[])
 {
-	long trials, runs, ncpu;
+	siginfo_t si;
+	pid_t pid = fork();
+	int fd;
+
+	if (pid < 0)
+		return 127;
+	if (pid == 0) {
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	if ((fd = pidfd_open(pid, 0)) >= 0)
+		poll(&(struct pollfd){ fd, POLLIN, 0 }, 1, -1);
+	memset(&si, 0, sizeof(si));
+	if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT) < 0)
+		return 127;
+	return si.si_code == CLD_EXITED ? si.si_status : 128 + si.si_status;
+}
+
+struct where {
+	const char *name;
+	const char *wrap[10];
+	int res;
+	rlim_t lim;
+	uid_t uid;
+	bool must_pass;         /* exit 0 only */
+	const char *only;       /* one lab, NULL: every lab */
+	const char *probe;      /* a shell command that must succeed */
+};
+
+static bool where_run(const struct where *w, const char *lab)
+{
+	static struct jobj ev[512];
+	struct trial t = { .delay_ns = -1, .res = w->res, .lim = w->lim,
+			   .uid = w->uid };
+	int n, code;
+	bool ok = true;
+
+	memcpy(t.wrap, w->wrap, sizeof(t.wrap));
+	set_args(&t, lab, NULL, "--json", "--timeout", "20000");
+	drive(&t);
+	code = WIFEXITED(t.status) ? WEXITSTATUS(t.status) : -1;
+	n = 0;          /* json_lines() is for Check tests: parse here */
+	for (const char *line = t.out.p, *eol;
+	     line != NULL && n < 512 && (eol = strchr(line, '\n')) != NULL;
+	     line = eol + 1)
+		if (json_parse_line(line, (size_t)(eol - line), &ev[n++]) < 0) {
+			n = 0;
+			break;
+		}
+	if (t.hung || (code != 0 && (w->must_pass || code != 3)))
+		ok = false;
+	else if (n < 2 || strcmp(jstr(&ev[0], "event"), "start") != 0 ||
+		 strcmp(jstr(&ev[n - 1], "event"), "result") != 0 ||
+		 (int)jnum(&ev[n - 1], "exit") != code)
+		ok = false;
+	else if (code == 3 && nth_event(ev, n, "error", NULL, 0) == NULL &&
+		 nth_event(ev, n, "unavailable", NULL, 0) == NULL)
+		ok = false;
+	else if (w->only != NULL && strcmp(w->name, "noreap") == 0 &&
+		 nth_event(ev, n, "stays", NULL, 0) == NULL)
+		ok = false;
+	if (!ok)
+		fprintf(stderr, "stress: where %s: %s: status %#x%s%.*s\n",
+			w->name, lab, t.status, t.err.len ? "; stderr: " : "",
+			(int)t.err.len, t.err.p ? t.err.p : "");
+	if (left_behind(&t) > 0)
+		ok = false;
+	trial_free(&t);
+	return ok;
+}
+
+static bool where_trials(long runs)
+{
+	const struct where conds[] = {
+		{ "pid1", { "unshare", "--pid", "--fork", "--mount-proc",
+			    "--kill-child", NULL }, 0, 0, 0, true, NULL,
+		  "unshare --pid --fork --mount-proc true" },
+		{ "noreap", { "unshare", "--pid", "--fork", "--mount-proc",
+			      "--kill-child", self_exe, "--init-no-reap",
+			      NULL }, 0, 0, 0, true, "orphan",
+		  "unshare --pid --fork --mount-proc true" },
+		{ "strace", { "strace", "-f", "-o", "/dev/null", NULL }, 0, 0,
+		  0, false, NULL, "strace -o /dev/null true" },
+		{ "nofile10", { NULL }, RLIMIT_NOFILE, 10, 0, false, NULL,
+		  NULL },
+		{ "as8000", { NULL }, RLIMIT_AS, 8000 * 1024, 0, false, NULL,
+		  NULL },
+		{ "nproc2", { NULL }, RLIMIT_NPROC, 2, 61236, false, NULL,
+		  NULL },
+	};
+	bool all = true;
+
+	for (size_t c = 0; c < sizeof(conds) / sizeof(conds[0]); c++) {
+		const struct where *w = &conds[c];
+		unsigned long trials = 0, failures = 0;
+		char probe[256];
+
+		snprintf(probe, sizeof(probe), "%s >/dev/null 2>&1",
+			 w->probe != NULL ? w->probe : "true");
+		if ((w->uid != 0 && geteuid() != 0) || system(probe) != 0) {
+			printf("stress_where_%s skipped\n", w->name);
+			continue;
+		}
+		for (int l = 0; l < nlabs; l++) {
+			if (strcmp(lab_names[l], "watch") == 0 ||
+			    (w->only != NULL && strcmp(lab_names[l], w->only)))
+				continue;
+			for (long i = 0; i < runs; i++) {
+				trials++;
+				failures += !where_run(w, lab_names[l]);
+			}
+		}
+		printf("stress_where_%s %lu/%lu\n", w->name, failures, trials);
+		fflush(stdout);
+		all &= failures == 0;
+	}
+	return all;
+}
+
+int main(int argc, char *argv[])
+{
+	long trials, runs, ncpu, where;
 	bool ok = true;
 	sigset_t chld;
 	uint64_t seed;
+	ssize_t len;
+
+	if (argc > 2 && strcmp(argv[1], "--init-no-reap") == 0)
+		return init_no_reap(argv + 2);
+	len = readlink("/proc/self/exe", self_exe, sizeof(self_exe) - 1);
+	if (len > 0)
+		self_exe[len] = '\0';
 
 	prog = getenv("PROCLAB") ? getenv("PROCLAB") : "./proclab";
 	trials = env_num("STRESS_TRIALS", 320, 0, 1000000);
 	runs = env_num("STRESS_RUNS", 200, 0, 1000000);
+	where = env_num("STRESS_WHERE", 3, 0, 1000000);
 	grace_ms = env_num("STRESS_GRACE_MS", 2000, 0, 600000);
 	seed = (uint64_t)env_num("STRESS_SEED", (long)(now_ns() % 1000000000),
 				 1, LONG_MAX);
@@ -891,6 +1061,8 @@ int main(void)
 					  runs);
 		}
 	}
+	if (where > 0)
+		ok &= where_trials(where);
 	while (nhelpers > 0)
 		stop_helper(helpers[0]);
 	return ok ? 0 : 1;

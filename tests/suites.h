@@ -31,5 +31,6 @@ Suite *make_sink_suite(void);
 Suite *make_signal_suite(void);
 Suite *make_tree_suite(void);
 Suite *make_session_suite(void);
+Suite *make_where_suite(void);
 
 #endif

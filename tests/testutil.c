@@ -463,6 +463,12 @@ int json_lines(const char *out, struct jobj *objs, int max)
 
 void live_start(struct live *l, const char *const argv[])
 {
+	live_start_as(l, argv, NULL, NULL);
+}
+
+void live_start_as(struct live *l, const char *const argv[],
+		   int (*before_exec)(void *), void *arg)
+{
 	const char *prog = getenv("PROCLAB") ? getenv("PROCLAB") : "./proclab";
 	const char **args;
 	int out[2], err[2], in[2];
@@ -486,6 +492,8 @@ void live_start(struct live *l, const char *const argv[])
 		dup2(in[0], 0);
 		dup2(out[1], 1);
 		dup2(err[1], 2);
+		if (before_exec != NULL && before_exec(arg) < 0)
+			_exit(126);
 		execv(prog, (char *const *)args);
 		_exit(127);
 	}

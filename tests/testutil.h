@@ -89,6 +89,10 @@ struct live {
 
 /* Start proclab with argv (as run_proclab) in a session of its own. */
 void live_start(struct live *l, const char *const argv[]);
+/* The same, calling before_exec(arg) just before the exec, as
+ * run_proclab_as() does. */
+void live_start_as(struct live *l, const char *const argv[],
+		   int (*before_exec)(void *), void *arg);
 /* The next line of stdout as JSON in *o (fails the test if it is not
  * JSON, or if nothing comes within 20 s).  Returns 0 at EOF, else 1. */
 int live_next(struct live *l, struct jobj *o);
