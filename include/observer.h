@@ -128,6 +128,12 @@ int obs_peek(struct run *r, pid_t pid, struct proc_stat *st);
  * on which samples caught it first. */
 void obs_show_all(struct run *r, const char *why);
 
+/* A child that has just answered proclab is still R for a moment on its
+ * way back into read(2): read every watched process (without reporting)
+ * until two reads 2 ms apart agree, for at most 50 ms, so that what is
+ * shown next (a pause, obs_show_all) is where each one stays. */
+void obs_settle_all(struct run *r);
+
 /* What /proc shows of a process beyond its state, read at one moment. */
 struct probe {
 	bool status_ok;

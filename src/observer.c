@@ -182,8 +182,34 @@ int obs_peek(struct run *r, pid_t pid, struct proc_stat *st)
 	return proc_peek_stat(pid, st);
 }
 
+void obs_settle_all(struct run *r)
+{
+	char prev[64] = "";
+	long long until = pl_now_ms() + 50;
+
+	for (;;) {
+		char now[64] = "";
+		int n = r->obs.n < 63 ? r->obs.n : 63;
+
+		for (int i = 0; i < n; i++) {
+			struct watched *w = &r->obs.w[i];
+			struct proc_stat st;
+
+			now[i] = w->gone ? 'X'
+			       : proc_read_stat(&w->h, &st) == PROC_OK
+				 ? st.state : 'X';
+		}
+		now[n] = '\0';
+		if (strcmp(now, prev) == 0 || pl_now_ms() >= until)
+			return;
+		memcpy(prev, now, sizeof(prev));
+		pl_wait_fd(r, -1, 2);
+	}
+}
+
 void obs_show_all(struct run *r, const char *why)
 {
+	obs_settle_all(r);
 	for (int i = 0; i < r->obs.n; i++) {
 		struct watched *w = &r->obs.w[i];
 

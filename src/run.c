@@ -518,35 +518,6 @@ static int live_pids(struct run *r, pid_t *out, int max)
 	return n;
 }
 
-/* Before a pause: a child that has just answered proclab is still R for
- * a moment on its way back into read(2).  Read every watched process
- * (without reporting) until two reads 2 ms apart agree, for at most
- * 50 ms, so that the pause reports where each one stays. */
-static void settle(struct run *r)
-{
-	char prev[64] = "";
-	long long until = pl_now_ms() + 50;
-
-	for (;;) {
-		char now[64] = "";
-		int n = r->obs.n < 63 ? r->obs.n : 63;
-
-		for (int i = 0; i < n; i++) {
-			struct watched *w = &r->obs.w[i];
-			struct proc_stat st;
-
-			now[i] = w->gone ? 'X'
-			       : proc_read_stat(&w->h, &st) == PROC_OK
-				 ? st.state : 'X';
-		}
-		now[n] = '\0';
-		if (strcmp(now, prev) == 0 || pl_now_ms() >= until)
-			return;
-		memcpy(prev, now, sizeof(prev));
-		pl_wait_fd(r, -1, 2);
-	}
-}
-
 /* With --step: sample every watched process, so that the last line shown
  * for each is what ps shows now; show what to look at; then wait for a
  * line on stdin.  Meanwhile, children that spin (R) run under SCHED_IDLE:
@@ -561,7 +532,7 @@ static void pause_for_student(struct run *r)
 	int nlive, nidle = 0;
 	bool unidle = can_unidle();
 
-	settle(r);
+	obs_settle_all(r);
 	for (int i = 0; i < r->obs.n; i++) {
 		static const char why[] = "as the pause finds it: it changed "
 					  "since its last line";
