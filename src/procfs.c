@@ -404,6 +404,78 @@ int proc_open(struct proc_handle *h, pid_t pid)
 	return PROC_OK;
 }
 
+int proc_open_task(struct proc_handle *h, pid_t tgid, pid_t tid)
+{
+	char path[48];
+
+	h->pid = tid;
+	h->dirfd = h->statfd = -1;
+	snprintf(path, sizeof(path), "/proc/%d/task/%d", (int)tgid, (int)tid);
+	h->dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (h->dirfd < 0)
+		return gone_or_error();
+	h->statfd = openat(h->dirfd, "stat", O_RDONLY | O_CLOEXEC);
+	if (h->statfd < 0) {
+		int r = gone_or_error(), e = errno;
+		close(h->dirfd);
+		h->dirfd = -1;
+		errno = e;
+		return r;
+	}
+	return PROC_OK;
+}
+
+/* A task directory's name: a tid, digits only, no leading zero. */
+static pid_t tid_name(const char *s)
+{
+	long long v = 0;
+
+	if (*s < '1' || *s > '9')
+		return 0;
+	for (; *s != '\0'; s++) {
+		if (*s < '0' || *s > '9' || v > INT_MAX / 10)
+			return 0;
+		v = v * 10 + (*s - '0');
+	}
+	return v <= INT_MAX ? (pid_t)v : 0;
+}
+
+int proc_list_tasks(const struct proc_handle *h, bool thread, pid_t *tids,
+		    int max)
+{
+	/* a task's directory sits in its process's task directory */
+	int fd = openat(h->dirfd, thread ? ".." : "task",
+			O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d;
+	int n = 0;
+
+	if (fd < 0)
+		return -1;
+	d = fdopendir(fd);
+	if (d == NULL) {
+		close(fd);
+		return -1;
+	}
+	errno = 0;
+	for (struct dirent *e; (e = readdir(d)) != NULL; errno = 0) {
+		pid_t tid = tid_name(e->d_name);
+
+		if (tid == 0)
+			continue;
+		if (n < max)
+			tids[n] = tid;
+		n++;
+	}
+	if (errno != 0) {
+		int e = errno;
+		closedir(d);
+		errno = e;
+		return -1;
+	}
+	closedir(d);
+	return n;
+}
+
 void proc_close(struct proc_handle *h)
 {
 	if (h->statfd >= 0)
