@@ -327,18 +327,30 @@ static void pause_for_student(struct run *r)
 	char pids[512] = "", ps[600];
 	size_t len = 0;
 	int nlive = 0;
+	bool threads = false;
 
 	for (int i = 0; i < r->obs.n && len < sizeof(pids) - 16; i++) {
 		const struct watched *w = &r->obs.w[i];
+		bool listed = false;
+
 		if (w->gone)
 			continue;
+		/* a watched thread: its process, once, shown by ps -L */
+		for (int j = 0; j < i && w->tgid > 0; j++)
+			listed |= !r->obs.w[j].gone &&
+				  (r->obs.w[j].tgid > 0 ? r->obs.w[j].tgid
+				   : r->obs.w[j].pid) == w->tgid;
+		if (listed)
+			continue;
+		threads |= w->tgid > 0;
 		len += (size_t)snprintf(pids + len, sizeof(pids) - len, "%s%d",
-					nlive++ ? "," : "", (int)w->pid);
+					nlive++ ? "," : "",
+					(int)(w->tgid > 0 ? w->tgid : w->pid));
 	}
 	if (nlive == 0)
 		snprintf(pids, sizeof(pids), "%d", (int)r->self);
-	snprintf(ps, sizeof(ps), "ps -o pid,ppid,stat,wchan:20,comm -p %s",
-		 pids);
+	snprintf(ps, sizeof(ps), "ps %s-o pid,%sppid,stat,wchan:20,comm -p %s",
+		 threads ? "-L " : "", threads ? "lwp," : "", pids);
 	emit(r, "pause", FIELDS(F_PIDS("pids", pids), F_MEAS("ps", ps)));
 	/* a line, EOF or an error: go on */
 	pl_read_line(r, ps, sizeof(ps));
