@@ -179,6 +179,9 @@ static int child_body(void *arg)
 	struct sigaction sa = { .sa_handler = on_usr2 };
 	int fd;
 
+	/* a process of its own must not outlive the agent (a thread of the
+	 * agent's group goes with it anyway) */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	t->value = STAMP;
 	fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	sigaction(SIGUSR2, &sa, NULL);
@@ -218,10 +221,8 @@ static int op_child(struct agent_ctx *c, const int64_t arg[AGENT_ARGS],
 		pid = fork();
 		if (pid < 0)
 			agent_fail(c, AGENT_CALL_FORK);
-		if (pid == 0) {
-			prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (pid == 0)
 			_exit(child_body(t));
-		}
 		while (waitpid(pid, &status, 0) < 0)
 			if (errno != EINTR)
 				agent_fail(c, AGENT_CALL_WAITPID);
