@@ -547,7 +547,7 @@ static int stage_clone(struct run *r)
 			t->all4 = row;
 	}
 	/* the article: CLONE_THREAD is what shares signals */
-	claim(r, "thread-clone-thread-signals",
+	claim(r, "thread-signals-flag",
 	      t->thread_alone != 0 && t->vm_sighand.handlers ? CLAIM_FAILS
 	      : CLAIM_HOLDS,
 	      FIELDS(F_STR("thread_alone", t->thread_alone

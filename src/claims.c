@@ -164,7 +164,7 @@ const struct claim_def claim_table[] = {
 	  "CLONE_THREAD shared all that a pthread_create thread does: "
 	  "{clone_like_thread}; a fork child shared none of it: "
 	  "{fork_shares_nothing}", false },
-	{ "thread-clone-thread-signals", "art-process-basics",
+	{ "thread-signals-flag", "art-process-basics",
 	  "CLONE_THREAD is the clone() flag that shares signal handling",
 	  "thread", NULL, "CLONE_THREAD alone: {thread_alone}; handlers "
 	  "shared by CLONE_VM|CLONE_SIGHAND, without CLONE_THREAD: "

@@ -159,7 +159,7 @@ START_TEST(thread_sequence)
 	static const struct { const char *id, *verdict; } claims[] = {
 		{ "thread-same-pid", "holds" },
 		{ "thread-clone-flags", "holds" },
-		{ "thread-clone-thread-signals", "does not hold" },
+		{ "thread-signals-flag", "does not hold" },
 		{ "thread-exit-ends-all", "holds" },
 		{ "thread-main-ends-all", "depends" },
 	};
