@@ -160,7 +160,7 @@ const struct claim_def claim_table[] = {
 	{ "thread-clone-flags", "art-processes-ipc",
 	  "fork, vfork and pthread_create are all clone(), with different "
 	  "flags: a thread shares the memory, fds and handlers", "thread",
-	  NULL, "a clone() with CLONE_VM|CLONE_FILES|CLONE_SIGHAND|"
+	  NULL, "a clone() with CLONE_VM, CLONE_FILES, CLONE_SIGHAND and "
 	  "CLONE_THREAD shared all that a pthread_create thread does: "
 	  "{clone_like_thread}; a fork child shared none of it: "
 	  "{fork_shares_nothing}", false },
