@@ -20,6 +20,7 @@ static const char *const pid_keys[] = {
 	"pid", "ppid", "by", "child", "parent", "returned", "getpid",
 	"getppid", "proc_ppid", "tracer", "grandparent", "adopter", "to",
 	"from", "pgrp", "session", "pids",
+	"tid", "tgid",             /* the thread lab */
 };
 
 /* The last pid the kernel handed out in our pid namespace. */
