@@ -266,13 +266,33 @@ static const struct killcase {
 	{ SIGTERM, "pthread-exit" }, { SIGKILL, "pthread-exit" },
 };
 
+/* Each pause names the watched threads' process, once, for ps -L (at
+ * most one process has threads alive at a time): counts the pauses. */
+static void note_pause(const struct jobj *e, void *arg)
+{
+	const char *pids = jstr(e, "pids");
+
+	if (strcmp(jstr(e, "event"), "pause") != 0)
+		return;
+	(*(int *)arg)++;
+	/* after the exit stage no thread is left to look at: proclab */
+	if ((int)jnum(e, "stage") == stage_number("thread", "exit"))
+		return;
+	ck_assert_msg(strncmp(jstr(e, "ps"), "ps -L -o pid,lwp,", 17) == 0,
+		      "pause: %s", jstr(e, "ps"));
+	ck_assert_msg(strchr(pids, ',') == NULL, "pids: %s", pids);
+}
+
 START_TEST(thread_killed_midway)
 {
 	const struct killcase *k = &killcases[_i];
+	int pauses = 0;
 
 	kill_at_pause((const char *const[]){ "thread", "--json", "--step",
 					     NULL },
-		      stage_number("thread", k->stage), k->sig, NULL, NULL);
+		      stage_number("thread", k->stage), k->sig, note_pause,
+		      &pauses);
+	ck_assert_int_eq(pauses, stage_number("thread", k->stage));
 }
 END_TEST
 
