@@ -383,13 +383,11 @@ static int gone_or_error(void)
 	return errno == ENOENT || errno == ESRCH ? PROC_GONE : PROC_ERROR;
 }
 
-int proc_open(struct proc_handle *h, pid_t pid)
+/* Open the directory at path and its stat file into h. */
+static int open_at(struct proc_handle *h, pid_t pid, const char *path)
 {
-	char path[32];
-
 	h->pid = pid;
 	h->dirfd = h->statfd = -1;
-	snprintf(path, sizeof(path), "/proc/%d", (int)pid);
 	h->dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (h->dirfd < 0)
 		return gone_or_error();
@@ -404,25 +402,20 @@ int proc_open(struct proc_handle *h, pid_t pid)
 	return PROC_OK;
 }
 
+int proc_open(struct proc_handle *h, pid_t pid)
+{
+	char path[32];
+
+	snprintf(path, sizeof(path), "/proc/%d", (int)pid);
+	return open_at(h, pid, path);
+}
+
 int proc_open_task(struct proc_handle *h, pid_t tgid, pid_t tid)
 {
 	char path[48];
 
-	h->pid = tid;
-	h->dirfd = h->statfd = -1;
 	snprintf(path, sizeof(path), "/proc/%d/task/%d", (int)tgid, (int)tid);
-	h->dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (h->dirfd < 0)
-		return gone_or_error();
-	h->statfd = openat(h->dirfd, "stat", O_RDONLY | O_CLOEXEC);
-	if (h->statfd < 0) {
-		int r = gone_or_error(), e = errno;
-		close(h->dirfd);
-		h->dirfd = -1;
-		errno = e;
-		return r;
-	}
-	return PROC_OK;
+	return open_at(h, tid, path);
 }
 
 /* A task directory's name: a tid, digits only, no leading zero. */
