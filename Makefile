@@ -55,6 +55,9 @@ endif
 ALL_CFLAGS  = -std=gnu11 -D_GNU_SOURCE $(WARN) -Iinclude $(BSD_CFLAGS) $(JSON_CFLAGS) $(SAN) $(CFLAGS) \
 	      $(CPPFLAGS) $(MAIN_DEFS)
 ALL_LDFLAGS = $(SAN) $(LDFLAGS)
+# the thread lab's agents call pthread_create (in libc since glibc 2.34)
+ALL_CFLAGS  += -pthread
+ALL_LDFLAGS += -pthread
 
 ENGINE_SRC := $(wildcard src/*.c)
 LAB_SRC    := $(wildcard labs/*.c)

@@ -43,6 +43,8 @@ struct watched {
 	char shown;             /* the last state reported as demonstrated,
 				 * '\0' before any: --stable's `from` */
 	bool named;             /* the text view gives its comm at first sight */
+	pid_t tgid;             /* obs_add_thread(): the thread's process,
+				 * and `pid` is its tid; 0 for a process */
 	struct proc_stat st;    /* last successful sample */
 };
 
@@ -74,6 +76,20 @@ int obs_follow(struct run *r, long long ms);
  * the process is already gone (errno ESRCH), or if it is there but /proc
  * does not show it to this user (errno EACCES: hidepid). */
 struct watched *obs_add(struct run *r, pid_t pid, int pidfd, const char *role);
+
+/* Start watching one thread, tid, of process tgid under `role`: its
+ * /proc/TGID/task/TID/stat, so its own state (a process's stat shows its
+ * main thread's).  It has no pidfd: its end (X, once its task entry is
+ * gone) is caught by sampling, within 1 ms.  Its state events carry `tid`
+ * and `tgid` besides `pid` (the tid).  NULL, with a message, as
+ * obs_add(). */
+struct watched *obs_add_thread(struct run *r, pid_t tgid, pid_t tid,
+			       const char *role);
+
+/* The tids /proc/PID/task of w's process lists now (w a process, or one
+ * of its threads), as proc_list_tasks(): at most max stored, the count
+ * returned; -1 with errno (ESRCH: w is gone). */
+int obs_tasks(struct run *r, struct watched *w, pid_t *tids, int max);
 
 /* Read w once now; report a change (transient unless the new state is in
  * `demonstrates`).  Returns the state letter, 'X' when gone, '?' (after a

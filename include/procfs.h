@@ -96,6 +96,17 @@ enum { PROC_OK = 0, PROC_GONE = 1, PROC_ERROR = -1 };
 /* Open /proc/PID.  PROC_GONE when there is no such process. */
 int proc_open(struct proc_handle *h, pid_t pid);
 void proc_close(struct proc_handle *h);
+/* Open one thread of a process: /proc/TGID/task/TID, its stat kept as
+ * proc_open() keeps a process's (h->pid is the tid).  PROC_GONE when the
+ * thread has ended (or is not one of tgid's). */
+int proc_open_task(struct proc_handle *h, pid_t tgid, pid_t tid);
+/* The tids in /proc/PID/task, in the order the kernel lists them (the
+ * thread group's list: the leader first): at most max stored, the count
+ * returned (more than max: the rest was left out); -1 with errno when
+ * the directory cannot be read.  With thread, h is a thread's
+ * (proc_open_task()): the list of the process it belongs to. */
+int proc_list_tasks(const struct proc_handle *h, bool thread, pid_t *tids,
+		    int max);
 
 /* Read /proc/PID/stat once, for a process not worth a kept handle (an
  * ancestor, an adopter, a scan of /proc). */

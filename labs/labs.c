@@ -13,6 +13,7 @@ extern const struct lab lab_watch;
 extern const struct lab lab_signal;
 extern const struct lab lab_tree;
 extern const struct lab lab_session;
+extern const struct lab lab_thread;
 
 /* The order of a course: states, then birth, death and reaping. */
 const struct lab *const lab_table[] = {
@@ -27,6 +28,7 @@ const struct lab *const lab_table[] = {
 	&lab_signal,
 	&lab_tree,
 	&lab_session,
+	&lab_thread,
 };
 
 const size_t lab_count = sizeof(lab_table) / sizeof(lab_table[0]);

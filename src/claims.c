@@ -180,6 +180,34 @@ const struct claim_def claim_table[] = {
 	  "{reader_death}, its member that ignores SIGHUP is {nohup_state}; "
 	  "the sleeping background job is {sleeper_state}, the daemon "
 	  "{daemon_state}", false },
+	/* thread */
+	{ "thread-same-pid", "art-processes-ipc",
+	  "every thread of a process has the same pid; a thread's own "
+	  "identity is its tid", "thread", NULL,
+	  "getpid() returned {pid} in each of the {threads} threads, and "
+	  "/proc showed Tgid {pid} for each of the tids {tids}", false },
+	{ "thread-clone-flags", "art-processes-ipc",
+	  "fork, vfork and pthread_create are all clone(), with different "
+	  "flags: a thread shares the memory, fds and handlers", "thread",
+	  NULL, "a clone() with CLONE_VM, CLONE_FILES, CLONE_SIGHAND and "
+	  "CLONE_THREAD shared all that a pthread_create thread does: "
+	  "{clone_like_thread}; a fork child shared none of it: "
+	  "{fork_shares_nothing}", false },
+	{ "thread-signals-flag", "art-process-basics",
+	  "CLONE_THREAD is the clone() flag that shares signal handling",
+	  "thread", NULL, "CLONE_THREAD alone: {thread_alone}; handlers "
+	  "shared by CLONE_VM|CLONE_SIGHAND, without CLONE_THREAD: "
+	  "{sighand_shares}", false },
+	{ "thread-exit-ends-all", "art-process-basics",
+	  "a thread that calls exit() ends every thread of its process",
+	  "thread", NULL, "a thread called _exit({code}) (exit() ends in the "
+	  "same exit_group(2)): every thread's task entry went, the process "
+	  "was reaped with code {status}", false },
+	{ "thread-main-ends-all", "art-process-basics",
+	  "when the main thread ends, every thread of the process ends",
+	  "thread", NULL, "through exit_group(2) yes; after the main "
+	  "thread's pthread_exit() it showed {main_state} while /proc listed "
+	  "{tasks} tasks and a thread answered", false },
 	{ NULL, NULL, NULL, NULL, NULL, NULL, false },
 };
 

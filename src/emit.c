@@ -1264,13 +1264,19 @@ void emitf(struct run *r, const char *event, const struct field *fields,
 	line_end(r);
 }
 
-/* The fields a state event's why may name. */
-#define STATE_FIELDS(w, racy, from)					\
+/* The fields a state event's why may name; a thread's (obs_add_thread)
+ * also carry its tid and its process's tgid. */
+#define STATE_FIELDS_(w, racy, from, ...)				\
 	FIELDS(F_PID("pid", (w)->pid),					\
 	       (racy) ? F_MEAS("ppid", (long long)(w)->ppid)		\
 		      : F_PID("ppid", (w)->ppid),			\
 	       F_STR("role", (w)->role), F_CHAR("state", (w)->state),	\
-	       F_CHAR("from", (from)))
+	       F_CHAR("from", (from)) __VA_ARGS__)
+#define STATE_FIELDS(w, racy, from)					\
+	((w)->tgid > 0							\
+	 ? STATE_FIELDS_(w, racy, from, , F_PID("tid", (w)->pid),	\
+			 F_PID("tgid", (w)->tgid))			\
+	 : STATE_FIELDS_(w, racy, from))
 
 /* The same with a job-control lab's pgrp, sid and tpgid. */
 #define JOB_STATE_FIELDS(w, from)					\

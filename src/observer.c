@@ -49,7 +49,8 @@ static bool hidden(int rc, int e, pid_t pid, int pidfd)
 	return sent == 0 || errno == EPERM;
 }
 
-struct watched *obs_add(struct run *r, pid_t pid, int pidfd, const char *role)
+static struct watched *add(struct run *r, pid_t tgid, pid_t pid, int pidfd,
+			   const char *role)
 {
 	struct observer *o = &r->obs;
 	struct watched *w;
@@ -64,7 +65,16 @@ struct watched *obs_add(struct run *r, pid_t pid, int pidfd, const char *role)
 	}
 	w = &o->w[o->n];
 	memset(w, 0, sizeof(*w));
-	rc = proc_open(&w->h, pid);
+	rc = tgid > 0 ? proc_open_task(&w->h, tgid, pid) : proc_open(&w->h, pid);
+	if (rc != PROC_OK && tgid > 0) {
+		int e = errno;
+
+		pl_warnx(r, "cannot watch %s %d of process %d: %s", role,
+			 (int)pid, (int)tgid, rc == PROC_GONE
+			 ? "no such thread" : strerror(e));
+		errno = rc == PROC_GONE ? ESRCH : e;
+		return NULL;
+	}
 	if (rc != PROC_OK) {
 		int e = errno;
 
@@ -88,11 +98,36 @@ struct watched *obs_add(struct run *r, pid_t pid, int pidfd, const char *role)
 		return NULL;
 	}
 	w->pid = pid;
+	w->tgid = tgid;
 	strlcpy(w->rolebuf, role, sizeof(w->rolebuf));
 	w->role = w->rolebuf;
 	w->pidfd = pidfd;
 	o->n++;
 	return w;
+}
+
+struct watched *obs_add(struct run *r, pid_t pid, int pidfd, const char *role)
+{
+	return add(r, 0, pid, pidfd, role);
+}
+
+struct watched *obs_add_thread(struct run *r, pid_t tgid, pid_t tid,
+			       const char *role)
+{
+	if (tgid <= 0)
+		abort();        /* a thread of no process: a lab's bug */
+	return add(r, tgid, tid, -1, role);
+}
+
+int obs_tasks(struct run *r, struct watched *w, pid_t *tids, int max)
+{
+	int n;
+
+	(void)r;
+	n = proc_list_tasks(&w->h, w->tgid > 0, tids, max);
+	if (n < 0 && errno == ENOENT)
+		errno = ESRCH;
+	return n;
 }
 
 void obs_release(struct observer *o)

@@ -383,13 +383,11 @@ static int gone_or_error(void)
 	return errno == ENOENT || errno == ESRCH ? PROC_GONE : PROC_ERROR;
 }
 
-int proc_open(struct proc_handle *h, pid_t pid)
+/* Open the directory at path and its stat file into h. */
+static int open_at(struct proc_handle *h, pid_t pid, const char *path)
 {
-	char path[32];
-
 	h->pid = pid;
 	h->dirfd = h->statfd = -1;
-	snprintf(path, sizeof(path), "/proc/%d", (int)pid);
 	h->dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (h->dirfd < 0)
 		return gone_or_error();
@@ -402,6 +400,73 @@ int proc_open(struct proc_handle *h, pid_t pid)
 		return r;
 	}
 	return PROC_OK;
+}
+
+int proc_open(struct proc_handle *h, pid_t pid)
+{
+	char path[32];
+
+	snprintf(path, sizeof(path), "/proc/%d", (int)pid);
+	return open_at(h, pid, path);
+}
+
+int proc_open_task(struct proc_handle *h, pid_t tgid, pid_t tid)
+{
+	char path[48];
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d", (int)tgid, (int)tid);
+	return open_at(h, tid, path);
+}
+
+/* A task directory's name: a tid, digits only, no leading zero. */
+static pid_t tid_name(const char *s)
+{
+	long long v = 0;
+
+	if (*s < '1' || *s > '9')
+		return 0;
+	for (; *s != '\0'; s++) {
+		if (*s < '0' || *s > '9' || v > INT_MAX / 10)
+			return 0;
+		v = v * 10 + (*s - '0');
+	}
+	return v <= INT_MAX ? (pid_t)v : 0;
+}
+
+int proc_list_tasks(const struct proc_handle *h, bool thread, pid_t *tids,
+		    int max)
+{
+	/* a task's directory sits in its process's task directory */
+	int fd = openat(h->dirfd, thread ? ".." : "task",
+			O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d;
+	int n = 0;
+
+	if (fd < 0)
+		return -1;
+	d = fdopendir(fd);
+	if (d == NULL) {
+		close(fd);
+		return -1;
+	}
+	errno = 0;
+	for (struct dirent *e; (e = readdir(d)) != NULL; errno = 0) {
+		pid_t tid = tid_name(e->d_name);
+
+		if (tid == 0)
+			continue;
+		if (n < max)
+			tids[n] = tid;
+		n++;
+	}
+	if (errno != 0) {
+		int e = errno;
+		closedir(d);
+		errno = e;
+		return -1;
+	}
+	closedir(d);
+	return n;
 }
 
 void proc_close(struct proc_handle *h)

@@ -497,13 +497,24 @@ static bool can_unidle(void)
 /* The processes a pause shows: every watched one still there, then every
  * other one the run made that is still there (a zombie too, as ps shows
  * it); proclab itself only when there is none. */
-static int live_pids(struct run *r, pid_t *out, int max)
+static int live_pids(struct run *r, pid_t *out, int max, bool *threads)
 {
 	int n = 0;
 
-	for (int i = 0; i < r->obs.n && n < max; i++)
-		if (!r->obs.w[i].gone)
-			out[n++] = r->obs.w[i].pid;
+	*threads = false;
+	for (int i = 0; i < r->obs.n && n < max; i++) {
+		const struct watched *w = &r->obs.w[i];
+		/* a watched thread: its process, once (ps -L shows each) */
+		pid_t pid = w->tgid > 0 ? w->tgid : w->pid;
+		bool dup = false;
+
+		for (int j = 0; j < n && !dup; j++)
+			dup = out[j] == pid;
+		if (w->gone || dup)
+			continue;
+		*threads |= w->tgid > 0;
+		out[n++] = pid;
+	}
 	for (int i = 0; i < r->kids.n && n < max; i++) {
 		pid_t pid = r->kids.k[i].pid;
 		bool dup = false;
@@ -530,7 +541,7 @@ static void pause_for_student(struct run *r)
 	pid_t live[64];
 	size_t len = 0;
 	int nlive, nidle = 0;
-	bool unidle = can_unidle();
+	bool unidle = can_unidle(), threads;
 
 	obs_settle_all(r);
 	for (int i = 0; i < r->obs.n; i++) {
@@ -545,7 +556,7 @@ static void pause_for_student(struct run *r)
 			emit_state(r, w, w->prev, false, why);
 		}
 	}
-	nlive = live_pids(r, live, 64);
+	nlive = live_pids(r, live, 64, &threads);
 	for (int i = 0; i < nlive && len < sizeof(pids) - 16; i++)
 		len += (size_t)snprintf(pids + len, sizeof(pids) - len, "%s%d",
 					i ? "," : "", (int)live[i]);
@@ -566,10 +577,11 @@ static void pause_for_student(struct run *r)
 		if (sched_setscheduler(live[i], SCHED_IDLE, &none) == 0)
 			nidle++;
 	}
-	snprintf(ps, sizeof(ps), "ps -o %s -p %s",
+	snprintf(ps, sizeof(ps), "ps %s -p %s",
 		 r->lab != NULL && r->lab->job_control
-		 ? "pid,ppid,pgid,sid,tpgid,stat,comm"
-		 : "pid,ppid,stat,wchan:20,comm", pids);
+		 ? "-o pid,ppid,pgid,sid,tpgid,stat,comm"
+		 : threads ? "-L -o pid,lwp,ppid,stat,wchan:20,comm"
+		 : "-o pid,ppid,stat,wchan:20,comm", pids);
 	emit(r, "pause", FIELDS(F_PIDS("pids", pids), F_MEAS("ps", ps)));
 	/* a line, EOF or an error: go on */
 	pl_read_line(r, ps, sizeof(ps));

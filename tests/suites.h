@@ -32,5 +32,6 @@ Suite *make_signal_suite(void);
 Suite *make_tree_suite(void);
 Suite *make_session_suite(void);
 Suite *make_where_suite(void);
+Suite *make_thread_suite(void);
 
 #endif

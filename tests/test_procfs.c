@@ -1,5 +1,7 @@
 /* test_procfs.c - the /proc parsers on nasty input, and the reader live. */
 #include <check.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -447,6 +449,76 @@ START_TEST(reader_self)
 }
 END_TEST
 
+/* A thread of this test process: reports its tid, then blocks in read(2)
+ * until its pipe has a byte. */
+struct blocker {
+	int fds[2];
+	pid_t tid;
+};
+
+static void *block_thread(void *arg)
+{
+	struct blocker *b = arg;
+	char c;
+
+	__atomic_store_n(&b->tid, gettid(), __ATOMIC_SEQ_CST);
+	while (read(b->fds[0], &c, 1) < 0)
+		;
+	return NULL;
+}
+
+START_TEST(reader_tasks)
+{
+	struct blocker b = { .tid = 0 };
+	struct proc_handle h, th;
+	struct proc_stat st;
+	pid_t tids[8], again[8];
+	pthread_t t;
+	int n;
+
+	ck_assert_int_eq(pipe(b.fds), 0);
+	ck_assert_int_eq(pthread_create(&t, NULL, block_thread, &b), 0);
+	while (__atomic_load_n(&b.tid, __ATOMIC_SEQ_CST) == 0)
+		sched_yield();
+	ck_assert_int_eq(proc_open(&h, getpid()), PROC_OK);
+	n = proc_list_tasks(&h, false, tids, 8);
+	ck_assert_int_eq(n, 2);
+	ck_assert_int_eq(tids[0], getpid());      /* the leader first */
+	ck_assert_int_eq(tids[1], b.tid);
+	/* a count beyond max: only max stored */
+	ck_assert_int_eq(proc_list_tasks(&h, false, again, 1), 2);
+	ck_assert_int_eq(again[0], getpid());
+
+	/* the thread's own stat, and its process's list from it */
+	ck_assert_int_eq(proc_open_task(&th, getpid(), b.tid), PROC_OK);
+	ck_assert_int_eq(th.pid, b.tid);
+	ck_assert_int_eq(proc_read_stat(&th, &st), PROC_OK);
+	ck_assert_int_eq(st.pid, b.tid);
+	for (int i = 0; i < 1000 && st.state != 'S'; i++) {
+		sched_yield();
+		ck_assert_int_eq(proc_read_stat(&th, &st), PROC_OK);
+	}
+	ck_assert_int_eq(st.state, 'S');
+	ck_assert_int_eq(proc_list_tasks(&th, true, again, 8), 2);
+	ck_assert_int_eq(again[1], b.tid);
+
+	/* ended: its kept stat says so, and the list drops it */
+	ck_assert_int_eq(write(b.fds[1], "x", 1), 1);
+	ck_assert_int_eq(pthread_join(t, NULL), 0);
+	for (int i = 0; i < 1000 && proc_read_stat(&th, &st) == PROC_OK; i++)
+		sched_yield();
+	ck_assert_int_eq(proc_read_stat(&th, &st), PROC_GONE);
+	ck_assert_int_eq(proc_list_tasks(&h, false, tids, 8), 1);
+	proc_close(&th);
+
+	/* not a thread of this process */
+	ck_assert_int_eq(proc_open_task(&th, getpid(), 1), PROC_GONE);
+	proc_close(&h);
+	close(b.fds[0]);
+	close(b.fds[1]);
+}
+END_TEST
+
 Suite *make_procfs_suite(void)
 {
 	Suite *s = suite_create("procfs");
@@ -473,6 +545,7 @@ Suite *make_procfs_suite(void)
 	tcase_add_test(parse, meminfo_cut_line_ignored);
 	tcase_add_test(live, reader_follows_child);
 	tcase_add_test(live, reader_self);
+	tcase_add_test(live, reader_tasks);
 	suite_add_tcase(s, parse);
 	suite_add_tcase(s, live);
 	return s;

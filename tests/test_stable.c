@@ -22,6 +22,7 @@ static const char *const pid_keys[] = {
 	"from", "pgrp", "session", "pids",
 	"sid", "tpgid", "first", "second", "shell", "daemon", "daemon_sid",
 	"daemon_pgrp",
+	"tid", "tgid",             /* the thread lab */
 };
 
 /* The last pid the kernel handed out in our pid namespace. */
