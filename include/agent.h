@@ -122,6 +122,8 @@ enum agent_call {
 	AGENT_CALL_FDOPEN,      /* a lab's child that uses stdio */
 	AGENT_CALL_ON_EXIT,
 	AGENT_CALL_DUMPABLE,    /* "prctl(PR_SET_DUMPABLE)" */
+	AGENT_CALL_SIGACTION,
+	AGENT_CALL_SIGPROCMASK,
 	AGENT_CALL_MAX
 };
 const char *agent_call_name(int call);

@@ -51,6 +51,8 @@ static const char *const call_names[AGENT_CALL_MAX] = {
 	[AGENT_CALL_FDOPEN] = "fdopen",
 	[AGENT_CALL_ON_EXIT] = "on_exit",
 	[AGENT_CALL_DUMPABLE] = "prctl(PR_SET_DUMPABLE)",
+	[AGENT_CALL_SIGACTION] = "sigaction",
+	[AGENT_CALL_SIGPROCMASK] = "sigprocmask",
 };
 
 const char *agent_call_name(int call)
