@@ -48,9 +48,9 @@
 #include "wstatus.h"
 
 static const struct lab_option exec_options[] = {
-	{ "touch", "MIB", 1, 256, 16,
-	  "MiB of memory the child writes before the exec, for the exec "
-	  "to throw away" },
+	{ "touch", "MIB", 8, 256, 16,
+	  "MiB of memory the child writes before the exec, more than cat "
+	  "holds in all, for the exec to throw away" },
 	{ NULL, NULL, 0, 0, 0, NULL },
 };
 
@@ -148,8 +148,8 @@ static int op_exec(struct agent_ctx *c, const int64_t arg[AGENT_ARGS],
 }
 
 /* The child of clone(CLONE_VM | CLONE_VFORK), on a stack of its own, in
- * the caller's memory: it says it runs, then waits for OP_VEXEC on the
- * caller's pipe.  Not instrumented by ASan (see labs/vfork.c). */
+ * the caller's memory: it says it runs, then spins until OP_VEXEC comes
+ * on the caller's pipe.  Not instrumented by ASan (see labs/vfork.c). */
 static int __attribute__((no_sanitize("address"))) vchild_main(void *arg)
 {
 	struct agent_ctx *c = arg;
@@ -164,7 +164,8 @@ static int __attribute__((no_sanitize("address"))) vchild_main(void *arg)
 		_exit(AGENT_EXIT_ORPHANED);
 	prctl(PR_SET_NAME, "proclab-vchild");
 	agent_say(c, REP_VCHILD, getpid(), getppid(), 0, 0);
-	agent_next(c, &m, false);
+	/* on the CPU (R) until told to exec */
+	agent_next(c, &m, true);
 	if (m.kind != OP_VEXEC)
 		_exit(AGENT_EXIT_PROTOCOL);
 	/* its fds are its own (no CLONE_FILES): cat gets 0, 1, 2 only */
@@ -456,13 +457,16 @@ static int stage_enoent(struct run *r)
 	bool open_watch, same, answers;
 	int rc, e;
 
-	if ((rc = agent_do(r, L->child, OP_EXEC, 0, &m)) != 0)
+	/* on the CPU first (R), so that the sleep after the exec is a
+	 * change /proc shows */
+	if ((rc = agent_do(r, L->child, AGENT_OP_SPIN, 0, NULL)) != 0 ||
+	    (rc = obs_await(r, w, "R", "busy in a loop until the next "
+			    "command")) != 0 ||
+	    (rc = agent_do(r, L->child, OP_EXEC, 0, &m)) != 0)
 		return rc;
 	e = (int)m.v[0];
 	/* it answered: the call returned, in the old program */
 	open_watch = !watch_eof(r, L->watch, 0);
-	if ((rc = agent_do(r, L->child, AGENT_OP_BLOCK, 0, NULL)) != 0)
-		return rc;
 	answers = true;
 	if ((rc = obs_await(r, w, "S", "still proclab's code: it answered, "
 			    "and waits for the next command")) != 0)
@@ -511,6 +515,10 @@ static int stage_exec(struct run *r)
 	ssize_t n;
 	int rc;
 
+	if ((rc = agent_do(r, L->child, AGENT_OP_SPIN, 0, NULL)) != 0 ||
+	    (rc = obs_await(r, w, "R", "busy in a loop until the next "
+			    "command")) != 0)
+		return rc;
 	{
 		const int64_t arg[AGENT_ARGS] = { 1, 0, 0, 0 };
 
@@ -576,7 +584,8 @@ static int stage_exec(struct run *r)
 		a->p.ps.vmsize_kb < b->p.ps.vmsize_kb ? "smaller" : "larger");
 	compare(r, w, "VmRSS kB", F_MEAS("", b->p.ps.vmrss_kb),
 		F_MEAS("", a->p.ps.vmrss_kb),
-		freed ? "the written MiB gone" : "the written MiB still there");
+		freed ? "less than the MiB written" : "not less than the MiB "
+		"written");
 
 	/* cat runs: what goes into its stdin comes back on its stdout */
 	do
@@ -818,14 +827,14 @@ static int stage_vfork(struct run *r)
 		return rc;
 	if ((L->vw = obs_add(r, (pid_t)m.v[0], fd, "vchild")) == NULL)
 		return PL_EXIT_FAIL;
-	if ((rc = obs_await(r, L->vw, "S", "blocked in read(2) on its "
-			    "parent's pipe, in its parent's memory")) != 0)
+	if ((rc = obs_await(r, L->vw, "R", "runs in its parent's memory, on "
+			    "a stack of its own")) != 0)
 		return rc;
-	/* the caller is still D while its child sleeps */
+	/* the caller is still D while its child runs */
 	cstate = obs_sample(r, L->cw, "D", NULL);
 	if (cstate != 'D')
 		return pl_fail(r, "expected the caller %d to stay D while its "
-			       "vfork child sleeps; /proc showed %c",
+			       "vfork child runs; /proc showed %c",
 			       (int)L->cw->pid, cstate);
 	{
 		const int64_t arg[AGENT_ARGS] = { 0, 0, 0, 0 };
@@ -847,7 +856,7 @@ static int stage_vfork(struct run *r)
 	emit_form(r, "resume", alive ? NULL : "gone",
 		  FIELDS(F_PID("pid", L->cw->pid), F_PID("child", L->vw->pid),
 			 F_PID("returned", res.v[0]),
-			 F_CHAR("while_child_slept", cstate),
+			 F_CHAR("while_child_ran", cstate),
 			 F_BOOL("child_alive", alive),
 			 F_STR("child_comm", comm),
 			 F_TEXT("role", L->cw->role)));
@@ -949,9 +958,11 @@ static const struct stage exec_stages[] = {
 	{ "prepare", "the child opens fd 3 without close-on-exec and fd 4 "
 	  "with it; catches SIGUSR1, ignores SIGHUP, blocks SIGUSR2",
 	  stage_prepare, NULL, NULL, NULL },
-	{ "enoent", "the child execs a program that does not exist",
+	{ "enoent", "the child spins, then execs a program that does not "
+	  "exist",
 	  stage_enoent, NULL, NULL, NULL },
-	{ "exec", "the child execs cat: the same process, a new program",
+	{ "exec", "the child spins, then execs cat: the same process, a new "
+	  "program",
 	  stage_exec, NULL, NULL, NULL },
 	{ "fds", "which open files crossed the exec", stage_fds, NULL, NULL,
 	  NULL },
@@ -959,7 +970,7 @@ static const struct stage exec_stages[] = {
 	  "SIGHUP, SIGUSR2 and SIGUSR1 to cat", stage_signals, NULL, NULL,
 	  NULL },
 	{ "vfork", "a caller calls clone(CLONE_VM|CLONE_VFORK); its child "
-	  "sleeps, then execs cat", stage_vfork, NULL, NULL, NULL },
+	  "runs, then execs cat", stage_vfork, NULL, NULL, NULL },
 	{ "end", "cat reads EOF and exits; the caller reaps it, then exits",
 	  stage_eof, NULL, NULL, NULL },
 	{ NULL, NULL, NULL, NULL, NULL, NULL },
@@ -999,7 +1010,7 @@ static int exec_prepare(struct run *r)
 
 	if (proc_mem_available(&kb) != PROC_OK || mib <= kb / 1024 / 2)
 		return PL_EXIT_OK;
-	pl_warnx(r, "--touch: '%lld' is too large for this machine (1 to %lld: "
+	pl_warnx(r, "--touch: '%lld' is too large for this machine (8 to %lld: "
 		 "half of the %lld MiB available)", mib, kb / 1024 / 2,
 		 kb / 1024);
 	return PL_EXIT_USAGE;

@@ -176,7 +176,7 @@ const struct claim_def claim_table[] = {
 	{ "vfork-exec-resumes", "art-processes-ipc",
 	  "a vfork parent runs again only once its child calls _exit or "
 	  "exec", "exec", NULL,
-	  "the caller was {state} while its child slept; it resumed at the "
+	  "the caller was {state} while its child ran; it resumed at the "
 	  "exec, its child alive as {comm}: {child_alive}", false },
 	{ NULL, NULL, NULL, NULL, NULL, NULL, false },
 };
