@@ -202,8 +202,10 @@ static const struct killcase {
 	int sig;
 	const char *stage;
 } killcases[] = {
-	{ SIGTERM, "exec" }, { SIGKILL, "exec" },
-	{ SIGKILL, "fds" }, { SIGTERM, "vfork" }, { SIGKILL, "vfork" },
+	{ SIGINT, "fork" }, { SIGKILL, "prepare" }, { SIGTERM, "enoent" },
+	{ SIGTERM, "exec" }, { SIGKILL, "exec" }, { SIGKILL, "fds" },
+	{ SIGINT, "signals" }, { SIGTERM, "vfork" }, { SIGKILL, "vfork" },
+	{ SIGKILL, "end" },
 };
 
 START_TEST(exec_killed_at_pause)
