@@ -25,11 +25,14 @@
  * EOF.  A failed one leaves it open.
  *
  * Stages (exec_stages[]): fork (S) -> prepare (the fds and signals
- * before) -> enoent (a failed exec returns) -> exec (the same pid runs
- * cat: S) -> fds (what survived) -> signals (what was reset, and SIGUSR1
- * then kills cat: Z, reaped, X) -> vfork (the caller D until its child
- * execs; it resumes while cat sleeps) -> end (cat reads EOF and the
- * caller reaps it; the caller exits, X).
+ * before) -> enoent (R, then a failed exec returns: S in proclab's code)
+ * -> exec (R, then the same pid runs cat: S) -> fds (what survived) ->
+ * signals (what was reset; SIGHUP and SIGUSR2 leave cat asleep, SIGUSR1
+ * kills it: Z, reaped, X) -> vfork (the caller D while its child spins,
+ * S once the child execs, with cat alive: S) -> end (cat reads EOF and
+ * the caller reaps it; the caller exits, X).  The child spins before
+ * each exec so that the sleep after it is a change /proc shows on every
+ * run.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -511,6 +514,7 @@ static int stage_exec(struct run *r)
 	struct watched *w = L->w;
 	const struct snap *b = &L->before, *a = &L->after;
 	bool same_pid, same_ppid, new_comm, new_exe, new_cmd, freed;
+	bool exec_done, heard;
 	char back[16];
 	ssize_t n;
 	int rc;
@@ -527,22 +531,15 @@ static int stage_exec(struct run *r)
 	}
 	/* from here it is cat: it will not answer */
 	agent_ending(L->child);
-	if (!watch_eof(r, L->watch, r->timeout_ms)) {
-		bool heard;
-
-		/* a failed exec reports, then _exits: its report is there */
-		if ((rc = agent_take(r, L->child, AGENT_ANY, NULL, &heard)) != 0)
-			return rc;
+	exec_done = watch_eof(r, L->watch, r->timeout_ms);
+	/* EOF also when the exec failed and the child _exited: then it
+	 * reported the failure first, and that ends the lab here (exit 3) */
+	if ((rc = agent_take(r, L->child, AGENT_ANY, NULL, &heard)) != 0)
+		return rc;
+	if (!exec_done)
 		return pl_fail(r, "expected the exec watch to read EOF within "
 			       "%d ms (the exec closes it); it did not",
 			       r->timeout_ms);
-	}
-	{
-		bool heard;
-
-		if ((rc = agent_take(r, L->child, AGENT_ANY, NULL, &heard)) != 0)
-			return rc;
-	}
 	if ((rc = obs_await(r, w, "S", "runs cat now: blocked in read(2) on "
 			    "its stdin, the pipe it kept")) != 0 ||
 	    (rc = snapshot(r, w, &L->after)) != 0)
