@@ -127,6 +127,8 @@ enum agent_call {
 	AGENT_CALL_SETPGID,
 	AGENT_CALL_TCSETPGRP,
 	AGENT_CALL_KILL,
+	AGENT_CALL_SIGACTION,
+	AGENT_CALL_SIGPROCMASK,
 	AGENT_CALL_MAX
 };
 const char *agent_call_name(int call);

@@ -177,6 +177,27 @@ struct probe {
 #define OBS_WCHAN_MS 100
 int obs_probe(struct run *r, struct watched *w, struct probe *p);
 
+/* What /proc shows of the program a process runs and the files it holds:
+ * what exec changes and keeps.  Read at one moment, after a sample. */
+#define PROBE_FDS_MAX 32
+struct probe_exec {
+	char exe[256];              /* the link /proc/PID/exe, "" if
+				     * unreadable (exe_errno) */
+	int exe_errno;
+	char cmdline[256];          /* the arguments joined by spaces, cut */
+	long long cmdline_bytes;    /* as read, NULs included; -1 if
+				     * unreadable */
+	int nfds;                   /* entries of /proc/PID/fd, -1 if
+				     * unreadable (fds_errno); the first
+				     * PROBE_FDS_MAX are in fd[] */
+	int fds_errno;
+	struct proc_fd fd[PROBE_FDS_MAX];
+};
+
+/* Sample w (reporting a change as transient), then read its exe,
+ * cmdline and open files.  PROC_GONE when it is released. */
+int obs_probe_exec(struct run *r, struct watched *w, struct probe_exec *p);
+
 void obs_release(struct observer *o);
 
 #endif

@@ -45,6 +45,7 @@ enum {
 	PS_VMRSS = 1 << 7, PS_VCSW = 1 << 8, PS_NVCSW = 1 << 9,
 	/* the signal masks, PS_SIG << field (enum proc_sigfield) */
 	PS_SIG = 1 << 10,
+	PS_VMSIZE = 1 << 15,            /* after the PSIG_N mask bits */
 };
 
 /* The signal masks of /proc/PID/status, in the order it prints them:
@@ -66,6 +67,8 @@ struct proc_status {
 	uid_t uid;                      /* real uid */
 	long long threads;
 	long long vmrss_kb;
+	long long vmsize_kb;            /* VmSize: the address space, -1 if
+					 * not shown (a zombie, a kernel thread) */
 	long long vcsw, nvcsw;          /* voluntary / nonvoluntary ctxt switches */
 	unsigned long long sig[PSIG_N]; /* the signal masks (PS_SIGBIT) */
 	char sig_raw[PSIG_N][17];       /* each as /proc printed it */
@@ -126,6 +129,31 @@ int proc_file_size(const struct proc_handle *h, const char *name,
 		   size_t *len);
 /* Count the entries of /proc/PID/fd; -1 with errno when it can't be read. */
 int proc_count_fds(const struct proc_handle *h);
+
+/* One open file of a process, from /proc/PID/fd/N and /proc/PID/fdinfo/N
+ * (read one after the other: a file closed in between has no flags). */
+#define PROC_FD_TARGET 128
+struct proc_fd {
+	int fd;
+	char target[PROC_FD_TARGET];    /* the link: "/dev/null",
+					 * "pipe:[4242]"; "" if unreadable;
+					 * a longer one is cut */
+	bool flags_ok;                  /* fdinfo's flags were read */
+	unsigned flags;                 /* open flags (octal in fdinfo),
+					 * O_CLOEXEC for FD_CLOEXEC */
+};
+/* The open files of /proc/PID/fd in fd order, at most max of them (*n
+ * set to how many there are, which may be more).  PROC_GONE or
+ * PROC_ERROR (errno) when the directory can't be read. */
+int proc_read_fds(const struct proc_handle *h, struct proc_fd *fds, int max,
+		  int *n);
+/* Parse the "flags:" line of /proc/PID/fdinfo/N (octal).  Returns 0, or
+ * -1 when the line is missing, malformed or cut short. */
+int procfs_parse_fdinfo_flags(const char *buf, size_t len, unsigned *flags);
+/* A symbolic link of /proc/PID ("exe", "cwd") into buf, NUL-terminated,
+ * cut to size - 1. */
+int proc_read_link(const struct proc_handle *h, const char *name, char *buf,
+		   size_t size);
 /* The owner of /proc/PID itself, and of a file in it. */
 int proc_owner(const struct proc_handle *h, uid_t *uid);
 int proc_file_owner(const struct proc_handle *h, const char *name, uid_t *uid);

@@ -14,6 +14,7 @@ extern const struct lab lab_signal;
 extern const struct lab lab_tree;
 extern const struct lab lab_session;
 extern const struct lab lab_thread;
+extern const struct lab lab_exec;
 
 /* The order of a course: states, then birth, death and reaping. */
 const struct lab *const lab_table[] = {
@@ -29,6 +30,7 @@ const struct lab *const lab_table[] = {
 	&lab_tree,
 	&lab_session,
 	&lab_thread,
+	&lab_exec,
 };
 
 const size_t lab_count = sizeof(lab_table) / sizeof(lab_table[0]);

@@ -56,6 +56,8 @@ static const char *const call_names[AGENT_CALL_MAX] = {
 	[AGENT_CALL_SETPGID] = "setpgid",
 	[AGENT_CALL_TCSETPGRP] = "tcsetpgrp",
 	[AGENT_CALL_KILL] = "kill",
+	[AGENT_CALL_SIGACTION] = "sigaction",
+	[AGENT_CALL_SIGPROCMASK] = "sigprocmask",
 };
 
 const char *agent_call_name(int call)

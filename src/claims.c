@@ -208,6 +208,33 @@ const struct claim_def claim_table[] = {
 	  "thread", NULL, "through exit_group(2) yes; after the main "
 	  "thread's pthread_exit() it showed {main_state} while /proc listed "
 	  "{tasks} tasks and a thread answered", false },
+	/* exec */
+	{ "exec-fork-then-exec", "art-multiprocess-principles",
+	  "a program starts in a copy its parent forks, which then loads the "
+	  "program with exec: one process, a new program", "exec", NULL,
+	  "fork returned {pid}; after the exec /proc shows pid {pid_after}, "
+	  "parent {ppid_after}, running {comm_after}", false },
+	{ "exec-replaces-memory", "art-multiprocess-programming",
+	  "exec replaces the data, heap, stack and code with the new "
+	  "program's", "exec", NULL,
+	  "VmSize {vmsize_before} kB before, {vmsize_after} kB after; VmRSS "
+	  "{vmrss_before} kB before, {vmrss_after} kB after, the {touched_mib} "
+	  "MiB written gone; /proc/PID/exe changed: {exe_changed}", false },
+	{ "exec-resets-signals", "folklore",
+	  "exec resets every signal to its default disposition", "exec", NULL,
+	  "the handled {caught} went back to default, but the ignored "
+	  "{ignored} stayed ignored and the blocked {blocked} stayed blocked",
+	  false },
+	{ "exec-closes-files", "folklore",
+	  "exec closes the files the old program opened", "exec", NULL,
+	  "of {before} open fds, the exec closed the {closed} marked "
+	  "close-on-exec and kept {kept}, fd {kept_fd} ({kept_target}) among "
+	  "them", false },
+	{ "vfork-exec-resumes", "art-processes-ipc",
+	  "a vfork parent runs again only once its child calls _exit or "
+	  "exec", "exec", NULL,
+	  "the caller was {state} while its child ran; it resumed at the "
+	  "exec, its child alive as {comm}: {child_alive}", false },
 	{ NULL, NULL, NULL, NULL, NULL, NULL, false },
 };
 

@@ -317,6 +317,34 @@ int obs_probe(struct run *r, struct watched *w, struct probe *p)
 	return PROC_OK;
 }
 
+int obs_probe_exec(struct run *r, struct watched *w, struct probe_exec *p)
+{
+	size_t len;
+
+	memset(p, 0, sizeof(*p));
+	p->cmdline_bytes = p->nfds = -1;
+	if (obs_sample(r, w, NULL, NULL) == 'X')
+		return PROC_GONE;
+	if (proc_read_link(&w->h, "exe", p->exe, sizeof(p->exe)) != PROC_OK)
+		p->exe_errno = errno;
+	if (proc_read_file(&w->h, "cmdline", p->cmdline, sizeof(p->cmdline),
+			   &len) == PROC_OK) {
+		p->cmdline_bytes = (long long)len;
+		/* the arguments end with NULs: join them with spaces */
+		while (len > 0 && p->cmdline[len - 1] == '\0')
+			len--;
+		for (size_t i = 0; i < len; i++)
+			if (p->cmdline[i] == '\0')
+				p->cmdline[i] = ' ';
+		p->cmdline[len] = '\0';
+	}
+	if (proc_read_fds(&w->h, p->fd, PROBE_FDS_MAX, &p->nfds) != PROC_OK) {
+		p->fds_errno = errno;
+		p->nfds = -1;
+	}
+	return PROC_OK;
+}
+
 /* Sleep until an exit event, a signal, or `ns` pass.  The pidfds of
  * watched processes that have not exited are in the set, so an exit ends
  * the sleep at once. */

@@ -283,7 +283,7 @@ int procfs_parse_status(const char *buf, size_t len, struct proc_status *ps)
 	const char *p = buf, *end = buf + len;
 
 	memset(ps, 0, sizeof(*ps));
-	ps->vmrss_kb = -1;
+	ps->vmrss_kb = ps->vmsize_kb = -1;
 	while (p < end) {
 		const char *eol = memchr(p, '\n', (size_t)(end - p));
 		const char *colon;
@@ -329,6 +329,8 @@ int procfs_parse_status(const char *buf, size_t len, struct proc_status *ps)
 			ps->threads = v, ps->has |= PS_THREADS;
 		} else if (KEY("VmRSS") && v >= 0) {
 			ps->vmrss_kb = v, ps->has |= PS_VMRSS;
+		} else if (KEY("VmSize") && v >= 0) {
+			ps->vmsize_kb = v, ps->has |= PS_VMSIZE;
 		} else if (KEY("voluntary_ctxt_switches") && v >= 0) {
 			ps->vcsw = v, ps->has |= PS_VCSW;
 		} else if (KEY("nonvoluntary_ctxt_switches") && v >= 0) {
@@ -356,6 +358,40 @@ int procfs_parse_meminfo_available(const char *buf, size_t len, long long *kb)
 			return value_ll(p + sizeof(key) - 1, eol, kb) < 0 ||
 			       *kb < 0 ? -1 : 0;
 		p = eol + 1;
+	}
+	return -1;
+}
+
+int procfs_parse_fdinfo_flags(const char *buf, size_t len, unsigned *flags)
+{
+	static const char key[] = "flags:";
+	const char *p = buf, *end = buf + len;
+
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p)), *v;
+		unsigned long long m = 0;
+		size_t n = 0;
+
+		if (eol == NULL)
+			break;          /* a line cut short is not a line */
+		if ((size_t)(eol - p) < sizeof(key) - 1 ||
+		    memcmp(p, key, sizeof(key) - 1) != 0) {
+			p = eol + 1;
+			continue;
+		}
+		/* "flags:\t02100002": octal digits only, at most 11 (32 bits) */
+		for (v = p + sizeof(key) - 1; v < eol && (*v == '\t' ||
+							   *v == ' '); v++)
+			;
+		for (; v < eol; v++, n++) {
+			if (*v < '0' || *v > '7' || n >= 11)
+				return -1;
+			m = m << 3 | (unsigned)(*v - '0');
+		}
+		if (n == 0 || m > 0xffffffffULL)
+			return -1;
+		*flags = (unsigned)m;
+		return 0;
 	}
 	return -1;
 }
@@ -631,6 +667,78 @@ int proc_count_fds(const struct proc_handle *h)
 			n++;
 	closedir(d);
 	return n;
+}
+
+static int by_fd(const void *a, const void *b)
+{
+	const struct proc_fd *x = a, *y = b;
+
+	return (x->fd > y->fd) - (x->fd < y->fd);
+}
+
+int proc_read_fds(const struct proc_handle *h, struct proc_fd *fds, int max,
+		  int *n)
+{
+	int fd = openat(h->dirfd, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d;
+
+	*n = 0;
+	if (fd < 0)
+		return gone_or_error();
+	d = fdopendir(fd);
+	if (d == NULL) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+		return PROC_ERROR;
+	}
+	for (struct dirent *e; (e = readdir(d)) != NULL;) {
+		struct proc_fd *f;
+		char path[NAME_MAX + 8], info[512];
+		long long num = 0;
+		ssize_t len;
+		size_t got;
+		bool digits = e->d_name[0] != '\0';
+
+		/* a number, as every entry is: ".", ".." and else skipped */
+		for (const char *q = e->d_name; *q != '\0' && digits; q++) {
+			digits = *q >= '0' && *q <= '9' && num <= INT_MAX / 10;
+			num = num * 10 + (*q - '0');
+		}
+		if (!digits || num > INT_MAX)
+			continue;
+		if ((*n)++ >= max)
+			continue;       /* counted, not kept */
+		f = &fds[*n - 1];
+		memset(f, 0, sizeof(*f));
+		f->fd = (int)num;
+		snprintf(path, sizeof(path), "fd/%s", e->d_name);
+		len = readlinkat(h->dirfd, path, f->target,
+				 sizeof(f->target) - 1);
+		f->target[len > 0 ? len : 0] = '\0';
+		snprintf(path, sizeof(path), "fdinfo/%s", e->d_name);
+		if (proc_read_file(h, path, info, sizeof(info), &got) ==
+		    PROC_OK)
+			f->flags_ok = procfs_parse_fdinfo_flags(info, got,
+							       &f->flags) == 0;
+	}
+	closedir(d);
+	qsort(fds, (size_t)(*n < max ? *n : max), sizeof(*fds), by_fd);
+	return PROC_OK;
+}
+
+int proc_read_link(const struct proc_handle *h, const char *name, char *buf,
+		   size_t size)
+{
+	ssize_t len = readlinkat(h->dirfd, name, buf, size - 1);
+
+	if (len < 0) {
+		buf[0] = '\0';
+		return gone_or_error();
+	}
+	buf[len] = '\0';
+	return PROC_OK;
 }
 
 int proc_owner(const struct proc_handle *h, uid_t *uid)

@@ -33,5 +33,6 @@ Suite *make_tree_suite(void);
 Suite *make_session_suite(void);
 Suite *make_where_suite(void);
 Suite *make_thread_suite(void);
+Suite *make_exec_suite(void);
 
 #endif

@@ -2,6 +2,8 @@
 #include <check.h>
 #include <pthread.h>
 #include <sched.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -431,6 +433,104 @@ START_TEST(reader_follows_child)
 }
 END_TEST
 
+START_TEST(status_vmsize)
+{
+	static const char t[] = "Name:\tcat\nVmPeak:\t    3064 kB\n"
+				"VmSize:\t    3060 kB\nVmRSS:\t    1632 kB\n";
+	static const char z[] = "Name:\tcat\nVmSize:\t\n";
+	struct proc_status ps;
+
+	ck_assert_int_eq(procfs_parse_status(t, strlen(t), &ps), 0);
+	ck_assert_uint_eq(ps.has, PS_NAME | PS_VMSIZE | PS_VMRSS);
+	ck_assert_int_eq(ps.vmsize_kb, 3060);
+	ck_assert_int_eq(ps.vmrss_kb, 1632);
+	/* a zombie has none; an empty value is not a value */
+	ck_assert_int_eq(procfs_parse_status(z, strlen(z), &ps), 0);
+	ck_assert_uint_eq(ps.has, PS_NAME);
+	ck_assert_int_eq(ps.vmsize_kb, -1);
+}
+END_TEST
+
+START_TEST(fdinfo_flags)
+{
+	static const char t[] = "pos:\t0\nflags:\t02100002\nmnt_id:\t25\n"
+				"ino:\t1101734\n";
+	static const char *const bad[] = {
+		"", "pos:\t0\n", "flags:\t\n", "flags:\t0210x\n",
+		"flags:\t08\n", "flags:\t02100002",  /* cut: no newline */
+		"flags:\t777777777777\n",              /* 12 digits */
+		"flags:\t77777777777\n",               /* above 32 bits */
+	};
+	unsigned flags = 0;
+
+	ck_assert_int_eq(procfs_parse_fdinfo_flags(t, strlen(t), &flags), 0);
+	ck_assert_uint_eq(flags, 02100002);
+	ck_assert(flags & O_CLOEXEC);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_int_eq(procfs_parse_fdinfo_flags(bad[i],
+							   strlen(bad[i]),
+							   &flags), -1);
+}
+END_TEST
+
+/* The fd list of a child that holds /dev/null with and without
+ * close-on-exec, and its exe link. */
+START_TEST(reader_fds)
+{
+	struct proc_handle h;
+	struct proc_fd fds[8];
+	char exe[256];
+	int pfd[2], ready[2], n, status;
+	pid_t pid;
+	char c;
+
+	ck_assert_int_eq(pipe(pfd), 0);
+	ck_assert_int_eq(pipe(ready), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		/* 0, 1, 2, /dev/null at 3 and (close-on-exec) 4, the pipe
+		 * at 9 */
+		if (dup2(pfd[0], 9) < 0 || dup2(ready[1], 8) < 0 ||
+		    close_range(3, 7, 0) < 0 ||
+		    open("/dev/null", O_RDONLY) != 3 ||
+		    open("/dev/null", O_RDONLY | O_CLOEXEC) != 4 ||
+		    close_range(10, ~0U, 0) < 0 || close(8) < 0)
+			_exit(1);
+		(void)!read(9, &c, 1);
+		_exit(0);
+	}
+	close(pfd[0]);
+	close(ready[1]);
+	/* EOF: the child closed its end, the last, once set up */
+	ck_assert_int_eq(read(ready[0], &c, 1), 0);
+	close(ready[0]);
+	ck_assert_int_eq(proc_open(&h, pid), PROC_OK);
+	ck_assert_int_eq(proc_read_fds(&h, fds, 8, &n), PROC_OK);
+	ck_assert_int_eq(n, 6);
+	for (int i = 0; i < 3; i++)
+		ck_assert_int_eq(fds[i].fd, i);
+	ck_assert_int_eq(fds[3].fd, 3);
+	ck_assert_str_eq(fds[3].target, "/dev/null");
+	ck_assert(fds[3].flags_ok && !(fds[3].flags & O_CLOEXEC));
+	ck_assert_int_eq(fds[4].fd, 4);
+	ck_assert(fds[4].flags_ok && (fds[4].flags & O_CLOEXEC));
+	ck_assert(strncmp(fds[5].target, "pipe:[", 6) == 0);
+	/* room for 2: all 6 counted, the first 2 kept */
+	ck_assert_int_eq(proc_read_fds(&h, fds, 2, &n), PROC_OK);
+	ck_assert_int_eq(n, 6);
+	ck_assert_int_eq(proc_read_link(&h, "exe", exe, sizeof(exe)), PROC_OK);
+	ck_assert_int_eq(exe[0], '/');
+	close(pfd[1]);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	ck_assert_int_eq(proc_read_fds(&h, fds, 8, &n), PROC_GONE);
+	ck_assert_int_eq(proc_read_link(&h, "exe", exe, sizeof(exe)),
+			 PROC_GONE);
+	proc_close(&h);
+}
+END_TEST
+
 START_TEST(reader_self)
 {
 	struct proc_handle h;
@@ -546,6 +646,9 @@ Suite *make_procfs_suite(void)
 	tcase_add_test(live, reader_follows_child);
 	tcase_add_test(live, reader_self);
 	tcase_add_test(live, reader_tasks);
+	tcase_add_test(parse, status_vmsize);
+	tcase_add_test(parse, fdinfo_flags);
+	tcase_add_test(live, reader_fds);
 	suite_add_tcase(s, parse);
 	suite_add_tcase(s, live);
 	return s;

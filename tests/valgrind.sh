@@ -112,13 +112,15 @@ for lab in $("$proclab" list | cut -d' ' -f1); do
 		fi
 		# valgrind handles every signal itself: /proc shows its
 		# dispositions, not the lab's, and the signal lab says so at
-		# its first stage (exit 3)
-		if [ "$lab" = signal ] && [ "$rc" -eq 3 ] &&
+		# its first stage (exit 3), the exec lab at its prepare stage
+		if { [ "$lab" = signal ] || [ "$lab" = exec ]; } &&
+		   [ "$rc" -eq 3 ] &&
 		   grep -q 'a tool (valgrind?) handles its signals' \
 		       "$dir/$name.err"; then
 			rc=0
-			what="$what; stops at the first stage, as it must"
-			what="$what under valgrind (it catches every signal)"
+			what="$what; stops where it reads the signal masks,"
+			what="$what as it must under valgrind (it catches"
+			what="$what every signal)"
 		fi
 		# valgrind does not stop a process on SIGTTIN or SIGTSTP
 		# (raise(SIGTSTP) returns at once there): the session lab's

@@ -1,8 +1,9 @@
-/* fuzz_status.c - procfs_parse_status and procfs_parse_meminfo_available.
+/* fuzz_status.c - procfs_parse_status, procfs_parse_meminfo_available and
+ * procfs_parse_fdinfo_flags.
  *
  * Each input is used twice:
- *  1. as it is, as the text of /proc/PID/status and of /proc/meminfo: no
- *     crash, and what the parsers accept makes sense (Name NUL-terminated
+ *  1. as it is, as the text of /proc/PID/status, of /proc/meminfo and of
+ *     /proc/PID/fdinfo/N: no crash, and what the parsers accept makes sense (Name NUL-terminated
  *     within PROC_COMM_MAX, only known PS_* bits, no negative count, a
  *     state that is one printable non-blank character, the result 0
  *     exactly when some field was found);
@@ -21,7 +22,8 @@
 #include <stdbool.h>
 
 #define PS_ALL (PS_NAME | PS_STATE | PS_TGID | PS_PPID | PS_TRACER | PS_UID | \
-		PS_THREADS | PS_VMRSS | PS_VCSW | PS_NVCSW | PS_SIGALL)
+		PS_THREADS | PS_VMRSS | PS_VCSW | PS_NVCSW | PS_SIGALL | \
+		PS_VMSIZE)
 
 static void fuzz_raw(const uint8_t *data, size_t size)
 {
@@ -37,6 +39,7 @@ static void fuzz_raw(const uint8_t *data, size_t size)
 	check(ps.tgid >= 0 && ps.ppid >= 0 && ps.tracer >= 0);
 	check(ps.threads >= 0 && ps.vcsw >= 0 && ps.nvcsw >= 0);
 	check((ps.has & PS_VMRSS) ? ps.vmrss_kb >= 0 : ps.vmrss_kb == -1);
+	check((ps.has & PS_VMSIZE) ? ps.vmsize_kb >= 0 : ps.vmsize_kb == -1);
 	/* a signal mask: 1 to 16 hex digits kept as printed, else nothing */
 	for (int f = 0; f < PSIG_N; f++) {
 		size_t n = strnlen(ps.sig_raw[f], sizeof(ps.sig_raw[f]));
@@ -49,6 +52,15 @@ static void fuzz_raw(const uint8_t *data, size_t size)
 
 	if (procfs_parse_meminfo_available((const char *)data, size, &kb) == 0)
 		check(kb >= 0);
+	/* the same bytes as /proc/PID/fdinfo/N: flags only from a whole
+	 * line of octal digits */
+	unsigned flags = 0xdeadbeef;
+
+	if (procfs_parse_fdinfo_flags((const char *)data, size, &flags) == 0)
+		check(memmem(data, size, "flags:", 6) != NULL &&
+		      memchr(data, '\n', size) != NULL);
+	else
+		check(flags == 0xdeadbeef);
 }
 
 struct text {
@@ -136,13 +148,16 @@ static void fuzz_status_built(struct provider *pv)
 	put(&t, "Uid:\t%u\t%u\t%u\t%u\n", want.uid, want.uid, 0u, want.uid);
 	t.end[bit_index(PS_UID)] = t.len;
 	put(&t, "Gid:\t0\t0\t0\t0\nFDSize:\t64\nGroups:\t4 24 27 \n");
-	want.vmrss_kb = -1;
+	want.vmrss_kb = want.vmsize_kb = -1;
 	if (take_u8(pv) & 1) {         /* zombies and kernel threads have none */
+		want.vmsize_kb = (long long)take_upto(pv, LLONG_MAX);
+		put(&t, "VmPeak:\t   10000 kB\nVmSize:\t%8lld kB\n",
+		    want.vmsize_kb);
+		t.end[bit_index(PS_VMSIZE)] = t.len;
 		want.vmrss_kb = (long long)take_upto(pv, LLONG_MAX);
-		put(&t, "VmPeak:\t   10000 kB\nVmRSS:\t%8lld kB\n",
-		    want.vmrss_kb);
+		put(&t, "VmRSS:\t%8lld kB\n", want.vmrss_kb);
 		t.end[bit_index(PS_VMRSS)] = t.len;
-		want.has |= PS_VMRSS;
+		want.has |= PS_VMRSS | PS_VMSIZE;
 	}
 	want.threads = (long long)take_upto(pv, INT_MAX);
 	put(&t, "Threads:\t%lld\n", want.threads);
@@ -198,6 +213,8 @@ static void fuzz_status_built(struct provider *pv)
 		check(got.uid == want.uid);
 	if (got.has & PS_VMRSS)
 		check(got.vmrss_kb == want.vmrss_kb);
+	if (got.has & PS_VMSIZE)
+		check(got.vmsize_kb == want.vmsize_kb);
 	if (got.has & PS_THREADS)
 		check(got.threads == want.threads);
 	if (got.has & PS_VCSW)
