@@ -544,10 +544,11 @@ static int stage_core(struct run *r)
 		pl_warnx(r, "getrlimit: %s", strerror(errno));
 		return PL_EXIT_FAIL;
 	}
-	/* removed by wait_cleanup() if a signal ends us here */
+	/* removed by wait_cleanup() if a signal ends us here, by the
+	 * janitor if proclab dies without a teardown (SIGKILL) */
 	snprintf(ws->coredir, sizeof(ws->coredir), "%s/proclab-wait.XXXXXX",
 		 tmp != NULL && tmp[0] == '/' ? tmp : "/tmp");
-	if (mkdtemp(ws->coredir) == NULL) {
+	if (run_mkdtemp(r, ws->coredir) < 0) {
 		pl_warnx(r, "cannot create %s: %s", ws->coredir,
 			 strerror(errno));
 		ws->coredir[0] = '\0';

@@ -525,6 +525,11 @@ struct agent *agent_plan_child(struct run *r, struct agent *parent,
 	return a;
 }
 
+void agent_in_proclab_group(struct agent *a)
+{
+	a->proclab_group = true;
+}
+
 void agent_outlives(struct agent *a)
 {
 	a->outlives = true;
@@ -841,7 +846,8 @@ int agent_start(struct run *r, struct agent *a, struct agent_msg *ready)
 			 "it has started" : "its parent agent forks it");
 		return PL_EXIT_FAIL;
 	}
-	pid = pl_fork(r, a->role, &a->pidfd);
+	pid = pl_fork_in(r, a->role, &a->pidfd,
+			 a->proclab_group ? PL_FORK_PROCLAB_GROUP : 0);
 	if (pid == 0)
 		agent_main(g, a);
 	/* the agent holds its read ends now; proclab must not, so that

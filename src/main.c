@@ -321,22 +321,61 @@ static void parse_options(struct run *r, int argc, char *argv[])
 
 static struct run *current;
 
+/* Say what proclab inherited and did not keep, or keeps against the
+ * usual (only when it did: the usual start says nothing of it). */
+static void emit_inherited(struct run *r, const char *sigchld_reset)
+{
+	static const int ending[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM };
+	char names[64] = "";
+	size_t len = 0;
+
+	for (size_t i = 0; i < sizeof(ending) / sizeof(ending[0]); i++)
+		if (sigismember(&r->inherited_ign, ending[i]) == 1)
+			len += (size_t)snprintf(names + len, sizeof(names) - len,
+						"%sSIG%s", len ? " " : "",
+						sigabbrev_np(ending[i]));
+	if (len > 0)
+		emit(r, "ignored", FIELDS(F_STR("signals", names)));
+	if (sigchld_reset != NULL)
+		emit(r, "sigchld", FIELDS(F_STR("was", sigchld_reset),
+					  F_STR("now", "SIG_DFL")));
+}
+
 static void teardown_at_exit(void)
 {
 	if (current != NULL)
 		run_teardown(current);
 }
 
-/* Block the signals that end proclab and read them from a signalfd. */
-static int setup_signals(struct run *r)
+/* Block the signals that end proclab and read them from a signalfd; one
+ * inherited as ignored (nohup, a script's background job) stays ignored:
+ * blocked, it would be queued and read.  An inherited SIGCHLD = SIG_IGN
+ * or SA_NOCLDWAIT would release every child at its exit, so no lab could
+ * show a zombie: it gets its default back (*sigchld_reset: which it was). */
+static int setup_signals(struct run *r, const char **sigchld_reset)
 {
+	static const int ending[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+	struct sigaction old;
 	sigset_t set;
 
 	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGQUIT);
+	sigemptyset(&r->inherited_ign);
+	for (size_t i = 0; i < sizeof(ending) / sizeof(ending[0]); i++) {
+		if (sigaction(ending[i], NULL, &old) == 0 &&
+		    !(old.sa_flags & SA_SIGINFO) && old.sa_handler == SIG_IGN)
+			sigaddset(&r->inherited_ign, ending[i]);
+		else
+			sigaddset(&set, ending[i]);
+	}
+	*sigchld_reset = NULL;
+	if (sigaction(SIGCHLD, NULL, &old) == 0 &&
+	    ((!(old.sa_flags & SA_SIGINFO) && old.sa_handler == SIG_IGN) ||
+	     (old.sa_flags & SA_NOCLDWAIT))) {
+		if (signal(SIGCHLD, SIG_DFL) == SIG_ERR)
+			return -1;
+		*sigchld_reset = old.sa_flags & SA_NOCLDWAIT ? "SA_NOCLDWAIT"
+								 : "SIG_IGN";
+	}
 	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
 		return -1;
 	r->sigfd = signalfd(-1, &set, SFD_CLOEXEC);
@@ -351,6 +390,7 @@ static int run_lab(const struct lab *lab, int argc, char *argv[])
 {
 	static struct run r;
 	struct utsname u;
+	const char *sigchld_reset;
 	int rc;
 
 	r.lab = lab;
@@ -359,7 +399,7 @@ static int run_lab(const struct lab *lab, int argc, char *argv[])
 	if (access("/proc/self/stat", R_OK) < 0)
 		errx(PL_EXIT_UNAVAILABLE, "%s: /proc is not available: %s",
 		     lab->name, strerror(errno));
-	if (setup_signals(&r) < 0)
+	if (setup_signals(&r, &sigchld_reset) < 0)
 		err(PL_EXIT_UNAVAILABLE, "%s: cannot set up signals",
 		    lab->name);
 	/* let the observer's short sleeps be short */
@@ -371,8 +411,15 @@ static int run_lab(const struct lab *lab, int argc, char *argv[])
 	if (lab->state_size > 0 &&
 	    (r.state = calloc(1, lab->state_size)) == NULL)
 		err(PL_EXIT_UNAVAILABLE, "%s: cannot allocate", lab->name);
-	if (lab->prepare != NULL && (rc = lab->prepare(&r)) != PL_EXIT_OK)
+	/* before the first fork: what is ours to reap, and the run's group
+	 * (its janitor counts as a process of the user when prepare checks
+	 * RLIMIT_NPROC); without a janitor, children stay in our group */
+	run_note_inherited(&r);
+	janitor_start(&r);
+	if (lab->prepare != NULL && (rc = lab->prepare(&r)) != PL_EXIT_OK) {
+		janitor_stop(&r);
 		return rc;
+	}
 	current = &r;
 	atexit(teardown_at_exit);
 
@@ -384,6 +431,7 @@ static int run_lab(const struct lab *lab, int argc, char *argv[])
 			 F_MEAS("kernel", u.release),
 			 F_BOOL("pidfd", !r.no_pidfd),
 			 F_TEXT("lab", lab->name)));
+	emit_inherited(&r, sigchld_reset);
 	rc = lab->run != NULL ? lab->run(&r) : PL_EXIT_OK;
 	if (rc == PL_EXIT_OK && lab->stages != NULL)
 		rc = run_stages(&r);

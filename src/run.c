@@ -107,29 +107,6 @@ int pl_unavailable(struct run *r, const char *fmt, ...)
 	return rc;
 }
 
-/* Kill every child of ours that /proc shows (our own children cannot be
- * reaped, so their pids cannot be reused, while we look). */
-static int kill_own_children(pid_t self)
-{
-	DIR *d = opendir("/proc");
-	int n = 0;
-
-	if (d == NULL)
-		return 0;
-	for (struct dirent *e; (e = readdir(d)) != NULL;) {
-		struct proc_stat st;
-		const char *errstr;
-		pid_t pid = (pid_t)strtonum(e->d_name, 1, INT_MAX, &errstr);
-
-		if (errstr == NULL && proc_peek_stat(pid, &st) == PROC_OK &&
-		    st.ppid == self && st.state != 'Z' &&
-		    kill(pid, SIGKILL) == 0)
-			n++;
-	}
-	closedir(d);
-	return n;
-}
-
 /* Wait up to timeout_ms for a tracked process that is not our child (an
  * orphan its adopter reaps) to end: its pidfd turns readable at its exit;
  * without one, its kept /proc/PID shows Z or is gone. */
@@ -169,20 +146,10 @@ void run_teardown(struct run *r)
 		 * Through the pidfd, or by pid while it is still ours. */
 		pl_kill(r, r->kids.k[i].pid, SIGKILL);
 	}
-	/* Reap until no child is left; kill what is still alive each round
-	 * (an adopted grandchild, one forked while we were killing). */
-	for (;;) {
-		pid_t p;
-
-		while ((p = waitpid(-1, NULL, WNOHANG)) > 0)
-			;
-		if (p < 0 && errno != EINTR)
-			break;          /* ECHILD: nothing left */
-		kill_own_children(r->self);
-		p = waitpid(-1, NULL, 0);
-		if (p < 0 && errno == ECHILD)
-			break;
-	}
+	/* Reap until none of ours is left; kill what is still alive each
+	 * round (an adopted grandchild, one forked while we were killing).
+	 * Children proclab inherited across exec are not ours. */
+	run_reap_own(r);
 	/* What we tracked but cannot reap dies in its own time: wait for it,
 	 * so that nothing we made still runs once proclab is gone. */
 	for (int i = 0; i < r->kids.n; i++) {
@@ -203,6 +170,7 @@ void run_teardown(struct run *r)
 		r->cleanup = NULL;      /* once, even if it ends in exit() */
 		cleanup(r);
 	}
+	janitor_stop(r);        /* everything it would clear up is gone */
 	obs_release(&r->obs);
 }
 
