@@ -161,6 +161,8 @@ struct run {
 	 * ignored (nohup): they stay ignored in proclab, and its children
 	 * get the default action back */
 	sigset_t inherited_ign;
+	int cont_stage;           /* the stage during which proclab was last
+				   * continued after a stop (SIGCONT), 0 */
 };
 
 /* The value of the lab's option `name` (its default when not given). */

@@ -376,6 +376,9 @@ static int setup_signals(struct run *r, const char **sigchld_reset)
 		*sigchld_reset = old.sa_flags & SA_NOCLDWAIT ? "SA_NOCLDWAIT"
 								 : "SIG_IGN";
 	}
+	/* blocked, SIGCONT still continues us; read, it says we were
+	 * stopped (report()) */
+	sigaddset(&set, SIGCONT);
 	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
 		return -1;
 	r->sigfd = signalfd(-1, &set, SFD_CLOEXEC);

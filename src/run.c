@@ -4,7 +4,8 @@
  * blocked and read from a signalfd, never handled in a handler: every wait
  * proclab does goes through pl_wait_fd() or the observer's ppoll, both of
  * which watch that fd.  When one arrives, every child is killed and reaped
- * and proclab exits 128 + signo.
+ * and proclab exits 128 + signo.  SIGCONT is read there too: after a stop
+ * (Ctrl-Z, then fg) a failed stage says that proclab was stopped.
  */
 #include "proclab.h"
 
@@ -76,6 +77,14 @@ static int report(struct run *r, int code, const char *fmt, va_list ap)
 	char msg[1024];
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	/* Ctrl-Z stops proclab alone (its children are in the run's group):
+	 * a stage's timeout went on while it could not watch */
+	if (code == PL_EXIT_FAIL && r->cont_stage > 0 &&
+	    r->cont_stage == r->stage)
+		snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg),
+			 " (proclab was stopped, e.g. by Ctrl-Z, and continued "
+			 "during this stage, whose timeout ran on meanwhile: "
+			 "stop it at a --step pause instead)");
 	r->failed = true;
 	emit(r, code == PL_EXIT_FAIL ? "expect" : "unavailable",
 	     FIELDS(F_STR("stage_name", r->stage_name), F_STR("message", msg)));
@@ -209,7 +218,11 @@ int pl_wait_fds(struct run *r, struct pollfd *fds, int n, int timeout_ms)
 		}
 		if (pfd[0].revents & POLLIN) {
 			struct signalfd_siginfo si;
-			if (read(r->sigfd, &si, sizeof(si)) == sizeof(si))
+			if (read(r->sigfd, &si, sizeof(si)) != sizeof(si))
+				;
+			else if (si.ssi_signo == SIGCONT)
+				r->cont_stage = r->stage;  /* see report() */
+			else
 				die_by_signal(r, (int)si.ssi_signo);
 		}
 		if (got == 0)
