@@ -234,6 +234,44 @@ static int stop_session(pid_t sid, pid_t but)
 	return n;
 }
 
+/* Wait up to a second until every process of session sid but its
+ * leader shows T (or D: a vfork caller stops once its child lets go). */
+static bool all_stopped(pid_t sid)
+{
+	struct timespec t = { 0, 1000000 };
+
+	for (int i = 0; i < 1000; i++) {
+		DIR *d = opendir("/proc");
+		int running = 0;
+
+		ck_assert_ptr_nonnull(d);
+		for (struct dirent *e; (e = readdir(d)) != NULL;) {
+			char path[300], buf[512], *p;
+			int pid = atoi(e->d_name), s;
+			FILE *f;
+			size_t len;
+
+			if (pid <= 0 || pid == sid)
+				continue;
+			snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+			if ((f = fopen(path, "re")) == NULL)
+				continue;
+			len = fread(buf, 1, sizeof(buf) - 1, f);
+			fclose(f);
+			buf[len] = '\0';
+			if ((p = strrchr(buf, ')')) != NULL &&
+			    sscanf(p + 2, "%*c %*d %*d %d", &s) == 1 &&
+			    s == sid && strchr("TZD", p[2]) == NULL)
+				running++;
+		}
+		closedir(d);
+		if (running == 0)
+			return true;
+		nanosleep(&t, NULL);
+	}
+	return false;
+}
+
 static const struct { const char *lab; } stop_labs[] = {
 	{ "orphan" }, { "exit-vs-_exit" }, { "vfork" }, { "fork" },
 };
@@ -260,7 +298,13 @@ START_TEST(stopped_children_then_sigkill)
 			if (++seen < k)
 				ck_assert_int_eq(write(l.in, "\n", 1), 1);
 		}
+		/* the janitor too: once it is stopped, proclab's death
+		 * orphans the run's group, and the kernel continues it
+		 * (SIGHUP, SIGCONT); a stop still on its way at that moment
+		 * would take effect after, with no one left to undo it */
 		stop_session(l.pid, l.pid);
+		ck_assert_msg(all_stopped(l.pid), "%s: pause %d: not stopped",
+			      lab, k);
 		ck_assert_int_eq(kill(l.pid, SIGKILL), 0);
 		live_finish(&l, err, sizeof(err));
 		ck_assert(WIFSIGNALED(l.status));
