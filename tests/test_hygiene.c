@@ -453,6 +453,30 @@ START_TEST(inherited_child_is_left_alone)
 }
 END_TEST
 
+/* The wait lab's waitpid(-1) would collect an inherited child: it says
+ * so and exits 3, leaving the child alone. */
+START_TEST(wait_refuses_with_an_inherited_child)
+{
+	pid_t *child = mmap(NULL, sizeof(pid_t), PROT_READ | PROT_WRITE,
+			    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	struct inherit in = { .child = child };
+	struct outcome o;
+
+	ck_assert_ptr_ne(child, MAP_FAILED);
+	ck_assert_int_eq(prctl(PR_SET_CHILD_SUBREAPER, 1UL), 0);
+	run_proclab_as(&o, NULL, (const char *const[]){ "wait", NULL },
+		       inherit, &in);
+	ck_assert_msg(o.code == 3, "exit %d: %s", o.code, o.err);
+	ck_assert_msg(strstr(o.err, "inherited across exec") != NULL, "%s",
+		      o.err);
+	ck_assert_int_eq(state_of(*child), 'S');
+	ck_assert_int_eq(kill(*child, SIGKILL), 0);
+	ck_assert_int_eq(waitpid(*child, NULL, 0), *child);
+	outcome_free(&o);
+	munmap(child, sizeof(pid_t));
+}
+END_TEST
+
 /* nohup: SIGHUP inherited as ignored stays ignored; the start says so. */
 START_TEST(nohup_keeps_sighup_ignored)
 {
@@ -532,6 +556,7 @@ Suite *make_hygiene_suite(void)
 	suite_add_tcase(s, tf);
 	tcase_set_timeout(ti, 30);
 	tcase_add_loop_test(ti, inherited_child_is_left_alone, 0, 2);
+	tcase_add_test(ti, wait_refuses_with_an_inherited_child);
 	tcase_add_test(ti, nohup_keeps_sighup_ignored);
 	tcase_add_loop_test(ti, inherited_sigchld_ignored, 0, 2 * nlabs());
 	suite_add_tcase(s, ti);
