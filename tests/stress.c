@@ -506,7 +506,10 @@ static void drive(struct trial *t)
 		char b[8192];
 		ssize_t n;
 
-		if (kill_at >= 0 && !t->killed && now >= kill_at) {
+		/* what is ignored is ignored from proclab's first line on
+		 * (before, the fork might not have set it up yet) */
+		if (kill_at >= 0 && !t->killed && now >= kill_at &&
+		    (!t->ign || t->out.len > 0)) {
 			act(t);
 			t->killed = true;
 		}
@@ -518,7 +521,8 @@ static void drive(struct trial *t)
 			die("proclab %d does not end even by SIGKILL",
 			    (int)cur.pid);
 		}
-		wake = kill_at >= 0 && !t->killed ? kill_at : deadline;
+		wake = kill_at >= 0 && !t->killed && now < kill_at ? kill_at
+								    : deadline;
 		ts.tv_sec = (wake - now) / 1000000000;
 		ts.tv_nsec = (wake - now) % 1000000000;
 		if (ppoll(p, 3, &ts, NULL) < 0 && errno != EINTR)
@@ -909,8 +913,10 @@ static bool user_trial(const char *lab, int k, int64_t ns, int pauses)
 	if (WIFEXITED(t.status))
 		code = WEXITSTATUS(t.status);
 	switch (k) {
-	case U_PTY:             /* 128 + signal, or done before the key */
-		ok = code == 128 + t.sig || code == 0;
+	case U_PTY:             /* 128 + signal, or done before the key, or
+				 * killed by it before its signalfd was set */
+		ok = code == 128 + t.sig || code == 0 ||
+		     (WIFSIGNALED(t.status) && WTERMSIG(t.status) == t.sig);
 		break;
 	case U_STOP:
 		ok = (WIFSIGNALED(t.status) && WTERMSIG(t.status) == SIGKILL) ||
