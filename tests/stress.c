@@ -15,10 +15,17 @@
  * pause, where its children sit in the states it demonstrates: running,
  * blocked, stopped, traced, vfork-suspended, zombies, orphans adopted by
  * another process.  The delays are random on purpose: this is a stress
- * harness, not synchronisation.  No lab leaves its session (nothing in
- * src/ or labs/ calls setsid or setpgid), so what a run made is what its
- * session holds; the harness counts its own adopted children too, in case
- * one ever does.
+ * harness, not synchronisation.  No lab leaves its session (the engine
+ * moves children into the run's own process group, in the same session),
+ * so what a run made is what its session holds; the harness counts its
+ * own adopted children too, in case one ever does.
+ *
+ * User trials (as many again, STRESS_USER_TRIALS): the way users run and
+ * stop it - Ctrl-C or Ctrl-\ typed on a pseudo-terminal whose foreground
+ * group is proclab's, every process of the session stopped before a
+ * SIGKILL, SIGINT/SIGQUIT/SIGHUP inherited as ignored and then sent,
+ * SIGCHLD inherited as ignored, a child inherited across exec (which must
+ * still be running, not killed nor reaped).  Each prints failures/trials.
  *
  * Who reaps.  PID 1 here reaps orphans only every couple of seconds, so
  * counting with PID 1 as the adopter would call dead processes survivors.
