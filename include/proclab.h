@@ -153,6 +153,8 @@ struct run {
 	/* the run's process group and its janitor (janitor.c); 0: none */
 	pid_t pgid, janitor;
 	int janitor_fd;
+	bool ttou_ign;            /* the terminal has TOSTOP: children in the
+				   * run's group ignore SIGTTOU */
 	/* children proclab had when it started (inherited across exec):
 	 * never killed or reaped */
 	pid_t *inherited;

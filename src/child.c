@@ -209,8 +209,11 @@ pid_t pl_fork(struct run *r, const char *role, int *pidfd)
  * child is then no group leader either way, so it may call setsid). */
 static void child_group(const struct run *r, int flags)
 {
-	if (r->pgid > 0 && !(flags & PL_FORK_PROCLAB_GROUP))
+	if (r->pgid > 0 && !(flags & PL_FORK_PROCLAB_GROUP)) {
 		setpgid(0, r->pgid);
+		if (r->ttou_ign)        /* see janitor_start() */
+			signal(SIGTTOU, SIG_IGN);
+	}
 }
 
 /* In a new child, before its mask opens: a terminal signal that reached

@@ -43,6 +43,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -290,6 +291,15 @@ int janitor_start(struct run *r)
 	r->janitor = pid;
 	r->janitor_fd = p[1];
 	r->pgid = pid;
+	/* With `stty tostop`, a background group that writes to the
+	 * terminal gets SIGTTOU and stops: the lab's children (exit-vs-_exit
+	 * prints) then ignore it, as they may only when it is set. */
+	for (int fd = 1; fd <= 2; fd++) {
+		struct termios t;
+
+		if (tcgetattr(fd, &t) == 0 && (t.c_lflag & TOSTOP))
+			r->ttou_ign = true;
+	}
 	return 0;
 }
 
