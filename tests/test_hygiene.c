@@ -4,7 +4,8 @@
  *   signals     killed at any pause of the zombie lab (as before)
  *   terminal    Ctrl-C and Ctrl-\ through a pty at every pause of every lab
  *               (the whole foreground group gets them): exit 130/131, and
- *               nothing is left or handed to a reaper above proclab
+ *               nothing is left or handed to a reaper above proclab;
+ *               with `stty tostop` the children's output does not stop them
  *   stopped     every process of the run stopped (SIGSTOP), then SIGKILL
  *               to proclab: the janitor kills what is left
  *   tmpfiles    SIGKILL during wait's core stage: no proclab-wait.* stays
@@ -27,6 +28,7 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -198,6 +200,44 @@ START_TEST(terminal_keys_at_every_pause)
 			      l->name, adopted, k);
 		ck_assert_int_eq(survivors(sid), 0);
 	}
+}
+END_TEST
+
+/* `stty tostop`: a background group that writes to the terminal stops
+ * on SIGTTOU; the children of exit-vs-_exit print to it from the run's
+ * group, and must not stop. */
+START_TEST(tostop_terminal)
+{
+	const char *args[] = { "proclab", "exit-vs-_exit", "--no-color", NULL };
+	static char out[1 << 16];
+	size_t len = 0;
+	int master, status;
+	ssize_t n;
+	pid_t pid;
+
+	pid = forkpty(&master, NULL, NULL, NULL);
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct termios t;
+
+		if (tcgetattr(1, &t) < 0)
+			_exit(126);
+		t.c_lflag |= TOSTOP;
+		if (tcsetattr(1, TCSANOW, &t) < 0)
+			_exit(126);
+		execv(proclab_path(), (char *const *)args);
+		_exit(127);
+	}
+	while (len + 1 < sizeof(out) &&
+	       ((n = read(master, out + len, sizeof(out) - 1 - len)) > 0 ||
+		(n < 0 && errno == EINTR)))
+		len += n > 0 ? (size_t)n : 0;
+	out[len] = '\0';
+	close(master);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		      "status 0x%x: %s", status, out);
+	ck_assert_int_eq(survivors(pid), 0);
 }
 END_TEST
 
@@ -546,6 +586,7 @@ Suite *make_hygiene_suite(void)
 	suite_add_tcase(s, tc);
 	tcase_set_timeout(tt, 60);
 	tcase_add_loop_test(tt, terminal_keys_at_every_pause, 0, nlabs());
+	tcase_add_test(tt, tostop_terminal);
 	suite_add_tcase(s, tt);
 	tcase_set_timeout(ts, 60);
 	tcase_add_loop_test(ts, stopped_children_then_sigkill, 0,
