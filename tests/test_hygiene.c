@@ -204,8 +204,10 @@ START_TEST(terminal_keys_at_every_pause)
 END_TEST
 
 /* `stty tostop`: a background group that writes to the terminal stops
- * on SIGTTOU; the children of exit-vs-_exit print to it from the run's
- * group, and must not stop. */
+ * on SIGTTOU.  The lab whose children print (exit-vs-_exit) must still
+ * pass.  (Its children print to terminals of their own (sink.c), so this
+ * passes without janitor_start()'s SIGTTOU rule too: that rule is for a
+ * lab whose children write to proclab's terminal.) */
 START_TEST(tostop_terminal)
 {
 	const char *args[] = { "proclab", "exit-vs-_exit", "--no-color", NULL };
