@@ -202,6 +202,8 @@ static void __attribute__((noreturn)) janitor_main(int rfd, pid_t parent)
 	if (sfd < 0 || prctl(PR_SET_PDEATHSIG, SIGUSR1) < 0)
 		_exit(AGENT_EXIT_SETUP);
 	prctl(PR_SET_NAME, "proclab-janitor");
+	if (chdir("/") < 0)        /* holds no directory busy */
+		_exit(AGENT_EXIT_SETUP);
 	/* hold nothing of proclab's: not its terminal or the pipe its
 	 * reader waits on for EOF */
 	null = open("/dev/null", O_RDWR | O_CLOEXEC);
