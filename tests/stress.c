@@ -957,7 +957,7 @@ static bool user_trial(const char *lab, int k, int64_t ns, int pauses)
 			rp = strrchr(buf, ')');
 			st = rp != NULL ? rp[2] : 0;
 		}
-		if (st != 'S') {
+		if (st != 'S' && st != 'R') {   /* alive: not Z, not gone */
 			fprintf(stderr, "stress: %s %s: the inherited child "
 				"%d shows '%c'\n", user_kind[k], lab,
 				(int)*shared, st ? st : '-');
