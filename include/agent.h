@@ -241,6 +241,11 @@ void agent_set_name(struct agent *a, const char *name);
  * signal, which would kill it with its parent; its lifeline (its command
  * pipe, which only proclab holds) still ends it when proclab goes. */
 void agent_outlives(struct agent *a);
+/* A planned agent (a child of proclab) that stays in proclab's process
+ * group instead of the run's (pl_fork_in(), PL_FORK_PROCLAB_GROUP): the
+ * terminal's signals (Ctrl-C, Ctrl-Z) reach it too.  The agents it forks
+ * inherit that group. */
+void agent_in_proclab_group(struct agent *a);
 /* Hand fd (open in proclab) to a planned agent, a child of proclab (not
  * one forked by an agent), as its fd `at` (0, 1, 2 replace its stdin,
  * stdout, stderr); the agents it forks inherit it.  Returns 0 or
@@ -318,6 +323,7 @@ struct agent {
 	int pidfd;              /* owned by the run; -1 without pidfds */
 	bool started, ending;
 	bool outlives;          /* agent_outlives() */
+	bool proclab_group;     /* agent_in_proclab_group() */
 	struct agent *parent;   /* the agent that forks it; NULL: proclab */
 	/* private */
 	int cmd;                /* proclab's write end, -1 once closed */

@@ -58,6 +58,16 @@ bool pl_pidfd_works(void);
  * child's pidfd, owned by the run. */
 pid_t pl_fork(struct run *r, const char *role, int *pidfd);
 
+/* pl_fork() with flags.  Every child goes into the run's own process
+ * group (janitor.c; not a group leader, so it may call setsid), except
+ * with PL_FORK_PROCLAB_GROUP: it stays in proclab's group, where the
+ * terminal's signals reach it too (a lab about job control).  Either way
+ * it gets the default action back for the signals proclab inherited as
+ * ignored (nohup), and none of the terminal signals sent to proclab's
+ * group before it left it. */
+enum { PL_FORK_PROCLAB_GROUP = 1 };
+pid_t pl_fork_in(struct run *r, const char *role, int *pidfd, int flags);
+
 /* In a new child (async-signal-safe): every signal with a handler gets
  * its default action back (a handler of the process that forked means
  * nothing in the child); ignored signals stay ignored. */

@@ -40,6 +40,7 @@
 #define PROCLAB_PROCLAB_H
 
 #include <stdbool.h>
+#include <signal.h>
 #include <stddef.h>
 #include <sys/types.h>
 #include <time.h>
@@ -186,6 +187,21 @@ struct run {
 	/* the lab's text options as given, in the order of
 	 * lab->text_options; NULL when not given */
 	const char *text[LAB_OPT_MAX];
+	/* the run's process group and its janitor (janitor.c); 0: none */
+	pid_t pgid, janitor;
+	int janitor_fd;
+	bool ttou_ign;            /* the terminal has TOSTOP: children in the
+				   * run's group ignore SIGTTOU */
+	/* children proclab had when it started (inherited across exec):
+	 * never killed or reaped */
+	pid_t *inherited;
+	int ninherited;
+	/* SIGINT, SIGTERM, SIGHUP, SIGQUIT as proclab inherited them
+	 * ignored (nohup): they stay ignored in proclab, and its children
+	 * get the default action back */
+	sigset_t inherited_ign;
+	int cont_stage;           /* the stage during which proclab was last
+				   * continued after a stop (SIGCONT), 0 */
 };
 
 /* The value of the lab's option `name` (its default when not given). */
@@ -300,6 +316,34 @@ const char *pl_last_warning(void);
  * 0, or -1 with errno. */
 int pl_init_reaper(struct run *r);
 void pl_reap_adopted(struct run *r);
+/* ---- the run's process group and janitor (janitor.c) ----------------- */
+
+#define JANITOR_PATH 256        /* a registered path, NUL included */
+#define JANITOR_PATHS 8
+
+/* Fork the janitor, leader of the run's own process group (r->pgid),
+ * which pl_fork() puts every child in: terminal signals reach proclab
+ * alone, and if proclab dies without a teardown the janitor kills what
+ * is left of the group and removes what run_mkdtemp() made.  Returns 0,
+ * or -1 with errno (the run then goes on without: children stay in
+ * proclab's group). */
+int janitor_start(struct run *r);
+/* Kill and reap the janitor (teardown, after the lab's cleanup). */
+void janitor_stop(struct run *r);
+
+/* mkdtemp(3) for a lab: a directory (tmpl ends in XXXXXX, shorter than
+ * JANITOR_PATH) that the janitor removes, with the files in it, if
+ * proclab dies without its teardown.  The lab's cleanup removes it
+ * otherwise.  Returns 0, or -1 with errno. */
+int run_mkdtemp(struct run *r, char *tmpl);
+
+/* Note the children proclab already has (inherited across exec), before
+ * the first fork; run_inherited() tells whether pid is one of them. */
+void run_note_inherited(struct run *r);
+bool run_inherited(const struct run *r, pid_t pid);
+
+/* Kill and reap every child of proclab that the run made (teardown). */
+void run_reap_own(struct run *r);
 
 /* "proclab: LAB: " prefix of messages. */
 void pl_warnx(const struct run *r, const char *fmt, ...)

@@ -545,10 +545,11 @@ static int stage_core(struct run *r)
 		pl_warnx(r, "getrlimit: %s", strerror(errno));
 		return PL_EXIT_FAIL;
 	}
-	/* removed by wait_cleanup() if a signal ends us here */
+	/* removed by wait_cleanup() if a signal ends us here, by the
+	 * janitor if proclab dies without a teardown (SIGKILL) */
 	snprintf(ws->coredir, sizeof(ws->coredir), "%s/proclab-wait.XXXXXX",
 		 tmp != NULL && tmp[0] == '/' ? tmp : "/tmp");
-	if (mkdtemp(ws->coredir) == NULL) {
+	if (run_mkdtemp(r, ws->coredir) < 0) {
 		pl_warnx(r, "cannot create %s: %s", ws->coredir,
 			 strerror(errno));
 		ws->coredir[0] = '\0';
@@ -896,6 +897,17 @@ static int wait_run(struct run *r)
 	struct wait_state *ws = run_state(r);
 
 	ws->chldfd = -1;
+	/* waitpid(-1) would collect a child proclab did not make (one it
+	 * inherited across exec: `sleep 9 & exec proclab wait`), and no
+	 * ECHILD would come */
+	if (r->ninherited > 0)
+		return pl_unavailable(r, "proclab has %d %s it did not make "
+				      "(inherited across exec, e.g. pid %d): "
+				      "waitpid(-1) would see %s too; run it "
+				      "where it starts with none",
+				      r->ninherited, r->ninherited == 1 ?
+				      "child" : "children", (int)r->inherited[0],
+				      r->ninherited == 1 ? "it" : "them");
 	run_on_cleanup(r, wait_cleanup);
 	return sigchld_open(r);
 }

@@ -578,6 +578,11 @@ struct agent *agent_plan_child(struct run *r, struct agent *parent,
 	return a;
 }
 
+void agent_in_proclab_group(struct agent *a)
+{
+	a->proclab_group = true;
+}
+
 void agent_outlives(struct agent *a)
 {
 	a->outlives = true;
@@ -896,7 +901,8 @@ int agent_start(struct run *r, struct agent *a, struct agent_msg *ready)
 	}
 	/* the fd of every command pipe of its subtree, in the agents */
 	assign_fds(a, fd_base(a) + 1);
-	pid = pl_fork(r, a->role, &a->pidfd);
+	pid = pl_fork_in(r, a->role, &a->pidfd,
+			 a->proclab_group ? PL_FORK_PROCLAB_GROUP : 0);
 	if (pid == 0)
 		agent_main(g, a);
 	/* the agents hold their read ends now; proclab must not, so that

@@ -203,6 +203,43 @@ void pl_reset_handlers(void)
 
 pid_t pl_fork(struct run *r, const char *role, int *pidfd)
 {
+	return pl_fork_in(r, role, pidfd, 0);
+}
+
+/* In a new child: the run's group, unless the lab wants proclab's (the
+ * child is then no group leader either way, so it may call setsid). */
+static void child_group(const struct run *r, int flags)
+{
+	if (r->pgid > 0 && !(flags & PL_FORK_PROCLAB_GROUP)) {
+		setpgid(0, r->pgid);
+		if (r->ttou_ign)        /* see janitor_start() */
+			signal(SIGTTOU, SIG_IGN);
+	}
+}
+
+/* In a new child, before its mask opens: a terminal signal that reached
+ * proclab's group before the child left it is pending here; discard it
+ * (ignoring a signal does), and give the signals proclab inherited as
+ * ignored their default action back: they were not the lab's choice. */
+static void child_signals(const struct run *r)
+{
+	static const int term[] = { SIGINT, SIGQUIT, SIGTERM, SIGHUP };
+
+	for (size_t i = 0; i < sizeof(term) / sizeof(term[0]); i++) {
+		struct sigaction old;
+
+		if (sigaction(term[i], NULL, &old) < 0)
+			continue;
+		signal(term[i], SIG_IGN);
+		if (sigismember(&r->inherited_ign, term[i]) == 1)
+			signal(term[i], SIG_DFL);
+		else
+			sigaction(term[i], &old, NULL);
+	}
+}
+
+pid_t pl_fork_in(struct run *r, const char *role, int *pidfd, int flags)
+{
 	char comm[16];          /* TASK_COMM_LEN */
 	pid_t parent = getpid(), pid;
 	int fd = -1;
@@ -225,6 +262,8 @@ pid_t pl_fork(struct run *r, const char *role, int *pidfd)
 		/* async-signal-safe calls only from here on */
 		sigset_t none;
 
+		child_group(r, flags);
+		child_signals(r);
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		signal(SIGPIPE, SIG_DFL);       /* proclab ignores it */
@@ -236,6 +275,10 @@ pid_t pl_fork(struct run *r, const char *role, int *pidfd)
 		prctl(PR_SET_NAME, comm);
 		return 0;
 	}
+	/* both sides ask, so that it is in its group once we go on; EACCES:
+	 * it did already and has exec'd */
+	if (r->pgid > 0 && !(flags & PL_FORK_PROCLAB_GROUP))
+		setpgid(pid, r->pgid);
 	if (!r->no_pidfd && (fd = pidfd_open(pid, 0)) < 0) {
 		int e = errno;
 		kill(pid, SIGKILL);

@@ -33,6 +33,14 @@ const struct sentence emit_engine_sentences[] = {
 	{ "start", NULL, "proclab {lab}, pid {pid}, Linux {kernel}", NULL, NULL },
 	{ "start", "nopidfd", "proclab {lab}, pid {pid}, Linux {kernel} "
 	  "(no pidfds: exits seen by sampling)", NULL, NULL },
+	/* signals: what proclab inherited as ignored, space-separated */
+	{ "ignored", NULL, "inherited as ignored: {signals}; proclab leaves "
+	  "them ignored (they will not end it) and gives its children the "
+	  "default action", NULL, NULL },
+	/* was, now */
+	{ "sigchld", NULL, "SIGCHLD was inherited as {was}, which releases children at exit: proclab set it "
+	  "back to {now}, so that a child that ends stays a zombie until "
+	  "reaped", NULL, NULL },
 	/* ok, exit; with --quiz score, questions */
 	{ "result", NULL, "ok: every stage showed what it demonstrates",
 	  NULL, NULL },

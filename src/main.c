@@ -415,6 +415,26 @@ static void parse_options(struct run *r, int argc, char *argv[])
 
 static struct run *current;
 
+/* Say what proclab inherited and did not keep, or keeps against the
+ * usual (only when it did: the usual start says nothing of it). */
+static void emit_inherited(struct run *r, const char *sigchld_reset)
+{
+	static const int ending[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM };
+	char names[64] = "";
+	size_t len = 0;
+
+	for (size_t i = 0; i < sizeof(ending) / sizeof(ending[0]); i++)
+		if (sigismember(&r->inherited_ign, ending[i]) == 1)
+			len += (size_t)snprintf(names + len, sizeof(names) - len,
+						"%sSIG%s", len ? " " : "",
+						sigabbrev_np(ending[i]));
+	if (len > 0)
+		emit(r, "ignored", FIELDS(F_STR("signals", names)));
+	if (sigchld_reset != NULL)
+		emit(r, "sigchld", FIELDS(F_STR("was", sigchld_reset),
+					  F_STR("now", "SIG_DFL")));
+}
+
 static void teardown_at_exit(void)
 {
 	if (current != NULL)
@@ -525,16 +545,38 @@ static void note_tracer(struct run *r)
 	proc_close(&h);
 }
 
-/* Block the signals that end proclab and read them from a signalfd. */
-static int setup_signals(struct run *r)
+/* Block the signals that end proclab and read them from a signalfd; one
+ * inherited as ignored (nohup, a script's background job) stays ignored:
+ * blocked, it would be queued and read.  An inherited SIGCHLD = SIG_IGN
+ * or SA_NOCLDWAIT would release every child at its exit, so no lab could
+ * show a zombie: it gets its default back (*sigchld_reset: which it was). */
+static int setup_signals(struct run *r, const char **sigchld_reset)
 {
+	static const int ending[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+	struct sigaction old;
 	sigset_t set;
 
 	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGQUIT);
+	sigemptyset(&r->inherited_ign);
+	for (size_t i = 0; i < sizeof(ending) / sizeof(ending[0]); i++) {
+		if (sigaction(ending[i], NULL, &old) == 0 &&
+		    !(old.sa_flags & SA_SIGINFO) && old.sa_handler == SIG_IGN)
+			sigaddset(&r->inherited_ign, ending[i]);
+		else
+			sigaddset(&set, ending[i]);
+	}
+	*sigchld_reset = NULL;
+	if (sigaction(SIGCHLD, NULL, &old) == 0 &&
+	    ((!(old.sa_flags & SA_SIGINFO) && old.sa_handler == SIG_IGN) ||
+	     (old.sa_flags & SA_NOCLDWAIT))) {
+		if (signal(SIGCHLD, SIG_DFL) == SIG_ERR)
+			return -1;
+		*sigchld_reset = old.sa_flags & SA_NOCLDWAIT ? "SA_NOCLDWAIT"
+								 : "SIG_IGN";
+	}
+	/* blocked, SIGCONT still continues us; read, it says we were
+	 * stopped (report()) */
+	sigaddset(&set, SIGCONT);
 	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
 		return -1;
 	r->sigfd = signalfd(-1, &set, SFD_CLOEXEC);
@@ -549,6 +591,7 @@ static int run_lab(const struct lab *lab, int argc, char *argv[])
 {
 	static struct run r;
 	char msg[512];
+	const char *sigchld_reset;
 	int rc;
 
 	r.lab = lab;
@@ -563,7 +606,8 @@ static int run_lab(const struct lab *lab, int argc, char *argv[])
 	}
 	if (foreign_proc(msg, sizeof(msg)) != NULL)
 		return unavailable_early(&r, msg);
-	if (setup_signals(&r) < 0 || pl_init_reaper(&r) < 0) {
+	if (setup_signals(&r, &sigchld_reset) < 0 ||
+	    pl_init_reaper(&r) < 0) {
 		snprintf(msg, sizeof(msg), "cannot set up signals: %s",
 			 strerror(errno));
 		return unavailable_early(&r, msg);
@@ -575,13 +619,21 @@ static int run_lab(const struct lab *lab, int argc, char *argv[])
 	if (lab->state_size > 0 &&
 	    (r.state = calloc(1, lab->state_size)) == NULL)
 		return unavailable_early(&r, "cannot allocate: out of memory");
-	if (lab->prepare != NULL && (rc = lab->prepare(&r)) != PL_EXIT_OK)
+	/* before the first fork: what is ours to reap, and the run's group
+	 * (its janitor counts as a process of the user when prepare checks
+	 * RLIMIT_NPROC); without a janitor, children stay in our group */
+	run_note_inherited(&r);
+	janitor_start(&r);
+	if (lab->prepare != NULL && (rc = lab->prepare(&r)) != PL_EXIT_OK) {
+		janitor_stop(&r);
 		return rc == PL_EXIT_UNAVAILABLE ? unavailable_early(&r, NULL)
 						 : rc;
+	}
 	current = &r;
 	atexit(teardown_at_exit);
 
 	emit_start(&r);
+	emit_inherited(&r, sigchld_reset);
 	note_tracer(&r);
 	if (r.self == 1)
 		emit(&r, "init", FIELDS(F_PID("pid", r.self)));

@@ -4,7 +4,8 @@
  * blocked and read from a signalfd, never handled in a handler: every wait
  * proclab does goes through pl_wait_fd() or the observer's ppoll, both of
  * which watch that fd.  When one arrives, every child is killed and reaped
- * and proclab exits 128 + signo.
+ * and proclab exits 128 + signo.  SIGCONT is read there too: after a stop
+ * (Ctrl-Z, then fg) a failed stage says that proclab was stopped.
  */
 #include "proclab.h"
 
@@ -12,7 +13,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <limits.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -112,6 +112,14 @@ static int report(struct run *r, int code, const char *fmt, va_list ap)
 	char msg[1024];
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	/* Ctrl-Z stops proclab alone (its children are in the run's group):
+	 * a stage's timeout went on while it could not watch */
+	if (code == PL_EXIT_FAIL && r->cont_stage > 0 &&
+	    r->cont_stage == r->stage)
+		snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg),
+			 " (proclab was stopped, e.g. by Ctrl-Z, and continued "
+			 "during this stage, whose timeout ran on meanwhile: "
+			 "stop it at a --step pause instead)");
 	r->failed = true;
 	/* a lab that returns PL_EXIT_FAIL after it still ends with 3 */
 	r->unavailable |= code == PL_EXIT_UNAVAILABLE;
@@ -172,29 +180,6 @@ int pl_unavailable(struct run *r, const char *fmt, ...)
 	return rc;
 }
 
-/* Kill every child of ours that /proc shows (our own children cannot be
- * reaped, so their pids cannot be reused, while we look). */
-static int kill_own_children(pid_t self)
-{
-	DIR *d = opendir("/proc");
-	int n = 0;
-
-	if (d == NULL)
-		return 0;
-	for (struct dirent *e; (e = readdir(d)) != NULL;) {
-		struct proc_stat st;
-		const char *errstr;
-		pid_t pid = (pid_t)strtonum(e->d_name, 1, INT_MAX, &errstr);
-
-		if (errstr == NULL && proc_peek_stat(pid, &st) == PROC_OK &&
-		    st.ppid == self && st.state != 'Z' &&
-		    kill(pid, SIGKILL) == 0)
-			n++;
-	}
-	closedir(d);
-	return n;
-}
-
 /* Wait up to timeout_ms for a tracked process that is not our child (an
  * orphan its adopter reaps) to end: its pidfd turns readable at its exit;
  * without one, its kept /proc/PID shows Z or is gone. */
@@ -234,20 +219,10 @@ void run_teardown(struct run *r)
 		 * Through the pidfd, or by pid while it is still ours. */
 		pl_kill(r, r->kids.k[i].pid, SIGKILL);
 	}
-	/* Reap until no child is left; kill what is still alive each round
-	 * (an adopted grandchild, one forked while we were killing). */
-	for (;;) {
-		pid_t p;
-
-		while ((p = waitpid(-1, NULL, WNOHANG)) > 0)
-			;
-		if (p < 0 && errno != EINTR)
-			break;          /* ECHILD: nothing left */
-		kill_own_children(r->self);
-		p = waitpid(-1, NULL, 0);
-		if (p < 0 && errno == ECHILD)
-			break;
-	}
+	/* Reap until none of ours is left; kill what is still alive each
+	 * round (an adopted grandchild, one forked while we were killing).
+	 * Children proclab inherited across exec are not ours. */
+	run_reap_own(r);
 	/* What we tracked but cannot reap dies in its own time: wait for it,
 	 * so that nothing we made still runs once proclab is gone. */
 	for (int i = 0; i < r->kids.n; i++) {
@@ -268,6 +243,7 @@ void run_teardown(struct run *r)
 		r->cleanup = NULL;      /* once, even if it ends in exit() */
 		cleanup(r);
 	}
+	janitor_stop(r);        /* everything it would clear up is gone */
 	obs_release(&r->obs);
 }
 
@@ -374,7 +350,11 @@ int pl_wait_fds(struct run *r, struct pollfd *fds, int n, int timeout_ms)
 		}
 		if (pfd[0].revents & POLLIN) {
 			struct signalfd_siginfo si;
-			if (read(r->sigfd, &si, sizeof(si)) == sizeof(si))
+			if (read(r->sigfd, &si, sizeof(si)) != sizeof(si))
+				;
+			else if (si.ssi_signo == SIGCONT)
+				r->cont_stage = r->stage;  /* see report() */
+			else
 				die_by_signal(r, (int)si.ssi_signo);
 		}
 		if (got == 0)

@@ -16,10 +16,18 @@
  * blocked, stopped, traced, vfork-suspended, zombies, orphans adopted by
  * another process.  The delays are random on purpose: this is a stress
  * harness, not synchronisation.  What a run made is what its session
- * holds, but for the session lab, whose shell calls setsid (and its
- * daemon too): what that lab leaves behind in other sessions comes to the
- * harness, a subreaper, so the harness counts its own adopted children
- * too.
+ * holds (the engine moves children into the run's own process group, in
+ * the same session), but for the session lab, whose shell calls setsid
+ * (and its daemon too): what that lab leaves behind in other sessions
+ * comes to the harness, a subreaper, so the harness counts its own
+ * adopted children too.
+ *
+ * User trials (as many again, STRESS_USER_TRIALS): the way users run and
+ * stop it - Ctrl-C or Ctrl-\ typed on a pseudo-terminal whose foreground
+ * group is proclab's, every process of the session stopped before a
+ * SIGKILL, SIGINT/SIGQUIT/SIGHUP inherited as ignored and then sent,
+ * SIGCHLD inherited as ignored, a child inherited across exec (which must
+ * still be running, not killed nor reaped).  Each prints failures/trials.
  *
  * Who reaps.  PID 1 here reaps orphans only every couple of seconds, so
  * counting with PID 1 as the adopter would call dead processes survivors.
@@ -69,6 +77,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <pty.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -77,6 +86,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/pidfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
@@ -333,6 +344,13 @@ struct trial {
 	int sig;                /* 0: no kill */
 	int64_t delay_ns;       /* kill after this; -1: not by time */
 	int step_k;             /* kill at the k-th pause (with --step) */
+	/* how users run it (user trials): on a terminal, with the kill a
+	 * key (Ctrl-C, Ctrl-\) the terminal turns into a signal to the
+	 * foreground group; every process of the run stopped before a
+	 * SIGKILL; signals inherited as ignored; a child inherited */
+	bool pty, stop, ign, chld_ign, inherit;
+	int tty;                /* the pty's master while it runs */
+	pid_t *inherited;       /* shared: the inherited child's pid */
 	/* results */
 	int pauses;
 	bool killed, hung;
@@ -340,6 +358,46 @@ struct trial {
 	int64_t ns;
 	struct buf out, err;
 };
+
+/* SIGSTOP every process of session sid but its leader, then wait (up to
+ * a second) until each shows T (or D: a vfork caller stops once its
+ * child lets go). */
+static void stop_session(pid_t sid)
+{
+	static struct proc_ent v[256];
+
+	for (int round = 0; round < 1000; round++) {
+		int n = scan(sid, v, 256), running = 0;
+
+		for (int i = 0; i < n && i < 256; i++) {
+			if (v[i].pid == sid || v[i].sid != sid ||
+			    strchr("TZDX", v[i].state) != NULL)
+				continue;
+			running++;
+			kill(v[i].pid, SIGSTOP);
+		}
+		if (running == 0)
+			return;
+		poll(NULL, 0, 1);
+	}
+}
+
+/* The kill a trial makes: a key on the terminal, every process stopped
+ * then SIGKILL, or t->sig to proclab. */
+static void act(struct trial *t)
+{
+	if (t->pty) {
+		char key = t->sig == SIGQUIT ? '\034' : '\003';
+
+		if (write(t->tty, &key, 1) < 0) {
+			/* the terminal is gone with proclab */
+		}
+		return;
+	}
+	if (t->stop)
+		stop_session(cur.pid);
+	kill(cur.pid, t->sig);
+}
 
 /* Count pause events in the new complete lines; answer or kill. */
 static void on_lines(struct trial *t, size_t *scanned, int in)
@@ -351,14 +409,22 @@ static void on_lines(struct trial *t, size_t *scanned, int in)
 		return;         /* nothing read yet */
 	while ((line = t->out.p + *scanned,
 		eol = memchr(line, '\n', t->out.len - *scanned)) != NULL) {
-		*scanned += (size_t)(eol - line) + 1;
-		if (json_parse_line(line, (size_t)(eol - line), &o) < 0 ||
+		size_t len = (size_t)(eol - line);
+
+		*scanned += len + 1;
+		if (len > 0 && line[len - 1] == '\r')
+			len--;          /* a terminal's line end */
+		if (json_parse_line(line, len, &o) < 0 ||
 		    strcmp(jstr(&o, "event"), "pause") != 0)
 			continue;
 		t->pauses++;
 		if (t->step_k > 0 && t->pauses == t->step_k && !t->killed) {
-			kill(cur.pid, t->sig);
+			act(t);
 			t->killed = true;
+			/* an ignored signal ends nothing: go on */
+			if (t->ign && in >= 0 && write(in, "\n", 1) < 0) {
+				/* proclab is gone */
+			}
 		} else if (in >= 0 && write(in, "\n", 1) < 0) {
 			/* proclab is gone: its end is reported by wait */
 		}
@@ -399,11 +465,44 @@ static void drive(struct trial *t)
 	t->killed = t->hung = false;
 	cur.done = false;
 	start = now_ns();
+	t->tty = -1;
+	if (t->pty) {
+		int slave;
+
+		if (openpty(&t->tty, &slave, NULL, NULL, NULL) < 0)
+			die("openpty: %s", strerror(errno));
+		/* the terminal in place of the pipes */
+		dup2(slave, in[0]);
+		dup2(slave, out[1]);
+		dup2(slave, err[1]);
+		close(slave);
+	}
 	cur.pid = fork_child();
 	if (cur.pid == 0) {
 		if (setsid() < 0 || dup2(in[0], 0) < 0 || dup2(out[1], 1) < 0 ||
 		    dup2(err[1], 2) < 0)
 			_exit(127);
+		if (t->pty && ioctl(0, TIOCSCTTY, 0) < 0)
+			_exit(127);
+		if (t->ign && (signal(SIGINT, SIG_IGN) == SIG_ERR ||
+			       signal(SIGQUIT, SIG_IGN) == SIG_ERR ||
+			       signal(SIGHUP, SIG_IGN) == SIG_ERR))
+			_exit(127);
+		if (t->chld_ign && signal(SIGCHLD, SIG_IGN) == SIG_ERR)
+			_exit(127);
+		if (t->inherit) {
+			/* `sleep 100 & exec proclab ...` */
+			pid_t kid = fork();
+
+			if (kid < 0)
+				_exit(127);
+			if (kid == 0) {
+				close_range(0, ~0U, 0);
+				for (;;)
+					pause();
+			}
+			*t->inherited = kid;
+		}
 		if (t->res != 0 || t->uid != 0) {
 			struct rlimit rl = { t->lim, t->lim };
 
@@ -421,12 +520,23 @@ static void drive(struct trial *t)
 	close(in[0]);
 	close(out[1]);
 	close(err[1]);
-	if (!step) {            /* stdin at EOF, as from /dev/null */
+	if (t->pty) {           /* read and write the terminal */
+		close(in[1]);
+		close(out[0]);
+		in[1] = t->tty;
+		out[0] = dup(t->tty);
+		if (out[0] < 0)
+			die("dup: %s", strerror(errno));
+		close(err[0]);
+		err[0] = -1;
+	}
+	if (!step && !t->pty) { /* stdin at EOF, as from /dev/null */
 		close(in[1]);
 		in[1] = -1;
 	}
 	set_nonblock(out[0]);
-	set_nonblock(err[0]);
+	if (err[0] >= 0)
+		set_nonblock(err[0]);
 	kill_at = t->sig && t->delay_ns >= 0 ? start + t->delay_ns : -1;
 	deadline = start + 60 * 1000000000LL;
 	while (!cur.done) {
@@ -439,8 +549,11 @@ static void drive(struct trial *t)
 		char b[8192];
 		ssize_t n;
 
-		if (kill_at >= 0 && !t->killed && now >= kill_at) {
-			kill(cur.pid, t->sig);
+		/* what is ignored is ignored from proclab's first line on
+		 * (before, the fork might not have set it up yet) */
+		if (kill_at >= 0 && !t->killed && now >= kill_at &&
+		    (!t->ign || t->out.len > 0)) {
+			act(t);
 			t->killed = true;
 		}
 		if (now >= deadline && !t->hung) {
@@ -451,7 +564,8 @@ static void drive(struct trial *t)
 			die("proclab %d does not end even by SIGKILL",
 			    (int)cur.pid);
 		}
-		wake = kill_at >= 0 && !t->killed ? kill_at : deadline;
+		wake = kill_at >= 0 && !t->killed && now < kill_at ? kill_at
+								    : deadline;
 		ts.tv_sec = (wake - now) / 1000000000;
 		ts.tv_nsec = (wake - now) % 1000000000;
 		if (ppoll(p, 3, &ts, NULL) < 0 && errno != EINTR)
@@ -459,7 +573,8 @@ static void drive(struct trial *t)
 		if (p[1].revents) {
 			while ((n = read(out[0], b, sizeof(b))) > 0)
 				buf_add(&t->out, b, (size_t)n);
-			if (n == 0) {   /* EOF: poll no more */
+			/* EOF; EIO: the terminal's last holder is gone */
+			if (n == 0 || (n < 0 && errno == EIO)) {
 				close(out[0]);
 				out[0] = -1;
 			}
@@ -492,6 +607,7 @@ static void drive(struct trial *t)
 	}
 	if (in[1] >= 0)
 		close(in[1]);
+	t->tty = -1;
 }
 
 static void trial_free(struct trial *t)
@@ -780,6 +896,149 @@ static bool kill_trials(long total)
 	return all.survivors == 0 && all.bad == 0 && all.alive_at_exit == 0;
 }
 
+/* ---- the way users run and stop it ---------------------------------------- */
+
+enum { U_PTY, U_STOP, U_IGN, U_CHLD, U_INHERIT, U_KINDS };
+static const char *const user_kind[U_KINDS] = {
+	"terminal_keys", "stopped_then_sigkill", "inherited_sig_ign",
+	"inherited_sigchld_ign", "inherited_child",
+};
+
+/* One trial of kind k on lab: returns true if it went as it must. */
+static bool user_trial(const char *lab, int k, int64_t ns, int pauses)
+{
+	static pid_t *shared;
+	struct trial t = { .delay_ns = -1 };
+	bool at_pause = pauses > 0 && rnd() % 2 == 0, ok;
+	int code = -1;
+	char st = 0;
+
+	if (shared == NULL) {
+		shared = mmap(NULL, sizeof(pid_t), PROT_READ | PROT_WRITE,
+			      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		if (shared == MAP_FAILED)
+			die("mmap: %s", strerror(errno));
+	}
+	*shared = 0;
+	t.inherited = shared;
+	switch (k) {
+	case U_PTY:
+		t.pty = true;
+		t.sig = rnd() % 2 ? SIGINT : SIGQUIT;
+		break;
+	case U_STOP:
+		t.stop = true;
+		t.sig = SIGKILL;
+		break;
+	case U_IGN:             /* nohup, a script's background job */
+		t.ign = true;
+		t.sig = rnd() % 2 ? SIGHUP : SIGINT;
+		break;
+	case U_CHLD:
+		t.chld_ign = true;
+		at_pause = false;
+		break;
+	case U_INHERIT:
+		t.inherit = true;
+		at_pause = false;
+		break;
+	}
+	if (t.sig == 0)
+		set_args(&t, lab, NULL, "--json", NULL, NULL);
+	else if (at_pause) {
+		t.step_k = 1 + (int)(rnd() % (uint64_t)pauses);
+		set_args(&t, lab, NULL, "--json", "--step", NULL);
+	} else {
+		t.delay_ns = (int64_t)(rnd() % (uint64_t)(ns * 5 / 4 + 1));
+		set_args(&t, lab, NULL, "--json", NULL, NULL);
+	}
+	drive(&t);
+	if (WIFEXITED(t.status))
+		code = WEXITSTATUS(t.status);
+	switch (k) {
+	case U_PTY:             /* 128 + signal, or done before the key, or
+				 * killed by it before its signalfd was set */
+		ok = code == 128 + t.sig || code == 0 ||
+		     (WIFSIGNALED(t.status) && WTERMSIG(t.status) == t.sig);
+		break;
+	case U_STOP:
+		ok = (WIFSIGNALED(t.status) && WTERMSIG(t.status) == SIGKILL) ||
+		     code == 0;
+		break;
+	case U_INHERIT:         /* wait's waitpid(-1) would see it: exit 3 */
+		ok = code == 0 || (code == 3 && strcmp(lab, "wait") == 0);
+		break;
+	default:                /* what is ignored must not end it */
+		ok = code == 0;
+		break;
+	}
+	if (!ok)
+		fprintf(stderr, "stress: %s %s: status %#x%s%.*s\n",
+			user_kind[k], lab, t.status, t.err.len ? "; stderr: "
+			: "", (int)t.err.len, t.err.p ? t.err.p : "");
+	if (k == U_INHERIT && *shared > 0) {
+		static struct proc_ent v[1];
+		char path[64], buf[256], *rp;
+		int fd;
+		ssize_t n;
+
+		/* alive and not reaped; ours (adopted) now: end it */
+		snprintf(path, sizeof(path), "/proc/%d/stat", (int)*shared);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+		if (fd >= 0)
+			close(fd);
+		if (n > 0) {
+			buf[n] = '\0';
+			rp = strrchr(buf, ')');
+			st = rp != NULL ? rp[2] : 0;
+		}
+		if (st != 'S' && st != 'R') {   /* alive: not Z, not gone */
+			fprintf(stderr, "stress: %s %s: the inherited child "
+				"%d shows '%c'\n", user_kind[k], lab,
+				(int)*shared, st ? st : '-');
+			ok = false;
+		}
+		kill(*shared, SIGKILL);
+		settle(-1, v, 0, 1000); /* reaped as adopted */
+	}
+	if (left_behind(&t) > 0)
+		ok = false;
+	trial_free(&t);
+	return ok;
+}
+
+static bool user_trials(long total)
+{
+	unsigned long trials[U_KINDS] = { 0 }, failed[U_KINDS] = { 0 };
+	bool ok = true;
+
+	for (int l = 0; l < nlabs; l++) {
+		const char *lab = lab_names[l];
+		long n = total / nlabs + (l < total % nlabs);
+		int64_t ns;
+		int pauses;
+
+		if (n == 0 || strcmp(lab, "watch") == 0)
+			continue;
+		calibrate(lab, &ns, &pauses);
+		for (long i = 0; i < n; i++) {
+			int k = (int)((i + (long)l) % U_KINDS);
+
+			trials[k]++;
+			if (!user_trial(lab, k, ns, pauses))
+				failed[k]++;
+		}
+	}
+	for (int k = 0; k < U_KINDS; k++) {
+		printf("stress_%s %lu/%lu\n", user_kind[k], failed[k],
+		       trials[k]);
+		ok &= failed[k] == 0;
+	}
+	fflush(stdout);
+	return ok;
+}
+
 /* ---- same lesson every run ----------------------------------------------- */
 
 /* The lesson of one run: its stages, then each role's demonstrated
@@ -1004,7 +1263,7 @@ static bool where_trials(long runs)
 
 int main(int argc, char *argv[])
 {
-	long trials, runs, ncpu, where;
+	long trials, runs, ncpu, where, user;
 	bool ok = true;
 	sigset_t chld;
 	uint64_t seed;
@@ -1020,6 +1279,7 @@ int main(int argc, char *argv[])
 	trials = env_num("STRESS_TRIALS", 320, 0, 1000000);
 	runs = env_num("STRESS_RUNS", 200, 0, 1000000);
 	where = env_num("STRESS_WHERE", 3, 0, 1000000);
+	user = env_num("STRESS_USER_TRIALS", trials, 0, 1000000);
 	grace_ms = env_num("STRESS_GRACE_MS", 2000, 0, 600000);
 	seed = (uint64_t)env_num("STRESS_SEED", (long)(now_ns() % 1000000000),
 				 1, LONG_MAX);
@@ -1051,6 +1311,11 @@ int main(int argc, char *argv[])
 	fflush(stdout);
 	if (trials > 0)
 		ok &= kill_trials(trials);
+	/* as many again the way users run and stop it (terminal keys,
+	 * stopped children, nohup, SIGCHLD ignored, an inherited child):
+	 * failures/trials of each */
+	if (user > 0)
+		ok &= user_trials(user);
 	for (int l = 0; runs > 0 && l < nlabs; l++) {
 		if (strcmp(lab_names[l], "watch") == 0)
 			continue;       /* it teaches what its target does */

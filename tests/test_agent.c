@@ -212,6 +212,59 @@ START_TEST(round_trip)
 }
 END_TEST
 
+/* The process group of pid (field 5 of /proc/PID/stat). */
+static pid_t pgrp_of(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	int pgrp = -1;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	ck_assert(p != NULL && sscanf(p + 2, "%*c %*d %d", &pgrp) == 1);
+	return (pid_t)pgrp;
+}
+
+/* With a janitor, agents go into the run's group (and their children
+ * with them); agent_in_proclab_group() keeps one in proclab's, and the
+ * teardown stops the janitor. */
+START_TEST(process_groups)
+{
+	struct run *r = setup();
+	struct agent *a, *b, *p, *g;
+	pid_t janitor;
+	int rc;
+
+	ck_assert_int_eq(janitor_start(r), 0);
+	janitor = r->janitor;
+	ck_assert_int_eq(r->pgid, janitor);
+	ck_assert_int_eq(pgrp_of(janitor), janitor);
+	a = agent_spawn(r, "grouped", &rc);
+	ck_assert_ptr_nonnull(a);
+	ck_assert_int_eq(pgrp_of(a->pid), r->pgid);
+	b = agent_new(r, "mine");
+	ck_assert_ptr_nonnull(b);
+	agent_in_proclab_group(b);
+	ck_assert_int_eq(agent_start(r, b, NULL), 0);
+	ck_assert_int_eq(pgrp_of(b->pid), getpgrp());
+	p = agent_new(r, "parent");
+	g = agent_plan_child(r, p, "child");
+	ck_assert(p != NULL && g != NULL);
+	ck_assert_int_eq(agent_start(r, p, NULL), 0);
+	ck_assert_int_eq(agent_fork(r, p, g, NULL, NULL), 0);
+	ck_assert_int_eq(pgrp_of(g->pid), r->pgid);
+	run_teardown(r);
+	ck_assert_int_eq(r->janitor, 0);
+	ck_assert_int_eq(kill(janitor, 0), -1);        /* reaped */
+}
+END_TEST
+
 /* An fd handed to an agent at the number asked for; nothing else more. */
 START_TEST(give_fd)
 {
@@ -644,6 +697,7 @@ Suite *make_agent_suite(void)
 
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, round_trip);
+	tcase_add_test(tc, process_groups);
 	tcase_add_test(tc, give_fd);
 	tcase_add_test(tc, queued_reports);
 	tcase_add_test(tc, take_without_waiting);

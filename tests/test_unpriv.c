@@ -364,12 +364,12 @@ END_TEST
 
 /* ---- RLIMIT_NPROC --------------------------------------------------------- */
 
-/* With RLIMIT_NPROC 5 and nothing else running as the user, proclab, the
- * parent and 3 children fit; 4 children do not, and proclab says so
- * before forking any.  Limit 2 leaves no room at all. */
+/* With RLIMIT_NPROC 6 and nothing else running as the user, proclab, its
+ * janitor, the parent and 3 children fit; 4 children do not, and proclab
+ * says so before forking any.  Limit 2 leaves no room at all. */
 START_TEST(fork_children_capped_by_nproc)
 {
-	struct as a = { FRESH_UID, 5, PROC_AS_IS };
+	struct as a = { FRESH_UID, 6, PROC_AS_IS };
 	struct outcome o;
 
 	if (getuid() != 0) {
