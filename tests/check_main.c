@@ -33,6 +33,7 @@ int main(void)
 	srunner_add_suite(sr, make_claims_suite());
 	srunner_add_suite(sr, make_agent_suite());
 	srunner_add_suite(sr, make_sink_suite());
+	srunner_add_suite(sr, make_run_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

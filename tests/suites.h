@@ -28,5 +28,6 @@ Suite *make_claims_suite(void);
 Suite *make_agent_suite(void);
 Suite *make_emit_suite(void);
 Suite *make_sink_suite(void);
+Suite *make_run_suite(void);
 
 #endif
