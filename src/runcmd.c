@@ -60,6 +60,7 @@
 /* One process (or thread) of the tree. */
 struct node {
 	pid_t pid;
+	pid_t tgid;             /* its process: pid, or a thread's leader */
 	pid_t parent;           /* the process that forked it */
 	pid_t ppid;             /* the parent /proc showed last */
 	pid_t orphaned_by;      /* the parent whose exit orphaned it */
@@ -75,6 +76,7 @@ struct node {
 	bool started;           /* its first stop was seen and resumed */
 	bool waiting;           /* stopped until its parent's fork event */
 	bool grouped;           /* in a group-stop (PTRACE_LISTEN) */
+	bool continued;         /* out of a group-stop: show its next state */
 	bool exited;            /* the tracer collected its exit */
 	bool reaped;            /* released: /proc/PID is gone */
 	bool held;              /* --step: a status collected while held */
@@ -255,8 +257,9 @@ static void kill_tree(struct rs *s);
 /* A new process or thread: its node, with its /proc/PID/stat kept open.
  * NULL (the tree then killed) when the run's limits are reached. */
 static struct node *add_node(struct rs *s, pid_t pid, pid_t parent,
-			     bool thread)
+			     pid_t tgid)
 {
+	bool thread = tgid != pid;
 	struct node *n;
 
 	if (s->n >= s->cap) {
@@ -268,6 +271,7 @@ static struct node *add_node(struct rs *s, pid_t pid, pid_t parent,
 	n = &s->nodes[s->n];
 	memset(n, 0, sizeof(*n));
 	n->pid = pid;
+	n->tgid = tgid;
 	n->parent = n->ppid = parent;
 	n->thread = thread;
 	n->start_ns = now_ns();
@@ -302,19 +306,20 @@ static struct node *add_node(struct rs *s, pid_t pid, pid_t parent,
 	return n;
 }
 
-/* Whether tid is a thread of another process (its Tgid is not itself). */
-static bool is_thread(pid_t tid)
+/* The process tid belongs to (its Tgid): tid itself for a process, the
+ * leader for a thread. */
+static pid_t tgid_of(pid_t tid)
 {
 	struct proc_handle h;
 	struct proc_status ps;
-	bool thread = false;
+	pid_t tgid = tid;
 
 	if (proc_open(&h, tid) != PROC_OK)
-		return false;
+		return tid;
 	if (proc_read_status(&h, &ps) == PROC_OK && (ps.has & PS_TGID))
-		thread = ps.tgid != tid;
+		tgid = ps.tgid;
 	proc_close(&h);
-	return thread;
+	return tgid;
 }
 
 /* ---- holding the tree for --step ---------------------------------------- */
@@ -461,13 +466,13 @@ static void on_fork_event(struct rs *s, struct node *p, int ev)
 	pid = (pid_t)msg;
 	c = find(s, pid);
 	if (c == NULL) {
-		bool thread = ev == PTRACE_EVENT_CLONE && is_thread(pid);
+		pid_t tgid = ev == PTRACE_EVENT_CLONE ? tgid_of(pid) : pid;
 
-		/* the parent of a thread is its process, for the tree */
-		c = add_node(s, pid, thread ? 0 : p->pid, thread);
+		/* a process made by a thread is its process's child */
+		c = add_node(s, pid, tgid != pid ? 0 : p->tgid, tgid);
 		if (c == NULL)
 			return;
-		if (thread) {
+		if (c->thread) {
 			c->announced = true;
 			return;
 		}
@@ -533,20 +538,22 @@ static void describe(int status, char *buf, size_t size)
 
 static const char *demonstrated(const struct node *n)
 {
-	/* R and S flicker all the time; a ptrace stop's t is proclab's */
-	return n->grouped ? "DTtZX" : "DTZX";
+	/* R and S flicker all the time, but the first after a group-stop
+	 * says it goes on; a ptrace stop's t is proclab's own */
+	return n->grouped ? "DTtZX" : n->continued ? "RSDTZX" : "DTZX";
 }
 
 static const char *state_why(const struct node *n, char state)
 {
 	switch (state) {
-	case 'Z':
-		return "exited; {ppid} has not waited for it yet";
 	case 'X':
 		return "reaped: its /proc entry is gone";
 	case 't':
 		return n->grouped ? "stopped by a signal; traced, so /proc "
 			"shows t where it would show T" : NULL;
+	case 'R':
+	case 'S':
+		return n->continued ? "continued (SIGCONT)" : NULL;
 	default:
 		return NULL;
 	}
@@ -600,7 +607,14 @@ static void sample(struct rs *s, struct node *n)
 	if (w == NULL || n->reaped)
 		return;
 	if (shows_trace(s)) {
-		c = obs_sample(s->r, w, demonstrated(n), NULL);
+		struct proc_stat st;
+		char now = proc_read_stat(&w->h, &st) == PROC_OK ? st.state
+								 : 'X';
+		bool was_continued = n->continued;
+
+		c = obs_sample(s->r, w, demonstrated(n), state_why(n, now));
+		if (was_continued && (c == 'R' || c == 'S'))
+			n->continued = false;
 	} else {
 		struct proc_stat st;
 		int rc = proc_read_stat(&w->h, &st);
@@ -669,7 +683,8 @@ static void on_exited(struct rs *s, struct node *n, int status)
 	if (rc != PROC_OK)      /* by its parent, waiting already */
 		reaped(s, n, n->ppid);
 	else if (shows_trace(s))
-		obs_sample(s->r, n->w, demonstrated(n), state_why(n, 'Z'));
+		obs_sample(s->r, n->w, demonstrated(n),
+			   state_why(n, st.state));
 	if (n->pid == s->program) {
 		size_t len = 0;
 
@@ -723,7 +738,7 @@ static void handle(struct rs *s, pid_t pid, int st, pid_t current)
 		 * fork event: it waits for that event, to be reported */
 		if (!WIFSTOPPED(st))
 			return;
-		n = add_node(s, pid, 0, is_thread(pid));
+		n = add_node(s, pid, 0, tgid_of(pid));
 		if (n == NULL)
 			return;
 		if (s->capped) {
@@ -771,6 +786,7 @@ static void handle(struct rs *s, pid_t pid, int st, pid_t current)
 		}
 		break;
 	case 0:                                 /* a signal: deliver it */
+		n->continued |= n->grouped;
 		n->grouped = false;
 		n->started = true;
 		resume(pid, sig);
@@ -1136,7 +1152,7 @@ static int launch(struct rs *s)
 			 s->argv[0], strerror(e));
 		return PL_EXIT_UNAVAILABLE;
 	}
-	if (add_node(s, pid, r->self, false) == NULL) {
+	if (add_node(s, pid, r->self, pid) == NULL) {
 		close(go[1]);
 		close(fail[0]);
 		return PL_EXIT_UNAVAILABLE;
