@@ -338,8 +338,8 @@ static void hold_tree(struct rs *s, pid_t current)
 		struct node *n = &s->nodes[i];
 		struct proc_stat st;
 
-		n->held = false;
-		if (n->exited || n->pid == current || n->waiting ||
+		/* held already (by an earlier pause, not yet released) */
+		if (n->held || n->exited || n->pid == current || n->waiting ||
 		    n->grouped || !n->started)
 			continue;
 		if (n->w != NULL && proc_read_stat(&n->w->h, &st) == PROC_OK &&
@@ -351,7 +351,8 @@ static void hold_tree(struct rs *s, pid_t current)
 			waiting++;
 		}
 	}
-	/* each stops at once, unless it is on its way out */
+	/* each stops at once, unless it is on its way out; whatever else
+	 * reports meanwhile is stopped too, and kept for later the same way */
 	for (long long end = pl_now_ms() + 1000; waiting > 0 &&
 	     pl_now_ms() < end;) {
 		int st;
@@ -371,8 +372,11 @@ static void hold_tree(struct rs *s, pid_t current)
 		if (n != NULL && n->held && n->held_status == -1) {
 			n->held_status = st;
 			waiting--;
-		} else {
-			handle(s, pid, st, current);   /* not one we held */
+		} else if (n != NULL && !n->held) {
+			n->held = true;
+			n->held_status = st;
+		} else if (n == NULL) {
+			handle(s, pid, st, current);   /* a new child: waits */
 		}
 	}
 }
@@ -1129,6 +1133,15 @@ static int launch(struct rs *s)
 
 		close(go[1]);
 		close(fail[0]);
+		/* with --step, proclab reads the Enters: not PROGRAM */
+		if (r->step) {
+			int null = open("/dev/null", O_RDONLY);
+
+			if (null < 0 || dup2(null, STDIN_FILENO) < 0)
+				_exit(126);
+			if (null != STDIN_FILENO)
+				close(null);
+		}
 		while ((got = read(go[0], &c, 1)) < 0 && errno == EINTR)
 			;
 		if (got != 1)
