@@ -56,6 +56,7 @@
 #define TOTAL_MAX 16384         /* processes in one run, in all */
 #define LINGER_MAX 86400000     /* ms */
 #define SAMPLE_MAX_MS 20        /* the longest sleep between samples */
+#define LEFT_PIDS 5             /* pids a `left` finding names */
 
 /* One process (or thread) of the tree. */
 struct node {
@@ -102,8 +103,9 @@ struct rs {
 	int program_status;
 	long long program_exit_ns;
 	int left;               /* processes alive when PROGRAM exited */
-	char left_pids[256];
+	char left_pids[64];     /* the first LEFT_PIDS of them */
 	int killed;             /* by --linger or --max-procs */
+	long long kill_ns;      /* when proclab first killed the tree */
 	long long t0_ns;
 };
 
@@ -142,7 +144,7 @@ static const struct sentence run_sentences[] = {
 	/* kind, pid, count, pids */
 	{ "finding", "left", "{count} process was still running when "
 	  "{pid} ({program}) exited: {pids}", "{count} processes were still "
-	  "running when {pid} ({program}) exited: {pids}", "count" },
+	  "running when {pid} ({program}) exited: {pids}{more}", "count" },
 	/* kind, pid, max_procs, count */
 	{ "finding", "cap", "more than {max_procs} processes at once: "
 	  "proclab killed the tree ({count} killed; --max-procs)", NULL, NULL },
@@ -589,8 +591,9 @@ static void reparented(struct rs *s, struct node *n, pid_t to)
 			  "the nearest subreaper (or a thread of its parent)";
 
 	n->ppid = to;
-	/* a zombie handed on is not an orphan: its parent never waited */
-	if (n->adopter == 0 && !n->exited) {
+	/* a zombie handed on is not an orphan: its parent never waited;
+	 * nor is what proclab's own killing orphans */
+	if (n->adopter == 0 && !n->exited && !s->capped && !s->lingered) {
 		n->adopter = to;
 		n->orphaned_by = from;
 	}
@@ -700,8 +703,7 @@ static void on_exited(struct rs *s, struct node *n, int status)
 
 			if (o->thread || o->exited)
 				continue;
-			s->left++;
-			if (len < sizeof(s->left_pids) - 16)
+			if (s->left++ < LEFT_PIDS)
 				len += (size_t)snprintf(s->left_pids + len,
 					sizeof(s->left_pids) - len, "%s%d",
 					len ? "," : "", (int)o->pid);
@@ -827,6 +829,8 @@ static int drain(struct rs *s)
 /* SIGKILL every process of the tree that has not exited. */
 static void kill_tree(struct rs *s)
 {
+	if (s->kill_ns == 0)
+		s->kill_ns = now_ns();
 	for (int i = 0; i < s->n; i++) {
 		struct node *n = &s->nodes[i];
 
@@ -1037,8 +1041,10 @@ static void findings(struct rs *s)
 
 		if (n->thread)
 			continue;
+		/* (what proclab's own killing left is not the program's) */
 		if (n->reaped && n->reaper == r->self && n->adopter == 0 &&
-		    n->parent != r->self) {
+		    n->parent != r->self &&
+		    (s->kill_ns == 0 || n->reap_ns < s->kill_ns)) {
 			/* a zombie whose parent exited without waiting */
 			found++;
 			emit_form(r, "finding", "zombie",
@@ -1061,11 +1067,12 @@ static void findings(struct rs *s)
 						comm_of(s, n->adopter))));
 		}
 	}
-	if (s->left > 0) {
+	if (s->left > 0 && !s->capped) {     /* else the cap says it */
 		found++;
 		emit_form(r, "finding", "left", FIELDS(F_STR("kind", "left"),
 			  F_PID("pid", s->program), F_INT("count", s->left),
 			  F_PIDS("pids", s->left_pids),
+			  F_TEXT("more", s->left > LEFT_PIDS ? " and more" : ""),
 			  F_TEXT("program", s->nodes[0].comm)));
 	}
 	if (s->lingered) {
