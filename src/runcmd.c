@@ -1256,6 +1256,7 @@ static long long number(const char *opt, const char *arg, long long min,
 
 		fprintf(stderr, "proclab: run: --%s: '%s' is %s (%lld to "
 			"%lld)\n", opt, w != NULL ? w : "?", errstr, min, max);
+		free(w);
 		exit(PL_EXIT_USAGE);
 	}
 	return v;
@@ -1269,6 +1270,7 @@ static void __attribute__((noreturn)) usage_error(const char *fmt,
 	fputs("proclab: run: ", stderr);
 	fprintf(stderr, fmt, w != NULL ? w : "?");
 	fputs(" (see 'proclab run --help')\n", stderr);
+	free(w);
 	exit(PL_EXIT_USAGE);
 }
 
@@ -1374,6 +1376,7 @@ int run_command(int argc, char *argv[])
 
 		fprintf(stderr, "proclab: run: cannot run '%s': %s\n",
 			w != NULL ? w : "?", strerror(e));
+		free(w);
 		return e == ENOENT ? 127 : 126;
 	}
 	if (access("/proc/self/stat", R_OK) < 0) {

@@ -404,6 +404,34 @@ START_TEST(text_fits_and_quiet)
 }
 END_TEST
 
+/* --stable: the same bytes on every run of a program that does the same;
+ * --help: the options, exit 0. */
+START_TEST(stable_and_help)
+{
+	struct outcome a, b;
+
+	for (int json = 0; json < 2; json++) {
+		const char *const argv[] = { "run", "--stable", json ? "--json" :
+					     "--no-color", "--", "sh", "-c",
+					     "exit 4", NULL };
+
+		run_proclab(&a, NULL, argv);
+		run_proclab(&b, NULL, argv);
+		ck_assert_int_eq(a.code, 4);
+		ck_assert_int_eq(b.code, 4);
+		ck_assert_str_eq(a.out, b.out);
+		ck_assert(strstr(a.out, "program") != NULL);
+		outcome_free(&a);
+		outcome_free(&b);
+	}
+	run_proclab(&a, NULL, (const char *const[]){ "run", "--help", NULL });
+	ck_assert_int_eq(a.code, 0);
+	ck_assert(strstr(a.out, "--max-procs") != NULL);
+	ck_assert(strstr(a.out, "--via") != NULL);
+	outcome_free(&a);
+}
+END_TEST
+
 Suite *make_run_suite(void)
 {
 	Suite *s = suite_create("run");
@@ -421,6 +449,7 @@ Suite *make_run_suite(void)
 	tcase_add_test(tc, sigint_at_pause_leaves_nothing);
 	tcase_add_test(tc, step_pauses_with_ps);
 	tcase_add_test(tc, text_fits_and_quiet);
+	tcase_add_test(tc, stable_and_help);
 	suite_add_tcase(s, tc);
 	return s;
 }
