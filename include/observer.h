@@ -75,6 +75,12 @@ int obs_follow(struct run *r, long long ms);
  * does not show it to this user (errno EACCES: hidepid). */
 struct watched *obs_add(struct run *r, pid_t pid, int pidfd, const char *role);
 
+/* The same, but a process already released is not an error: NULL with
+ * errno ESRCH and no message (`proclab run --via connector` learns of a
+ * process from an event that may come after its end). */
+struct watched *obs_try_add(struct run *r, pid_t pid, int pidfd,
+			    const char *role);
+
 /* Read w once now; report a change (transient unless the new state is in
  * `demonstrates`).  Returns the state letter, 'X' when gone, '?' (after a
  * message) when /proc/PID/stat could not be read or parsed. */

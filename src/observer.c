@@ -47,7 +47,8 @@ static bool hidden(int rc, int e, pid_t pid, int pidfd)
 	return sent == 0 || errno == EPERM;
 }
 
-struct watched *obs_add(struct run *r, pid_t pid, int pidfd, const char *role)
+static struct watched *add(struct run *r, pid_t pid, int pidfd,
+			   const char *role, bool quiet_if_gone)
 {
 	struct observer *o = &r->obs;
 	struct watched *w;
@@ -73,8 +74,10 @@ struct watched *obs_add(struct run *r, pid_t pid, int pidfd, const char *role)
 			errno = EACCES;
 			return NULL;
 		}
-		pl_warnx(r, "cannot watch %s %d: %s", role, (int)pid,
-			 rc == PROC_GONE ? "no such process" : strerror(e));
+		if (rc != PROC_GONE || !quiet_if_gone)
+			pl_warnx(r, "cannot watch %s %d: %s", role, (int)pid,
+				 rc == PROC_GONE ? "no such process"
+						 : strerror(e));
 		errno = rc == PROC_GONE ? ESRCH : e;
 		return NULL;
 	}
@@ -84,6 +87,17 @@ struct watched *obs_add(struct run *r, pid_t pid, int pidfd, const char *role)
 	w->pidfd = pidfd;
 	o->n++;
 	return w;
+}
+
+struct watched *obs_add(struct run *r, pid_t pid, int pidfd, const char *role)
+{
+	return add(r, pid, pidfd, role, false);
+}
+
+struct watched *obs_try_add(struct run *r, pid_t pid, int pidfd,
+			    const char *role)
+{
+	return add(r, pid, pidfd, role, true);
 }
 
 void obs_release(struct observer *o)

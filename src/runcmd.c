@@ -37,8 +37,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/cn_proc.h>
+#include <linux/connector.h>
+#include <linux/netlink.h>
+#include <poll.h>
+#include <sys/pidfd.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
+#include <sys/socket.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
@@ -84,6 +90,7 @@ struct node {
 	int held_status;
 	int first_child, next_sibling;  /* for the tree: indexes, -1 none */
 	struct watched *w;      /* its /proc/PID/stat; NULL for a thread */
+	int pidfd;              /* --via connector: to signal it; else -1 */
 };
 
 struct rs {
@@ -96,6 +103,9 @@ struct rs {
 	bool quiet, tree_only;
 	bool capped, lingered;
 	int chldfd;             /* signalfd for SIGCHLD */
+	bool connector;         /* --via connector, not ptrace */
+	int nl;                 /* the connector's netlink socket */
+	long long lost;         /* connector events the kernel dropped */
 	char **argv;            /* PROGRAM and its arguments */
 	char path[PATH_MAX];    /* PROGRAM as found on PATH */
 	pid_t program;
@@ -121,6 +131,7 @@ static const struct sentence run_sentences[] = {
 	  NULL },
 	{ "fork", "unknown", "{pid} appeared as a child of {ppid} ({pcomm})",
 	  NULL, NULL },
+	{ "fork", "connector", "{ppid} ({pcomm}) made {pid}", NULL, NULL },
 	/* pid, comm, filename */
 	{ "exec", NULL, "{pid} now runs {filename} ({comm})", NULL, NULL },
 	/* pid, ppid, raw, code, signal, core; text only: comm, how */
@@ -152,6 +163,11 @@ static const struct sentence run_sentences[] = {
 	{ "finding", "linger", "{count} process still ran {linger_ms} ms "
 	  "after {pid} exited: killed (--linger)", "{count} processes still "
 	  "ran {linger_ms} ms after {pid} exited: killed (--linger)", "count" },
+	/* kind, pid, count */
+	{ "finding", "lost", "the kernel dropped process events {count} "
+	  "time: forks, execs or exits may be missing above", "the kernel "
+	  "dropped process events {count} times: forks, execs or exits may "
+	  "be missing above", "count" },
 	/* kind, pid */
 	{ "finding", "clean", "no zombie left unreaped, no orphan, nothing "
 	  "left running", NULL, NULL },
@@ -193,9 +209,15 @@ static void run_help(void)
 	      "Options:\n"
 	      "  -q, --quiet     only the findings and the result\n"
 	      "  --tree          only the tree (and the result)\n"
-	      "  --via METHOD    how to follow the tree: ptrace (the only one "
-	      "built in;\n"
-	      "                  misses nothing)\n"
+	      "  --via METHOD    how to follow the tree: ptrace (the default: "
+	      "misses\n"
+	      "                  nothing, holds the tree for --step, and "
+	      "SIGKILL to\n"
+	      "                  proclab kills it) or connector (the kernel's "
+	      "process\n"
+	      "                  events: untraced, may drop events under load, "
+	      "cannot\n"
+	      "                  hold, only in the initial PID namespace)\n"
 	      "  --max-procs N   at most N processes alive at once, else the "
 	      "tree is\n"
 	      "                  killed (1 to 4096, default 256)\n"
@@ -278,11 +300,22 @@ static struct node *add_node(struct rs *s, pid_t pid, pid_t parent,
 	n->thread = thread;
 	n->start_ns = now_ns();
 	n->first_child = n->next_sibling = -1;
+	n->pidfd = -1;
 	if (pid == s->program)
 		strcpy(n->role, "program");
 	else
 		snprintf(n->role, sizeof(n->role), "p%d", s->n + 1);
-	if (!thread) {
+	if (!thread && s->connector) {
+		/* gone already (it lived less than the event took to come):
+		 * no /proc to read, nothing to signal */
+		n->pidfd = pidfd_open(pid, 0);
+		if (n->pidfd >= 0)
+			n->w = obs_try_add(s->r, pid, -1, n->role);
+		if (n->w == NULL && n->pidfd >= 0) {
+			close(n->pidfd);
+			n->pidfd = -1;
+		}
+	} else if (!thread) {
 		n->w = obs_add(s->r, pid, -1, n->role);
 		if (n->w == NULL) {
 			pl_warnx(s->r, "cannot follow %d: killing the tree",
@@ -291,6 +324,8 @@ static struct node *add_node(struct rs *s, pid_t pid, pid_t parent,
 			kill_tree(s);
 			return NULL;
 		}
+	}
+	if (n->w != NULL) {
 		n->w->named = true;
 		if (proc_read_stat(&n->w->h, &n->w->st) == PROC_OK) {
 			strlcpy(n->comm, n->w->st.comm, sizeof(n->comm));
@@ -411,7 +446,8 @@ static void step(struct rs *s, pid_t current)
 
 	if (!s->r->step)
 		return;
-	hold_tree(s, current);
+	if (!s->connector)      /* the connector cannot hold anything */
+		hold_tree(s, current);
 	for (int i = 0; i < s->n && len < sizeof(pids) - 16; i++) {
 		const struct node *n = &s->nodes[i];
 
@@ -446,7 +482,8 @@ static void announce(struct rs *s, struct node *c, pid_t current,
 {
 	c->announced = true;
 	if (shows_trace(s))
-		emit_form(s->r, "fork", c->call != NULL ? NULL : "unknown",
+		emit_form(s->r, "fork", c->call != NULL ? NULL :
+			  s->connector ? "connector" : "unknown",
 			  FIELDS(F_PID("pid", c->pid), F_PID("ppid", c->parent),
 				 F_STR("call", c->call),
 				 F_TEXT("pcomm", comm_of(s, c->parent))));
@@ -577,6 +614,9 @@ static void reaped(struct rs *s, struct node *n, pid_t by)
 		n->w->gone = true;
 		n->w->state = 'X';
 	}
+	if (n->pidfd >= 0)
+		close(n->pidfd);
+	n->pidfd = -1;
 	if (shows_trace(s))
 		emit(s->r, "reap", FIELDS(F_PID("pid", n->pid), F_PID("by", by),
 			F_MEAS("zombie_ms", ms_between(n->exit_ns, n->reap_ns)),
@@ -826,6 +866,31 @@ static int drain(struct rs *s)
 	}
 }
 
+/* SIGKILL every child of proclab (not yet waited for: their pids cannot
+ * be reused), as /proc/self/task/TID/children lists them. */
+static void kill_children(struct rs *s)
+{
+	char path[64], buf[4096];
+	struct proc_handle h;
+	size_t len = 0;
+
+	if (proc_open(&h, s->r->self) != PROC_OK)
+		return;
+	snprintf(path, sizeof(path), "task/%d/children", (int)s->r->self);
+	if (proc_read_file(&h, path, buf, sizeof(buf), &len) == PROC_OK) {
+		buf[len < sizeof(buf) ? len : sizeof(buf) - 1] = '\0';
+		for (char *p = buf, *end; *p != '\0'; p = end) {
+			long pid = strtol(p, &end, 10);
+
+			if (end == p)
+				break;
+			if (pid > 0)
+				kill((pid_t)pid, SIGKILL);
+		}
+	}
+	proc_close(&h);
+}
+
 /* SIGKILL every process of the tree that has not exited. */
 static void kill_tree(struct rs *s)
 {
@@ -834,10 +899,18 @@ static void kill_tree(struct rs *s)
 	for (int i = 0; i < s->n; i++) {
 		struct node *n = &s->nodes[i];
 
-		if (!n->exited && !n->thread && kill(n->pid, SIGKILL) == 0)
+		if (n->exited || n->thread)
+			continue;
+		if (s->connector ? n->pidfd >= 0 &&
+		    pidfd_send_signal(n->pidfd, SIGKILL, NULL, 0) == 0
+				 : kill(n->pid, SIGKILL) == 0)
 			s->killed++;
 	}
+	if (s->connector)
+		kill_children(s);
 }
+
+static int cn_read(struct rs *s);
 
 /* The teardown hook: kill everything, reap until nothing is left. */
 static void kill_everything(struct run *r)
@@ -847,6 +920,22 @@ static void kill_everything(struct run *r)
 	s->quiet = true;        /* no more events: proclab is ending */
 	s->tree_only = true;
 	r->step = false;
+	/* the connector: kill what its events name and proclab's children
+	 * (orphans come to proclab, the subreaper) until none is left */
+	while (s->connector) {
+		struct pollfd p = { .fd = s->chldfd, .events = POLLIN };
+		char sink[sizeof(struct signalfd_siginfo) * 16];
+		pid_t pid;
+
+		cn_read(s);
+		kill_tree(s);
+		while ((pid = waitpid(-1, NULL, WNOHANG)) > 0)
+			;
+		if (pid < 0 && errno == ECHILD)
+			return;
+		if (poll(&p, 1, 10) > 0)
+			(void)!read(s->chldfd, sink, sizeof(sink));
+	}
 	for (;;) {
 		int st;
 		pid_t pid;
@@ -862,6 +951,193 @@ static void kill_everything(struct run *r)
 		else if (find(s, pid) != NULL && !WIFSTOPPED(st))
 			on_exited(s, find(s, pid), st);
 	}
+}
+
+/* ---- --via connector: the kernel's process events ------------------------ */
+
+/* Listen to the process-events connector (any user may on Linux 6.18;
+ * older kernels want CAP_NET_ADMIN).  The socket, or -1 with errno. */
+static int cn_open(void)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK,
+				  .nl_groups = CN_IDX_PROC };
+	struct {
+		struct nlmsghdr nh;
+		struct cn_msg cn;
+		enum proc_cn_mcast_op op;
+	} __attribute__((packed)) req;
+	int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+			NETLINK_CONNECTOR);
+	int size = 1 << 22;     /* room for bursts: a lost event is a miss */
+
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		goto fail;
+	memset(&req, 0, sizeof(req));
+	req.nh.nlmsg_len = sizeof(req);
+	req.nh.nlmsg_type = NLMSG_DONE;
+	req.nh.nlmsg_pid = (unsigned)getpid();
+	req.cn.id.idx = CN_IDX_PROC;
+	req.cn.id.val = CN_VAL_PROC;
+	req.cn.len = sizeof(req.op);
+	req.op = PROC_CN_MCAST_LISTEN;
+	if (send(fd, &req, sizeof(req), 0) < 0)
+		goto fail;
+	return fd;
+fail:
+	{
+		int e = errno;
+		close(fd);
+		errno = e;
+	}
+	return -1;
+}
+
+static void cn_event(struct rs *s, const struct proc_event *ev)
+{
+	struct node *n, *p;
+
+	switch (ev->what) {
+	case PROC_EVENT_FORK: {
+		pid_t child = ev->event_data.fork.child_pid;
+
+		if (child != ev->event_data.fork.child_tgid)
+			return;         /* a thread */
+		p = find(s, ev->event_data.fork.parent_tgid);
+		if (p == NULL || p->thread || find(s, child) != NULL)
+			return;         /* not of the tree */
+		n = add_node(s, child, p->pid, child);
+		if (n == NULL)
+			return;
+		if (s->capped) {
+			if (n->pidfd >= 0)
+				pidfd_send_signal(n->pidfd, SIGKILL, NULL, 0);
+			return;
+		}
+		if (s->live > s->max_procs) {
+			s->capped = true;
+			pl_warnx(s->r, "more than %d processes at once "
+				 "(--max-procs): killing the tree",
+				 s->max_procs);
+			kill_tree(s);
+			return;
+		}
+		announce(s, n, 0, true);
+		return;
+	}
+	case PROC_EVENT_EXEC:
+		n = find(s, ev->event_data.exec.process_tgid);
+		if (n != NULL && !n->thread && !n->exited)
+			on_exec(s, n);
+		return;
+	case PROC_EVENT_EXIT:
+		if (ev->event_data.exit.process_pid !=
+		    ev->event_data.exit.process_tgid)
+			return;         /* a thread */
+		n = find(s, ev->event_data.exit.process_pid);
+		if (n != NULL && !n->exited)
+			on_exited(s, n, (int)ev->event_data.exit.exit_code);
+		return;
+	default:
+		return;
+	}
+}
+
+/* Every event the socket holds; the count. */
+static int cn_read(struct rs *s)
+{
+	char buf[8192] __attribute__((aligned(NLMSG_ALIGNTO)));
+	int handled = 0;
+
+	for (;;) {
+		ssize_t got = recv(s->nl, buf, sizeof(buf), 0);
+
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0 && errno == ENOBUFS) {
+			s->lost++;      /* the kernel dropped some */
+			continue;
+		}
+		if (got <= 0)
+			return handled;
+		for (struct nlmsghdr *nh = (struct nlmsghdr *)buf;
+		     NLMSG_OK(nh, (size_t)got); nh = NLMSG_NEXT(nh, got)) {
+			struct cn_msg *cn = NLMSG_DATA(nh);
+
+			if (nh->nlmsg_type != NLMSG_DONE ||
+			    cn->id.idx != CN_IDX_PROC ||
+			    cn->len < sizeof(struct proc_event))
+				continue;
+			cn_event(s, (const struct proc_event *)cn->data);
+			handled++;
+		}
+	}
+}
+
+/* The connector's drain: its events, then the exits of proclab's own
+ * children (PROGRAM, adopted orphans), which proclab reaps.  -1 once
+ * proclab has no child left: the tree is gone. */
+static int cn_drain(struct rs *s)
+{
+	int handled = cn_read(s);
+
+	for (;;) {
+		int st;
+		pid_t pid = waitpid(-1, &st, WNOHANG);
+		struct node *n;
+
+		if (pid < 0 && errno == EINTR)
+			continue;
+		if (pid <= 0) {
+			if (pid < 0)
+				cn_read(s);     /* the last exits */
+			return pid < 0 ? -1 : handled;
+		}
+		handled++;
+		n = find(s, pid);
+		if (n == NULL)
+			continue;
+		if (n->ppid != s->r->self)
+			reparented(s, n, s->r->self);
+		if (!n->exited) {
+			cn_read(s);     /* its exit event, if it came */
+			if (!n->exited)
+				on_exited(s, n, st);
+		}
+		if (!n->reaped)
+			reaped(s, n, s->r->self);
+	}
+}
+
+/* Whether proclab is in the initial PID namespace, where the connector's
+ * pids are its own: NSpid in /proc/self/status has one pid there. */
+static bool initial_pid_ns(void)
+{
+	char buf[8192];
+	struct proc_handle h;
+	size_t len = 0;
+	const char *l;
+	bool one = true;
+
+	if (proc_open(&h, getpid()) != PROC_OK)
+		return true;
+	if (proc_read_file(&h, "status", buf, sizeof(buf), &len) == PROC_OK) {
+		buf[len < sizeof(buf) ? len : sizeof(buf) - 1] = '\0';
+		l = strstr(buf, "\nNSpid:");
+		if (l != NULL) {
+			const char *eol = strchr(l + 1, '\n');
+			int words = 0;
+
+			for (const char *c = l + 7; c < eol && *c; c++)
+				words += (c[0] != ' ' && c[0] != '\t') &&
+					 (c[-1] == ' ' || c[-1] == '\t');
+			one = words <= 1;
+		}
+	}
+	proc_close(&h);
+	return one;
 }
 
 /* ---- the end: tree and findings ------------------------------------------ */
@@ -1083,6 +1359,11 @@ static void findings(struct rs *s)
 				 F_INT("linger_ms", s->linger_ms),
 				 F_INT("count", s->killed)));
 	}
+	if (s->lost > 0) {
+		found++;
+		emit_form(r, "finding", "lost", FIELDS(F_STR("kind", "lost"),
+			  F_PID("pid", s->program), F_MEAS("count", s->lost)));
+	}
 	if (found == 0)
 		emit_form(r, "finding", "clean", FIELDS(F_STR("kind", "clean"),
 			  F_PID("pid", s->program)));
@@ -1161,7 +1442,8 @@ static int launch(struct rs *s)
 	close(go[0]);
 	close(fail[1]);
 	s->program = pid;
-	if (ptrace(PTRACE_SEIZE, pid, 0, (void *)(long)(PTRACE_O_TRACEFORK |
+	if (!s->connector &&
+	    ptrace(PTRACE_SEIZE, pid, 0, (void *)(long)(PTRACE_O_TRACEFORK |
 		   PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE |
 		   PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL)) < 0) {
 		e = errno;
@@ -1205,8 +1487,11 @@ static void follow(struct rs *s)
 	int sleep_ms = 1;
 
 	for (;;) {
-		int got = drain(s);
+		int got = s->connector ? cn_drain(s) : drain(s);
 		char sink[sizeof(struct signalfd_siginfo) * 16];
+		struct pollfd fds[2] = { { .fd = s->chldfd, .events = POLLIN },
+					 { .fd = s->connector ? s->nl : -1,
+					   .events = POLLIN } };
 
 		if (got < 0)
 			break;
@@ -1221,10 +1506,12 @@ static void follow(struct rs *s)
 			kill_tree(s);
 			continue;
 		}
-		if (pl_wait_fd(s->r, s->chldfd, sleep_ms))
-			(void)!read(s->chldfd, sink, sizeof(sink));
-		else if (sleep_ms < SAMPLE_MAX_MS)
+		if (pl_wait_fds(s->r, fds, s->connector ? 2 : 1, sleep_ms) > 0) {
+			if (fds[0].revents & POLLIN)
+				(void)!read(s->chldfd, sink, sizeof(sink));
+		} else if (sleep_ms < SAMPLE_MAX_MS) {
 			sleep_ms *= 2;
+		}
 	}
 	sample_all(s);  /* reaps caught in the last moment */
 	for (int i = 0; i < s->n; i++)  /* gone without a last look */
@@ -1310,9 +1597,13 @@ static void parse(struct run *r, struct rs *s, int argc, char *argv[])
 			exit(fflush(stdout) == 0 && !ferror(stdout)
 			     ? PL_EXIT_OK : PL_EXIT_FAIL);
 		case O_VIA:
-			if (strcmp(optarg, "ptrace") != 0)
+			if (strcmp(optarg, "connector") == 0)
+				s->connector = true;
+			else if (strcmp(optarg, "ptrace") == 0)
+				s->connector = false;
+			else
 				usage_error("--via: '%s' is not a method "
-					    "built in (ptrace)", optarg);
+					    "(ptrace, connector)", optarg);
 			break;
 		case O_MAX:
 			s->max_procs = (int)number("max-procs", optarg, 1,
@@ -1413,6 +1704,17 @@ int run_command(int argc, char *argv[])
 		pl_warnx(r, "cannot become a subreaper: %s", strerror(errno));
 		return PL_EXIT_UNAVAILABLE;
 	}
+	if (s->connector && !initial_pid_ns()) {
+		pl_warnx(r, "--via connector: proclab is in a PID namespace, "
+			 "and the connector reports the initial namespace's "
+			 "pids");
+		return PL_EXIT_UNAVAILABLE;
+	}
+	if (s->connector && (s->nl = cn_open()) < 0) {
+		pl_warnx(r, "--via connector: cannot listen to process "
+			 "events: %s", strerror(errno));
+		return PL_EXIT_UNAVAILABLE;
+	}
 	prctl(PR_SET_TIMERSLACK, 1UL);
 	r->self = getpid();
 	r->no_pidfd = !pl_pidfd_works();
@@ -1434,9 +1736,12 @@ int run_command(int argc, char *argv[])
 			F_STR("version", PROCLAB_VERSION),
 			F_MEAS("kernel", u.release),
 			F_BOOL("pidfd", !r->no_pidfd),
-			F_STR("program", s->argv[0]), F_STR("via", "ptrace"),
-			F_STR("misses", "misses nothing; stopped shows t, "
-			      "not T"),
+			F_STR("program", s->argv[0]),
+			F_STR("via", s->connector ? "connector" : "ptrace"),
+			F_STR("misses", s->connector ? "may drop events under "
+			      "load, said if so; cannot hold the tree; SIGKILL "
+			      "to proclab leaves it" : "misses nothing; stopped "
+			      "shows t, not T"),
 			F_INT("max_procs", s->max_procs)));
 	rc = launch(s);
 	if (rc != PL_EXIT_OK) {

@@ -17,6 +17,8 @@
  *   run_strace_ratio    the same under `strace -f -o /dev/null`, over bare
  *                       (when strace is installed)
  *   run_caught          processes proclab reported forked, of run_ran
+ *   run_connector_ratio the same under `proclab run --via connector`
+ *   run_connector_caught  processes it reported forked, of run_ran
  * Timings are medians or percentiles over many repetitions, and the ratios
  * compare figures taken in the same run, on the same machine.
  */
@@ -281,22 +283,30 @@ static void bench_run_command(void)
 			   (char *)loop, NULL };
 	char *strace[] = { "strace", "-f", "-o", "/dev/null", "sh", "-c",
 			   (char *)loop, NULL };
+	char *cn[] = { (char *)prog, "run", "--json", "--via", "connector",
+		       "--", "sh", "-c", (char *)loop, NULL };
 	bool have_strace = system("strace -V >/dev/null 2>&1") == 0;
-	double b[N], t[N], st[N];
+	double b[N], t[N], st[N], c[N];
+	char cout[] = "/tmp/proclab-bench-cn.XXXXXX";
+	int cfd = mkstemp(cout), ccaught;
 	char out[] = "/tmp/proclab-bench-run.XXXXXX";
 	int fd = mkstemp(out), caught;
 
-	if (fd < 0)
+	if (fd < 0 || cfd < 0)
 		exit(1);
 	close(fd);
+	close(cfd);
 	for (int i = 0; i < N; i++) {   /* interleaved: same conditions */
 		b[i] = timed(bare, NULL);
 		t[i] = timed(traced, out);
+		c[i] = timed(cn, cout);
 		if (have_strace)
 			st[i] = timed(strace, NULL);
 	}
 	caught = count_lines(out, "\"event\":\"fork\"");
+	ccaught = count_lines(cout, "\"event\":\"fork\"");
 	unlink(out);
+	unlink(cout);
 	double b50 = percentile(b, N, 0.5), t50 = percentile(t, N, 0.5);
 	fprintf(results, "run_bare_ms %.1f\nrun_proclab_ms %.1f\n"
 		"run_ratio %.2f\n", b50, t50, t50 / b50);
@@ -307,6 +317,8 @@ static void bench_run_command(void)
 		fprintf(results, "run_strace_ratio skipped: no strace\n");
 	/* the shell and its 500 /bin/true */
 	fprintf(results, "run_caught %d\nrun_ran %d\n", caught, LOOPS + 1);
+	fprintf(results, "run_connector_ratio %.2f\nrun_connector_caught %d\n",
+		percentile(c, N, 0.5) / b50, ccaught);
 }
 
 int main(void)

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "proclab.h"
 #include "suites.h"
 #include "testutil.h"
 
@@ -114,7 +115,7 @@ static int become_nobody(void *arg)
 /* 100 /bin/true and 100 subshells, each a millisecond or less; the shell
  * writes each pid ($!) to a file as it forks it: the record made without
  * proclab, which every fork, exit and reap proclab reports must match. */
-static void no_miss(bool nobody)
+static void no_miss(bool nobody, bool connector)
 {
 	char dir[] = "/tmp/proclab-run.XXXXXX", rec[64], cmd[400];
 	long pids[256];
@@ -128,9 +129,17 @@ static void no_miss(bool nobody)
 	snprintf(cmd, sizeof(cmd), "i=0; while [ $i -lt 100 ]; do /bin/true & "
 		 "echo $! >>%s; (exit 0) & echo $! >>%s; i=$((i+1)); done; "
 		 "wait", rec, rec);
-	run_proclab_as(&o, NULL, (const char *const[]){ "run", "--json", "--",
+	run_proclab_as(&o, NULL, (const char *const[]){ "run", "--json",
+		       "--via", connector ? "connector" : "ptrace", "--",
 		       "sh", "-c", cmd, NULL }, nobody ? become_nobody : NULL,
 		       NULL);
+	if (connector && o.code == 3) {         /* refused here: says why */
+		ck_assert(strstr(o.err, "connector") != NULL);
+		outcome_free(&o);
+		unlink(rec);
+		rmdir(dir);
+		return;
+	}
 	ck_assert_msg(o.code == 0, "exit %d: %s", o.code, o.err);
 	n = events(o.out);
 	f = fopen(rec, "r");
@@ -156,20 +165,52 @@ static void no_miss(bool nobody)
 		ck_assert_int_eq(count_pid(n, "exec", "pid", pids[i]),
 				 i % 2 == 0 ? 1 : 0);
 	}
-	ck_assert_str_eq(jstr(&ev[0], "via"), "ptrace");
+	ck_assert_str_eq(jstr(&ev[0], "via"), connector ? "connector"
+							 : "ptrace");
+	ck_assert_ptr_null(finding(n, "lost"));
+	/* the tree: one JSON line, its nodes an array (F_JSON) */
+	ck_assert(strstr(o.out, "\"event\":\"tree\",\"stage\":0,"
+			 "\"count\":201,") != NULL);
+	ck_assert(strstr(o.out, "\"nodes\":[{\"pid\":") != NULL);
 	ck_assert_int_eq(survivors(o.sid), 0);
 	outcome_free(&o);
 }
 
 START_TEST(nothing_missed)
 {
-	no_miss(false);
+	no_miss(false, false);
 }
 END_TEST
 
 START_TEST(nothing_missed_unprivileged)
 {
-	no_miss(true);
+	no_miss(true, false);
+}
+END_TEST
+
+START_TEST(connector_nothing_missed)
+{
+	no_miss(false, true);
+	no_miss(true, true);
+}
+END_TEST
+
+/* obs_try_add(): a released process is no error, and says nothing */
+START_TEST(try_add_released)
+{
+	static const struct lab l = { .name = "test" };
+	struct run r = { .lab = &l, .sigfd = -1 };
+	pid_t pid = fork();
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0)
+		_exit(0);
+	ck_assert_int_eq(waitpid(pid, NULL, 0), pid);
+	errno = 0;
+	ck_assert_ptr_null(obs_try_add(&r, pid, -1, "gone"));
+	ck_assert_int_eq(errno, ESRCH);
+	ck_assert_ptr_nonnull(obs_try_add(&r, getpid(), -1, "self"));
+	obs_release(&r.obs);
 }
 END_TEST
 
@@ -281,9 +322,10 @@ END_TEST
 
 /* Kill proclab (signal sig) while two sleeps run, optionally at a --step
  * pause with the tree held: nothing of the tree may be left. */
-static void killed(int sig, bool at_pause)
+static void killed(int sig, bool at_pause, bool connector)
 {
 	const char *argv[] = { "run", "--json", at_pause ? "--step" : "--json",
+			       "--via", connector ? "connector" : "ptrace",
 			       "--", "sh", "-c", "sleep 30 & sleep 30 & wait",
 			       NULL };
 	long pids[2];
@@ -334,19 +376,20 @@ static void killed(int sig, bool at_pause)
 
 START_TEST(sigkill_leaves_nothing)
 {
-	killed(SIGKILL, false);
+	killed(SIGKILL, false, false);
 }
 END_TEST
 
 START_TEST(sigterm_leaves_nothing)
 {
-	killed(SIGTERM, false);
+	killed(SIGTERM, false, false);
+	killed(SIGTERM, false, true);   /* the connector: by teardown */
 }
 END_TEST
 
 START_TEST(sigint_at_pause_leaves_nothing)
 {
-	killed(SIGINT, true);
+	killed(SIGINT, true, false);
 }
 END_TEST
 
@@ -440,6 +483,8 @@ Suite *make_run_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, nothing_missed);
 	tcase_add_test(tc, nothing_missed_unprivileged);
+	tcase_add_test(tc, connector_nothing_missed);
+	tcase_add_test(tc, try_add_released);
 	tcase_add_test(tc, exit_status_is_programs);
 	tcase_add_test(tc, usage_errors);
 	tcase_add_test(tc, zombie_and_orphan_found);
