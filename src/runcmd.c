@@ -1066,11 +1066,15 @@ static int cn_read(struct rs *s)
 		     NLMSG_OK(nh, (size_t)got); nh = NLMSG_NEXT(nh, got)) {
 			struct cn_msg *cn = NLMSG_DATA(nh);
 
+			struct proc_event ev;
+
 			if (nh->nlmsg_type != NLMSG_DONE ||
 			    cn->id.idx != CN_IDX_PROC ||
-			    cn->len < sizeof(struct proc_event))
+			    cn->len < sizeof(ev))
 				continue;
-			cn_event(s, (const struct proc_event *)cn->data);
+			/* the event is not aligned for its 8-byte fields */
+			memcpy(&ev, cn->data, sizeof(ev));
+			cn_event(s, &ev);
 			handled++;
 		}
 	}

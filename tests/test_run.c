@@ -211,6 +211,9 @@ START_TEST(try_add_released)
 	ck_assert_int_eq(errno, ESRCH);
 	ck_assert_ptr_nonnull(obs_try_add(&r, getpid(), -1, "self"));
 	obs_release(&r.obs);
+	free(r.obs.w);          /* the table stays after a release */
+	free(r.obs.pfd);
+	free(r.obs.owner);
 }
 END_TEST
 
