@@ -911,6 +911,8 @@ static void kill_tree(struct rs *s)
 }
 
 static int cn_read(struct rs *s);
+static bool cn_sees_own_fork(struct rs *s, pid_t pid);
+static bool initial_pid_ns(void);
 
 /* The teardown hook: kill everything, reap until nothing is left. */
 static void kill_everything(struct run *r)
@@ -1078,6 +1080,45 @@ static int cn_read(struct rs *s)
 			handled++;
 		}
 	}
+}
+
+/* Whether the connector reports proclab's fork of pid (PROGRAM, waiting
+ * for its go) with the pids proclab knows, within a second.  Not in a
+ * PID namespace of its own: there the events carry the initial
+ * namespace's pids.  Events of other processes are dropped meanwhile:
+ * none of them can be of the tree yet. */
+static bool cn_sees_own_fork(struct rs *s, pid_t pid)
+{
+	char buf[8192] __attribute__((aligned(NLMSG_ALIGNTO)));
+	long long end = pl_now_ms() + 1000;
+
+	while (pl_now_ms() < end) {
+		ssize_t got;
+
+		if (!pl_wait_fd(s->r, s->nl, (int)(end - pl_now_ms())))
+			return false;
+		got = recv(s->nl, buf, sizeof(buf), 0);
+		if (got < 0 && (errno == EINTR || errno == EAGAIN ||
+				errno == ENOBUFS))
+			continue;
+		if (got <= 0)
+			return false;
+		for (struct nlmsghdr *nh = (struct nlmsghdr *)buf;
+		     NLMSG_OK(nh, (size_t)got); nh = NLMSG_NEXT(nh, got)) {
+			struct cn_msg *cn = NLMSG_DATA(nh);
+			struct proc_event ev;
+
+			if (nh->nlmsg_type != NLMSG_DONE ||
+			    cn->id.idx != CN_IDX_PROC || cn->len < sizeof(ev))
+				continue;
+			memcpy(&ev, cn->data, sizeof(ev));
+			if (ev.what == PROC_EVENT_FORK &&
+			    ev.event_data.fork.parent_tgid == s->r->self &&
+			    ev.event_data.fork.child_pid == pid)
+				return true;
+		}
+	}
+	return false;
 }
 
 /* The connector's drain: its events, then the exits of proclab's own
@@ -1414,7 +1455,7 @@ static int launch(struct rs *s)
 	ssize_t got;
 
 	if (pipe2(go, O_CLOEXEC) < 0 || pipe2(fail, O_CLOEXEC) < 0) {
-		pl_warnx(r, "cannot make a pipe: %s", strerror(errno));
+		pl_unavailable(r, "cannot make a pipe: %s", strerror(errno));
 		return PL_EXIT_UNAVAILABLE;
 	}
 	pid = pl_fork(r, "program", NULL);
@@ -1453,9 +1494,17 @@ static int launch(struct rs *s)
 		e = errno;
 		close(go[1]);
 		close(fail[0]);
-		pl_warnx(r, "cannot trace %s: ptrace: %s (a container's "
+		pl_unavailable(r, "cannot trace %s: ptrace: %s (a container's "
 			 "seccomp filter or Yama's ptrace_scope may forbid it)",
 			 s->argv[0], strerror(e));
+		return PL_EXIT_UNAVAILABLE;
+	}
+	if (s->connector && (!initial_pid_ns() || !cn_sees_own_fork(s, pid))) {
+		close(go[1]);
+		close(fail[0]);
+		pl_unavailable(r, "--via connector: the process events do not name "
+			 "proclab's own fork of %s with its pids (a PID "
+			 "namespace?); try --via ptrace", s->argv[0]);
 		return PL_EXIT_UNAVAILABLE;
 	}
 	if (add_node(s, pid, r->self, pid) == NULL) {
@@ -1468,7 +1517,7 @@ static int launch(struct rs *s)
 	/* no pause here: the tree is held only once PROGRAM runs */
 	announce(s, &s->nodes[0], 0, false);
 	if (write(go[1], "g", 1) != 1) {
-		pl_warnx(r, "cannot start %s: %s", s->argv[0], strerror(errno));
+		pl_unavailable(r, "cannot start %s: %s", s->argv[0], strerror(errno));
 		close(go[1]);
 		close(fail[0]);
 		return PL_EXIT_UNAVAILABLE;
@@ -1706,12 +1755,6 @@ int run_command(int argc, char *argv[])
 	/* orphans of the tree come to proclab, never to PID 1 */
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1UL) < 0) {
 		pl_warnx(r, "cannot become a subreaper: %s", strerror(errno));
-		return PL_EXIT_UNAVAILABLE;
-	}
-	if (s->connector && !initial_pid_ns()) {
-		pl_warnx(r, "--via connector: proclab is in a PID namespace, "
-			 "and the connector reports the initial namespace's "
-			 "pids");
 		return PL_EXIT_UNAVAILABLE;
 	}
 	if (s->connector && (s->nl = cn_open()) < 0) {

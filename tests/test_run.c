@@ -195,6 +195,30 @@ START_TEST(connector_nothing_missed)
 }
 END_TEST
 
+/* In a PID namespace of its own, the connector's pids are not proclab's:
+ * refused, exit 3, unless the namespace cannot be made here. */
+START_TEST(connector_refused_in_pidns)
+{
+	const char *prog = getenv("PROCLAB") ? getenv("PROCLAB") : "./proclab";
+	char cmd[PATH_MAX + 200];
+	int rc;
+
+	if (system("unshare --pid --fork true >/dev/null 2>&1") != 0)
+		return;         /* no PID namespace here: nothing to test */
+	snprintf(cmd, sizeof(cmd), "unshare --pid --fork --mount-proc %s run "
+		 "-q --via connector -- true >/dev/null 2>&1", prog);
+	rc = system(cmd);
+	ck_assert(WIFEXITED(rc));
+	ck_assert_int_eq(WEXITSTATUS(rc), 3);
+	/* ptrace works there */
+	snprintf(cmd, sizeof(cmd), "unshare --pid --fork --mount-proc %s run "
+		 "-q -- sh -c 'exit 5' >/dev/null 2>&1", prog);
+	rc = system(cmd);
+	ck_assert(WIFEXITED(rc));
+	ck_assert_int_eq(WEXITSTATUS(rc), 5);
+}
+END_TEST
+
 /* obs_try_add(): a released process is no error, and says nothing */
 START_TEST(try_add_released)
 {
@@ -488,6 +512,7 @@ Suite *make_run_suite(void)
 	tcase_add_test(tc, nothing_missed_unprivileged);
 	tcase_add_test(tc, connector_nothing_missed);
 	tcase_add_test(tc, try_add_released);
+	tcase_add_test(tc, connector_refused_in_pidns);
 	tcase_add_test(tc, exit_status_is_programs);
 	tcase_add_test(tc, usage_errors);
 	tcase_add_test(tc, zombie_and_orphan_found);
