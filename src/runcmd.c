@@ -1787,8 +1787,8 @@ int run_command(int argc, char *argv[])
 			F_STR("via", s->connector ? "connector" : "ptrace"),
 			F_STR("misses", s->connector ? "may drop events under "
 			      "load, said if so; cannot hold the tree; SIGKILL "
-			      "to proclab leaves it" : "misses nothing; stopped "
-			      "shows t, not T"),
+			      "to proclab leaves it" : "misses no fork, exec or "
+			      "exit; stopped shows t, not T"),
 			F_INT("max_procs", s->max_procs)));
 	rc = launch(s);
 	if (rc != PL_EXIT_OK) {
