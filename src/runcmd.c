@@ -623,7 +623,7 @@ static void reaped(struct rs *s, struct node *n, pid_t by)
 			F_TEXT("bycomm", comm_of(s, by))));
 }
 
-static void reparented(struct rs *s, struct node *n, pid_t to)
+static void reparented(struct rs *s, struct node *n, pid_t to, char state)
 {
 	pid_t from = n->ppid;
 	const char *why = to == s->r->self ? "the tree's child subreaper" :
@@ -633,7 +633,8 @@ static void reparented(struct rs *s, struct node *n, pid_t to)
 	n->ppid = to;
 	/* a zombie handed on is not an orphan: its parent never waited;
 	 * nor is what proclab's own killing orphans */
-	if (n->adopter == 0 && !n->exited && !s->capped && !s->lingered) {
+	if (n->adopter == 0 && !n->exited && state != 'Z' && !s->capped &&
+	    !s->lingered) {
 		n->adopter = to;
 		n->orphaned_by = from;
 	}
@@ -680,7 +681,7 @@ static void sample(struct rs *s, struct node *n)
 		return;
 	}
 	if (c != '?' && w->ppid != n->ppid && w->ppid != 0)
-		reparented(s, n, w->ppid);
+		reparented(s, n, w->ppid, c);
 }
 
 static void sample_all(struct rs *s)
@@ -711,7 +712,7 @@ static void on_exited(struct rs *s, struct node *n, int status)
 	/* Z now, or gone if this wait reaped it (proclab is its parent) */
 	rc = n->w != NULL ? proc_read_stat(&n->w->h, &st) : PROC_GONE;
 	if (rc == PROC_OK && st.ppid != n->ppid && st.ppid != 0)
-		reparented(s, n, st.ppid);
+		reparented(s, n, st.ppid, st.state);
 	if (shows_trace(s)) {
 		struct wstatus ws;
 
@@ -1144,13 +1145,21 @@ static int cn_drain(struct rs *s)
 		n = find(s, pid);
 		if (n == NULL)
 			continue;
-		if (n->ppid != s->r->self)
-			reparented(s, n, s->r->self);
-		if (!n->exited) {
+		if (!n->exited)
 			cn_read(s);     /* its exit event, if it came */
-			if (!n->exited)
-				on_exited(s, n, st);
+		if (n->ppid != s->r->self) {
+			/* a zombie handed on if it ended before its parent */
+			const struct node *p = NULL;
+
+			for (int i = s->n - 1; i >= 0 && p == NULL; i--)
+				if (s->nodes[i].pid == n->ppid)
+					p = &s->nodes[i];
+			reparented(s, n, s->r->self, n->exited && p != NULL &&
+				   p->exited && n->exit_ns <= p->exit_ns ? 'Z'
+									  : '?');
 		}
+		if (!n->exited)
+			on_exited(s, n, st);
 		if (!n->reaped)
 			reaped(s, n, s->r->self);
 	}
