@@ -1,6 +1,6 @@
 # proclab - a process-lifecycle lab bench.
 #
-#   make              build ./proclab
+#   make              build ./proclab and build/examples/ (proclab run)
 #   make check        build and run the tests (Check)
 #   make golden       rewrite tests/golden/ (--stable output of every lab)
 #   make bench        measure the observer (prints `name value` lines)
@@ -64,6 +64,9 @@ LAB_SRC    := $(wildcard labs/*.c)
 TEST_SRC   := $(wildcard tests/test_*.c) tests/check_main.c tests/testutil.c
 BENCH_SRC  := tests/bench.c
 STRESS_SRC := tests/stress.c tests/testutil.c
+# small programs to run under `proclab run` (examples/README.md)
+EXAMPLE_SRC := $(wildcard examples/*.c)
+EXAMPLES    := $(patsubst examples/%.c,$(BUILD)/examples/%,$(EXAMPLE_SRC))
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 LIB_OBJ   := $(call obj,$(filter-out src/main.c,$(ENGINE_SRC)) $(LAB_SRC))
@@ -84,8 +87,17 @@ say = @printf '  %-6s %s\n' $(1) $(2);
 endif
 
 .PHONY: all check bench stress valgrind deps install uninstall clean \
-	have-deps fuzz have-fuzzer golden
-all: $(PROG)
+	have-deps fuzz have-fuzzer golden examples
+all: $(PROG) examples
+
+examples: $(EXAMPLES)
+
+# plain C11, no library, no sanitizer (LeakSanitizer cannot run traced):
+# what a student would compile
+$(BUILD)/examples/%: examples/%.c Makefile
+	@mkdir -p $(dir $@)
+	$(call say,CC,$<)$(CC) -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) \
+		$(LDFLAGS) -o $@ $<
 
 have-deps:
 	@$(PKG_CONFIG) --exists libbsd-overlay check jansson 2>/dev/null || { \
@@ -114,7 +126,7 @@ $(BUILD)/%.o: %.c Makefile | have-deps
 	$(call say,CC,$<)$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
 # then the shell completions and make install/uninstall (tests/*.sh)
-check: $(PROG) $(BUILD)/check_proclab
+check: $(PROG) $(BUILD)/check_proclab $(EXAMPLES)
 	PROCLAB=./$(PROG) ./$(BUILD)/check_proclab
 	PROCLAB=./$(PROG) sh tests/golden.sh check
 	PROCLAB=./$(PROG) sh tests/golden.sh pidns
@@ -129,7 +141,7 @@ check: $(PROG) $(BUILD)/check_proclab
 golden: $(PROG)
 	PROCLAB=./$(PROG) sh tests/golden.sh update
 
-bench: $(PROG) $(BUILD)/bench
+bench: $(PROG) $(BUILD)/bench $(EXAMPLES)
 	PROCLAB=./$(PROG) ./$(BUILD)/bench
 
 stress: $(PROG) $(BUILD)/stress

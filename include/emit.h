@@ -53,6 +53,8 @@ struct field {
 	enum field_type type;
 	bool meas;      /* measured, varies between runs: null with --stable */
 	bool text_only; /* for the sentence only, not a JSON field */
+	bool raw;       /* a JSON value already rendered (an array, an
+			 * object): JSON only, never in a sentence */
 	union {
 		long long i;
 		double d;
@@ -173,6 +175,12 @@ struct sentence {
 #define F_TEXT_MEAS(k, v) ((struct field){ .key = (k), .type = FT_STR, \
 					 .text_only = true, .meas = true, \
 					 .s = (v) })
+
+/* A JSON value already rendered (e.g. "[{...},{...}]"), written into the
+ * JSON object as it is; the text view never shows it.  The caller makes
+ * it valid JSON and stable under --stable. */
+#define F_JSON(k, v) ((struct field){ .key = (k), .type = FT_STR, \
+				    .raw = true, .s = (v) })
 
 /* Emit one event, worded by its usual sentence (form NULL). */
 void emit(struct run *r, const char *event, const struct field *fields);

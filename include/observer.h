@@ -90,6 +90,11 @@ struct watched *obs_add_thread(struct run *r, pid_t tgid, pid_t tid,
  * of its threads), as proc_list_tasks(): at most max stored, the count
  * returned; -1 with errno (ESRCH: w is gone). */
 int obs_tasks(struct run *r, struct watched *w, pid_t *tids, int max);
+/* The same, but a process already released is not an error: NULL with
+ * errno ESRCH and no message (`proclab run --via connector` learns of a
+ * process from an event that may come after its end). */
+struct watched *obs_try_add(struct run *r, pid_t pid, int pidfd,
+			    const char *role);
 
 /* Read w once now; report a change (transient unless the new state is in
  * `demonstrates`).  Returns the state letter, 'X' when gone, '?' (after a

@@ -183,6 +183,10 @@ struct run {
 	 * when a signal ends proclab): removes what the lab made outside
 	 * processes, e.g. a temporary directory.  NULL: nothing to do. */
 	void (*cleanup)(struct run *r);
+	/* Called once, first, by run_teardown() (also when a signal ends
+	 * proclab): kills and reaps what the run follows but did not make
+	 * with pl_fork() (`proclab run`'s traced tree).  NULL: nothing. */
+	void (*before_teardown)(struct run *r);
 	void *state;              /* run_state() */
 	/* the lab's text options as given, in the order of
 	 * lab->text_options; NULL when not given */

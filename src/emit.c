@@ -765,7 +765,9 @@ static void json_fields(const struct run *r, const struct field *f)
 		fputc(',', out);
 		json_str(f->key);
 		fputc(':', out);
-		if (r->stable && f->meas)
+		if (f->raw)
+			fputs(f->s != NULL ? f->s : "null", out);
+		else if (r->stable && f->meas)
 			fputs("null", out);
 		else
 			put_value(r, f, json_str);
@@ -780,7 +782,7 @@ static void text_fields(const struct run *r, const struct field *f)
 	const char *sep = "";
 
 	for (; f->type != FT_END; f++) {
-		if (f->text_only)
+		if (f->text_only || f->raw)
 			continue;
 		fprintf(out, "%s%s=", sep, f->key);
 		sep = " ";

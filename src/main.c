@@ -17,6 +17,7 @@
 #include "claims.h"
 #include "escape.h"
 #include "proclab.h"
+#include "runcmd.h"
 
 #define DELAY_MAX   600000      /* ms: ten minutes between stages */
 #define TIMEOUT_MAX 600000      /* ms */
@@ -49,7 +50,8 @@ static void usage_main(FILE *f)
 		if (lab_table[i]->args != NULL)
 			fprintf(f, "       proclab %s %s [options]\n",
 				lab_table[i]->name, lab_table[i]->args);
-	fputs("       proclab list\n"
+	fputs("       proclab run [options] [--] PROGRAM [ARGS...]\n"
+	      "       proclab list\n"
 	      "       proclab claims [--check] [--json]\n"
 	      "       proclab help [LAB]\n"
 	      "       proclab --help | --version\n", f);
@@ -687,6 +689,8 @@ int main(int argc, char *argv[], char *envp[])
 		version();
 		return finish_stdout();
 	}
+	if (strcmp(cmd, "run") == 0)
+		return run_command(argc - 1, argv + 1);
 	if (strcmp(cmd, "claims") == 0) {
 		int rc = claims_command(argc - 1, argv + 1);
 

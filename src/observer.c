@@ -50,7 +50,7 @@ static bool hidden(int rc, int e, pid_t pid, int pidfd)
 }
 
 static struct watched *add(struct run *r, pid_t tgid, pid_t pid, int pidfd,
-			   const char *role)
+			   const char *role, bool quiet_if_gone)
 {
 	struct observer *o = &r->obs;
 	struct watched *w;
@@ -90,7 +90,7 @@ static struct watched *add(struct run *r, pid_t tgid, pid_t pid, int pidfd,
 			/* the limits, not the process: exit 3 */
 			pl_sys_error(r, "open", e, "cannot watch %s %d: %s",
 				     role, (int)pid, strerror(e));
-		else
+		else if (rc != PROC_GONE || !quiet_if_gone)
 			pl_warnx(r, "cannot watch %s %d: %s", role, (int)pid,
 				 rc == PROC_GONE ? "no such process"
 						 : strerror(e));
@@ -108,7 +108,7 @@ static struct watched *add(struct run *r, pid_t tgid, pid_t pid, int pidfd,
 
 struct watched *obs_add(struct run *r, pid_t pid, int pidfd, const char *role)
 {
-	return add(r, 0, pid, pidfd, role);
+	return add(r, 0, pid, pidfd, role, false);
 }
 
 struct watched *obs_add_thread(struct run *r, pid_t tgid, pid_t tid,
@@ -116,7 +116,7 @@ struct watched *obs_add_thread(struct run *r, pid_t tgid, pid_t tid,
 {
 	if (tgid <= 0)
 		abort();        /* a thread of no process: a lab's bug */
-	return add(r, tgid, tid, -1, role);
+	return add(r, tgid, tid, -1, role, false);
 }
 
 int obs_tasks(struct run *r, struct watched *w, pid_t *tids, int max)
@@ -128,6 +128,12 @@ int obs_tasks(struct run *r, struct watched *w, pid_t *tids, int max)
 	if (n < 0 && errno == ENOENT)
 		errno = ESRCH;
 	return n;
+}
+
+struct watched *obs_try_add(struct run *r, pid_t pid, int pidfd,
+			    const char *role)
+{
+	return add(r, 0, pid, pidfd, role, true);
 }
 
 void obs_release(struct observer *o)

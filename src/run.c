@@ -207,6 +207,12 @@ void run_teardown(struct run *r)
 {
 	if (getpid() != r->self)        /* never from a child */
 		return;
+	if (r->before_teardown != NULL) {
+		void (*fn)(struct run *) = r->before_teardown;
+
+		r->before_teardown = NULL;      /* once */
+		fn(r);
+	}
 	/* Our children must stay ours to reap (a lab may have ignored
 	 * SIGCHLD): only then can no pid we kill by number be reused. */
 	signal(SIGCHLD, SIG_DFL);

@@ -11,11 +11,22 @@
  *   exit_detect_ratio   exit_detect_us_p50 / exit_wake_us_p50
  *   zombie_lab_ms       median wall time of `proclab zombie --json`
  *   popen_ps_ratio      `ps -o stat= -p PID` through popen, over pread
+ *   run_bare_ms         a shell loop running /bin/true 500 times, bare
+ *   run_proclab_ms      the same under `proclab run --json` (to a file)
+ *   run_ratio           run_proclab_ms / run_bare_ms (goal <= 1.25)
+ *   run_ratio_min       the same of the fastest runs (less noise from
+ *                       other work on the machine)
+ *   run_strace_ratio    the same under `strace -f -o /dev/null`, over bare
+ *                       (when strace is installed)
+ *   run_caught          processes proclab reported forked, of run_ran
+ *   run_connector_ratio the same under `proclab run --via connector`
+ *   run_connector_caught  processes it reported forked, of run_ran
  * Timings are medians or percentiles over many repetitions, and the ratios
  * compare figures taken in the same run, on the same machine.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -223,6 +234,97 @@ static void bench_zombie_lab(void)
 	fprintf(results, "zombie_lab_ms %.1f\n", percentile(ms, N, 0.5));
 }
 
+/* Run argv with stdout to `out` (NULL: /dev/null); wall milliseconds. */
+static double timed(char *const argv[], const char *out)
+{
+	double t0 = now_ns();
+	int status;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		exit(1);
+	if (pid == 0) {
+		int fd = out != NULL ? open(out, O_WRONLY | O_CREAT | O_TRUNC,
+					    0600) : open("/dev/null", O_WRONLY);
+		if (fd < 0 || dup2(fd, 1) < 0)
+			_exit(127);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	if (waitpid(pid, &status, 0) != pid || status != 0) {
+		fprintf(stderr, "bench: %s failed (status 0x%x)\n", argv[0],
+			status);
+		exit(1);
+	}
+	return (now_ns() - t0) / 1e6;
+}
+
+/* The count of lines of file holding needle. */
+static int count_lines(const char *file, const char *needle)
+{
+	FILE *f = fopen(file, "r");
+	char line[4096];
+	int n = 0;
+
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		n += strstr(line, needle) != NULL;
+	fclose(f);
+	return n;
+}
+
+static void bench_run_command(void)
+{
+	enum { N = 7, LOOPS = 500 };
+	static const char loop[] = "i=0; while [ $i -lt 500 ]; do /bin/true; "
+				   "i=$((i+1)); done";
+	const char *prog = getenv("PROCLAB") ? getenv("PROCLAB") : "./proclab";
+	char *bare[] = { "sh", "-c", (char *)loop, NULL };
+	char *traced[] = { (char *)prog, "run", "--json", "--", "sh", "-c",
+			   (char *)loop, NULL };
+	char *strace[] = { "strace", "-f", "-o", "/dev/null", "sh", "-c",
+			   (char *)loop, NULL };
+	char *cn[] = { (char *)prog, "run", "--json", "--via", "connector",
+		       "--", "sh", "-c", (char *)loop, NULL };
+	bool have_strace = system("strace -V >/dev/null 2>&1") == 0;
+	double b[N], t[N], st[N], c[N];
+	char cout[] = "/tmp/proclab-bench-cn.XXXXXX";
+	int cfd = mkstemp(cout), ccaught;
+	char out[] = "/tmp/proclab-bench-run.XXXXXX";
+	int fd = mkstemp(out), caught;
+
+	if (fd < 0 || cfd < 0)
+		exit(1);
+	close(fd);
+	close(cfd);
+	for (int i = 0; i < N; i++) {   /* interleaved: same conditions */
+		b[i] = timed(bare, NULL);
+		t[i] = timed(traced, out);
+		c[i] = timed(cn, cout);
+		if (have_strace)
+			st[i] = timed(strace, NULL);
+	}
+	caught = count_lines(out, "\"event\":\"fork\"");
+	ccaught = count_lines(cout, "\"event\":\"fork\"");
+	unlink(out);
+	unlink(cout);
+	double b50 = percentile(b, N, 0.5), t50 = percentile(t, N, 0.5);
+	fprintf(results, "run_bare_ms %.1f\nrun_proclab_ms %.1f\n"
+		"run_ratio %.2f\n", b50, t50, t50 / b50);
+	/* percentile() sorted them: [0] is the fastest */
+	fprintf(results, "run_ratio_min %.2f\n", t[0] / b[0]);
+	if (have_strace)
+		fprintf(results, "run_strace_ratio %.2f\n",
+			percentile(st, N, 0.5) / b50);
+	else
+		fprintf(results, "run_strace_ratio skipped: no strace\n");
+	/* the shell and its 500 /bin/true */
+	fprintf(results, "run_caught %d\nrun_ran %d\n", caught, LOOPS + 1);
+	fprintf(results, "run_connector_ratio %.2f\nrun_connector_caught %d\n",
+		percentile(c, N, 0.5) / b50, ccaught);
+}
+
 int main(void)
 {
 	struct run r;
@@ -240,5 +342,6 @@ int main(void)
 	bench_sample(&r);
 	bench_exit_detect(&r);
 	bench_zombie_lab();
+	bench_run_command();
 	return 0;
 }

@@ -34,5 +34,6 @@ Suite *make_session_suite(void);
 Suite *make_where_suite(void);
 Suite *make_thread_suite(void);
 Suite *make_exec_suite(void);
+Suite *make_run_suite(void);
 
 #endif

@@ -888,6 +888,32 @@ START_TEST(job_control_state)
 }
 END_TEST
 
+/* F_JSON: a rendered JSON value, written as it is; never in the text */
+START_TEST(raw_json_field)
+{
+	struct run r;
+	char *out;
+
+	for (int stable = 0; stable < 2; stable++) {
+		init_run(&r, &test_lab, stable, true);
+		capture_begin();
+		emit(&r, "page", FIELDS(F_INT("n", 2),
+					F_JSON("nodes", "[1,{\"a\":null}]")));
+		out = capture_end();
+		ck_assert_msg(strstr(out, ",\"n\":2,\"nodes\":[1,{\"a\":null}]}"
+				     "\n") != NULL, "%s", out);
+		free(out);
+	}
+	init_run(&r, &test_lab, false, false);
+	capture_begin();
+	emit(&r, "page", FIELDS(F_INT("n", 2), F_JSON("nodes", "[1]")));
+	out = capture_end();
+	ck_assert(strstr(out, "2 pages") != NULL);
+	ck_assert(strstr(out, "[1]") == NULL);
+	free(out);
+}
+END_TEST
+
 Suite *make_emit_suite(void)
 {
 	Suite *s = suite_create("emit");
@@ -912,6 +938,7 @@ Suite *make_emit_suite(void)
 	tcase_add_test_raise_signal(tc, state_why_unknown_key_aborts, SIGABRT);
 	tcase_add_test(tc, stage_heading_wraps);
 	tcase_add_test(tc, job_control_state);
+	tcase_add_test(tc, raw_json_field);
 	suite_add_tcase(s, tc);
 	tcase_add_test(tw, columns);
 	tcase_add_test(tw, wrap_40_80_120);
