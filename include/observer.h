@@ -123,6 +123,14 @@ struct probe {
 /* Sample w (reporting a change as transient), then read the rest. */
 int obs_probe(struct run *r, struct watched *w, struct probe *p);
 
+/* Where w's fd `fd` points, read from /proc/PID/fd/FD at this moment: the
+ * link's text into buf (e.g. "pipe:[4242]", "/dev/null"; "" when it cannot
+ * be read) and, for an anonymous pipe, its inode in *pipe_ino (0 for
+ * anything else, a FIFO opened by its path too; may be NULL).  Returns PROC_OK, PROC_GONE, or PROC_ERROR with
+ * errno (ENOENT: no such fd). */
+int obs_fd_link(struct run *r, struct watched *w, int fd, char *buf,
+		size_t size, unsigned long long *pipe_ino);
+
 void obs_release(struct observer *o);
 
 #endif

@@ -189,6 +189,21 @@ int obs_probe(struct run *r, struct watched *w, struct probe *p)
 	return PROC_OK;
 }
 
+int obs_fd_link(struct run *r, struct watched *w, int fd, char *buf,
+		size_t size, unsigned long long *pipe_ino)
+{
+	unsigned long long ino = 0;
+	int rc;
+
+	(void)r;
+	rc = proc_read_fd_link(&w->h, fd, buf, size);
+	if (rc == PROC_OK && procfs_parse_pipe_link(buf, strlen(buf), &ino) < 0)
+		ino = 0;
+	if (pipe_ino != NULL)
+		*pipe_ino = ino;
+	return rc;
+}
+
 /* Sleep until an exit event, a signal, or `ns` pass.  The pidfds of
  * watched processes that have not exited are in the set, so an exit ends
  * the sleep at once. */
