@@ -91,6 +91,14 @@ char obs_sample(struct run *r, struct watched *w, const char *demonstrates,
 int obs_await(struct run *r, struct watched *w, const char *states,
 	      const char *why);
 
+/* obs_await() for a process that execs: wait until /proc shows w running
+ * the program whose comm is `comm` (its exec is done) in one of `states`.
+ * Every state before the exec is one on the way (transient), so that the
+ * caller's own state before its exec (S, waiting for a command) does not
+ * count.  On timeout the failure names what w was running. */
+int obs_await_exec(struct run *r, struct watched *w, const char *comm,
+		   const char *states, const char *why);
+
 /* Wait, as obs_await() does, until w shows one of `states`, but report
  * every change on the way as transient, the last one too: for a lab that
  * reports the state itself (in an event of its own) after a command that
@@ -122,6 +130,15 @@ struct probe {
 
 /* Sample w (reporting a change as transient), then read the rest. */
 int obs_probe(struct run *r, struct watched *w, struct probe *p);
+
+/* obs_probe() for a process just seen asleep (S or D): /proc/PID/stat
+ * shows S as soon as a task marks itself sleeping, a moment before it
+ * leaves the CPU, and until then wchan reads "0".  This probes again, on
+ * the back-off of obs_await(), until wchan names a function, the process
+ * is no longer asleep, or OBS_ASLEEP_MAX_MS (at most --timeout) pass;
+ * p holds the last probe. */
+#define OBS_ASLEEP_MAX_MS 500
+int obs_probe_asleep(struct run *r, struct watched *w, struct probe *p);
 
 /* Where w's fd `fd` points, read from /proc/PID/fd/FD at this moment: the
  * link's text into buf (e.g. "pipe:[4242]", "/dev/null"; "" when it cannot

@@ -12,6 +12,7 @@ extern const struct lab lab_orphan;
 extern const struct lab lab_watch;
 extern const struct lab lab_signal;
 extern const struct lab lab_tree;
+extern const struct lab lab_pipe;
 
 /* The order of a course: states, then birth, death and reaping. */
 const struct lab *const lab_table[] = {
@@ -25,6 +26,7 @@ const struct lab *const lab_table[] = {
 	&lab_watch,
 	&lab_signal,
 	&lab_tree,
+	&lab_pipe,
 };
 
 const size_t lab_count = sizeof(lab_table) / sizeof(lab_table[0]);

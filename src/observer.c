@@ -235,6 +235,28 @@ static void sleep_for_event(struct run *r, long long ns)
 			owner[i]->exited = true;
 }
 
+int obs_probe_asleep(struct run *r, struct watched *w, struct probe *p)
+{
+	long long limit = r->timeout_ms < OBS_ASLEEP_MAX_MS ? r->timeout_ms
+							     : OBS_ASLEEP_MAX_MS;
+	long long deadline = pl_now_ns() + limit * 1000000LL, backoff = 0;
+
+	for (;;) {
+		int rc = obs_probe(r, w, p);
+		long long left = deadline - pl_now_ns();
+
+		/* "0": the task is still on its run queue (or the kernel
+		 * will not name functions); "": unreadable */
+		if (rc != PROC_OK || strcmp(p->wchan, "0") != 0 ||
+		    (w->state != 'S' && w->state != 'D') || left <= 0)
+			return rc;
+		backoff = backoff == 0 ? 10000 : backoff * 2;
+		if (backoff > 1000000)
+			backoff = 1000000;
+		sleep_for_event(r, backoff < left ? backoff : left);
+	}
+}
+
 /* Every letter /proc may show (6.x and the 2.6.33-3.13 extras): to a
  * follower every change is a demonstrated one. */
 static const char every_state[] = "RSDTtXZPIxKW";
@@ -276,8 +298,15 @@ int obs_follow(struct run *r, long long ms)
 	}
 }
 
+/* Whether w runs the program `comm` (NULL: any). */
+static bool runs(const struct watched *w, const char *comm)
+{
+	return comm == NULL || (w->seen && !w->gone &&
+				strcmp(w->st.comm, comm) == 0);
+}
+
 static int await_state(struct run *r, struct watched *w, const char *states,
-		       const char *why, bool quiet)
+		       const char *why, bool quiet, const char *comm)
 {
 	long long deadline = pl_now_ns() + (long long)r->timeout_ms * 1000000LL;
 	long long backoff = 0;
@@ -291,13 +320,14 @@ static int await_state(struct run *r, struct watched *w, const char *states,
 		for (int i = 0; i < r->obs.n; i++)
 			if (&r->obs.w[i] != w)
 				obs_sample(r, &r->obs.w[i], NULL, NULL);
-		s = quiet ? obs_sample(r, w, NULL, NULL)
-			  : obs_sample(r, w, states, why);
+		/* before the exec, every state is one on the way */
+		s = quiet || !runs(w, comm) ? obs_sample(r, w, NULL, NULL)
+					    : obs_sample(r, w, states, why);
 		if (s == '?')
 			return pl_fail(r, "expected %s %d to show %s; its "
 				       "/proc entry could not be read",
 				       w->role, (int)w->pid, states);
-		if (in_set(s, states)) {
+		if (in_set(s, states) && runs(w, comm)) {
 			/* already reached, but only seen in passing (while
 			 * sampling another process): now it is what the
 			 * stage shows */
@@ -331,6 +361,11 @@ static int await_state(struct run *r, struct watched *w, const char *states,
 	for (size_t i = 0; i < nseen; i++)
 		snprintf(saw + strlen(saw), sizeof(saw) - strlen(saw), "%s%c",
 			 i ? ", " : "", seen[i]);
+	if (comm != NULL && !runs(w, comm))
+		return pl_fail(r, "expected %s %d to run %s and show %s within "
+			       "%d ms; /proc showed %s, running %s", w->role,
+			       (int)w->pid, comm, want, r->timeout_ms, saw,
+			       w->st.comm);
 	return pl_fail(r, "expected %s %d to show %s within %d ms; /proc "
 		       "showed %s", w->role, (int)w->pid, want, r->timeout_ms,
 		       saw);
@@ -346,7 +381,20 @@ int obs_await(struct run *r, struct watched *w, const char *states,
 	 * starts after it (see quiz.c) */
 	if (r->quiz)
 		quiz_ask(r, w);
-	rc = await_state(r, w, states, why, false);
+	rc = await_state(r, w, states, why, false, NULL);
+	if (r->quiz)
+		quiz_tell(r, w, why);
+	return rc;
+}
+
+int obs_await_exec(struct run *r, struct watched *w, const char *comm,
+		   const char *states, const char *why)
+{
+	int rc;
+
+	if (r->quiz)
+		quiz_ask(r, w);
+	rc = await_state(r, w, states, why, false, comm);
 	if (r->quiz)
 		quiz_tell(r, w, why);
 	return rc;
@@ -354,5 +402,5 @@ int obs_await(struct run *r, struct watched *w, const char *states,
 
 int obs_settle(struct run *r, struct watched *w, const char *states)
 {
-	return await_state(r, w, states, NULL, true);
+	return await_state(r, w, states, NULL, true, NULL);
 }
