@@ -369,13 +369,14 @@ static int stage_pipe(struct run *r)
 		return pl_fail(r, "expected both ends of the shell's pipe to "
 			       "show one pipe:[N] in /proc/%d/fd",
 			       (int)L->shell->pid);
-	emit(r, "pipe", FIELDS(F_PID("pid", L->shell->pid),
+	emit(r, "pipe", FIELDS(F_TEXT("role", "shell"),
+			       F_PID("pid", L->shell->pid),
 			       F_MEAS("inode", (long long)L->inode),
 			       F_INT("capacity", L->capacity),
 			       F_INT("read_fd", L->rfd),
 			       F_INT("write_fd", L->wfd)));
 	emit_form(r, "mmap", m.v[3] ? NULL : "mapped",
-		  FIELDS(F_PID("pid", L->shell->pid),
+		  FIELDS(F_TEXT("role", "shell"), F_PID("pid", L->shell->pid),
 			 F_INT("errno", m.v[3]),
 			 F_STR("error", m.v[3] ? strerrorname_np((int)m.v[3])
 					       : NULL),
@@ -409,8 +410,11 @@ static int stage_fork(struct run *r)
 	if ((rc = agent_do(r, L->shell, OP_TIDY, 0, &m)) != 0 ||
 	    (rc = expect_call(r, "the shell's close", m.v[0], m.v[1])) != 0)
 		return rc;
-	emit(r, "plumbed", FIELDS(F_PID("shell", L->shell->pid),
+	emit(r, "plumbed", FIELDS(F_TEXT("srole", "shell"),
+				  F_PID("shell", L->shell->pid),
+				  F_TEXT("rrole", "reader"),
 				  F_PID("reader", L->reader->pid),
+				  F_TEXT("wrole", "writer"),
 				  F_PID("writer", L->writer->pid)));
 	if (show_fd(r, L->wr, 0, L->inode, "stdin") != L->inode ||
 	    show_fd(r, L->ww, 1, L->inode, "stdout") != L->inode)
@@ -440,7 +444,7 @@ static int stage_exec_wc(struct run *r)
 	obs_probe_asleep(r, L->wr, &p);
 	emit_form(r, "wchan", p.wchan[0] ? NULL : "unreadable",
 		  FIELDS(F_PID("pid", L->wr->pid), F_MEAS("wchan", p.wchan),
-			 F_TEXT("role", "wc")));
+			 F_TEXT("role", L->wr->role)));
 	show_fd(r, L->wr, 0, L->inode, "stdin, after the exec");
 	return PL_EXIT_OK;
 }
@@ -487,8 +491,11 @@ static int stage_exec_ls(struct run *r)
 	/* wc has read the listing and waits again: a writer is left */
 	if ((rc = obs_settle(r, L->wr, "S")) != 0)
 		return rc;
-	emit(r, "forgotten", FIELDS(F_PID("pid", L->wr->pid),
+	emit(r, "forgotten", FIELDS(F_TEXT("role", L->wr->role),
+				    F_PID("pid", L->wr->pid),
+				    F_STR("comm", L->wr->st.comm),
 				    F_CHAR("state", L->wr->state),
+				    F_TEXT("hrole", L->ws->role),
 				    F_PID("holder", L->shell->pid),
 				    F_INT("fd", L->wfd),
 				    F_TEXT("state_name",
@@ -512,7 +519,8 @@ static int stage_close(struct run *r)
 		return rc;
 	if ((rc = agent_do(r, L->shell, OP_COLLECT, 0, &m)) != 0)
 		return rc;
-	emit(r, "count", FIELDS(F_PID("pid", L->wr->pid),
+	emit(r, "count", FIELDS(F_TEXT("role", L->wr->role),
+				F_PID("pid", L->wr->pid),
 				F_INT("lines", m.v[0]), F_INT("bytes", m.v[1]),
 				F_INT("entries", 1)));
 	if ((rc = shell_reap(r, L->reader, L->wr, &ws)) != 0)
@@ -523,7 +531,8 @@ static int stage_close(struct run *r)
 	same = L->wr->st.ppid == L->shell->pid &&
 	       L->ww->st.ppid == L->shell->pid;
 	claim(r, "pipe-shell-children", same ? CLAIM_HOLDS : CLAIM_FAILS,
-	      FIELDS(F_PID("shell", L->shell->pid),
+	      FIELDS(F_TEXT("srole", "the shell"),
+		     F_PID("shell", L->shell->pid),
 		     F_PID("ls_parent", L->ww->st.ppid),
 		     F_PID("wc_parent", L->wr->st.ppid),
 		     F_INT("lines", m.v[0])));
@@ -562,7 +571,8 @@ static int stage_full(struct run *r)
 			last = m;
 	}
 	obs_probe_asleep(r, w, &p);
-	emit(r, "blocked", FIELDS(F_PID("pid", a->pid),
+	emit(r, "blocked", FIELDS(F_TEXT("role", a->role),
+				  F_PID("pid", a->pid),
 				  F_INT("bytes_written", last.v[0]),
 				  F_INT("writes", last.v[1]),
 				  F_INT("capacity", cap),
@@ -644,7 +654,8 @@ static int stage_epipe(struct run *r)
 				&m)) != 0)
 		return rc;
 	emit_form(r, "write", m.v[0] < 0 ? "failed" : NULL,
-		  FIELDS(F_PID("pid", a->pid), F_INT("ret", m.v[0]),
+		  FIELDS(F_TEXT("role", a->role), F_PID("pid", a->pid),
+			 F_INT("ret", m.v[0]),
 			 F_INT("errno", m.v[1]),
 			 F_STR("error", m.v[1] ? strerrorname_np((int)m.v[1])
 					       : NULL),
@@ -696,7 +707,8 @@ static int fifo_read(struct run *r, long long *got)
 		return rc;
 	*got = m.v[0];
 	emit_form(r, "read", m.v[0] == 0 ? "eof" : NULL,
-		  FIELDS(F_PID("pid", L->fifo_r->pid), F_INT("fd", L->fifo_rfd),
+		  FIELDS(F_TEXT("role", L->wfr->role),
+			 F_PID("pid", L->fifo_r->pid), F_INT("fd", L->fifo_rfd),
 			 F_INT("ret", m.v[0])));
 	return PL_EXIT_OK;
 }
@@ -717,7 +729,8 @@ static int fifo_write(struct run *r, struct agent_msg *m)
 				m)) != 0 ||
 	    (rc = expect_call(r, "the writer's write", m->v[0], m->v[1])))
 		return rc;
-	emit(r, "write", FIELDS(F_PID("pid", L->fifo_w->pid),
+	emit(r, "write", FIELDS(F_TEXT("role", "fifo-writer"),
+				F_PID("pid", L->fifo_w->pid),
 				F_INT("ret", m->v[0]), F_INT("errno", 0),
 				F_NULL("error"), F_TEXT("message", "")));
 	return PL_EXIT_OK;
@@ -741,7 +754,9 @@ static int stage_fifo_write(struct run *r)
 	    (rc = expect_call(r, "the reader's open", m.v[0], m.v[1])))
 		return rc;
 	L->fifo_rfd = (int)m.v[0];
-	emit(r, "opened", FIELDS(F_PID("pid", L->fifo_r->pid),
+	emit(r, "opened", FIELDS(F_TEXT("role", L->wfr->role),
+				 F_PID("pid", L->fifo_r->pid),
+				 F_TEXT("wrole", "fifo-writer"),
 				 F_PID("writer", L->fifo_w->pid),
 				 F_INT("fd", L->fifo_rfd)));
 	if ((rc = obs_settle(r, L->wfr, "S")) != 0)
@@ -752,7 +767,8 @@ static int stage_fifo_write(struct run *r)
 				&m)) != 0 ||
 	    (rc = expect_call(r, "the writer's write", m.v[0], m.v[1])))
 		return rc;
-	emit(r, "write", FIELDS(F_PID("pid", L->fifo_w->pid),
+	emit(r, "write", FIELDS(F_TEXT("role", "fifo-writer"),
+				F_PID("pid", L->fifo_w->pid),
 				F_INT("ret", m.v[0]), F_INT("errno", 0),
 				F_NULL("error"), F_TEXT("message", "")));
 	if ((rc = fifo_read(r, &got)) != 0)
@@ -887,39 +903,43 @@ static const struct sentence pipe_sentences[] = {
 	  NULL, NULL },
 	{ "fd", "unreadable", "{role} {pid} fd {fd} ({what}) cannot be read "
 	  "in /proc", NULL, NULL },
-	{ "pipe", NULL, "pipe() in {pid} gave fds {read_fd} and {write_fd}: "
+	{ "pipe", NULL, "pipe() in {role} {pid} gave fds {read_fd} and {write_fd}: "
 	  "pipe inode {inode}, F_GETPIPE_SZ {capacity} bytes", NULL, NULL },
-	{ "mmap", NULL, "mmap(MAP_SHARED) of the pipe in {pid} failed: "
+	{ "mmap", NULL, "mmap(MAP_SHARED) of the pipe in {role} {pid} failed: "
 	  "{error} ({message}); a pipe is a kernel buffer, not a mapping",
 	  NULL, NULL },
-	{ "mmap", "mapped", "mmap(MAP_SHARED) of the pipe in {pid} succeeded",
+	{ "mmap", "mapped", "mmap(MAP_SHARED) of the pipe in {role} {pid} "
+	  "succeeded",
 	  NULL, NULL },
-	{ "plumbed", NULL, "reader {reader} and writer {writer} dup2()ed "
-	  "their ends and closed the pipe's fds; the shell {shell} closed its "
-	  "read end and forgot its write end", NULL, NULL },
+	{ "plumbed", NULL, "{rrole} {reader} and {wrole} {writer} dup2()ed "
+	  "their ends onto stdin and stdout and closed the pipe's own fds; "
+	  "{srole} {shell} closed the read end and forgot its write end",
+	  NULL, NULL },
 	{ "wchan", NULL, "{role} {pid} sleeps in the kernel function {wchan}",
 	  NULL, NULL },
 	{ "wchan", "unreadable", "{role} {pid} sleeps; its wchan cannot be "
 	  "read", NULL, NULL },
-	{ "forgotten", NULL, "wc {pid} is still {state} ({state_name}): the "
-	  "shell {holder} holds the write end (fd {fd}), so no end-of-file",
-	  NULL, NULL },
-	{ "count", NULL, "wc {pid} printed {lines} (in {bytes} bytes) for "
-	  "the {entries} entry that ls listed", NULL, NULL },
-	{ "blocked", NULL, "{pid} blocked after {writes} writes of {block} "
+	{ "forgotten", NULL, "{role} {pid} ({comm}) is still {state} "
+	  "({state_name}): {hrole} {holder} holds the write end, its fd {fd}, "
+	  "so there is no end-of-file", NULL, NULL },
+	{ "count", NULL, "{role} {pid} (wc -l) wrote {lines} ({bytes} bytes) "
+	  "to the shell: the {entries} entry ls listed", NULL, NULL },
+	{ "blocked", NULL, "{role} {pid} blocked after {writes} writes of {block} "
 	  "bytes: {bytes_written} bytes written, F_GETPIPE_SZ {capacity}; "
 	  "wchan {wchan}", NULL, NULL },
-	{ "write", NULL, "write(2) in {pid} returned {ret}", NULL, NULL },
-	{ "write", "failed", "write(2) in {pid} returned {ret}: {error} "
+	{ "write", NULL, "write(2) in {role} {pid} returned {ret}", NULL,
+	  NULL },
+	{ "write", "failed", "write(2) in {role} {pid} returned {ret}: {error} "
 	  "({message}); SIGPIPE is ignored, so the process lives on", NULL,
 	  NULL },
 	{ "fifo", NULL, "mkfifo made {path}", NULL, NULL },
-	{ "opened", NULL, "open(2) in the reader {pid} returned fd {fd} once "
-	  "the writer {writer} opened the FIFO", NULL, NULL },
-	{ "read", NULL, "read(2) of fd {fd} in {pid} returned {ret} bytes",
+	{ "opened", NULL, "open(2) in {role} {pid} returned fd {fd} once "
+	  "{wrole} {writer} opened the FIFO", NULL, NULL },
+	{ "read", NULL, "read(2) of fd {fd} in {role} {pid} returned {ret} "
+	  "bytes",
 	  NULL, NULL },
-	{ "read", "eof", "read(2) of fd {fd} in {pid} returned 0 at once: "
-	  "end-of-file, no writer", NULL, NULL },
+	{ "read", "eof", "read(2) of fd {fd} in {role} {pid} returned 0 at "
+	  "once: end-of-file, no writer", NULL, NULL },
 	{ NULL, NULL, NULL, NULL, NULL },
 };
 
@@ -947,7 +967,7 @@ static const struct stage pipe_stages[] = {
 	  stage_fifo_write, NULL, NULL, NULL },
 	{ "fifo-eof", "the writer closes; the reader reads on",
 	  stage_fifo_eof, NULL, NULL, NULL },
-	{ "fifo-again", "a writer opens the FIFO again; the reader reads "
+	{ "fifo-again", "the writer opens the FIFO again; the reader reads "
 	  "the same fd, not reopened", stage_fifo_again, NULL, NULL, NULL },
 	{ NULL, NULL, NULL, NULL, NULL, NULL },
 };

@@ -35,6 +35,7 @@ int main(void)
 	srunner_add_suite(sr, make_sink_suite());
 	srunner_add_suite(sr, make_signal_suite());
 	srunner_add_suite(sr, make_tree_suite());
+	srunner_add_suite(sr, make_pipe_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

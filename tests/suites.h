@@ -30,5 +30,6 @@ Suite *make_emit_suite(void);
 Suite *make_sink_suite(void);
 Suite *make_signal_suite(void);
 Suite *make_tree_suite(void);
+Suite *make_pipe_suite(void);
 
 #endif
