@@ -3,8 +3,10 @@
  * EPIPE, a FIFO; killed at a pause, it leaves no process and no FIFO. */
 #include <check.h>
 #include <errno.h>
+#include <glob.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -146,16 +148,37 @@ START_TEST(killed_at_fifo)
 }
 END_TEST
 
-/* Killed while wc (a grandchild, exec'd) waits on the pipe, or while the
- * filler is blocked. */
+/* The lab's directories there are now. */
+static size_t pipe_dirs(void)
+{
+	const char *tmp = getenv("TMPDIR");
+	char pat[128];
+	glob_t g;
+	size_t n;
+
+	if (tmp == NULL || tmp[0] != '/' || strlen(tmp) > 64)
+		tmp = "/tmp";
+	snprintf(pat, sizeof(pat), "%s/proclab-pipe.*", tmp);
+	if (glob(pat, 0, NULL, &g) != 0)
+		return 0;
+	n = g.gl_pathc;
+	globfree(&g);
+	return n;
+}
+
+/* Killed while wc (a grandchild, exec'd) waits on the pipe, or once ls
+ * has exited: no process, and no directory (made before the first
+ * stage) is left. */
 START_TEST(killed_at_wc)
 {
 	int sig = _i % 2 ? SIGKILL : SIGTERM;
 	const char *stage = _i < 2 ? "exec-wc" : "exec-ls";
+	size_t before = pipe_dirs();
 
 	kill_at_pause((const char *const[]){ "pipe", "--json", "--step",
 					     NULL },
 		      stage_number("pipe", stage), sig, NULL, NULL);
+	ck_assert_uint_eq(pipe_dirs(), before);
 }
 END_TEST
 
