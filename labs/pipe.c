@@ -974,7 +974,7 @@ static const struct stage pipe_stages[] = {
 
 const struct lab lab_pipe = {
 	.name = "pipe",
-	.summary = "ls | wc -l by hand: pipe, fork, dup2, exec; full, no reader, FIFO",
+	.summary = "ls | wc -l by hand: pipe, fork, dup2, exec; full pipes; FIFOs",
 	.description =
 		"A shell (proclab's child) calls pipe() and forks two "
 		"children: each dup2()s\nits end onto stdin or stdout, closes "
