@@ -547,7 +547,7 @@ static int stage_full(struct run *r)
 	struct probe p;
 	long long cap;
 	bool heard = true;
-	int rc, status;
+	int rc;
 
 	if ((a = agent_spawn(r, "filler", &rc)) == NULL)
 		return rc;
@@ -582,16 +582,8 @@ static int stage_full(struct run *r)
 		return pl_fail(r, "expected the filler to block after %lld "
 			       "bytes (F_GETPIPE_SZ); it wrote %lld", cap,
 			       (long long)last.v[0]);
-	/* it would wait forever: end it */
-	agent_ending(a);
-	if (pl_kill(r, a->pid, SIGKILL) < 0) {
-		pl_warnx(r, "cannot send SIGKILL to %d: %s", (int)a->pid,
-			 strerror(errno));
-		return PL_EXIT_FAIL;
-	}
-	if (pl_waitpid(r, a->pid, a->role, &status) < 0)
-		return PL_EXIT_FAIL;
-	return obs_await(r, w, "X", "reaped: its /proc entry is gone");
+	/* it would wait forever: the teardown ends it */
+	return PL_EXIT_OK;
 }
 
 /* An agent with a pipe whose read end it closed: no reader is left. */
@@ -955,7 +947,8 @@ static const struct stage pipe_stages[] = {
 	  stage_exec_ls, NULL, NULL, NULL },
 	{ "close", "the shell closes its forgotten write end", stage_close,
 	  NULL, NULL, NULL },
-	{ "full", "a writer fills a pipe that nobody reads",
+	{ "full", "a writer fills a pipe that nobody reads; it stays blocked "
+	  "until proclab ends",
 	  stage_full, NULL, NULL, NULL },
 	{ "sigpipe", "a writer writes to a pipe with no reader",
 	  stage_sigpipe, NULL, NULL, NULL },
