@@ -531,8 +531,7 @@ static int stage_close(struct run *r)
 	same = L->wr->st.ppid == L->shell->pid &&
 	       L->ww->st.ppid == L->shell->pid;
 	claim(r, "pipe-shell-children", same ? CLAIM_HOLDS : CLAIM_FAILS,
-	      FIELDS(F_TEXT("srole", "shell"),
-		     F_PID("shell", L->shell->pid),
+	      FIELDS(F_PID("shell", L->shell->pid),
 		     F_PID("ls_parent", L->ww->st.ppid),
 		     F_PID("wc_parent", L->wr->st.ppid),
 		     F_INT("lines", m.v[0])));

@@ -160,8 +160,8 @@ const struct claim_def claim_table[] = {
 	{ "pipe-shell-children", "art-processes-ipc",
 	  "for ls | grep the shell forks two children that exec the two "
 	  "programs, joined by a pipe", "pipe", NULL,
-	  "ls's parent {ls_parent} and wc's parent {wc_parent} are the "
-	  "{srole} {shell}; one pipe inode in both; wc counted {lines}",
+	  "ls's parent {ls_parent} and wc's parent {wc_parent}, where the "
+	  "shell is {shell}; one pipe inode in both; wc counted {lines}",
 	  false },
 	{ "fifo-eof-repeats", "art-processes-ipc",
 	  "once the writer is gone, a FIFO's reader reads end-of-file again "
