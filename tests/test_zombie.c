@@ -2,6 +2,7 @@
 #include <check.h>
 #include <string.h>
 
+#include "proclab.h"
 #include "suites.h"
 #include "testutil.h"
 
@@ -20,7 +21,7 @@ START_TEST(zombie_sequence)
 	n = json_lines(o.out, ev, MAXEV);
 	start = &ev[0];
 	ck_assert_str_eq(jstr(start, "event"), "start");
-	ck_assert_int_eq((int)jnum(start, "schema"), 1);
+	ck_assert_int_eq((int)jnum(start, "schema"), PROCLAB_SCHEMA);
 	ck_assert_int_eq((pid_t)jnum(start, "pid"), o.sid);
 	demonstrated(ev, n, "child", seq, sizeof(seq));
 	ck_assert_str_eq(seq, "RSZX");
