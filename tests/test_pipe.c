@@ -14,6 +14,7 @@
 #include "testutil.h"
 
 #define MAXEV 256
+#define PIPE_STAGES 12          /* checked by pipe_sequence */
 
 static const struct jobj *claim_of(const struct jobj *ev, int n,
 				   const char *id)
@@ -37,6 +38,7 @@ START_TEST(pipe_sequence)
 	static const int want_reads[] = { 8, 0, 0, 0, 8 };
 	struct stat sb;
 
+	ck_assert_int_eq(stage_number("pipe", NULL), PIPE_STAGES);
 	run_proclab(&o, NULL, (const char *const[]){ "pipe", "--json", NULL });
 	ck_assert_msg(o.code == 0, "exit %d: %s", o.code, o.err);
 	n = json_lines(o.out, ev, MAXEV);
@@ -166,22 +168,21 @@ static size_t pipe_dirs(void)
 	return n;
 }
 
-/* Killed while wc (a grandchild, exec'd) waits on the pipe, once ls
- * has exited, or while the filler is blocked: no process, and no
- * directory (made before the first stage) is left. */
-START_TEST(killed_at_wc)
+/* Killed at the pause of every stage (wc, a grandchild that exec'd,
+ * waiting on the pipe; ls exited; the filler blocked; ...), with SIGINT
+ * or SIGKILL: no process, and no directory (made before the first stage)
+ * is left. */
+START_TEST(killed_at_each)
 {
-	static const char *const stages[] = { "exec-wc", "exec-ls", "full" };
-	int sig = _i % 2 ? SIGKILL : SIGTERM;
-	const char *stage = stages[_i / 2];
+	int sig = _i % 2 ? SIGKILL : SIGINT, stage = 1 + _i / 2;
 	size_t before = pipe_dirs();
 
 	kill_at_pause((const char *const[]){ "pipe", "--json", "--step",
-					     NULL },
-		      stage_number("pipe", stage), sig, NULL, NULL);
+					     NULL }, stage, sig, NULL, NULL);
 	ck_assert_uint_eq(pipe_dirs(), before);
 }
 END_TEST
+
 
 Suite *make_pipe_suite(void)
 {
@@ -191,7 +192,7 @@ Suite *make_pipe_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, pipe_sequence);
 	tcase_add_loop_test(tc, killed_at_fifo, 0, 4);
-	tcase_add_loop_test(tc, killed_at_wc, 0, 6);
+	tcase_add_loop_test(tc, killed_at_each, 0, 2 * PIPE_STAGES);
 	suite_add_tcase(s, tc);
 	return s;
 }
