@@ -425,6 +425,16 @@ static int stage_fork(struct run *r)
 	return PL_EXIT_OK;
 }
 
+/* obs_await_exec() failed with rc: a failed execve has been reported by
+ * the agent (an `error` event, exit 3); else rc. */
+static int exec_failed(struct run *r, struct agent *a, int rc)
+{
+	bool heard;
+	int rc2 = agent_take(r, a, AGENT_ANY, NULL, &heard);
+
+	return rc2 != 0 ? rc2 : rc;
+}
+
 static int stage_exec_wc(struct run *r)
 {
 	struct pipelab *L = run_state(r);
@@ -440,7 +450,7 @@ static int stage_exec_wc(struct run *r)
 		return rc;
 	if ((rc = obs_await_exec(r, L->wr, "wc", "S", "runs wc now: it waits "
 				 "in read(2) on the empty pipe")) != 0)
-		return rc;
+		return exec_failed(r, L->reader, rc);
 	obs_probe_asleep(r, L->wr, &p);
 	emit_form(r, "wchan", p.wchan[0] ? NULL : "unreadable",
 		  FIELDS(F_PID("pid", L->wr->pid), F_MEAS("wchan", p.wchan),
@@ -483,8 +493,9 @@ static int stage_exec_ls(struct run *r)
 		return rc;
 	if ((rc = obs_await_exec(r, L->ww, "ls", "Z", "ran ls, wrote the "
 				 "listing into the pipe and exited; the shell "
-				 "has not waited")) != 0 ||
-	    (rc = shell_reap(r, L->writer, L->ww, &ws)) != 0)
+				 "has not waited")) != 0)
+		return exec_failed(r, L->writer, rc);
+	if ((rc = shell_reap(r, L->writer, L->ww, &ws)) != 0)
 		return rc;
 	if (!ws.exited || ws.code != 0)
 		return pl_fail(r, "expected ls to exit with code 0");

@@ -337,6 +337,11 @@ static int await_state(struct run *r, struct watched *w, const char *states,
 			}
 			return 0;
 		}
+		/* ended before it ran the program: its exec failed */
+		if (comm != NULL && !runs(w, comm) && (s == 'Z' || s == 'X'))
+			return pl_fail(r, "expected %s %d to run %s; it ended "
+				       "running %s", w->role, (int)w->pid, comm,
+				       w->st.comm);
 		if (nseen == 0 || seen[nseen - 1] != s) {
 			if (nseen + 1 < sizeof(seen))
 				seen[nseen++] = s;
