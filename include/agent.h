@@ -21,8 +21,9 @@
  *     name "proclab-ROLE" (agent_set_name());
  *   - holds nothing but stdin, stdout, stderr, the report channel, its
  *     command pipe, the command pipes of the agents below it that it
- *     has not forked yet (children, their children: any depth) and the
- *     fds the lab handed it (agent_give_fd());
+ *     has not forked yet (children, their children: any depth), the
+ *     fds the lab handed it (agent_give_fd()) and, planned with
+ *     agent_inherits(), the fds its parent agent opened itself;
  *   - dies when its command pipe reaches EOF (proclab closed it, or
  *     proclab is gone): the lifeline, next to the parent-death signal.
  *
@@ -246,6 +247,11 @@ void agent_outlives(struct agent *a);
  * terminal's signals (Ctrl-C, Ctrl-Z) reach it too.  The agents it forks
  * inherit that group. */
 void agent_in_proclab_group(struct agent *a);
+/* A planned agent (one forked by an agent) that keeps, as fork(2) passes
+ * them, the fds its parent agent opened itself (a pipe made for it, as a
+ * shell makes one before it forks): only the other agents' command pipes
+ * are closed in it.  Without this it holds no fd of its parent's. */
+void agent_inherits(struct agent *a);
 /* Hand fd (open in proclab) to a planned agent, a child of proclab (not
  * one forked by an agent), as its fd `at` (0, 1, 2 replace its stdin,
  * stdout, stderr); the agents it forks inherit it.  Returns 0 or
@@ -324,6 +330,7 @@ struct agent {
 	bool started, ending;
 	bool outlives;          /* agent_outlives() */
 	bool proclab_group;     /* agent_in_proclab_group() */
+	bool inherits;          /* agent_inherits() */
 	struct agent *parent;   /* the agent that forks it; NULL: proclab */
 	/* private */
 	int cmd;                /* proclab's write end, -1 once closed */

@@ -112,6 +112,14 @@ char obs_sample(struct run *r, struct watched *w, const char *demonstrates,
 int obs_await(struct run *r, struct watched *w, const char *states,
 	      const char *why);
 
+/* obs_await() for a process that execs: wait until /proc shows w running
+ * the program whose comm is `comm` (its exec is done) in one of `states`.
+ * Every state before the exec is one on the way (transient), so that the
+ * caller's own state before its exec (S, waiting for a command) does not
+ * count.  On timeout the failure names what w was running. */
+int obs_await_exec(struct run *r, struct watched *w, const char *comm,
+		   const char *states, const char *why);
+
 /* Wait, as obs_await() does, until w shows one of `states`, but report
  * every change on the way as transient, the last one too: for a lab that
  * reports the state itself (in an event of its own) after a command that
@@ -202,6 +210,14 @@ struct probe_exec {
 /* Sample w (reporting a change as transient), then read its exe,
  * cmdline and open files.  PROC_GONE when it is released. */
 int obs_probe_exec(struct run *r, struct watched *w, struct probe_exec *p);
+
+/* Where w's fd `fd` points, read from /proc/PID/fd/FD at this moment: the
+ * link's text into buf (e.g. "pipe:[4242]", "/dev/null"; "" when it cannot
+ * be read) and, for an anonymous pipe, its inode in *pipe_ino (0 for
+ * anything else, a FIFO opened by its path too; may be NULL).  Returns PROC_OK, PROC_GONE, or PROC_ERROR with
+ * errno (ENOENT: no such fd). */
+int obs_fd_link(struct run *r, struct watched *w, int fd, char *buf,
+		size_t size, unsigned long long *pipe_ino);
 
 void obs_release(struct observer *o);
 

@@ -154,6 +154,16 @@ int procfs_parse_fdinfo_flags(const char *buf, size_t len, unsigned *flags);
  * cut to size - 1. */
 int proc_read_link(const struct proc_handle *h, const char *name, char *buf,
 		   size_t size);
+/* The target of the symbolic link /proc/PID/fd/FD (e.g. "pipe:[4242]",
+ * "/dev/null") into buf (NUL added, cut to size - 1).  PROC_GONE when the
+ * process is gone; PROC_ERROR with errno (ENOENT: no such fd, EACCES:
+ * another user's process). */
+int proc_read_fd_link(const struct proc_handle *h, int fd, char *buf,
+		      size_t size);
+/* The inode of a pipe's fd link, "pipe:[N]" (len bytes, need not be
+ * NUL-terminated): 0 with *inode set, -1 for any other text. */
+int procfs_parse_pipe_link(const char *buf, size_t len,
+			   unsigned long long *inode);
 /* The owner of /proc/PID itself, and of a file in it. */
 int proc_owner(const struct proc_handle *h, uid_t *uid);
 int proc_file_owner(const struct proc_handle *h, const char *name, uid_t *uid);

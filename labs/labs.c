@@ -15,6 +15,7 @@ extern const struct lab lab_tree;
 extern const struct lab lab_session;
 extern const struct lab lab_thread;
 extern const struct lab lab_exec;
+extern const struct lab lab_pipe;
 
 /* The order of a course: states, then birth, death and reaping. */
 const struct lab *const lab_table[] = {
@@ -31,6 +32,7 @@ const struct lab *const lab_table[] = {
 	&lab_session,
 	&lab_thread,
 	&lab_exec,
+	&lab_pipe,
 };
 
 const size_t lab_count = sizeof(lab_table) / sizeof(lab_table[0]);

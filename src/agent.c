@@ -308,8 +308,14 @@ static void op_fork(struct agents *g, struct agent_ctx *c, int64_t id)
 		 * ours: not our pipe, not its siblings' (below our range are
 		 * the channel and the fds handed to the first agent) */
 		gc.cmd = k->fd;
+		/* agent_inherits(): the fds above our subtree's range are
+		 * the ones we opened ourselves; keep them */
+		unsigned top = k->inherits ? (unsigned)(a->fd + a->span - 1)
+					   : ~0U;
+
 		if (close_range((unsigned)a->fd, (unsigned)k->fd - 1, 0) < 0 ||
-		    close_range((unsigned)(k->fd + k->span), ~0U, 0) < 0)
+		    ((unsigned)(k->fd + k->span) <= top &&
+		     close_range((unsigned)(k->fd + k->span), top, 0) < 0))
 			fail_on(c->rep, k->id, AGENT_CALL_CLOSE_RANGE,
 				AGENT_OP_FORK);
 		agent_say(&gc, AGENT_REP_READY, gc.self, getppid(), pid, mark);
@@ -581,6 +587,11 @@ struct agent *agent_plan_child(struct run *r, struct agent *parent,
 void agent_in_proclab_group(struct agent *a)
 {
 	a->proclab_group = true;
+}
+
+void agent_inherits(struct agent *a)
+{
+	a->inherits = true;
 }
 
 void agent_outlives(struct agent *a)

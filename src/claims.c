@@ -235,6 +235,28 @@ const struct claim_def claim_table[] = {
 	  "exec", "exec", NULL,
 	  "the caller was {state} while its child ran; it resumed at the "
 	  "exec, its child alive as {comm}: {child_alive}", false },
+	/* pipe */
+	{ "pipe-via-mmap", "art-processes-ipc",
+	  "a shell pipe moves its data through memory shared with mmap "
+	  "(MAP_SHARED)", "pipe", NULL,
+	  "mmap(MAP_SHARED) of a pipe's fd: {mmap}; the pipe is inode {inode} "
+	  "of pipefs, a kernel buffer of {capacity} bytes", false },
+	{ "pipe-shell-children", "art-processes-ipc",
+	  "for ls | grep the shell forks two children that exec the two "
+	  "programs, joined by a pipe", "pipe", NULL,
+	  "ls's parent {ls_parent} and wc's parent {wc_parent}, where the "
+	  "shell is {shell}; one pipe inode in both; wc counted {lines}",
+	  false },
+	{ "fifo-eof-repeats", "art-processes-ipc",
+	  "once the writer is gone, a FIFO's reader reads end-of-file again "
+	  "and again, without blocking", "pipe", NULL,
+	  "{eofs} of {reads} reads after the writer closed returned 0 at "
+	  "once", false },
+	{ "fifo-must-reopen", "art-processes-ipc",
+	  "after end-of-file a FIFO's reader must close and reopen it to "
+	  "read what a later writer writes", "pipe", NULL,
+	  "the same fd {fd}, never reopened, read {bytes} bytes from the next "
+	  "writer; reopening only makes the reader wait in open()", false },
 	{ NULL, NULL, NULL, NULL, NULL, NULL, false },
 };
 

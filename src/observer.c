@@ -480,9 +480,18 @@ static int cannot_come(struct run *r, struct watched *w, const char *states,
 /* Wait for w to show one of `states` within timeout_ms.  quiet: every
  * change is reported as transient, the state reached too (obs_settle);
  * unsure: a timeout is no failure, it returns 1 (obs_await_or_not). */
+/* Whether w runs the program `comm` (NULL: any). */
+static bool runs(const struct watched *w, const char *comm)
+{
+	return comm == NULL || (w->seen && !w->gone &&
+				strcmp(w->st.comm, comm) == 0);
+}
+
+/* ... comm: the state counts only once w runs that program (NULL: any),
+ * before its exec every state is one on the way (obs_await_exec). */
 static int await_state(struct run *r, struct watched *w, const char *states,
 		       const char *why, int timeout_ms, bool quiet,
-		       bool unsure)
+		       bool unsure, const char *comm)
 {
 	long long deadline = pl_now_ns() + (long long)timeout_ms * 1000000LL;
 	long long backoff = 0;
@@ -497,8 +506,8 @@ static int await_state(struct run *r, struct watched *w, const char *states,
 		for (int i = 0; i < r->obs.n; i++)
 			if (&r->obs.w[i] != w)
 				obs_sample(r, &r->obs.w[i], NULL, NULL);
-		s = quiet ? obs_sample(r, w, NULL, NULL)
-			  : obs_sample(r, w, states, why);
+		s = quiet || !runs(w, comm) ? obs_sample(r, w, NULL, NULL)
+					    : obs_sample(r, w, states, why);
 		if (s == '?')
 			return pl_fail(r, "expected %s %d to show %s; its "
 				       "/proc entry could not be read",
@@ -507,7 +516,7 @@ static int await_state(struct run *r, struct watched *w, const char *states,
 		if (s == 'Z' && in_set(s, states) &&
 		    (rc = agent_end_as_told(r, w->pid, w->st.exit_code)) != 0)
 			return rc;
-		if (in_set(s, states)) {
+		if (in_set(s, states) && runs(w, comm)) {
 			/* already reached, but only seen in passing (while
 			 * sampling another process): now it is what the
 			 * stage shows */
@@ -517,6 +526,11 @@ static int await_state(struct run *r, struct watched *w, const char *states,
 			}
 			return 0;
 		}
+		/* ended before it ran the program: its exec failed */
+		if (comm != NULL && !runs(w, comm) && (s == 'Z' || s == 'X'))
+			return pl_fail(r, "expected %s %d to run %s; it ended "
+				       "running %s", w->role, (int)w->pid, comm,
+				       w->st.comm);
 		if ((rc = cannot_come(r, w, states, s)) != 0)
 			return rc;
 		if (nseen == 0 || seen[nseen - 1] != s) {
@@ -545,6 +559,11 @@ static int await_state(struct run *r, struct watched *w, const char *states,
 	for (size_t i = 0; i < nseen; i++)
 		snprintf(saw + strlen(saw), sizeof(saw) - strlen(saw), "%s%c",
 			 i ? ", " : "", seen[i]);
+	if (comm != NULL && !runs(w, comm))
+		return pl_fail(r, "expected %s %d to run %s and show %s within "
+			       "%d ms; /proc showed %s, running %s", w->role,
+			       (int)w->pid, comm, want, timeout_ms, saw,
+			       w->st.comm);
 	return pl_fail(r, "expected %s %d to show %s within %d ms; /proc "
 		       "showed %s", w->role, (int)w->pid, want, timeout_ms,
 		       saw);
@@ -560,7 +579,8 @@ int obs_await(struct run *r, struct watched *w, const char *states,
 	 * starts after it (see quiz.c) */
 	if (r->quiz)
 		quiz_ask(r, w);
-	rc = await_state(r, w, states, why, r->timeout_ms, false, false);
+	rc = await_state(r, w, states, why, r->timeout_ms, false, false,
+			 NULL);
 	if (r->quiz)
 		quiz_tell(r, w, why);
 	return rc;
@@ -573,7 +593,7 @@ int obs_await_or_not(struct run *r, struct watched *w, const char *states,
 
 	if (r->quiz)
 		quiz_ask(r, w);
-	rc = await_state(r, w, states, why, timeout_ms, false, true);
+	rc = await_state(r, w, states, why, timeout_ms, false, true, NULL);
 	if (r->quiz)
 		quiz_tell(r, w, why);
 	return rc;
@@ -581,5 +601,34 @@ int obs_await_or_not(struct run *r, struct watched *w, const char *states,
 
 int obs_settle(struct run *r, struct watched *w, const char *states)
 {
-	return await_state(r, w, states, NULL, r->timeout_ms, true, false);
+	return await_state(r, w, states, NULL, r->timeout_ms, true, false,
+			    NULL);
+}
+
+int obs_await_exec(struct run *r, struct watched *w, const char *comm,
+		   const char *states, const char *why)
+{
+	int rc;
+
+	if (r->quiz)
+		quiz_ask(r, w);
+	rc = await_state(r, w, states, why, r->timeout_ms, false, false, comm);
+	if (r->quiz)
+		quiz_tell(r, w, why);
+	return rc;
+}
+
+int obs_fd_link(struct run *r, struct watched *w, int fd, char *buf,
+		size_t size, unsigned long long *pipe_ino)
+{
+	unsigned long long ino = 0;
+	int rc;
+
+	(void)r;
+	rc = proc_read_fd_link(&w->h, fd, buf, size);
+	if (rc == PROC_OK && procfs_parse_pipe_link(buf, strlen(buf), &ino) < 0)
+		ino = 0;
+	if (pipe_ino != NULL)
+		*pipe_ino = ino;
+	return rc;
 }

@@ -741,6 +741,49 @@ int proc_read_link(const struct proc_handle *h, const char *name, char *buf,
 	return PROC_OK;
 }
 
+int proc_read_fd_link(const struct proc_handle *h, int fd, char *buf,
+		      size_t size)
+{
+	char name[32];
+	ssize_t n;
+
+	if (size == 0 || fd < 0) {
+		errno = EINVAL;
+		return PROC_ERROR;
+	}
+	snprintf(name, sizeof(name), "fd/%d", fd);
+	n = readlinkat(h->dirfd, name, buf, size - 1);
+	if (n < 0) {
+		buf[0] = '\0';
+		/* ENOENT is a missing fd while the process is there */
+		if (errno == ENOENT && faccessat(h->dirfd, "fd", F_OK, 0) < 0)
+			return gone_or_error();
+		return errno == ESRCH ? PROC_GONE : PROC_ERROR;
+	}
+	buf[n] = '\0';
+	return PROC_OK;
+}
+
+int procfs_parse_pipe_link(const char *buf, size_t len,
+			   unsigned long long *inode)
+{
+	static const char head[] = "pipe:[";
+	size_t hl = sizeof(head) - 1, i;
+	unsigned long long v = 0;
+
+	if (len < hl + 2 || memcmp(buf, head, hl) != 0 || buf[len - 1] != ']')
+		return -1;
+	for (i = hl; i < len - 1; i++) {
+		if (buf[i] < '0' || buf[i] > '9' || i - hl >= 20)
+			return -1;
+		if (v > (~0ULL - (unsigned)(buf[i] - '0')) / 10)
+			return -1;
+		v = v * 10 + (unsigned)(buf[i] - '0');
+	}
+	*inode = v;
+	return 0;
+}
+
 int proc_owner(const struct proc_handle *h, uid_t *uid)
 {
 	struct stat sb;

@@ -35,5 +35,6 @@ Suite *make_where_suite(void);
 Suite *make_thread_suite(void);
 Suite *make_exec_suite(void);
 Suite *make_run_suite(void);
+Suite *make_pipe_suite(void);
 
 #endif

@@ -30,6 +30,8 @@ enum {
 	OP_SAY3,                /* three REP_ITEM reports, then the answer */
 	OP_EMFILE,              /* lower RLIMIT_NOFILE, then dup(): fails */
 	OP_PUT,                 /* write(v0, "ok", 2) */
+	OP_MKPIPE,              /* pipe(): {read fd, write fd} */
+	OP_SLEEP,               /* exec sleep 30 */
 	REP_ITEM = AGENT_REP_LAB,
 	REP_NEVER,              /* nobody sends it */
 };
@@ -77,7 +79,34 @@ static int op_put(struct agent_ctx *c, const int64_t a[], int64_t out[])
 	return AGENT_OK;
 }
 
+static int op_mkpipe(struct agent_ctx *c, const int64_t a[], int64_t out[])
+{
+	int p[2];
+
+	(void)a;
+	if (pipe(p) < 0)
+		agent_fail(c, AGENT_CALL_PIPE);
+	out[0] = p[0];
+	out[1] = p[1];
+	return AGENT_OK;
+}
+
+static int op_sleep(struct agent_ctx *c, const int64_t a[], int64_t out[])
+{
+	char *const argv[] = { "sleep", "30", NULL };
+	extern char **environ;
+
+	(void)a, (void)out;
+	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+		agent_fail(c, AGENT_CALL_CLOSE_RANGE);
+	execve("/bin/sleep", argv, environ);
+	execve("/usr/bin/sleep", argv, environ);
+	agent_fail(c, AGENT_CALL_EXECVE);
+}
+
 static const struct agent_op_def test_ops[] = {
+	{ OP_MKPIPE, "mkpipe", op_mkpipe },
+	{ OP_SLEEP, "sleep", op_sleep },
 	{ OP_PUT, "put", op_put },
 	{ OP_ADD, "add", op_add },
 	{ OP_WHO, "who", op_who },
@@ -654,6 +683,72 @@ START_TEST(fork_nested)
 END_TEST
 
 /* obs_settle: the state is reached, and reported only as transient. */
+/* agent_inherits(): a child forked after its parent made a pipe has the
+ * pipe (the same inode in /proc), one forked without it has not. */
+START_TEST(fork_inherits)
+{
+	struct run *r = setup();
+	struct agent *p, *heir, *other;
+	struct watched *wp, *wh;
+	struct agent_msg m;
+	unsigned long long a = 0, b = 0;
+	char link[64];
+	int wfd;
+
+	p = agent_new(r, "parent");
+	heir = agent_plan_child(r, p, "heir");
+	other = agent_plan_child(r, p, "other");
+	ck_assert(p != NULL && heir != NULL && other != NULL);
+	agent_inherits(heir);
+	ck_assert_int_eq(agent_start(r, p, NULL), 0);
+	ck_assert_int_eq(agent_do(r, p, OP_MKPIPE, 0, &m), 0);
+	wfd = (int)m.v[1];
+	ck_assert_int_eq(agent_fork(r, p, heir, NULL, NULL), 0);
+	ck_assert_int_eq(agent_fork(r, p, other, NULL, NULL), 0);
+	wp = obs_add(r, p->pid, p->pidfd, "parent");
+	wh = obs_add(r, heir->pid, heir->pidfd, "heir");
+	ck_assert(wp != NULL && wh != NULL);
+	ck_assert_int_eq(obs_fd_link(r, wp, wfd, link, sizeof(link), &a),
+			 PROC_OK);
+	ck_assert_int_eq(obs_fd_link(r, wh, wfd, link, sizeof(link), &b),
+			 PROC_OK);
+	ck_assert(a != 0 && a == b);
+	ck_assert_int_eq(agent_do(r, heir, OP_PUT, wfd, &m), 0);
+	ck_assert_int_eq(m.v[0], 2);
+	ck_assert_int_eq(agent_do(r, other, OP_PUT, wfd, &m), 0);
+	ck_assert_int_eq(m.v[0], -1);   /* EBADF: not passed on */
+	run_teardown(r);
+}
+END_TEST
+
+/* obs_await_exec(): the agent's own S before the exec does not count;
+ * sleep's S does; a program it never runs is a failure. */
+START_TEST(await_exec)
+{
+	struct run *r = setup();
+	struct agent *a;
+	struct watched *w;
+	int rc;
+
+	a = agent_spawn(r, "execer", &rc);
+	ck_assert_ptr_nonnull(a);
+	w = obs_add(r, a->pid, a->pidfd, "execer");
+	ck_assert_ptr_nonnull(w);
+	ck_assert_int_eq(obs_await(r, w, "S", "waits for a command"), 0);
+	agent_ending(a);
+	ck_assert_int_eq(agent_send(r, a, OP_SLEEP,
+				    (const int64_t[AGENT_ARGS]){ 0 }), 0);
+	ck_assert_int_eq(obs_await_exec(r, w, "sleep", "S", "sleeps"), 0);
+	ck_assert_str_eq(w->st.comm, "sleep");
+	ck_assert_int_eq(w->state, 'S');
+	r->timeout_ms = 50;
+	ck_assert_int_eq(obs_await_exec(r, w, "cat", "S", "never"),
+			 PL_EXIT_FAIL);
+	ck_assert_ptr_nonnull(strstr(captured(err_fd), "to run cat"));
+	run_teardown(r);
+}
+END_TEST
+
 START_TEST(settle_is_transient)
 {
 	struct run *r = setup();
@@ -710,6 +805,8 @@ Suite *make_agent_suite(void)
 	tcase_add_test(tc, clone_vfork_helper);
 	tcase_add_test(tc, fork_nested);
 	tcase_add_test(tc, settle_is_transient);
+	tcase_add_test(tc, fork_inherits);
+	tcase_add_test(tc, await_exec);
 	suite_add_tcase(s, tc);
 	return s;
 }

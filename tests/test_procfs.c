@@ -4,10 +4,12 @@
 #include <sched.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -531,6 +533,63 @@ START_TEST(reader_fds)
 }
 END_TEST
 
+START_TEST(pipe_link)
+{
+	unsigned long long ino = 7;
+	static const char *const bad[] = {
+		"pipe:[]", "pipe:[12", "pipe:12]", "pipe:[1x2]", "Pipe:[1]",
+		"pipe:[-1]", "pipe:[ 1]", "pipe:[18446744073709551616]",
+		"pipe:[000000000000000000001]", "socket:[12]", "/dev/null", "",
+	};
+
+	ck_assert_int_eq(procfs_parse_pipe_link("pipe:[4242]", 11, &ino), 0);
+	ck_assert_uint_eq(ino, 4242);
+	ck_assert_int_eq(procfs_parse_pipe_link("pipe:[18446744073709551615]",
+						27, &ino), 0);
+	ck_assert(ino == ~0ULL);
+	/* not NUL-terminated: the length decides */
+	ck_assert_int_eq(procfs_parse_pipe_link("pipe:[9]xyz", 8, &ino), 0);
+	ck_assert_uint_eq(ino, 9);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ino = 7;
+		ck_assert_msg(procfs_parse_pipe_link(bad[i], strlen(bad[i]),
+						     &ino) < 0, "%s", bad[i]);
+		ck_assert_uint_eq(ino, 7);
+	}
+}
+END_TEST
+
+/* Our own pipe through /proc/self's fd links: both ends, one inode (the
+ * one fstat gives), and a closed fd is ENOENT. */
+START_TEST(fd_link_self)
+{
+	struct proc_handle h;
+	struct stat sb;
+	char buf[64];
+	unsigned long long a, b;
+	int p[2];
+
+	ck_assert_int_eq(pipe(p), 0);
+	ck_assert_int_eq(fstat(p[0], &sb), 0);
+	ck_assert_int_eq(proc_open(&h, getpid()), PROC_OK);
+	ck_assert_int_eq(proc_read_fd_link(&h, p[0], buf, sizeof(buf)), PROC_OK);
+	ck_assert_int_eq(procfs_parse_pipe_link(buf, strlen(buf), &a), 0);
+	ck_assert_int_eq(proc_read_fd_link(&h, p[1], buf, sizeof(buf)), PROC_OK);
+	ck_assert_int_eq(procfs_parse_pipe_link(buf, strlen(buf), &b), 0);
+	ck_assert(a == b && a == (unsigned long long)sb.st_ino);
+	/* cut to the buffer, NUL-terminated */
+	ck_assert_int_eq(proc_read_fd_link(&h, p[0], buf, 5), PROC_OK);
+	ck_assert_str_eq(buf, "pipe");
+	close(p[0]);
+	close(p[1]);
+	errno = 0;
+	ck_assert_int_eq(proc_read_fd_link(&h, p[0], buf, sizeof(buf)),
+			 PROC_ERROR);
+	ck_assert_int_eq(errno, ENOENT);
+	proc_close(&h);
+}
+END_TEST
+
 START_TEST(reader_self)
 {
 	struct proc_handle h;
@@ -649,6 +708,8 @@ Suite *make_procfs_suite(void)
 	tcase_add_test(parse, status_vmsize);
 	tcase_add_test(parse, fdinfo_flags);
 	tcase_add_test(live, reader_fds);
+	tcase_add_test(parse, pipe_link);
+	tcase_add_test(live, fd_link_self);
 	suite_add_tcase(s, parse);
 	suite_add_tcase(s, live);
 	return s;

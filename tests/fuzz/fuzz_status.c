@@ -1,5 +1,5 @@
 /* fuzz_status.c - procfs_parse_status, procfs_parse_meminfo_available and
- * procfs_parse_fdinfo_flags.
+ * procfs_parse_fdinfo_flags, procfs_parse_pipe_link.
  *
  * Each input is used twice:
  *  1. as it is, as the text of /proc/PID/status, of /proc/meminfo and of
@@ -61,6 +61,13 @@ static void fuzz_raw(const uint8_t *data, size_t size)
 		      memchr(data, '\n', size) != NULL);
 	else
 		check(flags == 0xdeadbeef);
+
+	/* an fd link: "pipe:[N]" exactly, N at most 20 digits */
+	unsigned long long ino = 0;
+
+	if (procfs_parse_pipe_link((const char *)data, size, &ino) == 0)
+		check(size >= 8 && size <= 27 && memcmp(data, "pipe:[", 6) == 0 &&
+		      data[size - 1] == ']');
 }
 
 struct text {
