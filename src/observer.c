@@ -38,6 +38,13 @@ int obs_reserve(struct run *r, int n)
 /* Does /proc hide a process that exists?  hidepid=1 refuses its entry
  * (EPERM), hidepid=2 shows none (ENOENT) while its pidfd still says it is
  * there: signal 0 checks that the process exists and sends nothing. */
+/* An errno that says the machine or the user's limits are short, not
+ * that the process is gone: proclab cannot run the lab here (exit 3). */
+static bool limited(int e)
+{
+	return e == EMFILE || e == ENFILE || e == ENOMEM;
+}
+
 static bool hidden(int rc, int e, pid_t pid, int pidfd)
 {
 	int sent;
@@ -69,6 +76,11 @@ static struct watched *add(struct run *r, pid_t tgid, pid_t pid, int pidfd,
 	if (rc != PROC_OK && tgid > 0) {
 		int e = errno;
 
+		if (rc == PROC_ERROR && limited(e))
+			return pl_sys_error(r, "open", e, "cannot watch %s %d "
+					    "of process %d: %s", role,
+					    (int)pid, (int)tgid,
+					    strerror(e)), NULL;
 		pl_warnx(r, "cannot watch %s %d of process %d: %s", role,
 			 (int)pid, (int)tgid, rc == PROC_GONE
 			 ? "no such thread" : strerror(e));
@@ -85,8 +97,7 @@ static struct watched *add(struct run *r, pid_t tgid, pid_t pid, int pidfd,
 			errno = EACCES;
 			return NULL;
 		}
-		if (rc == PROC_ERROR && (e == EMFILE || e == ENFILE ||
-					 e == ENOMEM))
+		if (rc == PROC_ERROR && limited(e))
 			/* the limits, not the process: exit 3 */
 			pl_sys_error(r, "open", e, "cannot watch %s %d: %s",
 				     role, (int)pid, strerror(e));
@@ -311,6 +322,11 @@ int obs_probe(struct run *r, struct watched *w, struct probe *p)
 	if (obs_sample(r, w, NULL, NULL) == 'X')
 		return PROC_GONE;
 	p->status_ok = proc_read_status(&w->h, &p->ps) == PROC_OK;
+	if (!p->status_ok && limited(errno))
+		/* the limits, not the process: exit 3 */
+		return pl_sys_error(r, "open", errno, "cannot read "
+				    "/proc/%d/status: %s", (int)w->pid,
+				    strerror(errno)), PROC_ERROR;
 	probe_wchan(r, w, p);
 	p->fds = proc_count_fds(&w->h);
 	p->fds_errno = p->fds < 0 ? errno : 0;
