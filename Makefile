@@ -198,6 +198,6 @@ uninstall:
 	-rmdir $(DESTDIR)$(DOCDIR)
 
 clean:
-	rm -rf build build-san build-fuzz proclab
+	rm -rf build build-san build-fuzz build-clang proclab
 
 -include $(shell find build build-san -name '*.d' 2>/dev/null)

@@ -16,6 +16,18 @@
 #include "proclab.h"
 #include "wstatus.h"
 
+/* What built proclab, and so the child, which runs proclab's code. */
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#ifdef __clang__
+#define BUILT_WITH_CLANG true
+#define COMPILER ("clang " STR(__clang_major__) "." STR(__clang_minor__) "." \
+		  STR(__clang_patchlevel__))
+#else
+#define BUILT_WITH_CLANG false
+#define COMPILER ("gcc " __VERSION__)
+#endif
+
 static const struct lab_option zombie_options[] = {
 	{ "code", "N", 0, 255, 42, "the exit code the child passes to _exit" },
 	{ "touch", "MIB", 0, 64, 8,
@@ -182,6 +194,13 @@ static int stage_exit(struct run *r)
 			    F_INT("code", WEXITSTATUS(w->st.exit_code)),
 			    F_TEXT("role", w->role)));
 	compare(r, z->w, &z->alive, &dead, &z->st_alive);
+	/* The compiler has no say: the zombie is the kernel's.  Built with
+	 * clang, this run shows it (make CC=clang); built with gcc it
+	 * cannot tell. */
+	claim(r, "zombie-llvm", BUILT_WITH_CLANG ? CLAIM_FAILS : CLAIM_DEPENDS,
+	      FIELDS(F_MEAS("compiler", COMPILER), F_BOOL("clang",
+							  BUILT_WITH_CLANG),
+		     F_CHAR("state", w->state)));
 	return PL_EXIT_OK;
 }
 

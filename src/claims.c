@@ -116,6 +116,11 @@ const struct claim_def claim_table[] = {
 	  "a zombie's /proc/PID files are owned by root", "zombie", NULL,
 	  "/proc/PID owned by uid {dir_owner}, its status file by uid "
 	  "{file_owner}; proclab runs as uid {euid}", false },
+	{ "zombie-llvm", "art-processes-ipc",
+	  "a program built with llvm (clang) leaves no zombie, even with no "
+	  "SIGCHLD handler and no wait", "zombie", NULL,
+	  "proclab and its child were built with {compiler}; the child showed "
+	  "{state} with no handler and no wait yet", false },
 	/* orphan */
 	{ "orphan-grandparent", "art-linux-multiprocess",
 	  "an orphan passes to its parent's parent", "orphan", NULL,

@@ -964,11 +964,13 @@ static int cn_open(void)
 {
 	struct sockaddr_nl sa = { .nl_family = AF_NETLINK,
 				  .nl_groups = CN_IDX_PROC };
-	struct {
+	union {
 		struct nlmsghdr nh;
-		struct cn_msg cn;
-		enum proc_cn_mcast_op op;
-	} __attribute__((packed)) req;
+		char bytes[NLMSG_LENGTH(sizeof(struct cn_msg) +
+					sizeof(enum proc_cn_mcast_op))];
+	} req;
+	struct cn_msg *cn = NLMSG_DATA(&req.nh);
+	enum proc_cn_mcast_op op = PROC_CN_MCAST_LISTEN;
 	int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
 			NETLINK_CONNECTOR);
 	int size = 1 << 22;     /* room for bursts: a lost event is a miss */
@@ -979,14 +981,14 @@ static int cn_open(void)
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		goto fail;
 	memset(&req, 0, sizeof(req));
-	req.nh.nlmsg_len = sizeof(req);
+	req.nh.nlmsg_len = sizeof(req.bytes);
 	req.nh.nlmsg_type = NLMSG_DONE;
 	req.nh.nlmsg_pid = (unsigned)getpid();
-	req.cn.id.idx = CN_IDX_PROC;
-	req.cn.id.val = CN_VAL_PROC;
-	req.cn.len = sizeof(req.op);
-	req.op = PROC_CN_MCAST_LISTEN;
-	if (send(fd, &req, sizeof(req), 0) < 0)
+	cn->id.idx = CN_IDX_PROC;
+	cn->id.val = CN_VAL_PROC;
+	cn->len = sizeof(op);
+	memcpy(cn->data, &op, sizeof(op));
+	if (send(fd, &req, sizeof(req.bytes), 0) < 0)
 		goto fail;
 	return fd;
 fail:
