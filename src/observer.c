@@ -213,6 +213,10 @@ char obs_sample(struct run *r, struct watched *w, const char *demonstrates,
 		return '?';
 	}
 	w->gone = true;
+	/* seen as X in the instant of its release, then gone: one change,
+	 * reported once (the first time) */
+	if (from == 'X')
+		return 'X';
 	w->state = 'X';
 	w->seen = true;
 	add_trail(w);
