@@ -42,6 +42,7 @@
 #include <stdbool.h>
 #include <signal.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -67,6 +68,17 @@ struct lab_option {
 	const char *arg;          /* metavariable; NULL for a flag */
 	long long min, max, def;
 	const char *help;
+};
+
+/* A varying option (variant.h): with --variant or --student, option
+ * `option` (a numeric one of the lab's options) takes a value from
+ * [lo, hi] drawn for the variant, unless it is given.  A lab lists them in
+ * its `vary` table: data only, it reads the value with opt_val() as
+ * always.  The range keeps the lesson: the same stages, states and
+ * claims; other numbers (exit codes, counts, seeds). */
+struct lab_vary {
+	const char *option;
+	long long lo, hi;
 };
 
 #define LAB_OPT_MAX 8
@@ -138,6 +150,9 @@ struct lab {
 	 * separated by spaces ("step quiz delay timeout"): given, they are a
 	 * usage error (exit 2), and `--help` says so.  NULL: none. */
 	const char *refuses;
+	/* Options that vary per variant (variant.h), ended by a {NULL} row;
+	 * NULL: none. */
+	const struct lab_vary *vary;
 };
 
 extern const struct lab *const lab_table[];
@@ -206,6 +221,14 @@ struct run {
 	sigset_t inherited_ign;
 	int cont_stage;           /* the stage during which proclab was last
 				   * continued after a stop (SIGCONT), 0 */
+	/* --variant N or --student ID (variant.h): the variant, -1 for none;
+	 * the student's ID as given, or NULL */
+	int variant;
+	const char *student;
+	/* --record FILE: the JSON Lines record, written while the text view
+	 * goes to stdout (NULL: none; with --json stdout is the record) */
+	FILE *record;
+	/* --quiz with a variant also asks about values (quiz_value()) */
 };
 
 /* The value of the lab's option `name` (its default when not given). */
@@ -264,6 +287,19 @@ int pl_read_line_tick(struct run *r, char *line, size_t size,
  * whether the answer was right, with `why`. */
 void quiz_ask(struct run *r, const struct watched *w);
 void quiz_tell(struct run *r, const struct watched *w, const char *why);
+
+/* --quiz in a class (a variant chosen): ask for a value the run has just
+ * observed, free-form (a number or a word), before the event that shows
+ * it.  `kind` names the question for `proclab grade` ("exit-code",
+ * "fork-child", "fork-parent", "zombies", "adopter"); `about` is the pid
+ * it is about; `expected` the value as text; `also` another answer that
+ * counts as right (a command name for a pid), or NULL.  The question's
+ * sentence is the engine's `question` of form `kind`, over the fields
+ * given (ended by FT_END) plus n, kind and pid.  Without --quiz or a
+ * variant: nothing. */
+void quiz_value(struct run *r, const char *kind, pid_t about,
+		const char *expected, const char *also,
+		const struct field *fields);
 
 /* Seconds since the lab started. */
 double run_elapsed(const struct run *r);

@@ -742,6 +742,13 @@ static int fork_prepare(struct run *r)
 	return rc != PL_EXIT_OK ? rc : check_memory(r);
 }
 
+/* What a class's variants change (variant.h): the lesson stays. */
+static const struct lab_vary fork_vary[] = {
+	{ "children", 1, 4 },
+	{ "pages", 64, 512 },
+	{ NULL, 0, 0 },
+};
+
 const struct lab lab_fork = {
 	.name = "fork",
 	.summary = "one call, two returns; separate memory; copy-on-write",
@@ -763,4 +770,5 @@ const struct lab lab_fork = {
 	.sentences = fork_sentences,
 	.stages = fork_stages,
 	.state_size = sizeof(struct forklab),
+	.vary = fork_vary,
 };

@@ -1078,6 +1078,12 @@ static int signal_run(struct run *r)
 	return agent_init(r, &cfg);
 }
 
+/* What a class's variants change (variant.h): the lesson stays. */
+static const struct lab_vary signal_vary[] = {
+	{ "children", 2, 5 },
+	{ NULL, 0, 0 },
+};
+
 const struct lab lab_signal = {
 	.name = "signal",
 	.summary = "caught, ignored, blocked, coalesced; in D; SIGCHLD, zombies",
@@ -1097,4 +1103,5 @@ const struct lab lab_signal = {
 	.sentences = signal_sentences,
 	.stages = signal_stages,
 	.state_size = sizeof(struct siglab),
+	.vary = signal_vary,
 };

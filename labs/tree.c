@@ -39,6 +39,7 @@
 
 #include "claims.h"
 #include "proclab.h"
+#include "variant.h"
 
 #define TREE_MAX AGENTS_MAX     /* processes in one run, a included */
 #define ACTIONS_MAX (2 * TREE_MAX)
@@ -57,16 +58,7 @@ enum {
 	OP_REAPPID,                     /* waitpid(v0): {pid, raw, errno} */
 };
 
-/* ---- the generator: splitmix64 ----------------------------------------- */
-
-static uint64_t splitmix64(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
+/* ---- the generator: splitmix64 (the engine's, variant.h) ----------- */
 
 /* The k-th name (0: a): a..z, then ba..bz, ca.. (base 26, a as 0 for
  * every digit but a leading one), as long as a name is short. */
@@ -304,8 +296,8 @@ static int generate(struct run *r, struct treelab *t, uint64_t seed,
 			if (i != 0 && (!leaf_only || !has_child(t, i, gone)))
 				cand[nc++] = i;
 		}
-		if ((int)(splitmix64(&seed) % 1000) < t->permille || nc == 0) {
-			int who = alive_l[splitmix64(&seed) % (uint64_t)na];
+		if ((int)(pl_splitmix64(&seed) % 1000) < t->permille || nc == 0) {
+			int who = alive_l[pl_splitmix64(&seed) % (uint64_t)na];
 
 			if (t->np >= TREE_MAX) {
 				pl_warnx(r, "--seed %llu --actions %d makes more "
@@ -320,7 +312,7 @@ static int generate(struct run *r, struct treelab *t, uint64_t seed,
 			add_action(t, ACT_FORK, who,
 				   new_proc(t, name, strlen(name), who));
 		} else {
-			int x = cand[splitmix64(&seed) % (uint64_t)nc];
+			int x = cand[pl_splitmix64(&seed) % (uint64_t)nc];
 
 			gone[x] = true;
 			add_action(t, ACT_EXIT, x, -1);
@@ -1021,6 +1013,12 @@ static const struct stage tree_stages[] = {
 	{ NULL, NULL, NULL, NULL, NULL, NULL },
 };
 
+/* What a class's variants change (variant.h): the lesson stays. */
+static const struct lab_vary tree_vary[] = {
+	{ "seed", 1, 999999 },
+	{ NULL, 0, 0 },
+};
+
 const struct lab lab_tree = {
 	.name = "tree",
 	.summary = "the fork/exit tree homework on real processes; who adopts",
@@ -1043,4 +1041,5 @@ const struct lab lab_tree = {
 	.stages = tree_stages,
 	.sentences = tree_sentences,
 	.state_size = sizeof(struct treelab),
+	.vary = tree_vary,
 };

@@ -791,6 +791,12 @@ static int vfork_prepare(struct run *r)
 	return PL_EXIT_USAGE;
 }
 
+/* What a class's variants change (variant.h): the lesson stays. */
+static const struct lab_vary vfork_vary[] = {
+	{ "value", 1, 999 },
+	{ NULL, 0, 0 },
+};
+
 const struct lab lab_vfork = {
 	.name = "vfork",
 	.summary = "the caller waits in D until its child execs or exits; the cost",
@@ -809,4 +815,5 @@ const struct lab lab_vfork = {
 	.sentences = vfork_sentences,
 	.stages = vfork_stages,
 	.state_size = sizeof(struct vlab),
+	.vary = vfork_vary,
 };

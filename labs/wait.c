@@ -912,6 +912,13 @@ static int wait_run(struct run *r)
 	return sigchld_open(r);
 }
 
+/* What a class's variants change (variant.h): the lesson stays. */
+static const struct lab_vary wait_vary[] = {
+	{ "code", 1, 125 },
+	{ "polls", 1, 6 },
+	{ NULL, 0, 0 },
+};
+
 const struct lab lab_wait = {
 	.name = "wait",
 	.summary = "how a parent learns how a child ended: the status, bit by bit",
@@ -928,4 +935,5 @@ const struct lab lab_wait = {
 	.sentences = wait_sentences,
 	.stages = wait_stages,
 	.state_size = sizeof(struct wait_state),
+	.vary = wait_vary,
 };

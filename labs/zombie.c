@@ -337,6 +337,12 @@ static int zombie_prepare(struct run *r)
 	return PL_EXIT_USAGE;
 }
 
+/* What a class's variants change (variant.h): the lesson stays. */
+static const struct lab_vary zombie_vary[] = {
+	{ "code", 1, 125 },
+	{ NULL, 0, 0 },
+};
+
 const struct lab lab_zombie = {
 	.name = "zombie",
 	.summary = "a child exits before its parent waits: Z, then reaped (X)",
@@ -354,4 +360,5 @@ const struct lab lab_zombie = {
 	.stages = zombie_stages,
 	.sentences = zombie_sentences,
 	.state_size = sizeof(struct zombie),
+	.vary = zombie_vary,
 };

@@ -335,6 +335,30 @@ static struct {
 	size_t n, cap;
 } held;
 
+/* --record: while an event is written to the record, as JSON */
+static FILE *rec_out;
+
+/* With --record (and the text view on stdout): the emitter writes each
+ * event twice, first as JSON to the record, then as text.  Returns true
+ * when the caller is to emit the event once more now, into the record,
+ * and call record_end() after. */
+static bool record_begin(struct run *r)
+{
+	if (r->record == NULL || r->json || rec_out != NULL)
+		return false;
+	rec_out = r->record;
+	r->json = true;
+	return true;
+}
+
+static void record_end(struct run *r)
+{
+	r->json = false;
+	rec_out = NULL;
+	/* whole lines, so that a killed run leaves a readable record */
+	fflush(r->record);
+}
+
 static bool held_room(void)
 {
 	return held.on && held.n < held.cap;
@@ -344,11 +368,11 @@ static void line_start(struct run *r)
 {
 	FILE *f;
 
-	out = stdout;
+	out = rec_out != NULL ? rec_out : stdout;
 	ln.mem = false;
 	ln.brk = -1;
 	ln.indent = ln.alt_indent = 0;
-	if (r->json && !held_room())
+	if (rec_out != NULL || (r->json && !held_room()))
 		return;
 	ln.buf = NULL;
 	ln.len = 0;
@@ -1167,6 +1191,10 @@ void emit_sentence(struct run *r, const struct sentence *s,
 {
 	struct tmpl t = { r, s->event, s->one, fields, true, 2 };
 
+	if (record_begin(r)) {
+		emit_sentence(r, s, fields);
+		record_end(r);
+	}
 	t.text = pick(&t, s);
 	line_start(r);
 	if (r->json) {
@@ -1249,6 +1277,10 @@ char *emit_render_options(const struct run *r, const char *tmpl)
 void emitf(struct run *r, const char *event, const struct field *fields,
 	  const char *fmt, ...)
 {
+	if (record_begin(r)) {
+		emitf(r, event, fields, "%s", "");
+		record_end(r);
+	}
 	line_start(r);
 	if (r->json) {
 		json_head(r, event);
@@ -1352,6 +1384,16 @@ void emit_state(struct run *r, struct watched *w, char from,
 {
 	char state = w->state, stable_why[1024];
 	int head, role_col;
+
+	if (record_begin(r)) {
+		int shown = r->shown;
+		char wshown = w->shown;
+
+		emit_state(r, w, from, transient, why);
+		record_end(r);
+		r->shown = shown;
+		w->shown = wshown;
+	}
 
 	r->shown += !transient;
 	/* the text view keeps to what the stages demonstrate unless -v;
@@ -1479,6 +1521,10 @@ void emit_stage(struct run *r, const char *name, const char *what)
 {
 	int indent;
 
+	if (record_begin(r)) {
+		emit_stage(r, name, what);
+		record_end(r);
+	}
 	line_start(r);
 	if (r->json) {
 		json_head(r, "stage");
@@ -1533,5 +1579,14 @@ void emit_wstatus_by(struct run *r, pid_t pid, const char *role,
 	wstatus_describe(w, how, sizeof(how));
 	f[n++] = F_TEXT("how", how);
 	f[n] = (struct field){ .type = FT_END };
+	/* a class's --quiz: the exit code in the raw status, before it is
+	 * shown decoded */
+	if (w->exited && w->raw >= 0) {
+		char code[16];
+
+		snprintf(code, sizeof(code), "%d", w->code);
+		quiz_value(r, "exit-code", pid, code, NULL,
+			   FIELDS(F_STR("call", call), F_INT("raw", w->raw)));
+	}
 	emit_form(r, event, w->raw >= 0 ? NULL : "noraw", f);
 }

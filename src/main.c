@@ -18,6 +18,7 @@
 #include "escape.h"
 #include "proclab.h"
 #include "runcmd.h"
+#include "variant.h"
 
 #define DELAY_MAX   600000      /* ms: ten minutes between stages */
 #define TIMEOUT_MAX 600000      /* ms */
@@ -38,6 +39,12 @@ static const char common_usage[] =
 	"                  (JSON null) for measured values, no changes caught\n"
 	"                  in passing\n"
 	"  --no-color      no color, even on a terminal (so does NO_COLOR)\n"
+	"  --variant N     run variant N (0 to 999) of the lab: the options\n"
+	"                  marked \"varies\" take its values unless given\n"
+	"  --student ID    the variant of this student ID (a hash of it);\n"
+	"                  the record says the ID and the variant\n"
+	"  --record FILE   also write the JSON Lines record to FILE (the\n"
+	"                  text view and the quiz stay on the terminal)\n"
 	"  -v, --verbose   also show changes caught in passing (JSON always has\n"
 	"                  them, marked transient)\n"
 	"  -h, --help      show this help\n";
@@ -292,8 +299,35 @@ static long long number(const char *lab, const char *opt, const char *arg,
 	return v;
 }
 
+/* Options marked as varying take the variant's value unless given. */
+static void apply_variant(struct run *r)
+{
+	const struct lab_option *o = r->lab->options;
+
+	if (r->variant < 0)
+		return;
+	for (const struct lab_vary *v = r->lab->vary; v != NULL &&
+	     v->option != NULL; v++) {
+		int i = 0;
+
+		while (o != NULL && o[i].name != NULL &&
+		       strcmp(o[i].name, v->option) != 0)
+			i++;
+		/* the lab table is wrong: no such option, or out of range */
+		if (o == NULL || o[i].name == NULL || o[i].arg == NULL ||
+		    v->lo < o[i].min || v->hi > o[i].max || v->lo > v->hi)
+			abort();
+		if (r->set[i])
+			continue;
+		r->set[i] = true;
+		r->val[i] = variant_value(r->variant, r->lab->name, o[i].name,
+					  v->lo, v->hi);
+	}
+}
+
 enum { OPT_JSON = 256, OPT_STEP, OPT_DELAY, OPT_TIMEOUT, OPT_NOCOLOR,
-       OPT_QUIZ, OPT_STABLE, OPT_LAB = 512, OPT_TEXT = 768 };
+       OPT_QUIZ, OPT_STABLE, OPT_VARIANT, OPT_STUDENT, OPT_RECORD,
+       OPT_LAB = 512, OPT_TEXT = 768 };
 
 /* Parse argv (argv[0] is the lab's name) into r.  Exits 2 on any error,
  * with one line on stderr naming the bad word; exits 0 after --help. */
@@ -309,6 +343,9 @@ static void parse_options(struct run *r, int argc, char *argv[])
 		{ "stable", no_argument, NULL, OPT_STABLE },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "variant", required_argument, NULL, OPT_VARIANT },
+		{ "student", required_argument, NULL, OPT_STUDENT },
+		{ "record", required_argument, NULL, OPT_RECORD },
 	};
 	enum { NCOMMON = sizeof(common) / sizeof(common[0]) };
 	struct option longopts[NCOMMON + 2 * LAB_OPT_MAX + 1];
@@ -317,6 +354,7 @@ static void parse_options(struct run *r, int argc, char *argv[])
 	const struct lab_text_option *to = lab->text_options;
 	char shorts[4 + 2 * LAB_OPT_MAX] = ":hv";
 	bool no_color = false;
+	const char *record = NULL;
 	int n = NCOMMON, c, at = -1;
 
 	memcpy(longopts, common, sizeof(common));
@@ -359,6 +397,19 @@ static void parse_options(struct run *r, int argc, char *argv[])
 		case OPT_QUIZ: r->quiz = true; break;
 		case OPT_NOCOLOR: no_color = true; break;
 		case OPT_STABLE: r->stable = true; break;
+		case OPT_VARIANT:
+			r->variant = (int)number(lab->name, "variant", optarg,
+						 0, VARIANT_COUNT - 1);
+			break;
+		case OPT_STUDENT:
+			if (optarg[0] == '\0' || strlen(optarg) > 64)
+				errx(PL_EXIT_USAGE, "%s: --student: an ID is 1 "
+				     "to 64 bytes", lab->name);
+			r->student = optarg;
+			break;
+		case OPT_RECORD:
+			record = optarg;
+			break;
 		case 'v': r->verbose = true; break;
 		case 'h':
 			help_lab(lab);
@@ -413,6 +464,23 @@ static void parse_options(struct run *r, int argc, char *argv[])
 	r->argc = argc - optind;
 	r->argv = argv + optind;
 	r->color = !r->json && emit_want_color(no_color);
+	if (r->student != NULL) {
+		int v = variant_of_student(r->student);
+
+		if (r->variant >= 0 && r->variant != v)
+			errx(PL_EXIT_USAGE, "%s: --student %s is variant %d, "
+			     "not %d: give one of them", lab->name,
+			     shown(r->student), v, r->variant);
+		r->variant = v;
+	}
+	apply_variant(r);
+	/* with --json stdout is the record already */
+	if (record != NULL && !r->json) {
+		r->record = fopen(record, "we");
+		if (r->record == NULL)
+			err(PL_EXIT_USAGE, "%s: --record: cannot open '%s'",
+			    lab->name, shown(record));
+	}
 }
 
 static struct run *current;
@@ -443,6 +511,37 @@ static void teardown_at_exit(void)
 		run_teardown(current);
 }
 
+/* The start event of a run with a variant: the variant, the student's ID
+ * (null when given by number) and the value of every option, so that a
+ * record says what its lesson was. */
+static void start_variant(struct run *r, const char *kernel)
+{
+	static const struct sentence s = { "start", "variant",
+		"proclab {lab}, pid {pid}, Linux {kernel}, variant {variant} "
+		"({values})", NULL, NULL };
+	const struct lab_option *o = r->lab->options;
+	char values[512] = "";
+	size_t len = 0;
+
+	for (int i = 0; o != NULL && o[i].name != NULL; i++)
+		if (o[i].arg != NULL && len < sizeof(values))
+			len += (size_t)snprintf(values + len,
+						sizeof(values) - len,
+						"%s--%s %lld", len ? " " : "",
+						o[i].name, opt_val(r, o[i].name));
+	emit_sentence(r, &s,
+		      FIELDS(F_PID("pid", r->self),
+			     F_INT("schema", PROCLAB_SCHEMA),
+			     F_STR("version", PROCLAB_VERSION),
+			     F_MEAS("kernel", kernel),
+			     F_BOOL("pidfd", !r->no_pidfd),
+			     F_INT("variant", r->variant),
+			     F_STR("student", r->student),
+			     F_STR("options", values),
+			     F_TEXT("lab", r->lab->name),
+			     F_TEXT("values", values[0] ? values : "no options")));
+}
+
 /* The start event: the first line of every run past its command line. */
 static void emit_start(struct run *r)
 {
@@ -450,6 +549,10 @@ static void emit_start(struct run *r)
 
 	if (uname(&u) < 0)
 		strcpy(u.release, "unknown");
+	if (r->variant >= 0) {
+		start_variant(r, u.release);
+		return;
+	}
 	emit_form(r, "start", r->no_pidfd ? "nopidfd" : NULL,
 		  FIELDS(F_PID("pid", r->self), F_INT("schema", PROCLAB_SCHEMA),
 			 F_STR("version", PROCLAB_VERSION),
@@ -598,6 +701,7 @@ static int run_lab(const struct lab *lab, int argc, char *argv[])
 
 	r.lab = lab;
 	r.sigfd = -1;
+	r.variant = -1;
 	parse_options(&r, argc, argv);
 	r.self = getpid();
 	clock_gettime(CLOCK_MONOTONIC, &r.t0);
@@ -656,6 +760,11 @@ static int run_lab(const struct lab *lab, int argc, char *argv[])
 	current = NULL;
 	if (finish_stdout() != PL_EXIT_OK && rc == PL_EXIT_OK)
 		rc = PL_EXIT_FAIL;
+	if (r.record != NULL && (ferror(r.record) | fclose(r.record)) != 0) {
+		warnx("%s: --record: cannot write the record", lab->name);
+		if (rc == PL_EXIT_OK)
+			rc = PL_EXIT_FAIL;
+	}
 	return rc;
 }
 

@@ -19,6 +19,7 @@
  */
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "proclab.h"
@@ -185,4 +186,104 @@ void quiz_tell(struct run *r, const struct watched *w, const char *why)
 				     : F_NULL("given"),
 			 F_BOOL("correct", correct), F_MEAS("seen", path),
 			 F_STR("why", text), F_TEXT("name", name)));
+}
+
+/* ---- questions about values (a class run: --quiz with a variant) ------
+ *
+ * A value question is asked before the event that shows the value: the
+ * question shows what the student needs (the raw status in hex, the pids)
+ * and the answer is a number or a word, compared with the value this run
+ * observed, as text, without the blanks around it (a number in another
+ * base than the one asked for is wrong: the exit code is asked in
+ * decimal).  The answer event carries what `proclab grade` needs to check
+ * it again against the record's own events: the kind, the pid it is
+ * about and the expected value. */
+
+static const struct sentence value_sentences[] = {
+	/* n, kind, pid, call, raw */
+	{ "question", "exit-code", "{n}: {call}() returned status "
+	  "0x{raw:04x} for {pid}: with what exit code did it exit? (a "
+	  "number)", NULL, NULL },
+	/* n, kind, pid, parent */
+	{ "question", "fork-child", "{n}: {pid} is a child of {parent}: what "
+	  "did fork() return in {pid}? (a number)", NULL, NULL },
+	{ "question", "fork-parent", "{n}: {pid} is a child of {parent}: what "
+	  "did fork() return in {parent}? (a number)", NULL, NULL },
+	/* n, kind, pid */
+	{ "question", "zombies", "{n}: how many of this lab's processes are "
+	  "zombies now, after {pid} exited? (a number)", NULL, NULL },
+	/* n, kind, pid, parent */
+	{ "question", "adopter", "{n}: {parent} has exited: which process "
+	  "adopts its orphan {pid}? (a pid or a command name)", NULL, NULL },
+	/* n, kind, pid, expected, given, correct */
+	{ "answer", "value", "right: {kind} for {pid} is {expected}",
+	  NULL, NULL },
+	{ "answer", "value-wrong", "wrong, you said '{given}': {kind} for "
+	  "{pid} is {expected}", NULL, NULL },
+	{ "answer", "value-none", "no answer (end of input): {kind} for {pid} "
+	  "is {expected}", NULL, NULL },
+	{ NULL, NULL, NULL, NULL, NULL }
+};
+
+static const struct sentence *value_sentence(const char *event,
+					     const char *form)
+{
+	for (const struct sentence *s = value_sentences; s->event; s++)
+		if (strcmp(s->event, event) == 0 && strcmp(s->form, form) == 0)
+			return s;
+	abort();        /* a kind with no sentence: a programming error */
+}
+
+/* The fields of a value question: n, kind, pid, then the caller's. */
+static void value_fields(struct field *f, size_t size, int n,
+			 const char *kind, pid_t pid,
+			 const struct field *more)
+{
+	size_t k = 0;
+
+	f[k++] = F_INT("n", n);
+	f[k++] = F_STR("kind", kind);
+	f[k++] = F_PID("pid", pid);
+	for (; more != NULL && more->type != FT_END && k + 1 < size; more++)
+		f[k++] = *more;
+	f[k] = (struct field){ .type = FT_END };
+}
+
+void quiz_value(struct run *r, const char *kind, pid_t about,
+		const char *expected, const char *also,
+		const struct field *fields)
+{
+	char line[256], given[64], form[32];
+	const char *p, *end;
+	struct field f[16];
+	bool answered, correct;
+
+	if (!r->quiz || r->variant < 0)
+		return;
+	r->questions++;
+	snprintf(form, sizeof(form), "%s", kind);
+	value_fields(f, 16, r->questions, kind, about, fields);
+	emit_sentence(r, value_sentence("question", form), f);
+	answered = pl_read_line(r, line, sizeof(line)) == 1;
+	given[0] = '\0';
+	if (answered) {
+		for (p = line; isspace((unsigned char)*p); p++)
+			;
+		for (end = p + strlen(p);
+		     end > p && isspace((unsigned char)end[-1]); end--)
+			;
+		snprintf(given, sizeof(given), "%.*s", (int)(end - p), p);
+	}
+	correct = answered && (strcmp(given, expected) == 0 ||
+			       (also != NULL && also[0] != '\0' &&
+				strcmp(given, also) == 0));
+	r->score += correct;
+	emit_sentence(r, value_sentence("answer", !answered ? "value-none"
+					: correct ? "value" : "value-wrong"),
+		      FIELDS(F_INT("n", r->questions), F_STR("kind", kind),
+			     F_PID("pid", about), F_STR("expected", expected),
+			     answered ? F_STR("given", given)
+				      : F_NULL("given"),
+			     F_BOOL("correct", correct),
+			     F_STR("also", also)));
 }
