@@ -301,6 +301,12 @@ void quiz_value(struct run *r, const char *kind, pid_t about,
 		const char *expected, const char *also,
 		const struct field *fields);
 
+/* A class's --quiz, after a wait that showed w as Z: how many of the
+ * run's watched processes the text view now shows as zombies (their last
+ * demonstrated state).  Nothing unless w was shown Z, or without a
+ * variant. */
+void quiz_zombies(struct run *r, const struct watched *w);
+
 /* Seconds since the lab started. */
 double run_elapsed(const struct run *r);
 

@@ -247,6 +247,11 @@ static int stage_returns(struct run *r)
 			  c->parent_getppid == r->self &&
 			  p->w->ppid == r->self;
 
+		char ret[24];
+
+		snprintf(ret, sizeof(ret), "%d", (int)c->pid);
+		quiz_value(r, "fork-parent", c->pid, ret, NULL,
+			   FIELDS(F_PID("parent", L->parent)));
 		emit(r, "fork_return",
 		     FIELDS(F_PID("pid", L->parent), F_STR("role", "parent"),
 			    F_INT("fork", i), F_PID("returned", c->pid),
@@ -267,6 +272,11 @@ static int stage_returns(struct run *r)
 			      c->getppid == L->parent &&
 			      c->w->ppid == L->parent;
 
+		char ret[24];
+
+		snprintf(ret, sizeof(ret), "%lld", c->returned);
+		quiz_value(r, "fork-child", c->pid, ret, NULL,
+			   FIELDS(F_PID("parent", L->parent)));
 		emit_form(r, "fork_return", "child",
 			  FIELDS(F_PID("pid", c->pid), F_STR("role", role_of(L, i)),
 				 F_INT("fork", i), F_PID("returned", c->returned),

@@ -169,6 +169,24 @@ static void reparent(struct run *r, const struct orphan *o, pid_t from,
 			 F_STR("kind", a->kind), F_MEAS("depth", a->depth)));
 }
 
+/* A class's --quiz: who adopts the orphan?  Asked before the orphan's
+ * new ppid is shown: read quietly (obs_peek), checked by `proclab grade`
+ * against the reparent event.  A pid or the adopter's command name. */
+static void ask_adopter(struct run *r, const struct orphan *o, pid_t from)
+{
+	struct proc_stat st, ast;
+	char pid[24], comm[PROC_COMM_MAX] = "";
+
+	if (!r->quiz || r->variant < 0 ||
+	    obs_peek(r, o->wo->pid, &st) != PROC_OK)
+		return;
+	snprintf(pid, sizeof(pid), "%d", (int)st.ppid);
+	if (obs_peek(r, st.ppid, &ast) == PROC_OK)
+		snprintf(comm, sizeof(comm), "%s", ast.comm);
+	quiz_value(r, "adopter", o->wo->pid, pid, comm,
+		   FIELDS(F_PID("parent", from)));
+}
+
 static void claims(struct run *r, const struct adopter *a)
 {
 	bool grand = a->pid == r->self, one = a->pid == 1;
@@ -243,6 +261,7 @@ static int stage_exit(struct run *r)
 		return PL_EXIT_FAIL;
 	/* exit_notify() re-parents the children before the exiting task
 	 * turns Z, so the new ppid is there to read now */
+	ask_adopter(r, o, from);
 	obs_sample(r, o->wo, NULL, NULL);
 	if (o->wo->state == 'X' || o->wo->st.ppid == from)
 		return pl_fail(r, "expected the orphan %d to have a new parent "

@@ -616,6 +616,8 @@ int obs_await_or_not(struct run *r, struct watched *w, const char *states,
 	rc = await_state(r, w, states, why, timeout_ms, false, true, NULL);
 	if (r->quiz)
 		quiz_tell(r, w, why);
+	if (r->quiz && rc == 0)
+		quiz_zombies(r, w);
 	return rc;
 }
 

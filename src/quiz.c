@@ -287,3 +287,16 @@ void quiz_value(struct run *r, const char *kind, pid_t about,
 			     F_BOOL("correct", correct),
 			     F_STR("also", also)));
 }
+
+void quiz_zombies(struct run *r, const struct watched *w)
+{
+	char count[16];
+	int n = 0;
+
+	if (w->shown != 'Z')
+		return;
+	for (int i = 0; i < r->obs.n; i++)
+		n += r->obs.w[i].shown == 'Z' && !r->obs.w[i].gone;
+	snprintf(count, sizeof(count), "%d", n);
+	quiz_value(r, "zombies", w->pid, count, NULL, NO_FIELDS);
+}
