@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <jansson.h>
 #include <limits.h>
 #include <locale.h>
 #include <signal.h>
@@ -16,6 +17,7 @@
 
 #include "claims.h"
 #include "escape.h"
+#include "grade.h"
 #include "proclab.h"
 #include "runcmd.h"
 #include "variant.h"
@@ -58,8 +60,9 @@ static void usage_main(FILE *f)
 			fprintf(f, "       proclab %s %s [options]\n",
 				lab_table[i]->name, lab_table[i]->args);
 	fputs("       proclab run [options] [--] PROGRAM [ARGS...]\n"
-	      "       proclab list\n"
 	      "       proclab claims [--check] [--json]\n"
+	      "       proclab grade [--csv] [--class FILE] RECORD...\n"
+	      "       proclab list [--json]\n"
 	      "       proclab help [LAB]\n"
 	      "       proclab --help | --version\n", f);
 }
@@ -257,6 +260,96 @@ static void version(void)
 	       "built with libbsd %s; tests: Check %s\n",
 	       PROCLAB_VERSION, PROCLAB_SCHEMA,
 	       known(PROCLAB_LIBBSD_VERSION), known(PROCLAB_CHECK_VERSION));
+}
+
+/* The labs as JSON Lines, one object a lab: name, summary, options
+ * (name, arg, min, max, default, varies: [lo, hi] or null), stages. */
+static void list_json(void)
+{
+	for (size_t i = 0; i < lab_count; i++) {
+		const struct lab *l = lab_table[i];
+		json_t *o = json_pack("{s:s, s:s, s:[], s:[]}", "name", l->name,
+				      "summary", l->summary, "options",
+				      "stages");
+		json_t *opts = json_object_get(o, "options"),
+		       *stages = json_object_get(o, "stages");
+		char *s;
+
+		for (const struct lab_option *p = l->options;
+		     p != NULL && p->name != NULL; p++) {
+			json_t *vary = json_null();
+
+			for (const struct lab_vary *v = l->vary;
+			     v != NULL && v->option != NULL; v++)
+				if (strcmp(v->option, p->name) == 0)
+					vary = json_pack("[I, I]",
+							 (json_int_t)v->lo,
+							 (json_int_t)v->hi);
+			json_array_append_new(opts, json_pack(
+				"{s:s, s:s?, s:I, s:I, s:I, s:o}", "name",
+				p->name, "arg", p->arg, "min",
+				(json_int_t)p->min, "max", (json_int_t)p->max,
+				"default", (json_int_t)p->def, "varies",
+				vary));
+		}
+		for (const struct stage *st = l->stages;
+		     st != NULL && st->name != NULL; st++)
+			json_array_append_new(stages, json_string(st->name));
+		s = json_dumps(o, JSON_COMPACT);
+		if (s != NULL)
+			puts(s);
+		free(s);
+		json_decref(o);
+	}
+}
+
+/* Levenshtein distance of a and b (short words), for "did you mean". */
+static size_t distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), d[32][32];
+
+	if (la >= 32 || lb >= 32)
+		return 99;
+	for (size_t i = 0; i <= la; i++)
+		d[i][0] = i;
+	for (size_t j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (size_t i = 1; i <= la; i++)
+		for (size_t j = 1; j <= lb; j++) {
+			size_t x = d[i - 1][j] + 1, y = d[i][j - 1] + 1,
+			       z = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+
+			d[i][j] = x < y ? (x < z ? x : z) : (y < z ? y : z);
+		}
+	return d[la][lb];
+}
+
+/* The lab or command nearest to a mistyped word, or NULL when none is
+ * near (at most 2 edits, and fewer than the word's length). */
+static const char *nearest(const char *word)
+{
+	static const char *const commands[] = { "list", "help", "claims", "run",
+						"grade" };
+	const char *best = NULL;
+	size_t bd = 3;
+
+	for (size_t i = 0; i < lab_count; i++) {
+		size_t d = distance(word, lab_table[i]->name);
+
+		if (d < bd) {
+			bd = d;
+			best = lab_table[i]->name;
+		}
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(*commands); i++) {
+		size_t d = distance(word, commands[i]);
+
+		if (d < bd) {
+			bd = d;
+			best = commands[i];
+		}
+	}
+	return best != NULL && bd < strlen(word) ? best : NULL;
 }
 
 static const struct lab *find_lab(const char *name)
@@ -783,9 +876,12 @@ int main(int argc, char *argv[], char *envp[])
 	 * that numbers stay C-formatted */
 	setlocale(LC_CTYPE, "");
 	setproctitle_init(argc, argv, envp);
-	if (argc < 2) {
-		usage_main(stderr);
-		return PL_EXIT_USAGE;
+	if (argc < 2) {         /* bare proclab: what there is to run */
+		usage_main(stdout);
+		fputs("\nLabs:\n", stdout);
+		list_labs();
+		fputs("\n'proclab LAB --help' describes a lab.\n", stdout);
+		return finish_stdout();
 	}
 	cmd = argv[1];
 	/* --help is help: `proclab --help LAB` works as `proclab help LAB` */
@@ -805,6 +901,17 @@ int main(int argc, char *argv[], char *envp[])
 
 		return finish_stdout() != PL_EXIT_OK && rc == PL_EXIT_OK
 		       ? PL_EXIT_FAIL : rc;
+	}
+	if (strcmp(cmd, "grade") == 0) {
+		int rc = grade_command(argc - 1, argv + 1);
+
+		return finish_stdout() != PL_EXIT_OK && rc == PL_EXIT_OK
+		       ? PL_EXIT_FAIL : rc;
+	}
+	if (strcmp(cmd, "list") == 0 && argc == 3 &&
+	    strcmp(argv[2], "--json") == 0) {
+		list_json();
+		return finish_stdout();
 	}
 	if (strcmp(cmd, "list") == 0 || strcmp(cmd, "help") == 0) {
 		if (argc > 3 || (argc == 3 && strcmp(cmd, "list") == 0))
@@ -830,9 +937,20 @@ int main(int argc, char *argv[], char *envp[])
 	}
 	lab = find_lab(cmd);
 	if (lab == NULL) {
+		const char *near;
+
+		/* an option before the lab: `proclab --delay 5 zombie` */
+		for (int i = 2; cmd[0] == '-' && i < argc; i++)
+			if (find_lab(argv[i]) != NULL)
+				errx(PL_EXIT_USAGE, "'%s' goes after the lab: "
+				     "proclab %s %s ...", shown(cmd),
+				     shown(argv[i]), shown(cmd));
 		if (cmd[0] == '-')
 			errx(PL_EXIT_USAGE, "unknown option '%s' (see "
 			     "'proclab --help')", shown(cmd));
+		if ((near = nearest(cmd)) != NULL)
+			errx(PL_EXIT_USAGE, "unknown lab '%s'; did you mean "
+			     "'%s'? (see 'proclab list')", shown(cmd), near);
 		errx(PL_EXIT_USAGE, "unknown lab '%s' (see 'proclab list')",
 		     shown(cmd));
 	}
