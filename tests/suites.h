@@ -36,5 +36,6 @@ Suite *make_thread_suite(void);
 Suite *make_exec_suite(void);
 Suite *make_run_suite(void);
 Suite *make_pipe_suite(void);
+Suite *make_class_suite(void);
 
 #endif

@@ -234,14 +234,18 @@ START_TEST(bad_command_lines_every_lab)
 }
 END_TEST
 
+/* Bare `proclab` shows the usage and lists the labs (exit 0). */
 START_TEST(no_arguments_is_usage)
 {
 	struct outcome o;
 
 	run_proclab(&o, NULL, (const char *const[]){ NULL });
-	ck_assert_int_eq(o.code, 2);
-	ck_assert_uint_eq(o.outlen, 0);
-	ck_assert(strstr(o.err, "usage: proclab") != NULL);
+	ck_assert_int_eq(o.code, 0);
+	ck_assert_uint_eq(o.errlen, 0);
+	ck_assert(strstr(o.out, "usage: proclab") != NULL);
+	for (size_t i = 0; i < lab_count; i++)
+		ck_assert_msg(strstr(o.out, lab_table[i]->summary) != NULL,
+			      "%s", lab_table[i]->name);
 	outcome_free(&o);
 }
 END_TEST

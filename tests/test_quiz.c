@@ -449,78 +449,6 @@ START_TEST(quiz_signal_while_asking)
 }
 END_TEST
 
-static void write_file(const char *path, const char *data)
-{
-	FILE *f = fopen(path, "w");
-
-	ck_assert_ptr_nonnull(f);
-	ck_assert_int_eq(fputs(data, f) >= 0, 1);
-	ck_assert_int_eq(fclose(f), 0);
-}
-
-/* labs/grade.sh, the instructor guide's example, runs as it is. */
-START_TEST(grade_script)
-{
-	char dir[] = "/tmp/proclab-grade-XXXXXX", path[4][256], cmd[1400],
-	     out[2048] = "";
-	const char *script = getenv("PROCLAB_GRADE") ? getenv("PROCLAB_GRADE")
-						     : "labs/grade.sh";
-	struct outcome o;
-	size_t len = 0;
-	FILE *p;
-	int st;
-
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	for (int i = 0; i < 4; i++)
-		snprintf(path[i], sizeof(path[i]), "%s/%s", dir,
-			 (const char *[]){ "key", "ann", "bob", "eve" }[i]);
-	run_proclab(&o, NULL, (const char *const[]){ "zombie", "--json", NULL });
-	write_file(path[0], o.out);
-	outcome_free(&o);
-	run_proclab(&o, "R\nS\nZ\nX\n",
-		    (const char *const[]){ "zombie", "--quiz", "--json", NULL });
-	write_file(path[1], o.out);
-	outcome_free(&o);
-	run_proclab(&o, "S\nS\n",
-		    (const char *const[]){ "zombie", "--quiz", "--json", NULL });
-	write_file(path[2], o.out);
-	outcome_free(&o);
-	/* another run: no zombie, so not the key's states */
-	run_proclab(&o, NULL, (const char *const[]){ "zombie", "--json",
-						      "--ignore-sigchld", NULL });
-	write_file(path[3], o.out);
-	outcome_free(&o);
-
-	snprintf(cmd, sizeof(cmd), "sh %s %s %s %s 2>&1", script, path[0],
-		 path[1], path[2]);
-	p = popen(cmd, "r");
-	ck_assert_ptr_nonnull(p);
-	len = fread(out, 1, sizeof(out) - 1, p);
-	out[len] = '\0';
-	st = pclose(p);
-	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s", out);
-	ck_assert_msg(strstr(out, "/ann: zombie, ran ok, states as the key, "
-			     "quiz 4 of 4\n") != NULL, "%s", out);
-	ck_assert_msg(strstr(out, "/bob: zombie, ran ok, states as the key, "
-			     "quiz 1 of 4\n") != NULL, "%s", out);
-
-	snprintf(cmd, sizeof(cmd), "sh %s %s %s 2>&1", script, path[0],
-		 path[3]);
-	p = popen(cmd, "r");
-	ck_assert_ptr_nonnull(p);
-	len = fread(out, 1, sizeof(out) - 1, p);
-	out[len] = '\0';
-	st = pclose(p);
-	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 1, "%s", out);
-	ck_assert_msg(strstr(out, "states differ: child RSX (key RSZX), "
-			     "no quiz\n") != NULL, "%s", out);
-
-	for (int i = 0; i < 4; i++)
-		ck_assert_int_eq(unlink(path[i]), 0);
-	ck_assert_int_eq(rmdir(dir), 0);
-}
-END_TEST
-
 Suite *make_quiz_suite(void)
 {
 	Suite *s = suite_create("quiz");
@@ -534,7 +462,6 @@ Suite *make_quiz_suite(void)
 	tcase_add_test(tc, quiz_with_step);
 	tcase_add_test(tc, quiz_no_questions);
 	tcase_add_test(tc, quiz_signal_while_asking);
-	tcase_add_test(tc, grade_script);
 	tcase_add_test(tc, quiz_asks_again);
 	tcase_add_test(tc, quiz_state_passed_while_thinking);
 	tcase_add_test(tc, quiz_headings_keep_the_answers);
