@@ -28,7 +28,15 @@ static const struct lab_option orphan_options[] = {
 	{ "subreaper", NULL, 0, 1, 0,
 	  "make proclab a child subreaper first: it adopts the orphan and "
 	  "reaps it" },
+	{ "code", "N", 0, 255, 0, "the exit code of the parent, which proclab "
+	  "collects" },
 	{ NULL, NULL, 0, 0, 0, NULL },
+};
+
+/* What a class's variants change (variant.h): the lesson stays. */
+static const struct lab_vary orphan_vary[] = {
+	{ "code", 1, 125 },
+	{ NULL, 0, 0 },
 };
 
 struct adopter {
@@ -253,7 +261,8 @@ static int stage_exit(struct run *r)
 	pid_t from = o->wo->st.ppid;
 	int rc;
 
-	if ((rc = agent_do(r, o->parent, AGENT_OP_EXIT, 0, NULL)) != 0)
+	if ((rc = agent_do(r, o->parent, AGENT_OP_EXIT, opt_val(r, "code"),
+			   NULL)) != 0)
 		return rc;
 	if (obs_await(r, o->wp, "Z", "exited; its parent {ppid} has not "
 		      "waited for it yet, but its child has already been "
@@ -378,6 +387,7 @@ const struct lab lab_orphan = {
 		"--subreaper\nproclab makes itself a child subreaper first, "
 		"adopts the orphan and reaps it.",
 	.options = orphan_options,
+	.vary = orphan_vary,
 	.sentences = orphan_sentences,
 	.stages = orphan_stages,
 	.state_size = sizeof(struct orphan),

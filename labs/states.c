@@ -238,7 +238,7 @@ static int stage_exit(struct run *r)
 {
 	struct states *s = run_state(r);
 
-	if (puppet_do(r, &s->kid, PUP_EXIT, 0) < 0)
+	if (puppet_do(r, &s->kid, PUP_EXIT, (int)opt_val(r, "code")) < 0)
 		return PL_EXIT_FAIL;
 	return obs_await(r, s->w, "Z", "a zombie: it has exited, and its "
 			 "parent {ppid} has not waited; only its pid and exit "
@@ -315,6 +315,17 @@ static const struct sentence states_sentences[] = {
 	{ NULL, NULL, NULL, NULL, NULL },
 };
 
+static const struct lab_option states_options[] = {
+	{ "code", "N", 0, 255, 0, "the exit code the child passes to _exit" },
+	{ NULL, NULL, 0, 0, 0, NULL },
+};
+
+/* What a class's variants change (variant.h): the lesson stays. */
+static const struct lab_vary states_vary[] = {
+	{ "code", 1, 125 },
+	{ NULL, 0, 0 },
+};
+
 const struct lab lab_states = {
 	.name = "states",
 	.summary = "one process through R S D T t, running again, Z and X",
@@ -329,4 +340,6 @@ const struct lab lab_states = {
 	.sentences = states_sentences,
 	.stages = states_stages,
 	.state_size = sizeof(struct states),
+	.options = states_options,
+	.vary = states_vary,
 };

@@ -21,6 +21,8 @@
  *                      question is Z, counted
  *   adopter            the reparent event of that orphan after it: its
  *                      `to` (or `to_comm`, the adopter's name)
+ *   tree's parent      the reparent event between question and answer:
+ *                      its `parent` (a name)
  *
  * A record is flagged INCONSISTENT when an answer's value is not what
  * the record's own observations give, an answer was checked against an
@@ -271,7 +273,31 @@ static void grade_answer(struct record *rec, json_t **ev, size_t n,
 		     "question", (long long)rec->questions);
 		return;
 	}
-	if (kind == NULL) {             /* a state question */
+	if (kind == NULL && json_object_get(a, "ppid") != NULL) {
+		/* tree's: who is the parent now (the reparent event between
+		 * the question and the answer names it) */
+		const json_t *o = NULL;
+		long long p, to;
+
+		for (size_t i = qi + 1; i < ai && o == NULL; i++)
+			if (is(ev[i], "reparent") && num(ev[i], "pid", &p) &&
+			    p == pid)
+				o = ev[i];
+		if (o == NULL || str(o, "parent") == NULL ||
+		    !num(o, "to", &to) || !num(a, "ppid", &p)) {
+			flag(rec, &rec->inconsistent, "answer %d: the "
+			     "reparent it checks is not in the record",
+			     rec->questions);
+			return;
+		}
+		if (strcmp(str(o, "parent"), expected) != 0 || p != to) {
+			flag(rec, &rec->inconsistent, "answer %d says %s, the "
+			     "record's reparent says %s", rec->questions,
+			     expected, str(o, "parent"));
+			return;
+		}
+		right = given != NULL && strcmp(given, expected) == 0;
+	} else if (kind == NULL) {      /* a state question */
 		const json_t *s = last_state(ev, ai, pid, false);
 		const char *st = s != NULL ? str(s, "state") : NULL;
 		const char *seen = str(a, "seen");
