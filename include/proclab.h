@@ -225,10 +225,9 @@ struct run {
 	 * the student's ID as given, or NULL */
 	int variant;
 	const char *student;
-	/* --record FILE: the JSON Lines record, written while the text view
-	 * goes to stdout (NULL: none; with --json stdout is the record) */
+	/* --record FILE: the JSON Lines record, written while the view (text,
+	 * or JSON with --json) goes to stdout; NULL: none */
 	FILE *record;
-	/* --quiz with a variant also asks about values (quiz_value()) */
 };
 
 /* The value of the lab's option `name` (its default when not given). */

@@ -591,6 +591,29 @@ static void pz_lines(struct run *r, struct puzzle *p, char *out, size_t len)
 	emit_unordered_end(r);
 }
 
+/* A class's --quiz: how many lines came, before they are shown.  Lines
+ * are counted as pz_lines() counts them (a last one without a newline
+ * counts too); `proclab grade` checks the answer against the fork_stdio
+ * event that follows. */
+static void ask_lines(struct run *r, const struct puzzle *p, const char *out,
+		      size_t len)
+{
+	char lines[16];
+	int n = 0;
+
+	for (const char *s = out; s < out + len && n < 32; n++) {
+		const char *nl = memchr(s, '\n', (size_t)(out + len - s));
+
+		s = nl != NULL ? nl + 1 : out + len;
+	}
+	snprintf(lines, sizeof(lines), "%d", n);
+	quiz_value(r, "lines", p->pid[0], lines, NULL,
+		   FIELDS(F_STR("stdout", sink_name(p->kind)),
+			  F_BOOL("flushed", p->flushed),
+			  F_TEXT("what", sink_what(p->kind)),
+			  F_TEXT("fflush", p->flushed ? "with" : "without")));
+}
+
 static int run_puzzle(struct run *r, struct sink *s, struct puzzle *p)
 {
 	struct agent *a;
@@ -621,6 +644,7 @@ static int run_puzzle(struct run *r, struct sink *s, struct puzzle *p)
 		return PL_EXIT_FAIL;
 	for (int k = 0; k < 4; k++)     /* their names in --stable output */
 		kid_set_role(r, p->pid[k], pz_role[k]);
+	ask_lines(r, p, out, (size_t)got);
 	/* B's fork races A's second one: the reports come in either order */
 	emit_unordered_begin(r);
 	for (int k = 0; k < p->nforks; k++)

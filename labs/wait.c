@@ -40,6 +40,9 @@ static const struct lab_option wait_options[] = {
 	  "with a code (and of the peeked one)" },
 	{ "polls", "N", 1, 1000, 3, "empty WNOHANG polls before the polled "
 	  "child is told to exit" },
+	{ "order", "N", 1, 5, 1, "the order in which the order and zombies "
+	  "stages' children end, one of the five that are not the order they "
+	  "were made in: 1 c a b, 2 b c a, 3 c b a, 4 b a c, 5 a c b" },
 	{ NULL, NULL, 0, 0, 0, NULL },
 };
 
@@ -771,12 +774,18 @@ static const char *order_form(bool all_first, bool as_ended, bool as_made)
 	return as_made ? "as-made" : as_ended ? "as-ended" : "neither";
 }
 
-/* Three children end in the order given (indexes into made order), with
- * exit codes 1, 2, 3 in that order. */
+/* The orders of --order: which child ends first, second and third
+ * (indexes into the made order); never the made order itself. */
+static const int end_orders[5][3] = {
+	{ 2, 0, 1 }, { 1, 2, 0 }, { 2, 1, 0 }, { 1, 0, 2 }, { 0, 2, 1 },
+};
+
+/* Three children end in the order --order gives (indexes into made
+ * order), with exit codes 1, 2, 3 in that order. */
 static int order_round(struct run *r, struct wkid *k, const char *const *roles,
 		       bool all_first)
 {
-	static const int ends[3] = { 2, 0, 1 };
+	const int *ends = end_orders[opt_val(r, "order") - 1];
 	pid_t made[3], ended[3], reaped[3];
 	char m[64], e[64], g[64], why[64];
 	bool as_ended = true, as_made = true;
@@ -916,6 +925,7 @@ static int wait_run(struct run *r)
 static const struct lab_vary wait_vary[] = {
 	{ "code", 1, 125 },
 	{ "polls", 1, 6 },
+	{ "order", 1, 5 },
 	{ NULL, 0, 0 },
 };
 

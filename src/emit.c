@@ -338,22 +338,25 @@ static struct {
 /* --record: while an event is written to the record, as JSON */
 static FILE *rec_out;
 
-/* With --record (and the text view on stdout): the emitter writes each
- * event twice, first as JSON to the record, then as text.  Returns true
+/* With --record: the emitter writes each event twice, first as JSON to
+ * the record, then as the view on stdout (text, or JSON with --json).  Returns true
  * when the caller is to emit the event once more now, into the record,
  * and call record_end() after. */
+static bool rec_json;    /* r->json before record_begin() */
+
 static bool record_begin(struct run *r)
 {
-	if (r->record == NULL || r->json || rec_out != NULL)
+	if (r->record == NULL || rec_out != NULL)
 		return false;
 	rec_out = r->record;
+	rec_json = r->json;
 	r->json = true;
 	return true;
 }
 
 static void record_end(struct run *r)
 {
-	r->json = false;
+	r->json = rec_json;
 	rec_out = NULL;
 	/* whole lines, so that a killed run leaves a readable record */
 	fflush(r->record);

@@ -21,6 +21,8 @@
  *                      question is Z, counted
  *   adopter            the reparent event of that orphan after it: its
  *                      `to` (or `to_comm`, the adopter's name)
+ *   lines              the fork_stdio event of that puzzle (the same
+ *                      stdout, flushed or not) after it: lines_received
  *   tree's parent      the reparent event between question and answer:
  *                      its `parent` (a name)
  *
@@ -30,8 +32,8 @@
  * (times or stages going back, an answer without its question), it does
  * not begin with start and end with result, or its result does not match
  * (score, questions, ok and exit).  It is flagged COPY when another
- * student's record has the same pids at the same times (every state
- * event's pid and t), and VARIANT when the class list assigns the student
+ * student's record has the same pids at the same times (the pid and t of
+ * every event that has a pid), and VARIANT when the class list assigns the student
  * another variant, or the options that vary are not the variant's values.
  *
  * The class list (--class FILE) has one student a line: "ID" (the variant
@@ -66,7 +68,8 @@ struct record {
 	int score, questions;   /* recomputed */
 	bool inconsistent, copy, wrong_variant;
 	char flags[FLAGS_MAX];  /* what was found, in words */
-	char *print;            /* state events' "pid@t;" (copy detection) */
+	char *print;            /* "pid@t;" of each event with a pid (copy
+				 * detection) */
 };
 
 struct student {
@@ -226,17 +229,38 @@ static bool value_expected(struct record *rec, json_t **ev, size_t n,
 			if (k == np && np < 512)
 				pids[np++] = p;
 		}
+		/* shown as Z (its last demonstrated state), and not seen
+		 * gone since (a release caught in passing) */
 		for (int k = 0; k < np; k++) {
-			const json_t *s = last_state(ev, qi, pids[k], true);
-			const char *st = s != NULL ? str(s, "state") : NULL;
+			const json_t *s = last_state(ev, qi, pids[k], true),
+				     *any = last_state(ev, qi, pids[k], false);
+			const char *st = s != NULL ? str(s, "state") : NULL,
+				   *sa = any != NULL ? str(any, "state") : NULL;
 
 			z += st != NULL && strcmp(st, "Z") == 0 &&
-			     !json_is_true(json_object_get(s, "gone"));
+			     sa != NULL && strcmp(sa, "Z") == 0;
 		}
 		if (last_state(ev, qi, pid, true) == NULL)
 			goto missing;
 		snprintf(want, size, "%d", z);
 		return true;
+	}
+	if (strcmp(kind, "lines") == 0) {
+		const char *out = str(q, "stdout");
+
+		for (size_t i = qi + 1; i < n && out != NULL; i++) {
+			const char *o2 = str(ev[i], "stdout");
+
+			if (!is(ev[i], "fork_stdio") || o2 == NULL ||
+			    strcmp(o2, out) != 0 ||
+			    json_is_true(json_object_get(ev[i], "flushed")) !=
+			    json_is_true(json_object_get(q, "flushed")) ||
+			    !num(ev[i], "lines_received", &v))
+				continue;
+			snprintf(want, size, "%lld", v);
+			return true;
+		}
+		goto missing;
 	}
 	if (strcmp(kind, "adopter") == 0) {
 		o = next_event(ev, n, qi, "reparent", "pid", pid);
@@ -437,7 +461,7 @@ static void read_record(struct record *rec)
 		}
 		t = json_number_value(tv);
 		stage = st;
-		if (is(ev[i], "state")) {
+		if (json_object_get(ev[i], "pid") != NULL) {
 			char one[64];
 			long long p = 0;
 			int k;
@@ -449,7 +473,8 @@ static void read_record(struct record *rec)
 				err(PL_EXIT_USAGE, "grade");
 			memcpy(rec->print + plen, one, (size_t)k + 1);
 			plen += (size_t)k;
-		} else if (is(ev[i], "question")) {
+		}
+		if (is(ev[i], "question")) {
 			if (!num(ev[i], "n", &v) || v != last_q + 1 ||
 			    pending != (size_t)-1) {
 				flag(rec, &rec->inconsistent, "question %lld "

@@ -567,8 +567,7 @@ static void parse_options(struct run *r, int argc, char *argv[])
 		r->variant = v;
 	}
 	apply_variant(r);
-	/* with --json stdout is the record already */
-	if (record != NULL && !r->json) {
+	if (record != NULL) {
 		r->record = fopen(record, "we");
 		if (r->record == NULL)
 			err(PL_EXIT_USAGE, "%s: --record: cannot open '%s'",

@@ -215,6 +215,10 @@ static const struct sentence value_sentences[] = {
 	/* n, kind, pid, parent */
 	{ "question", "adopter", "{n}: {parent} has exited: which process "
 	  "adopts its orphan {pid}? (a pid or a command name)", NULL, NULL },
+	/* n, kind, pid, stdout, flushed; text only: what, fflush */
+	{ "question", "lines", "{n}: the fork+printf puzzle ({pid}'s program, "
+	  "{fflush} fflush) has written to {what}: how many lines came "
+	  "through? (a number)", NULL, NULL },
 	/* n, kind, pid, expected, given, correct */
 	{ "answer", "value", "right: {kind} for {pid} is {expected}",
 	  NULL, NULL },

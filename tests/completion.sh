@@ -46,7 +46,7 @@ mapfile -t labs < <("$PROCLAB" list | cut -d ' ' -f 1)
 	echo "completion: 'proclab list' gave: ${labs[*]}" >&2
 	exit 1
 }
-common=(--delay --help --json --no-color --quiz --stable --step --timeout --verbose)
+common=(--delay --help --json --no-color --quiz --record --stable --step --student --timeout --variant --verbose)
 
 # the first word: labs and commands, or the options of proclab itself
 expect '""' "$(words "${labs[@]}" claims help list)"
@@ -72,7 +72,8 @@ expect 'zombie --ig' '--ignore-sigchld'
 expect 'zombie --json --t' '--timeout --touch'
 expect 'fork --' "$(words -- --children --pages "${common[@]}")"
 expect 'watch --f' '--for'
-expect 'states --c' ''
+expect 'states --c' '--code'
+expect 'exit-vs-_exit --c' ''
 # numbers are not completed, in either form of the option
 expect 'zombie --delay ""' ''
 expect 'zombie --code 4' ''

@@ -46,7 +46,7 @@ expect() {
 setopt extendedglob
 labs=(${(o)${(f)"$($bin/proclab list | cut -d ' ' -f 1)"}})
 (( $#labs >= 8 )) || { print -u2 "completion.zsh: proclab list: $labs"; exit 1 }
-common=(--delay --help --json --no-color --quiz --stable --step --timeout --verbose)
+common=(--delay --help --json --no-color --quiz --record --stable --step --student --timeout --variant --verbose)
 
 all=($labs claims help list)
 expect 'proclab ' "${(j: :)${(@o)all}}"
