@@ -852,10 +852,16 @@ static int run_lab(const struct lab *lab, int argc, char *argv[])
 	current = NULL;
 	if (finish_stdout() != PL_EXIT_OK && rc == PL_EXIT_OK)
 		rc = PL_EXIT_FAIL;
-	if (r.record != NULL && (ferror(r.record) | fclose(r.record)) != 0) {
-		warnx("%s: --record: cannot write the record", lab->name);
-		if (rc == PL_EXIT_OK)
-			rc = PL_EXIT_FAIL;
+	if (r.record != NULL) {
+		FILE *f = r.record;
+
+		r.record = NULL;
+		if ((ferror(f) | fclose(f)) != 0) {
+			warnx("%s: --record: cannot write the record",
+			      lab->name);
+			if (rc == PL_EXIT_OK)
+				rc = PL_EXIT_FAIL;
+		}
 	}
 	return rc;
 }
