@@ -710,6 +710,12 @@ static const struct stage thread_stages[] = {
 	{ NULL, NULL, NULL, NULL, NULL, NULL },
 };
 
+/* What a class's variants change (variant.h): the lesson stays. */
+static const struct lab_vary thread_vary[] = {
+	{ "code", 1, 125 },
+	{ NULL, 0, 0 },
+};
+
 const struct lab lab_thread = {
 	.name = "thread",
 	.summary = "threads: one tgid, shared memory and fds; clone's flags",
@@ -727,4 +733,5 @@ const struct lab lab_thread = {
 	.sentences = thread_sentences,
 	.stages = thread_stages,
 	.state_size = sizeof(struct tlab),
+	.vary = thread_vary,
 };
