@@ -474,7 +474,10 @@ static void read_record(struct record *rec)
 			memcpy(rec->print + plen, one, (size_t)k + 1);
 			plen += (size_t)k;
 		}
-		if (is(ev[i], "question")) {
+		if (is(ev[i], "question") && pending != (size_t)-1 &&
+		    num(ev[i], "n", &v) && v == last_q) {
+			pending = i;    /* asked again: the line was no letter */
+		} else if (is(ev[i], "question")) {
 			if (!num(ev[i], "n", &v) || v != last_q + 1 ||
 			    pending != (size_t)-1) {
 				flag(rec, &rec->inconsistent, "question %lld "

@@ -603,6 +603,8 @@ int obs_await(struct run *r, struct watched *w, const char *states,
 			 NULL);
 	if (r->quiz)
 		quiz_tell(r, w, why);
+	if (r->quiz && rc == 0)
+		quiz_zombies(r, w);
 	return rc;
 }
 

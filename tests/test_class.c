@@ -180,7 +180,8 @@ START_TEST(record_and_text)
 END_TEST
 
 /* Run the zombie lab as `student` with a record; the answers: the states
- * right, the zombie count right, the exit code `code`. */
+ * right (after a line that is no letter), the zombie count right, the exit
+ * code `code`. */
 static void student_run(const char *dir, const char *student, long long code,
 			char *path, size_t size)
 {
@@ -188,7 +189,8 @@ static void student_run(const char *dir, const char *student, long long code,
 	struct outcome o;
 
 	snprintf(path, size, "%s/%s.jsonl", dir, student);
-	snprintf(in, sizeof(in), "R\nS\nZ\n1\n%lld\nX\n", code);
+	/* "s?" is no letter: the second question is asked again */
+	snprintf(in, sizeof(in), "R\ns?\nS\nZ\n1\n%lld\nX\n", code);
 	run_proclab(&o, in, (const char *const[]){ "zombie", "--quiz",
 		    "--student", student, "--record", path, NULL });
 	ck_assert_int_eq(o.code, 0);
