@@ -1013,6 +1013,12 @@ static int exec_prepare(struct run *r)
 	return PL_EXIT_USAGE;
 }
 
+/* What a class's variants change (variant.h): the lesson stays. */
+static const struct lab_vary exec_vary[] = {
+	{ "touch", 8, 64 },
+	{ NULL, 0, 0 },
+};
+
 const struct lab lab_exec = {
 	.name = "exec",
 	.summary = "fork, then exec: same pid, new program; what crosses",
@@ -1031,4 +1037,5 @@ const struct lab lab_exec = {
 	.sentences = exec_sentences,
 	.stages = exec_stages,
 	.state_size = sizeof(struct execlab),
+	.vary = exec_vary,
 };
