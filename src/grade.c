@@ -397,7 +397,8 @@ static void read_record(struct record *rec)
 {
 	FILE *f = fopen(rec->file, "r");
 	json_t **ev = NULL;
-	size_t n = 0, cap = 0, len = 0, plen = 0;
+	size_t n = 0, cap = 0, len = 0, plen = 0, lineno = 0, bad = 0,
+	       first_bad = 0;
 	char *line = NULL;
 	double t = -1;
 	long long stage = 0, last_q = 0, v;
@@ -411,9 +412,10 @@ static void read_record(struct record *rec)
 		json_error_t jerr;
 		json_t *o = json_loads(line, JSON_REJECT_DUPLICATES, &jerr);
 
+		lineno++;
 		if (!json_is_object(o) || str(o, "event") == NULL) {
-			flag(rec, &rec->inconsistent, "line %zu is not a "
-			     "proclab event", n + 1);
+			if (bad++ == 0)
+				first_bad = lineno;
 			json_decref(o);
 			continue;
 		}
@@ -429,17 +431,25 @@ static void read_record(struct record *rec)
 	if (ferror(f))
 		err(PL_EXIT_USAGE, "grade: cannot read '%s'", rec->file);
 	fclose(f);
+	if (bad == 1)
+		flag(rec, &rec->inconsistent, "line %zu is not a proclab "
+		     "event", first_bad);
+	else if (bad > 1)
+		flag(rec, &rec->inconsistent, "%zu lines are not proclab "
+		     "events (the first: line %zu)", bad, first_bad);
+	if (n > 0 && is(ev[0], "start")) {
+		snprintf(rec->lab, sizeof(rec->lab), "%s",
+			 str(ev[0], "lab") ? str(ev[0], "lab") : "?");
+		if ((s = str(ev[0], "student")) != NULL)
+			snprintf(rec->student, sizeof(rec->student), "%s", s);
+		if (num(ev[0], "variant", &v))
+			rec->variant = (int)v;
+	}
 	if (n == 0 || !is(ev[0], "start") || !is(ev[n - 1], "result")) {
 		flag(rec, &rec->inconsistent, "not a whole run (start ... "
 		     "result)");
 		goto out;
 	}
-	snprintf(rec->lab, sizeof(rec->lab), "%s",
-		 str(ev[0], "lab") ? str(ev[0], "lab") : "?");
-	if ((s = str(ev[0], "student")) != NULL)
-		snprintf(rec->student, sizeof(rec->student), "%s", s);
-	if (num(ev[0], "variant", &v))
-		rec->variant = (int)v;
 	check_options(rec, ev[0]);
 	rec->print = calloc(1, 1);
 	for (size_t i = 0; i < n; i++) {

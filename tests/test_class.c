@@ -337,6 +337,38 @@ START_TEST(grade_finds_edits)
 	out = grade(cmd);
 	ck_assert_msg(strstr(out, "INCONSISTENT") != NULL, "%s", out);
 	free(out);
+	/* two events swapped: out of order */
+	text = slurp(a);
+	{
+		char *l2 = strchr(text, '\n') + 1, *l3 = strchr(l2, '\n') + 1,
+		     *l4 = strchr(l3, '\n') + 1, *tmp;
+		size_t n2 = (size_t)(l3 - l2), n3 = (size_t)(l4 - l3);
+
+		tmp = malloc(n2);
+		ck_assert_ptr_nonnull(tmp);
+		memcpy(tmp, l2, n2);
+		memmove(l2, l3, n3);
+		memcpy(l2 + n3, tmp, n2);
+		free(tmp);
+	}
+	spit(b, text);
+	free(text);
+	out = grade(cmd);
+	ck_assert_msg(strstr(out, "out of order") != NULL, "%s", out);
+	free(out);
+	/* a line that is no event */
+	text = slurp(a);
+	p = malloc(strlen(text) + 16);
+	ck_assert_ptr_nonnull(p);
+	strcpy(p, "{\"score\":6}\n");
+	strcat(p, text);
+	spit(b, p);
+	free(p);
+	free(text);
+	out = grade(cmd);
+	ck_assert_msg(strstr(out, "line 1 is not a proclab event") != NULL,
+		      "%s", out);
+	free(out);
 	/* proclab list --json: one object a lab */
 	run_proclab(&o, NULL, (const char *const[]){ "list", "--json", NULL });
 	ck_assert_int_eq(o.code, 0);
