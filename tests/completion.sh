@@ -49,7 +49,7 @@ mapfile -t labs < <("$PROCLAB" list | cut -d ' ' -f 1)
 common=(--delay --help --json --no-color --quiz --record --stable --step --student --timeout --variant --verbose)
 
 # the first word: labs and commands, or the options of proclab itself
-expect '""' "$(words "${labs[@]}" claims help list)"
+expect '""' "$(words "${labs[@]}" claims grade help list)"
 expect 'zo' 'zombie'
 expect 'exit' 'exit-vs-_exit'
 expect 'w' 'wait watch'
@@ -60,7 +60,10 @@ expect 'help ""' "$(words "${labs[@]}")"
 expect 'help or' 'orphan'
 expect '--help v' 'vfork'
 expect 'help zombie ""' ''
-expect 'list ""' ''
+expect 'list ""' '--json'
+expect 'list --json ""' ''
+expect 'grade -' '--class --csv --help -h'
+expect 'grade --class docs/completion/_pr' 'docs/completion/_proclab'
 expect 'claims -' '--check --help --json -h'
 expect 'claims --c' '--check'
 expect 'claims --check --j' '--json'
@@ -102,7 +105,7 @@ if [[ " $got " == *" 1 "* || " $got " != *" $$ "* ]]; then
 	failed=$((failed + 1))
 fi
 # a proclab that cannot run: nothing, and no error
-expect '""' "$(words "${labs[@]}" claims help list)"
+expect '""' "$(words "${labs[@]}" claims grade help list)"
 PROCLAB=./nonexistent-proclab expect '""' ''
 
 echo "completion: $((cases - failed)) passed, $failed failed"

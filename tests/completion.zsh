@@ -48,13 +48,14 @@ labs=(${(o)${(f)"$($bin/proclab list | cut -d ' ' -f 1)"}})
 (( $#labs >= 8 )) || { print -u2 "completion.zsh: proclab list: $labs"; exit 1 }
 common=(--delay --help --json --no-color --quiz --record --stable --step --student --timeout --variant --verbose)
 
-all=($labs claims help list)
+all=($labs claims grade help list)
 expect 'proclab ' "${(j: :)${(@o)all}}"
 expect 'proclab zo' 'zombie'
 expect 'proclab -' '--help --version -V -h'
 expect 'proclab help or' 'orphan'
 expect 'proclab --help w' 'wait watch'
-expect 'proclab list ' 'no more arguments'
+expect 'proclab list -' '--json'
+expect 'proclab list --json ' 'no more arguments'
 expect 'proclab claims --c' '--check'
 zombie=($common --code --ignore-sigchld --touch)
 expect 'proclab zombie --' "${(j: :)${(@o)zombie}}"

@@ -54,7 +54,7 @@ _proclab()
 			mapfile -t COMPREPLY < <(compgen -W '--help --version -h -V' \
 				-- "$cur")
 		else
-			mapfile -t COMPREPLY < <(compgen -W "${labs[*]} list claims help" \
+			mapfile -t COMPREPLY < <(compgen -W "${labs[*]} list claims help grade" \
 				-- "$cur")
 		fi
 		return
@@ -67,6 +67,19 @@ _proclab()
 	claims)
 		mapfile -t COMPREPLY < <(compgen -W '--check --json --help -h' \
 			-- "$cur")
+		return ;;
+	list)
+		((COMP_CWORD == 2)) &&
+			mapfile -t COMPREPLY < <(compgen -W '--json' -- "$cur")
+		return ;;
+	grade)
+		# records and the class list are files
+		if [[ $cur == -* && $prev != --class ]]; then
+			mapfile -t COMPREPLY < <(compgen -W '--csv --class --help -h' \
+				-- "$cur")
+		else
+			mapfile -t COMPREPLY < <(compgen -f -- "$cur")
+		fi
 		return ;;
 	esac
 	[[ " ${labs[*]} " == *" $cmd "* ]] || return
