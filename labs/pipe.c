@@ -35,7 +35,22 @@
 #include "proclab.h"
 #include "wstatus.h"
 
-#define FIFO_BYTES 8            /* what the FIFO's writer writes each time */
+/* --bytes: what the FIFO's writer (and a writer with no reader) writes
+ * each time; at most op_write's text, and what op_read reads at once */
+#define FIFO_BYTES_MAX 32
+
+static const struct lab_option pipe_options[] = {
+	{ "bytes", "N", 1, FIFO_BYTES_MAX, 8,
+	  "bytes the FIFO's writer, and a writer with no reader, write each "
+	  "time" },
+	{ NULL, NULL, 0, 0, 0, NULL },
+};
+
+static int fifo_bytes(const struct run *r)
+{
+	return (int)opt_val(r, "bytes");
+}
+
 #define EOF_READS 3             /* reads after the writer closed */
 
 /* ---- the lab's operations (async-signal-safe code only) --------------- */
@@ -600,8 +615,8 @@ static int stage_sigpipe(struct run *r)
 	if ((rc = readerless(r, "sigpipe", false, &a, &w, &wfd)) != 0)
 		return rc;
 	agent_ending(a);
-	if ((rc = agent_send(r, a, OP_WRITE,
-			     (const int64_t[AGENT_ARGS]){ wfd, FIFO_BYTES })))
+	if ((rc = agent_send(r, a, OP_WRITE, (const int64_t[AGENT_ARGS]){
+				     wfd, fifo_bytes(r) })))
 		return rc;
 	if (pl_waitpid(r, a->pid, a->role, &status) < 0)
 		return PL_EXIT_FAIL;
@@ -623,9 +638,8 @@ static int stage_epipe(struct run *r)
 
 	if ((rc = readerless(r, "epipe", true, &a, &w, &wfd)) != 0)
 		return rc;
-	if ((rc = agent_do_args(r, a, OP_WRITE,
-				(const int64_t[AGENT_ARGS]){ wfd, FIFO_BYTES },
-				&m)) != 0)
+	if ((rc = agent_do_args(r, a, OP_WRITE, (const int64_t[AGENT_ARGS]){
+					wfd, fifo_bytes(r) }, &m)) != 0)
 		return rc;
 	emit_form(r, "write", m.v[0] < 0 ? "failed" : NULL,
 		  FIELDS(F_TEXT("role", a->role), F_PID("pid", a->pid),
@@ -699,7 +713,7 @@ static int fifo_write(struct run *r, struct agent_msg *m)
 	L->fifo_wfd = (int)m->v[0];
 	if ((rc = agent_do_args(r, L->fifo_w, OP_WRITE,
 				(const int64_t[AGENT_ARGS]){ L->fifo_wfd,
-							     FIFO_BYTES },
+							     fifo_bytes(r) },
 				m)) != 0 ||
 	    (rc = expect_call(r, "the writer's write", m->v[0], m->v[1])))
 		return rc;
@@ -737,7 +751,7 @@ static int stage_fifo_write(struct run *r)
 		return rc;
 	if ((rc = agent_do_args(r, L->fifo_w, OP_WRITE,
 				(const int64_t[AGENT_ARGS]){ L->fifo_wfd,
-							     FIFO_BYTES },
+							     fifo_bytes(r) },
 				&m)) != 0 ||
 	    (rc = expect_call(r, "the writer's write", m.v[0], m.v[1])))
 		return rc;
@@ -747,9 +761,9 @@ static int stage_fifo_write(struct run *r)
 				F_NULL("error"), F_TEXT("message", "")));
 	if ((rc = fifo_read(r, &got)) != 0)
 		return rc;
-	if (got != FIFO_BYTES)
+	if (got != fifo_bytes(r))
 		return pl_fail(r, "expected the reader to read %d bytes; it "
-			       "read %lld", FIFO_BYTES, got);
+			       "read %lld", fifo_bytes(r), got);
 	return PL_EXIT_OK;
 }
 
@@ -785,7 +799,7 @@ static int stage_fifo_again(struct run *r)
 	if ((rc = fifo_write(r, &m)) != 0 || (rc = fifo_read(r, &got)) != 0)
 		return rc;
 	claim(r, "fifo-must-reopen",
-	      got == FIFO_BYTES ? CLAIM_FAILS : CLAIM_HOLDS,
+	      got == fifo_bytes(r) ? CLAIM_FAILS : CLAIM_HOLDS,
 	      FIELDS(F_INT("bytes", got), F_INT("fd", L->fifo_rfd)));
 	return PL_EXIT_OK;
 }
@@ -925,6 +939,12 @@ static const struct stage pipe_stages[] = {
 	{ NULL, NULL, NULL, NULL, NULL, NULL },
 };
 
+/* What a class's variants change (variant.h): the lesson stays. */
+static const struct lab_vary pipe_vary[] = {
+	{ "bytes", 2, 32 },
+	{ NULL, 0, 0 },
+};
+
 const struct lab lab_pipe = {
 	.name = "pipe",
 	.summary = "ls | wc -l by hand: pipe, fork, dup2, exec; full pipes; FIFOs",
@@ -940,6 +960,8 @@ const struct lab lab_pipe = {
 		"reading waits for a writer, and after the writer\ncloses, "
 		"each read returns end-of-file at once.",
 	.run = pipe_setup,
+	.options = pipe_options,
+	.vary = pipe_vary,
 	.sentences = pipe_sentences,
 	.stages = pipe_stages,
 	.state_size = sizeof(struct pipelab),
