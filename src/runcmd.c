@@ -582,7 +582,14 @@ static void describe(int status, char *buf, size_t size)
 static const char *demonstrated(const struct node *n)
 {
 	/* R and S flicker all the time, but the first after a group-stop
-	 * says it goes on; a ptrace stop's t is proclab's own */
+	 * says it goes on; a ptrace stop's t is proclab's own; so is the Z
+	 * of a child of proclab's (PROGRAM, or an orphan it adopted), which
+	 * its own wait reaps at once: whether a sample catches that instant
+	 * is luck, shown with -v */
+	bool own = n->w != NULL && n->w->ppid == getpid();
+
+	if (own)
+		return n->grouped ? "DTtX" : n->continued ? "RSDTX" : "DTX";
 	return n->grouped ? "DTtZX" : n->continued ? "RSDTZX" : "DTZX";
 }
 
