@@ -15,16 +15,6 @@
 
 #define MAXEV 160
 
-static const struct jobj *claim_ev(const struct jobj *ev, int n,
-				   const char *id)
-{
-	for (int i = 0; i < n; i++)
-		if (strcmp(jstr(&ev[i], "event"), "claim") == 0 &&
-		    strcmp(jstr(&ev[i], "id"), id) == 0)
-			return &ev[i];
-	return NULL;
-}
-
 /* The `fds` event of `when`, its list parsed into fds; returns its count. */
 static int fds_of(const struct jobj *ev, int n, const char *when,
 		  struct jobj *fds, int max, int *pid)
@@ -174,7 +164,7 @@ START_TEST(exec_sequence)
 		{ "vfork-exec-resumes", "holds" },
 	};
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
-		e = claim_ev(ev, n, want[i].id);
+		e = claim_event(ev, n, want[i].id);
 		ck_assert_msg(e != NULL, "no claim %s", want[i].id);
 		ck_assert_str_eq(jstr(e, "verdict"), want[i].verdict);
 	}

@@ -16,17 +16,6 @@
 #define MAXEV 256
 #define PIPE_STAGES 12          /* checked by pipe_sequence */
 
-static const struct jobj *claim_of(const struct jobj *ev, int n,
-				   const char *id)
-{
-	for (int i = 0; i < n; i++)
-		if (strcmp(jstr(&ev[i], "event"), "claim") == 0 &&
-		    strcmp(jstr(&ev[i], "id"), id) == 0)
-			return &ev[i];
-	ck_abort_msg("no claim %s", id);
-	return NULL;
-}
-
 START_TEST(pipe_sequence)
 {
 	static struct jobj ev[MAXEV];
@@ -111,10 +100,10 @@ START_TEST(pipe_sequence)
 	ck_assert_int_eq(stat(jstr(e, "path"), &sb), -1);
 	ck_assert_int_eq(errno, ENOENT);
 
-	ck_assert(!jbool(claim_of(ev, n, "pipe-via-mmap"), "holds"));
-	ck_assert(jbool(claim_of(ev, n, "pipe-shell-children"), "holds"));
-	ck_assert(jbool(claim_of(ev, n, "fifo-eof-repeats"), "holds"));
-	ck_assert(!jbool(claim_of(ev, n, "fifo-must-reopen"), "holds"));
+	ck_assert(!jbool(claim_event(ev, n, "pipe-via-mmap"), "holds"));
+	ck_assert(jbool(claim_event(ev, n, "pipe-shell-children"), "holds"));
+	ck_assert(jbool(claim_event(ev, n, "fifo-eof-repeats"), "holds"));
+	ck_assert(!jbool(claim_event(ev, n, "fifo-must-reopen"), "holds"));
 	res = &ev[n - 1];
 	ck_assert_str_eq(jstr(res, "event"), "result");
 	ck_assert(jbool(res, "ok"));

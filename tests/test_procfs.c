@@ -477,6 +477,14 @@ END_TEST
 
 /* The fd list of a child that holds /dev/null with and without
  * close-on-exec, and its exe link. */
+/* Whether this test runs under valgrind (its preload is in the environment). */
+static bool under_valgrind(void)
+{
+	const char *p = getenv("LD_PRELOAD");
+
+	return p != NULL && strstr(p, "vgpreload") != NULL;
+}
+
 START_TEST(reader_fds)
 {
 	struct proc_handle h;
@@ -509,7 +517,8 @@ START_TEST(reader_fds)
 	close(ready[0]);
 	ck_assert_int_eq(proc_open(&h, pid), PROC_OK);
 	ck_assert_int_eq(proc_read_fds(&h, fds, 8, &n), PROC_OK);
-	ck_assert_int_eq(n, 6);
+	/* valgrind keeps fds of its own, high up, that close_range leaves */
+	ck_assert(n == 6 || (under_valgrind() && n > 6));
 	for (int i = 0; i < 3; i++)
 		ck_assert_int_eq(fds[i].fd, i);
 	ck_assert_int_eq(fds[3].fd, 3);
@@ -520,7 +529,7 @@ START_TEST(reader_fds)
 	ck_assert(strncmp(fds[5].target, "pipe:[", 6) == 0);
 	/* room for 2: all 6 counted, the first 2 kept */
 	ck_assert_int_eq(proc_read_fds(&h, fds, 2, &n), PROC_OK);
-	ck_assert_int_eq(n, 6);
+	ck_assert(n == 6 || (under_valgrind() && n > 6));
 	ck_assert_int_eq(proc_read_link(&h, "exe", exe, sizeof(exe)), PROC_OK);
 	ck_assert_int_eq(exe[0], '/');
 	close(pfd[1]);

@@ -26,15 +26,6 @@ static bool is(const struct jobj *e, const char *event, const char *role)
 	       (role == NULL || strcmp(jstr(e, "role"), role) == 0);
 }
 
-/* The pid of role, from its first state event. */
-static int pid_of(const struct jobj *ev, int n, const char *role)
-{
-	const struct jobj *e = nth_event(ev, n, "state", role, 0);
-
-	ck_assert_msg(e != NULL, "no state event for %s", role);
-	return (int)jnum(e, "pid");
-}
-
 /* The last demonstrated state event of role before event index `before`
  * showing `state`. */
 static const struct jobj *last_state(const struct jobj *ev, int n,
@@ -79,12 +70,12 @@ START_TEST(session_sequence)
 	ck_assert(jbool(&ev[n - 1], "ok"));
 	self = (int)jnum(&ev[0], "pid");
 	ck_assert_int_eq(self, o.sid);
-	shell = pid_of(ev, n, "shell");
-	p1 = pid_of(ev, n, "pipe-1");
-	p2 = pid_of(ev, n, "pipe-2");
-	reader = pid_of(ev, n, "reader");
-	sleeper = pid_of(ev, n, "sleeper");
-	daemon = pid_of(ev, n, "daemon");
+	shell = role_pid(ev, n, "shell");
+	p1 = role_pid(ev, n, "pipe-1");
+	p2 = role_pid(ev, n, "pipe-2");
+	reader = role_pid(ev, n, "reader");
+	sleeper = role_pid(ev, n, "sleeper");
+	daemon = role_pid(ev, n, "daemon");
 
 	/* every state event of a live process carries its groups */
 	for (int i = 0; i < n; i++) {

@@ -27,13 +27,6 @@ static const struct jobj *find(const struct jobj *ev, int n, const char *event,
 	return NULL;
 }
 
-static int pid_of(const struct jobj *ev, int n, const char *role)
-{
-	const struct jobj *e = find(ev, n, "state", "role", role);
-
-	return e != NULL ? (int)jnum(e, "pid") : -1;
-}
-
 /* Every state event of role carries tid (its pid) and tgid. */
 static void check_thread_events(const struct jobj *ev, int n,
 				const char *role, int tgid)
@@ -96,8 +89,8 @@ START_TEST(thread_sequence)
 	demonstrated(ev, n, "idler", seq, sizeof(seq));
 	ck_assert_str_eq(seq, "SX");
 
-	first = pid_of(ev, n, "first");
-	second = pid_of(ev, n, "second");
+	first = role_pid(ev, n, "first");
+	second = role_pid(ev, n, "second");
 	ck_assert_int_gt(first, 0);
 	ck_assert_int_gt(second, 0);
 	check_thread_events(ev, n, "first", first);
@@ -111,7 +104,7 @@ START_TEST(thread_sequence)
 	ck_assert_int_eq((int)jnum(e, "pid"), first);
 	ck_assert_int_eq((int)jnum(e, "count"), 3);
 	snprintf(tids, sizeof(tids), "%d,%d,%d", first,
-		 pid_of(ev, n, "spinner"), pid_of(ev, n, "sleeper"));
+		 role_pid(ev, n, "spinner"), role_pid(ev, n, "sleeper"));
 	ck_assert_str_eq(jstr(e, "tids"), tids);
 	for (int i = 0; i < n; i++)
 		if (strcmp(jstr(&ev[i], "event"), "tgid") == 0) {
@@ -152,7 +145,7 @@ START_TEST(thread_sequence)
 	/* the second process answered from its worker, leader a zombie */
 	e = find(ev, n, "answered", NULL, NULL);
 	ck_assert_ptr_nonnull(e);
-	ck_assert_int_eq((int)jnum(e, "tid"), pid_of(ev, n, "worker"));
+	ck_assert_int_eq((int)jnum(e, "tid"), role_pid(ev, n, "worker"));
 	ck_assert_int_eq((int)jnum(e, "getpid"), second);
 	ck_assert_str_eq(jstr(e, "main_state"), "Z");
 

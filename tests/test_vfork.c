@@ -31,27 +31,6 @@ static int count(const struct jobj *ev, int n, const char *event)
 	return c;
 }
 
-/* The pid of the first state event of role. */
-static int pid_of(const struct jobj *ev, int n, const char *role)
-{
-	for (int i = 0; i < n; i++)
-		if (strcmp(jstr(&ev[i], "event"), "state") == 0 &&
-		    strcmp(jstr(&ev[i], "role"), role) == 0)
-			return (int)jnum(&ev[i], "pid");
-	return -1;
-}
-
-/* The claim event with that id (src/claims.c). */
-static const struct jobj *claim_ev(const struct jobj *ev, int n,
-				   const char *id)
-{
-	for (int i = 0; i < n; i++)
-		if (strcmp(jstr(&ev[i], "event"), "claim") == 0 &&
-		    strcmp(jstr(&ev[i], "id"), id) == 0)
-			return &ev[i];
-	return NULL;
-}
-
 START_TEST(vfork_sequence)
 {
 	static struct jobj ev[MAXEV];
@@ -73,9 +52,9 @@ START_TEST(vfork_sequence)
 	ck_assert_str_eq(seq, "RSX");
 
 	/* family: proclab -> caller -> both children, as /proc showed */
-	caller = pid_of(ev, n, "caller");
-	child = pid_of(ev, n, "child");
-	execd = pid_of(ev, n, "exec-child");
+	caller = role_pid(ev, n, "caller");
+	child = role_pid(ev, n, "child");
+	execd = role_pid(ev, n, "exec-child");
 	ck_assert_int_gt(child, 0);
 	ck_assert_int_gt(execd, 0);
 	for (int i = 0; i < n; i++) {
@@ -116,11 +95,11 @@ START_TEST(vfork_sequence)
 	ck_assert_int_eq((int)jnum(e, "before"), 0);
 	ck_assert_int_eq((int)jnum(e, "child_wrote"), 42);
 	ck_assert_int_eq((int)jnum(e, "caller_read"), 42);
-	e = claim_ev(ev, n, "vfork-cannot-write");
+	e = claim_event(ev, n, "vfork-cannot-write");
 	ck_assert_ptr_nonnull(e);
 	ck_assert(!jbool(e, "holds"));
 	ck_assert_int_eq((int)jnum(e, "caller_read"), 42);
-	e = claim_ev(ev, n, "vfork-shares-memory");
+	e = claim_event(ev, n, "vfork-shares-memory");
 	ck_assert_ptr_nonnull(e);
 	ck_assert(jbool(e, "holds"));
 
@@ -131,7 +110,7 @@ START_TEST(vfork_sequence)
 	ck_assert_str_eq(jstr(e, "comm"), "cat");
 	ck_assert(jbool(e, "alive"));
 	ck_assert_int_eq((int)jnum(e, "echoed"), (int)jnum(e, "sent"));
-	e = claim_ev(ev, n, "vfork-exec-returns");
+	e = claim_event(ev, n, "vfork-exec-returns");
 	ck_assert_ptr_nonnull(e);
 	ck_assert(!jbool(e, "holds"));
 	ck_assert(jbool(e, "child_alive"));
@@ -169,7 +148,7 @@ START_TEST(vfork_sequence)
 			    15.9 * MIB);
 	ck_assert_double_le(jnum(c1, "rss_bytes") - jnum(c0, "rss_bytes"),
 			    17 * MIB);
-	e = claim_ev(ev, n, "vfork-same-cost");
+	e = claim_event(ev, n, "vfork-same-cost");
 	ck_assert_ptr_nonnull(e);
 	ck_assert_double_eq_tol(jnum(e, "ratio_small"), jnum(c0, "ratio"), 1e-3);
 	ck_assert_double_eq_tol(jnum(e, "ratio_large"), jnum(c1, "ratio"), 1e-3);

@@ -691,3 +691,20 @@ int jarray(const struct jobj *o, const char *key, struct jobj *objs, int max)
 	}
 	return n < max ? n : max;
 }
+
+const struct jobj *claim_event(const struct jobj *ev, int n, const char *id)
+{
+	for (int i = 0; i < n; i++)
+		if (strcmp(jstr(&ev[i], "event"), "claim") == 0 &&
+		    strcmp(jstr(&ev[i], "id"), id) == 0)
+			return &ev[i];
+	return NULL;
+}
+
+int role_pid(const struct jobj *ev, int n, const char *role)
+{
+	const struct jobj *e = nth_event(ev, n, "state", role, 0);
+
+	ck_assert_msg(e != NULL, "no state event for %s", role);
+	return (int)jnum(e, "pid");
+}

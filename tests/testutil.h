@@ -121,6 +121,12 @@ int stage_number(const char *lab, const char *name);
  * tests/golden.sh).  lab_case(i) is a NULL-terminated argv without
  * argv[0] (the lab's name first); lab_cases() how many there are. */
 int lab_cases(void);
+
+/* The claim event with that id (src/claims.c), or NULL. */
+const struct jobj *claim_event(const struct jobj *ev, int n, const char *id);
+/* The pid of the process of that role (its first state event); fails the
+ * test if there is none. */
+int role_pid(const struct jobj *ev, int n, const char *role);
 const char *const *lab_case(int i);
 
 #endif

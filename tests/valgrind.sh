@@ -87,7 +87,9 @@ echo "valgrind: $(valgrind --version); each process logs on its own"
 for lab in $("$proclab" list | cut -d' ' -f1); do
 	for mode in json text; do
 		name=$lab-$mode
+		# (watch takes no --timeout: it follows until its processes end)
 		opts=--timeout=30000
+		[ "$lab" = watch ] && opts=
 		[ "$mode" = json ] && opts="$opts --json" || opts="$opts -v"
 		if [ "$lab" = watch ]; then
 			# shellcheck disable=SC2086
@@ -132,6 +134,28 @@ for lab in $("$proclab" list | cut -d' ' -f1); do
 			rc=0
 			what="$what; stops at the background stage, as it"
 			what="$what must under valgrind (no stop on SIGTTIN)"
+		fi
+		# with valgrind following children, a program the pipe lab's
+		# children exec runs under valgrind too and /proc names it
+		# memcheck, not wc: the lab says so at its exec-wc stage
+		# (exit 1); the stages up to there ran under valgrind
+		if [ "$lab" = pipe ] && [ "$rc" -eq 1 ] &&
+		   grep -q 'to run wc and show S.*running memcheck' \
+		       "$dir/$name.err"; then
+			rc=0
+			what="$what; stops at the exec-wc stage, as it must"
+			what="$what under valgrind (the exec'd wc is memcheck)"
+		fi
+		# valgrind supports clone() only as fork, vfork or a thread
+		# library's: the thread lab's clone stage (CLONE_VM alone, ...)
+		# cannot run there, and valgrind ends that process; the stages
+		# up to there ran under valgrind
+		if [ "$lab" = thread ] && [ "$rc" -eq 1 ] &&
+		   grep -q 'Valgrind does not support general clone' \
+		       "$dir/$name".*.log; then
+			runs=$((runs + 1))
+			printf '%-24s ok    %s\n' "$name" "$what; stops at the clone stage, as it must under valgrind (no general clone())"
+			continue
 		fi
 		report "$name" "$rc" "$what"
 	done
