@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/pidfd.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
@@ -188,16 +189,23 @@ static void await_tracked_exit(const struct kid *k, int timeout_ms)
 	struct pollfd p = { .fd = k->pidfd, .events = POLLIN };
 	struct timespec tick = { 0, 1000000 };
 	struct proc_stat st;
+	int ms = 0;
 
 	if (k->pidfd >= 0) {
 		while (poll(&p, 1, timeout_ms) < 0 && errno == EINTR)
 			;
+		/* then, as long as the timeout allows, for its adopter (PID 1
+		 * of an orphan lesson) to reap it: a signal 0 reaches a
+		 * zombie, not a reaped process */
+		for (; ms < timeout_ms && pidfd_send_signal(k->pidfd, 0, NULL,
+							    0) == 0; ms++)
+			nanosleep(&tick, NULL);
 		return;
 	}
 	if (k->h.statfd < 0)
 		return;
-	for (int ms = 0; ms < timeout_ms; ms++) {
-		if (proc_read_stat(&k->h, &st) != PROC_OK || st.state == 'Z')
+	for (; ms < timeout_ms; ms++) {
+		if (proc_read_stat(&k->h, &st) != PROC_OK)
 			return;
 		nanosleep(&tick, NULL);     /* no event to wait on: poll */
 	}
@@ -566,7 +574,7 @@ static void pause_for_student(struct run *r)
 	snprintf(ps, sizeof(ps), "ps %s -p %s",
 		 r->lab != NULL && r->lab->job_control
 		 ? "-o pid,ppid,pgid,sid,tpgid,stat,comm"
-		 : threads ? "-L -o pid,lwp,ppid,stat,wchan:20,comm"
+		 : threads ? "-o pid,lwp,ppid,stat,wchan:20,comm -L"
 		 : "-o pid,ppid,stat,wchan:20,comm", pids);
 	emit(r, "pause", FIELDS(F_PIDS("pids", pids), F_MEAS("ps", ps)));
 	/* a line, EOF or an error: go on */

@@ -271,7 +271,8 @@ static void note_pause(const struct jobj *e, void *arg)
 	/* after the exit stage no thread is left to look at: proclab */
 	if ((int)jnum(e, "stage") == stage_number("thread", "exit"))
 		return;
-	ck_assert_msg(strncmp(jstr(e, "ps"), "ps -L -o pid,lwp,", 17) == 0,
+	ck_assert_msg(strncmp(jstr(e, "ps"), "ps -o pid,lwp,", 14) == 0 &&
+		      strstr(jstr(e, "ps"), " -L -p ") != NULL,
 		      "pause: %s", jstr(e, "ps"));
 	ck_assert_msg(strchr(pids, ',') == NULL, "pids: %s", pids);
 }
