@@ -182,7 +182,9 @@ char obs_sample(struct run *r, struct watched *w, const char *demonstrates,
 	if (w->gone)
 		return 'X';
 	rc = proc_read_stat(&w->h, &st);
-	if (rc == PROC_OK) {
+	/* X in stat: caught in the instant of its release, its entry about
+	 * to go: the release itself, reported once, as below */
+	if (rc == PROC_OK && st.state != 'X') {
 		bool changed = !w->seen || st.state != w->state ||
 			       st.ppid != w->ppid;
 		/* a job-control lab: a new group, session or foreground
@@ -213,10 +215,6 @@ char obs_sample(struct run *r, struct watched *w, const char *demonstrates,
 		return '?';
 	}
 	w->gone = true;
-	/* seen as X in the instant of its release, then gone: one change,
-	 * reported once (the first time) */
-	if (from == 'X')
-		return 'X';
 	w->state = 'X';
 	w->seen = true;
 	add_trail(w);
