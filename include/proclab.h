@@ -233,6 +233,10 @@ struct run {
 /* The value of the lab's option `name` (its default when not given). */
 long long opt_val(const struct run *r, const char *name);
 bool opt_set(const struct run *r, const char *name);
+
+/* For `prepare`: option `name` (MiB a child will write) fits in half of
+ * MemAvailable: PL_EXIT_OK; else one line naming the range, PL_EXIT_USAGE. */
+int opt_mib_fits(struct run *r, const char *name);
 /* The text of the lab's text option `name`, NULL when not given. */
 const char *opt_text(const struct run *r, const char *name);
 

@@ -1003,14 +1003,7 @@ static int exec_setup(struct run *r)
 /* Refuse more memory for --touch than this machine can spare. */
 static int exec_prepare(struct run *r)
 {
-	long long kb, mib = opt_val(r, "touch");
-
-	if (proc_mem_available(&kb) != PROC_OK || mib <= kb / 1024 / 2)
-		return PL_EXIT_OK;
-	pl_warnx(r, "--touch: '%lld' is too large for this machine (8 to %lld: "
-		 "half of the %lld MiB available)", mib, kb / 1024 / 2,
-		 kb / 1024);
-	return PL_EXIT_USAGE;
+	return opt_mib_fits(r, "touch");
 }
 
 /* What a class's variants change (variant.h): the lesson stays. */

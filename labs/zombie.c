@@ -327,14 +327,7 @@ static const struct stage zombie_stages[] = {
  * machine can spare (half of MemAvailable); its range is the dispatcher's. */
 static int zombie_prepare(struct run *r)
 {
-	long long kb, mib = opt_val(r, "touch");
-
-	if (proc_mem_available(&kb) != PROC_OK || mib <= kb / 1024 / 2)
-		return PL_EXIT_OK;
-	pl_warnx(r, "--touch: '%lld' is too large for this machine (0 to %lld: "
-		 "half of the %lld MiB available)", mib, kb / 1024 / 2,
-		 kb / 1024);
-	return PL_EXIT_USAGE;
+	return opt_mib_fits(r, "touch");
 }
 
 /* What a class's variants change (variant.h): the lesson stays. */

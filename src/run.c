@@ -65,6 +65,19 @@ const char *opt_text(const struct run *r, const char *name)
 	abort();        /* a lab asked for an option it doesn't have */
 }
 
+int opt_mib_fits(struct run *r, const char *name)
+{
+	const struct lab_option *o = &r->lab->options[opt_index(r, name)];
+	long long kb, mib = opt_val(r, name);
+
+	if (proc_mem_available(&kb) != PROC_OK || mib <= kb / 1024 / 2)
+		return PL_EXIT_OK;
+	pl_warnx(r, "--%s: '%lld' is too large for this machine (%lld to "
+		 "%lld: half of the %lld MiB available)", name, mib, o->min,
+		 kb / 1024 / 2, kb / 1024);
+	return PL_EXIT_USAGE;
+}
+
 bool opt_set(const struct run *r, const char *name)
 {
 	int i = opt_index(r, name);
