@@ -12,6 +12,7 @@
 #   make valgrind     every lab and the unit tests under valgrind memcheck
 #   make deps         install the Debian packages the build needs
 #   make install      PREFIX=/usr/local DESTDIR= (also: uninstall)
+#   make pot          regenerate po/proclab.pot (and merge po/*.po)
 #   make SANITIZE=1   build with ASan+UBSan, under build-san/
 #   make fuzz         fuzz the /proc parsers and string writers (clang's
 #                     libFuzzer, under build-fuzz/), FUZZ_SECONDS=20 each
@@ -23,6 +24,7 @@ MANDIR  ?= $(PREFIX)/share/man
 DOCDIR  ?= $(PREFIX)/share/doc/proclab
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 ZSHCOMPDIR  ?= $(PREFIX)/share/zsh/site-functions
+LOCALEDIR   ?= $(PREFIX)/share/locale
 DOCS    := README.md $(wildcard docs/*.md labs/*.md)
 
 PKG_CONFIG ?= pkg-config
@@ -52,6 +54,21 @@ PROG    := proclab
 SAN     :=
 endif
 
+# Translations (po/LINGUAS): each .mo goes to a locale/ beside the binary,
+# where proclab looks first (src/i18n.c), and `make install` copies it
+LINGUAS := $(shell cat po/LINGUAS)
+MO      := $(LINGUAS:%=$(dir $(PROG))locale/%/LC_MESSAGES/proclab.mo)
+# the functions whose argument is a message (i18n.h); the tables are
+# listed by po/tables.c
+XGETTEXT_KEYWORDS := -k_ -kN_ -kerr:2 -kerrx:2 -kwarn:1 -kwarnx:1 \
+	-kpl_fail:2 -kpl_unavailable:2 -kpl_warnx:2 -kpl_sys_error:4 \
+	-kobs_await:4 -kobs_await_exec:5 -kobs_await_or_not:4 \
+	-kobs_show_all:2 -kobs_sample:4 -kemit_state:5 -kstage:3 \
+	--flag=pl_fail:2:c-format --flag=pl_unavailable:2:c-format \
+	--flag=pl_warnx:2:c-format --flag=pl_sys_error:4:c-format \
+	--flag=errx:2:c-format --flag=err:2:c-format \
+	--flag=warnx:1:c-format --flag=warn:1:c-format
+
 ALL_CFLAGS  = -std=gnu11 -D_GNU_SOURCE $(WARN) -Iinclude $(BSD_CFLAGS) $(JSON_CFLAGS) $(SAN) $(CFLAGS) \
 	      $(CPPFLAGS) $(MAIN_DEFS)
 ALL_LDFLAGS = $(SAN) $(LDFLAGS)
@@ -75,6 +92,7 @@ TEST_OBJ  := $(call obj,$(TEST_SRC))
 BENCH_OBJ := $(call obj,$(BENCH_SRC))
 STRESS_OBJ := $(call obj,$(STRESS_SRC))
 
+$(BUILD)/src/i18n.o: MAIN_DEFS = -DPROCLAB_LOCALEDIR='"$(LOCALEDIR)"'
 $(MAIN_OBJ): MAIN_DEFS = -DPROCLAB_LIBBSD_VERSION='"$(BSD_VERSION)"' \
 		    -DPROCLAB_CHECK_VERSION='"$(CHECK_VERSION)"'
 
@@ -87,8 +105,8 @@ say = @printf '  %-6s %s\n' $(1) $(2);
 endif
 
 .PHONY: all check bench stress valgrind deps install uninstall clean \
-	have-deps fuzz have-fuzzer golden examples
-all: $(PROG) examples
+	have-deps fuzz have-fuzzer golden examples pot
+all: $(PROG) examples $(MO)
 
 examples: $(EXAMPLES)
 
@@ -100,8 +118,9 @@ $(BUILD)/examples/%: examples/%.c Makefile
 		$(LDFLAGS) -o $@ $<
 
 have-deps:
-	@$(PKG_CONFIG) --exists libbsd-overlay check jansson 2>/dev/null || { \
-	  echo "proclab needs libbsd-dev, libjansson-dev, check and pkgconf: run 'make deps'" >&2; \
+	@$(PKG_CONFIG) --exists libbsd-overlay check jansson 2>/dev/null && \
+	  command -v msgfmt >/dev/null || { \
+	  echo "proclab needs libbsd-dev, libjansson-dev, check, pkgconf and gettext: run 'make deps'" >&2; \
 	  exit 1; }
 
 $(PROG): $(MAIN_OBJ) $(LIB_OBJ) | have-deps
@@ -124,6 +143,36 @@ $(BUILD)/tests/%.o: tests/%.c Makefile | have-deps
 $(BUILD)/%.o: %.c Makefile | have-deps
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+# msgfmt --check: formats match, the header is whole
+$(dir $(PROG))locale/%/LC_MESSAGES/proclab.mo: po/%.po | have-deps
+	@mkdir -p $(dir $@)
+	$(call say,MSGFMT,$<)msgfmt --check -o $@ $<
+
+# a Chinese man page: groff 1.22 breaks lines only at spaces, so a
+# break point (\:) goes after each Chinese character of the text lines,
+# except before closing punctuation
+$(BUILD)/man/%/proclab.1: man/%/proclab.1
+	@mkdir -p $(dir $@)
+	$(call say,GEN,$@)LC_ALL=C.UTF-8 sed -E '/^[.'"'"']/!{s/([^ -~])/\1\\:/g; s/\\:([，。、；：！？）」』》”’])/\1/g}' $< > $@
+
+$(BUILD)/po-tables: $(BUILD)/po/tables.o $(LIB_OBJ)
+	$(call say,LINK,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(BSD_LIBS) $(JSON_LIBS)
+
+# the template: what xgettext finds in the code and what po/tables.c
+# lists from the tables; then each translation is merged with it (new
+# messages untranslated, changed ones fuzzy: `make check` fails on both)
+pot: $(BUILD)/po-tables
+	@mkdir -p $(BUILD)/po
+	xgettext --from-code=UTF-8 --add-comments=TRANSLATORS: \
+	  $(XGETTEXT_KEYWORDS) --package-name=proclab \
+	  --msgid-bugs-address=https://github.com/proclab/proclab/issues \
+	  -o $(BUILD)/po/code.pot $(sort $(ENGINE_SRC) $(LAB_SRC))
+	./$(BUILD)/po-tables | msguniq -o $(BUILD)/po/tables.pot
+	msgcat --use-first -o po/proclab.pot $(BUILD)/po/code.pot $(BUILD)/po/tables.pot
+	for l in $(LINGUAS); do \
+	  msgmerge --quiet --update --backup=none po/$$l.po po/proclab.pot || exit; \
+	done
 
 # then the shell completions and make install/uninstall (tests/*.sh)
 check: $(PROG) $(BUILD)/check_proclab $(EXAMPLES)
@@ -179,7 +228,7 @@ build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h src/procfs.c src/escape
 fuzz: $(FUZZ_NAMES:%=build-fuzz/fuzz_%)
 	sh tests/fuzz/run build-fuzz $(FUZZ_SECONDS) $(FUZZ_NAMES)
 
-install: $(PROG)
+install: $(PROG) $(MO) $(LINGUAS:%=$(BUILD)/man/%/proclab.1)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
 		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(DOCDIR)
 	install -m 755 $(PROG) $(DESTDIR)$(BINDIR)/proclab
@@ -188,6 +237,14 @@ install: $(PROG)
 	install -m 644 docs/completion/_proclab $(DESTDIR)$(ZSHCOMPDIR)/_proclab
 	install -m 644 $(DOCS) $(DESTDIR)$(DOCDIR)/
 	install -m 755 labs/grade.sh $(DESTDIR)$(DOCDIR)/grade.sh
+	for l in $(LINGUAS); do \
+	  install -d $(DESTDIR)$(LOCALEDIR)/$$l/LC_MESSAGES $(DESTDIR)$(MANDIR)/$$l/man1 \
+	    $(DESTDIR)$(DOCDIR)/$$l && \
+	  install -m 644 $(dir $(PROG))locale/$$l/LC_MESSAGES/proclab.mo \
+	    $(DESTDIR)$(LOCALEDIR)/$$l/LC_MESSAGES/proclab.mo && \
+	  install -m 644 $(BUILD)/man/$$l/proclab.1 $(DESTDIR)$(MANDIR)/$$l/man1/proclab.1 && \
+	  install -m 644 labs/$$l/*.md $(DESTDIR)$(DOCDIR)/$$l/ || exit; \
+	done
 
 # only what install put there: the shared directories stay
 uninstall:
@@ -195,9 +252,14 @@ uninstall:
 	      $(DESTDIR)$(BASHCOMPDIR)/proclab $(DESTDIR)$(ZSHCOMPDIR)/_proclab \
 	      $(addprefix $(DESTDIR)$(DOCDIR)/,$(notdir $(DOCS))) \
 	      $(DESTDIR)$(DOCDIR)/grade.sh
+	for l in $(LINGUAS); do \
+	  rm -f $(DESTDIR)$(LOCALEDIR)/$$l/LC_MESSAGES/proclab.mo \
+	    $(DESTDIR)$(MANDIR)/$$l/man1/proclab.1 $(DESTDIR)$(DOCDIR)/$$l/*.md; \
+	  rmdir $(DESTDIR)$(DOCDIR)/$$l 2>/dev/null; \
+	done; true
 	-rmdir $(DESTDIR)$(DOCDIR)
 
 clean:
-	rm -rf build build-san build-fuzz build-clang proclab
+	rm -rf build build-san build-fuzz build-clang proclab locale
 
 -include $(shell find build build-san -name '*.d' 2>/dev/null)

@@ -55,6 +55,9 @@ struct field {
 	bool text_only; /* for the sentence only, not a JSON field */
 	bool raw;       /* a JSON value already rendered (an array, an
 			 * object): JSON only, never in a sentence */
+	bool tr;        /* a string the text view translates (F_WORDS) */
+	const char *said; /* FT_STR: what the text view shows instead
+			   * (F_SAID: a message in the user's language) */
 	union {
 		long long i;
 		double d;
@@ -172,6 +175,15 @@ struct sentence {
  * other fields, e.g. "exited with code 3"); measured ones read "~". */
 #define F_TEXT(k, v) ((struct field){ .key = (k), .type = FT_STR, \
 				    .text_only = true, .s = (v) })
+/* An English phrase from a fixed set (a literal marked N_()): JSON has it
+ * as it is, the text view translated. */
+#define F_WORDS(k, v) ((struct field){ .key = (k), .type = FT_STR, \
+				     .tr = true, .s = (v) })
+/* A string JSON carries as `v` (English, the same bytes in every
+ * language) while the text view shows `said` (the same message in the
+ * user's language). */
+#define F_SAID(k, v, said_) ((struct field){ .key = (k), .type = FT_STR, \
+					   .s = (v), .said = (said_) })
 #define F_TEXT_MEAS(k, v) ((struct field){ .key = (k), .type = FT_STR, \
 					 .text_only = true, .meas = true, \
 					 .s = (v) })
@@ -195,12 +207,13 @@ void emit_sentence(struct run *r, const struct sentence *s,
 extern const struct sentence emit_engine_sentences[];
 
 /* The text view of s over these fields (r->stable says which), without
- * the time and event columns and unwrapped: a string to free(), NULL
- * without memory.  For tests and tools. */
+ * the time and event columns and unwrapped, in the user's language: a
+ * string to free(), NULL without memory.  For tests and tools. */
 char *emit_render(const struct run *r, const struct sentence *s,
 		  const struct field *fields);
 /* The same as the text view without --stable words it, whatever the run's
- * options: for a JSON field that carries the sentence itself. */
+ * options, and untranslated (C locale): for a JSON field that carries the
+ * sentence itself, the same bytes in every language. */
 char *emit_render_text(const struct run *r, const struct sentence *s,
 		       const struct field *fields);
 
@@ -239,9 +252,10 @@ void emit_state(struct run *r, struct watched *w, char from,
 		bool transient, const char *why);
 
 /* A state why rendered with w's fields as the text view would (without
- * escaping), into buf: for the answer of --quiz.  Without braces: as is. */
+ * escaping), into buf: for the answer of --quiz.  Without braces: as is.
+ * `tr`: translated, for the text view; else as JSON carries it. */
 void emit_render_why(const struct run *r, const struct watched *w,
-		     const char *why, char *buf, size_t size);
+		     const char *why, bool tr, char *buf, size_t size);
 
 struct wstatus;
 
@@ -263,8 +277,14 @@ void emit_wstatus_by(struct run *r, pid_t pid, const char *role,
 void emit_unordered_begin(struct run *r);
 void emit_unordered_end(struct run *r);
 
-/* The heading of a stage. */
-void emit_stage(struct run *r, const char *name, const char *what);
+/* The heading of a stage: `what` for JSON, `what_text` (translated) for
+ * the text view. */
+void emit_stage(struct run *r, const char *name, const char *what,
+		const char *what_text);
+
+/* The kernel's name of a state letter ("zombie"), translated: for the
+ * text view only (JSON keeps procfs_state_name()). */
+const char *pl_state_name(char state);
 
 /* Whether the text view may use color, decided once from the options, the
  * NO_COLOR variable and whether stdout is a terminal. */

@@ -243,6 +243,10 @@ const char *opt_text(const struct run *r, const char *name);
 /* Begin stage `name`: ends the previous one first (with --step: pause for
  * the student; with --delay: wait), then reports the new one. */
 void stage(struct run *r, const char *name, const char *what);
+/* The same with the heading's text in the user's language (`what` is
+ * JSON's, English); stage() translates `what` with gettext(). */
+void stage_text(struct run *r, const char *name, const char *what,
+		const char *what_text);
 
 /* The end of the lab's last stage: the same pause as between stages. */
 void stage_end(struct run *r);
@@ -303,6 +307,8 @@ void quiz_tell(struct run *r, const struct watched *w, const char *why);
 void quiz_value(struct run *r, const char *kind, pid_t about,
 		const char *expected, const char *also,
 		const struct field *fields);
+/* The sentences of those questions and their answers, {NULL}-ended. */
+extern const struct sentence quiz_value_sentences[];
 
 /* A class's --quiz, after a wait that showed w as Z: how many of the
  * run's watched processes the text view now shows as zombies (their last
@@ -335,9 +341,11 @@ int run_stages(struct run *r);
 bool stage_applies(const struct run *r, const struct stage *s);
 
 /* The heading of stage s rendered over the option values (the defaults
- * when r's options were not parsed: for --help).  Returns dst. */
-char *stage_what(const struct run *r, const struct stage *s, char *dst,
-		 size_t size);
+ * when r's options were not parsed: for --help); `tr`: translated (the
+ * text view; ngettext picks the form), else English (JSON).  Returns
+ * dst. */
+char *stage_what(const struct run *r, const struct stage *s, bool tr,
+		 char *dst, size_t size);
 
 /* Kill and reap every process this run made that is still there. */
 void run_teardown(struct run *r);

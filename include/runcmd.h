@@ -8,4 +8,7 @@
  * usage error, 3 when this machine cannot trace it. */
 int run_command(int argc, char *argv[]);
 
+/* What words `proclab run`'s events (a lab in all but the table). */
+extern const struct lab run_command_lab;
+
 #endif

@@ -6,6 +6,7 @@
  * docs/sources.md describes each source; the worksheets (labs/ *.md) say
  * what the verdicts mean. */
 #include "claims.h"
+#include "i18n.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -284,11 +285,11 @@ const struct source *source_find(const char *id)
 const char *verdict_name(enum verdict v)
 {
 	switch (v) {
-	case CLAIM_HOLDS: return "holds";
-	case CLAIM_FAILS: return "does not hold";
-	case CLAIM_DEPENDS: return "depends";
+	case CLAIM_HOLDS: return N_("holds");
+	case CLAIM_FAILS: return N_("does not hold");
+	case CLAIM_DEPENDS: return N_("depends");
 	}
-	return "depends";
+	return N_("depends");
 }
 
 enum { CLAIM_FIELDS_MAX = 24 };
@@ -308,9 +309,10 @@ void claim(struct run *r, const char *id, enum verdict v,
 		abort();
 	}
 	f[n++] = F_STR("id", c->id);
-	f[n++] = F_STR("source", src->title);
-	f[n++] = F_STR("claim", c->claim);
-	f[n] = F_STR("verdict", verdict_name(v));
+	/* JSON: the English words; the text view: translated */
+	f[n++] = F_WORDS("source", src->title);
+	f[n++] = F_WORDS("claim", c->claim);
+	f[n] = F_WORDS("verdict", verdict_name(v));
 	f[n++].meas = c->varies;
 	f[n] = v == CLAIM_DEPENDS ? F_NULL("holds")
 				  : F_BOOL("holds", v == CLAIM_HOLDS);
@@ -322,8 +324,9 @@ void claim(struct run *r, const char *id, enum verdict v,
 	}
 	f[n] = (struct field){ .type = FT_END };
 	/* the engine words it, from the row */
-	snprintf(form, sizeof(form), "\"{source}\" says {claim}: {verdict} "
-		 "here. Seen: %s", c->evidence);
+	snprintf(form, sizeof(form), _("\"{source}\" says {claim}: {verdict} "
+				       "here. Seen: %s"),
+		 pl_gettext(c->evidence));
 	emit_sentence(r, &(const struct sentence){ .event = "claim",
 						    .form = c->id,
 						    .one = form }, f);

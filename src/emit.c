@@ -19,6 +19,7 @@
 #include <wchar.h>
 
 #include "escape.h"
+#include "i18n.h"
 #include "wstatus.h"
 #include "proclab.h"
 
@@ -124,15 +125,20 @@ static const char *state_color(char s)
 static const char *state_meaning(char s)
 {
 	switch (s) {
-	case 'R': return "on a CPU or ready for one";
-	case 'S': return "waiting for an event";
-	case 'D': return "waiting, and signals must wait too";
-	case 'T': return "stopped by a signal";
-	case 't': return "stopped by its tracer";
-	case 'Z': return "exited; not waited for yet";
-	case 'X': return "being released";
+	case 'R': return N_("on a CPU or ready for one");
+	case 'S': return N_("waiting for an event");
+	case 'D': return N_("waiting, and signals must wait too");
+	case 'T': return N_("stopped by a signal");
+	case 't': return N_("stopped by its tracer");
+	case 'Z': return N_("exited; not waited for yet");
+	case 'X': return N_("being released");
 	default: return "";
 	}
+}
+
+const char *pl_state_name(char state)
+{
+	return gettext(procfs_state_name(state));
 }
 
 bool emit_want_color(bool no_color_option)
@@ -247,10 +253,50 @@ int emit_text_width(const struct run *r)
 	return 80;
 }
 
+/* Whether the character at s[i] is one a line must not begin with
+ * (closing punctuation), or, `open`, end with (opening punctuation). */
+static bool cjk_sticky(const char *s, size_t n, size_t i, bool open)
+{
+	static const char *const closing[] = {
+		"，", "。", "、", "；", "：", "！", "？", "）", "」", "』", "》",
+		"”", "’", "…",
+	};
+	static const char *const opening[] = { "（", "「", "『", "《", "“",
+					       "‘" };
+	const char *const *set = open ? opening : closing;
+	size_t count = open ? sizeof(opening) / sizeof(opening[0])
+			    : sizeof(closing) / sizeof(closing[0]);
+
+	if ((unsigned char)s[i] < 0x80)
+		return strchr(open ? "([{<" : ")]}>,.;:!?%", s[i]) != NULL;
+	for (size_t j = 0; j < count; j++) {
+		size_t l = strlen(set[j]);
+
+		if (l <= n - i && memcmp(s + i, set[j], l) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Whether a line may break before s[i], with no space there: next to a
+ * wide (CJK) character, as Chinese text breaks between any two
+ * characters, except before closing and after opening punctuation.
+ * prev is the offset of the character before, of prev_w columns. */
+static bool cjk_break(const char *s, size_t n, size_t i, int prev_w,
+		      size_t prev)
+{
+	size_t k;
+
+	if (prev_w != 2 && char_columns(s + i, n - i, &k) != 2)
+		return false;
+	return !cjk_sticky(s, n, i, false) && !cjk_sticky(s, n, prev, true);
+}
+
 /* Write s (n bytes) to dst, wrapped at `width` columns at the spaces after
- * byte `brk`: a word that does not fit begins a new line indented by
- * `indent` columns, the spaces before it dropped; a word longer than a line
- * goes alone on its line, whole. */
+ * byte `brk` (and between Chinese characters: cjk_break): a word that
+ * does not fit begins a new line indented by `indent` columns, the spaces
+ * before it dropped; a word longer than a line goes alone on its line,
+ * whole. */
 static void wrap_to(FILE *dst, const char *s, size_t n, size_t brk,
 		    int indent, int width)
 {
@@ -272,14 +318,22 @@ static void wrap_to(FILE *dst, const char *s, size_t n, size_t brk,
 			placed = false;
 			continue;
 		}
-		size_t gap0 = i, word0;
-		int ww = 0;
+		size_t gap0 = i, word0, prev = 0;
+		int ww = 0, prev_w = 0;
 
 		while (i < n && s[i] == ' ')
 			i++;
 		word0 = i;
+		/* a word ends at a space, or where a line may break between
+		 * two characters without one (Chinese) */
 		while (i < n && s[i] != ' ' && s[i] != '\n') {
-			ww += char_columns(s + i, n - i, &k);
+			int cw = char_columns(s + i, n - i, &k);
+
+			if (i > word0 && cjk_break(s, n, i, prev_w, prev))
+				break;
+			ww += cw;
+			prev = i;
+			prev_w = cw;
 			i += k;
 		}
 		int gap = (int)(word0 - gap0);
@@ -829,6 +883,7 @@ struct tmpl {
 	const struct field *fields;
 	bool escape;            /* values through text_put_string */
 	int list_indent;        /* columns before a list's rows */
+	bool tr;                /* the text view: translated (i18n.h) */
 };
 
 static void __attribute__((noreturn))
@@ -1008,7 +1063,8 @@ static void put_field(FILE *o, const struct tmpl *t, const struct field *f,
 			}
 			break;
 		case FT_STR:
-			v = f->s;
+			v = !t->tr ? f->s : f->said != NULL ? f->said
+			    : f->tr ? pl_gettext(f->s) : f->s;
 			untrusted = true;
 			break;
 		case FT_BOOL:
@@ -1148,13 +1204,18 @@ static const char *pick(const struct tmpl *t, const struct sentence *s)
 	const struct field *f;
 
 	if (s->count == NULL)
-		return s->one;
+		return t->tr ? gettext(s->one) : s->one;
 	f = find_field(t->fields, s->count, strlen(s->count));
 	if (f == NULL || (f->type != FT_INT && f->type != FT_PID))
 		tmpl_die(t, "no integer field for the count", s->count,
 			 strlen(s->count));
-	if (s->many == NULL || (f->i == 1 && !(t->r->stable && f->meas)))
-		return s->one;
+	long long n = t->r->stable && f->meas ? 2 : f->i;
+
+	if (t->tr && s->many != NULL)   /* the language's plural rule */
+		return pl_ngettext(s->one, s->many,
+				   (unsigned long)(n < 0 ? -n : n));
+	if (s->many == NULL || n == 1)
+		return t->tr ? gettext(s->one) : s->one;
 	return s->many;
 }
 
@@ -1192,7 +1253,7 @@ static const struct sentence *lookup(const struct sentence *s,
 void emit_sentence(struct run *r, const struct sentence *s,
 		   const struct field *fields)
 {
-	struct tmpl t = { r, s->event, s->one, fields, true, 2 };
+	struct tmpl t = { r, s->event, s->one, fields, true, 2, true };
 
 	if (record_begin(r)) {
 		emit_sentence(r, s, fields);
@@ -1237,13 +1298,19 @@ void emit(struct run *r, const char *event, const struct field *fields)
 	emit_form(r, event, NULL, fields);
 }
 
-char *emit_render(const struct run *r, const struct sentence *s,
-		  const struct field *fields)
+static char *render_sentence(const struct run *r, const struct sentence *s,
+			     const struct field *fields, bool tr)
 {
-	struct tmpl t = { r, s->event, s->one, fields, true, 2 };
+	struct tmpl t = { r, s->event, s->one, fields, true, 2, tr };
 
 	t.text = pick(&t, s);
 	return render_str(&t);
+}
+
+char *emit_render(const struct run *r, const struct sentence *s,
+		  const struct field *fields)
+{
+	return render_sentence(r, s, fields, true);
 }
 
 char *emit_render_text(const struct run *r, const struct sentence *s,
@@ -1253,13 +1320,13 @@ char *emit_render_text(const struct run *r, const struct sentence *s,
 	char *text;
 
 	if (!r->stable)
-		return emit_render(r, s, fields);
+		return render_sentence(r, s, fields, false);
 	plain = malloc(sizeof(*plain));
 	if (plain == NULL)
 		return NULL;
 	*plain = *r;
 	plain->stable = false;
-	text = emit_render(plain, s, fields);
+	text = render_sentence(plain, s, fields, false);
 	free(plain);
 	return text;
 }
@@ -1268,7 +1335,7 @@ char *emit_render_options(const struct run *r, const char *tmpl)
 {
 	struct field f[LAB_OPT_MAX + 1];
 	int n = 0;
-	struct tmpl t = { r, "stage", tmpl, f, false, 2 };
+	struct tmpl t = { r, "stage", tmpl, f, false, 2, false };
 
 	for (const struct lab_option *o = r->lab->options;
 	     o != NULL && o->name != NULL && n < LAB_OPT_MAX; o++, n++)
@@ -1337,16 +1404,18 @@ static bool is_template(const char *why)
 }
 
 void emit_render_why(const struct run *r, const struct watched *w,
-		     const char *why, char *buf, size_t size)
+		     const char *why, bool tr, char *buf, size_t size)
 {
 	struct tmpl t = { r, "state", why,
 			  r->lab != NULL && r->lab->job_control && !w->gone
 			  ? JOB_STATE_FIELDS(w, w->shown)
-			  : STATE_FIELDS(w, false, w->shown), false, 2 };
+			  : STATE_FIELDS(w, false, w->shown), false, 2, tr };
 	char *text;
 
 	if (size == 0)
 		return;
+	if (tr)
+		t.text = why = pl_gettext(why);
 	if (why == NULL || !is_template(why)) {
 		snprintf(buf, size, "%s", why != NULL ? why : "");
 		return;
@@ -1483,21 +1552,27 @@ void emit_state(struct run *r, struct watched *w, char from,
 	 * the message column when that leaves too little room) */
 	if (!jobs)
 		wrap_here(line_columns() + 1 + 13, head + role_col + 1);
-	if (jobs)
-		fprintf(out, " %s: ", procfs_state_name(state));
-	else
-		fprintf(out, " %-13s", w->gone || racy ? "released"
-						       : procfs_state_name(state));
+	const char *name = w->gone || racy ? _("released")
+					   : pl_state_name(state);
+
+	if (jobs) {
+		fprintf(out, " %s: ", name);
+	} else {                /* 13 display columns */
+		int pad = 13 - emit_columns(name, strlen(name));
+
+		fprintf(out, " %s%*s", name, pad > 0 ? pad : 0, "");
+	}
 	if (!transient)
 		color(r, RESET);
 	if (why == NULL)
-		why = w->gone || racy ? "its /proc entry is gone"
+		why = w->gone || racy ? N_("its /proc entry is gone")
 				      : state_meaning(state);
+	why = pl_gettext(why);
 	if (is_template(why)) {
 		struct tmpl t = { r, "state", why,
 				  jobs ? JOB_STATE_FIELDS(w, from)
 					: STATE_FIELDS(w, racy, from),
-				  true, 2 };
+				  true, 2, true };
 
 		render(out, &t);
 	} else {
@@ -1509,23 +1584,24 @@ void emit_state(struct run *r, struct watched *w, char from,
 	}
 	if (w->named && from == '\0' && !w->gone) {
 		/* a name from whoever started the process: escaped */
-		fputs(" (comm: ", out);
+		fprintf(out, " (%s: ", _("comm"));
 		text_put_string(out, w->st.comm, strlen(w->st.comm));
 		fputc(')', out);
 	}
 	if (transient)
-		fputs(" (in passing)", out);
+		fprintf(out, " %s", _("(in passing)"));
 	color(r, RESET);
 	fputc('\n', out);
 	line_end(r);
 }
 
-void emit_stage(struct run *r, const char *name, const char *what)
+void emit_stage(struct run *r, const char *name, const char *what,
+		const char *what_text)
 {
 	int indent;
 
 	if (record_begin(r)) {
-		emit_stage(r, name, what);
+		emit_stage(r, name, what, what_text);
 		record_end(r);
 	}
 	line_start(r);
@@ -1535,14 +1611,17 @@ void emit_stage(struct run *r, const char *name, const char *what)
 		fputs("}\n", out);
 	} else {
 		fputc('\n', out);
-		indent = fprintf(out, "stage %d: ", r->stage);
+		/* TRANSLATORS: the heading of a stage, "stage 3: fork - ..." */
+		indent = fprintf(out, _("stage %d: "), r->stage);
+		if (line_columns() > 0) /* in display columns */
+			indent = line_columns();
 		color(r, BOLD);
 		fputs(name, out);
 		color(r, RESET);
 		fputs(" -", out);
 		wrap_here(indent > 0 ? indent : 0, -1);
 		fputc(' ', out);
-		text_put_string(out, what, strlen(what));
+		text_put_string(out, what_text, strlen(what_text));
 		fputc('\n', out);
 	}
 	line_end(r);

@@ -18,6 +18,7 @@
 #include "claims.h"
 #include "escape.h"
 #include "grade.h"
+#include "i18n.h"
 #include "proclab.h"
 #include "runcmd.h"
 #include "variant.h"
@@ -26,7 +27,12 @@
 #define TIMEOUT_MAX 600000      /* ms */
 #define TIMEOUT_DEF 3000
 
-static const char common_usage[] =
+/* TRANSLATORS: keep the layout: an option's line starts with two spaces
+ * and "--NAME" (untranslated), its text from column 19 on, lines that go
+ * on with it start with more spaces; at most 79 display columns a line
+ * (a Chinese character is two).  `proclab LAB --help` leaves out the
+ * lines of an option the lab refuses. */
+static const char common_usage[] = N_(
 	"Options every lab takes:\n"
 	"  --json          print JSON Lines (see docs/json.md) instead of text\n"
 	"  --step          pause after each stage until Enter (or EOF) on stdin\n"
@@ -49,64 +55,67 @@ static const char common_usage[] =
 	"                  text view and the quiz stay on the terminal)\n"
 	"  -v, --verbose   also show changes caught in passing (JSON always has\n"
 	"                  them, marked transient)\n"
-	"  -h, --help      show this help\n";
+	"  -h, --help      show this help\n");
 
 /* The SYNOPSIS of proclab(1). */
 static void usage_main(FILE *f)
 {
-	fputs("usage: proclab LAB [options]\n", f);
+	fputs(_("usage: proclab LAB [options]\n"), f);
 	for (size_t i = 0; i < lab_count; i++)
 		if (lab_table[i]->args != NULL)
-			fprintf(f, "       proclab %s %s [options]\n",
+			fprintf(f, _("       proclab %s %s [options]\n"),
 				lab_table[i]->name, lab_table[i]->args);
-	fputs("       proclab run [options] [--] PROGRAM [ARGS...]\n"
-	      "       proclab claims [--check] [--json]\n"
-	      "       proclab grade [--csv] [--class FILE] RECORD...\n"
-	      "       proclab list [--json]\n"
-	      "       proclab help [LAB]\n"
-	      "       proclab --help | --version\n", f);
+	fputs(_("       proclab run [options] [--] PROGRAM [ARGS...]\n"
+		"       proclab claims [--check] [--json]\n"
+		"       proclab grade [--csv] [--class FILE] RECORD...\n"
+		"       proclab list [--json]\n"
+		"       proclab help [LAB]\n"
+		"       proclab --help | --version\n"), f);
 }
 
 
 static void list_labs(void);
+static void fold(const char *text, int col, int indent);
 
 static void help_main(void)
 {
 	usage_main(stdout);
-	fputs("\nproclab forks real processes, drives them through the states "
-	      "Linux shows in\n/proc (R S D T t Z X) and prints every "
-	      "transition as it is observed.\n\nLabs:\n", stdout);
+	putchar('\n');
+	fold(_("proclab forks real processes, drives them through the "
+	       "states Linux shows in\n/proc (R S D T t Z X) and prints "
+	       "every transition as it is observed."), 0, 0);
+	printf("\n%s\n", _("Labs:"));
 	list_labs();
 	fputs("\n", stdout);
-	fputs(common_usage, stdout);
-	fputs("\nExit status: 0 every stage saw what it demonstrates, 1 the "
-	      "kernel did not show\nan expected state in time, 2 usage error, "
-	      "3 this machine cannot run the lab.\n\n"
-	      "'proclab help LAB' or 'proclab LAB --help' describes a lab; "
-	      "see also proclab(1).\n", stdout);
+	fputs(_(common_usage), stdout);
+	putchar('\n');
+	fold(_("Exit status: 0 every stage saw what it demonstrates, 1 the "
+	       "kernel did not show\nan expected state in time, 2 usage "
+	       "error, 3 this machine cannot run the lab."), 0, 0);
+	putchar('\n');
+	fold(_("'proclab help LAB' or 'proclab LAB --help' describes a lab; "
+	       "see also proclab(1)."), 0, 0);
 }
 
-/* Print text from column col on, folded at 79 columns into lines that
- * start at column indent; end the line. */
+/* Print text from display column col on, folded at 79 columns (at its
+ * spaces, and between Chinese characters) into lines that start at column
+ * indent; its newlines are kept; end the line. */
 static void fold(const char *text, int col, int indent)
 {
 	enum { WIDTH = 79 };
-	const char *w = text + strspn(text, " ");
+	char *line = NULL, *wrapped = NULL;
 
-	while (*w != '\0') {
-		int len = (int)strcspn(w, " ");
-
-		if (col < indent)
-			col += printf("%*s", indent - col, "");
-		else if (col + 1 + len > WIDTH)
-			col = printf("\n%*s", indent, "") - 1;
-		else if (w != text)
-			col += printf(" ");
-		col += printf("%.*s", len, w);
-		w += len;
-		w += strspn(w, " ");
+	if (col < indent) {
+		printf("%*s", indent - col, "");
+		col = indent;
 	}
+	text += strspn(text, " ");
+	if (asprintf(&line, "%*s%s", col, "", text) >= 0)
+		wrapped = emit_wrap(line, (size_t)col, indent, WIDTH);
+	fputs(wrapped != NULL ? wrapped + col : text, stdout);
 	putchar('\n');
+	free(wrapped);
+	free(line);
 }
 
 /* One lab a line (its summary fits: tests/test_cli.c), for people and
@@ -114,7 +123,8 @@ static void fold(const char *text, int col, int indent)
 static void list_labs(void)
 {
 	for (size_t i = 0; i < lab_count; i++)
-		printf("%-14s %s\n", lab_table[i]->name, lab_table[i]->summary);
+		printf("%-14s %s\n", lab_table[i]->name,
+		       _(lab_table[i]->summary));
 }
 
 /* One option in `proclab LAB --help`, laid out as common_usage is: the text
@@ -122,7 +132,7 @@ static void list_labs(void)
 static void help_option(const char *left, const char *text)
 {
 	enum { COL = 18 };
-	int col = printf("  %s", left);
+	int col = printf("  %s", left); /* ASCII */
 
 	if (col > COL - 2) {
 		putchar('\n');
@@ -151,12 +161,14 @@ static void help_lab(const struct lab *lab)
 	bool skip;
 	const struct lab_option *o = lab->options;
 
-	printf("usage: proclab %s%s%s [options]\n\n", lab->name,
+	printf(_("usage: proclab %s%s%s [options]\n"), lab->name,
 	       lab->args ? " " : "", lab->args ? lab->args : "");
-	fold(lab->summary, 0, 0);
-	printf("\n%s\n", lab->description);
+	putchar('\n');
+	fold(_(lab->summary), 0, 0);
+	putchar('\n');
+	fold(_(lab->description), 0, 0);
 	if ((o != NULL && o->name != NULL) || lab->text_options != NULL)
-		fputs("\nOptions of this lab:\n", stdout);
+		printf("\n%s\n", _("Options of this lab:"));
 	for (const struct lab_text_option *t = lab->text_options;
 	     t != NULL && t->name != NULL; t++) {
 		char left[64], sh[8] = "";
@@ -164,7 +176,7 @@ static void help_lab(const struct lab *lab)
 		if (t->letter != 0)
 			snprintf(sh, sizeof(sh), "-%c, ", t->letter);
 		snprintf(left, sizeof(left), "%s--%s %s", sh, t->name, t->arg);
-		help_option(left, t->help);
+		help_option(left, _(t->help));
 	}
 	if (o != NULL && o->name != NULL) {
 		for (; o->name != NULL; o++) {
@@ -175,13 +187,14 @@ static void help_lab(const struct lab *lab)
 			/* a default outside the range means "not set" */
 			if (o->arg && o->def >= o->min && o->def <= o->max)
 				snprintf(text, sizeof(text),
-					 "%s (%lld to %lld, default %lld)",
-					 o->help, o->min, o->max, o->def);
+					 _("%s (%lld to %lld, default %lld)"),
+					 _(o->help), o->min, o->max, o->def);
 			else if (o->arg)
-				snprintf(text, sizeof(text), "%s (%lld to %lld)",
-					 o->help, o->min, o->max);
+				snprintf(text, sizeof(text),
+					 _("%s (%lld to %lld)"), _(o->help),
+					 o->min, o->max);
 			else
-				snprintf(text, sizeof(text), "%s", o->help);
+				snprintf(text, sizeof(text), "%s", _(o->help));
 			help_option(left, text);
 		}
 	}
@@ -190,19 +203,19 @@ static void help_lab(const struct lab *lab)
 		struct run r = defaults;
 
 		r.lab = lab;
-		fputs("\nStages:\n", stdout);
+		printf("\n%s\n", _("Stages:"));
 		for (const struct stage *s = lab->stages; s->name != NULL; s++) {
 			char left[48], what[512], text[600];
 			const char *opt = s->when;
 
 			snprintf(left, sizeof(left), "%s", s->name);
-			stage_what(&r, s, what, sizeof(what));
+			stage_what(&r, s, true, what, sizeof(what));
 			if (opt != NULL && opt[0] == '!')
-				snprintf(text, sizeof(text), "%s (not with "
-					 "--%s)", what, opt + 1);
+				snprintf(text, sizeof(text), _("%s (not with "
+					 "--%s)"), what, opt + 1);
 			else if (opt != NULL)
-				snprintf(text, sizeof(text), "%s (only with "
-					 "--%s)", what, opt);
+				snprintf(text, sizeof(text), _("%s (only with "
+					 "--%s)"), what, opt);
 			else
 				snprintf(text, sizeof(text), "%s", what);
 			help_option(left, text);
@@ -212,7 +225,7 @@ static void help_lab(const struct lab *lab)
 	/* common_usage without the options the lab refuses (an option's
 	 * line and the deeper-indented lines that go on with its text) */
 	skip = false;
-	for (const char *l = common_usage, *nl; *l != '\0'; l = nl + 1) {
+	for (const char *l = _(common_usage), *nl; *l != '\0'; l = nl + 1) {
 		char name[32];
 
 		nl = strchr(l, '\n');
@@ -231,16 +244,17 @@ static void help_lab(const struct lab *lab)
 		static const char *const names[] = { "step", "quiz", "delay",
 						     "timeout" };
 		char text[256];
-		int len = snprintf(text, sizeof(text), "%s refuses", lab->name);
+		int len = snprintf(text, sizeof(text), _("%s refuses"),
+				   lab->name);
 
 		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 			if (refused(lab, names[i]) && len < (int)sizeof(text))
 				len += snprintf(text + len, sizeof(text) - len,
 						" --%s", names[i]);
 		if (len < (int)sizeof(text))
-			snprintf(text + len, sizeof(text) - len, " (a usage "
-				 "error): nothing in it pauses, asks or waits "
-				 "for an expected state.");
+			snprintf(text + len, sizeof(text) - len, "%s",
+				 _(" (a usage error): nothing in it pauses, "
+				   "asks or waits for an expected state."));
 		putchar('\n');
 		fold(text, 0, 0);
 	}
@@ -877,15 +891,15 @@ int main(int argc, char *argv[], char *envp[])
 		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF &&
 		    open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY) != fd)
 			return PL_EXIT_UNAVAILABLE;
-	/* display columns of the text view (wcwidth); only LC_CTYPE, so
-	 * that numbers stay C-formatted */
-	setlocale(LC_CTYPE, "");
+	/* display columns (LC_CTYPE) and the language (LC_MESSAGES) only,
+	 * so that numbers stay C-formatted */
+	pl_i18n_init();
 	setproctitle_init(argc, argv, envp);
 	if (argc < 2) {         /* bare proclab: what there is to run */
 		usage_main(stdout);
-		fputs("\nLabs:\n", stdout);
+		printf("\n%s\n", _("Labs:"));
 		list_labs();
-		fputs("\n'proclab LAB --help' describes a lab.\n", stdout);
+		printf("\n%s\n", _("'proclab LAB --help' describes a lab."));
 		return finish_stdout();
 	}
 	cmd = argv[1];

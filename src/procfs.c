@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "i18n.h"
+
 /* ---- parsing ------------------------------------------------------------ */
 
 /* A cursor over a length-bounded buffer. */
@@ -398,17 +400,19 @@ int procfs_parse_fdinfo_flags(const char *buf, size_t len, unsigned *flags)
 
 const char *procfs_state_name(char state)
 {
+	/* TRANSLATORS: the kernel's names of the state letters, as
+	 * /proc/PID/status shows them (fs/proc/array.c) */
 	switch (state) {
-	case 'R': return "running";
-	case 'S': return "sleeping";
-	case 'D': return "disk sleep";
-	case 'T': return "stopped";
-	case 't': return "tracing stop";
-	case 'X': return "dead";
-	case 'Z': return "zombie";
-	case 'P': return "parked";
-	case 'I': return "idle";
-	default: return "unknown";
+	case 'R': return N_("running");
+	case 'S': return N_("sleeping");
+	case 'D': return N_("disk sleep");
+	case 'T': return N_("stopped");
+	case 't': return N_("tracing stop");
+	case 'X': return N_("dead");
+	case 'Z': return N_("zombie");
+	case 'P': return N_("parked");
+	case 'I': return N_("idle");
+	default: return N_("unknown");
 	}
 }
 

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "i18n.h"
 #include "proclab.h"
 
 static const char choices[] = "RSDTtZX";
@@ -148,11 +149,11 @@ static void seen_since(const struct watched *w, char *out, size_t size)
 
 void quiz_tell(struct run *r, const struct watched *w, const char *why)
 {
-	char seen = w->seen ? w->state : '\0', text[1024], path[32],
-	     name[256], given = letter(r->given);
+	char seen = w->seen ? w->state : '\0', text[1024], said[1024],
+	     path[32], name[256], given = letter(r->given);
 	bool correct = r->answered && seen != '\0' && given != '\0';
-	const char *state_name = seen == '\0' ? "unread"
-			       : w->gone ? "released" : procfs_state_name(seen);
+	const char *state_name = seen == '\0' ? _("unread")
+			       : w->gone ? _("released") : pl_state_name(seen);
 	/* the why is on the state line just above, unless the state had
 	 * been shown before and nothing changed */
 	bool tell_why = r->shown == asked.shown_before;
@@ -168,7 +169,7 @@ void quiz_tell(struct run *r, const struct watched *w, const char *why)
 		size_t n = strlen(name);
 
 		n += (size_t)snprintf(name + n, sizeof(name) - n,
-				      "; on the way /proc showed");
+				      "%s", _("; on the way /proc showed"));
 		for (const char *p = path; *p && n < sizeof(name); p++)
 			if (*p != seen || p[1] != '\0')
 				n += (size_t)snprintf(name + n,
@@ -176,7 +177,8 @@ void quiz_tell(struct run *r, const struct watched *w, const char *why)
 						      " %c", *p);
 	}
 	r->score += correct;
-	emit_render_why(r, w, why, text, sizeof(text));
+	emit_render_why(r, w, why, false, text, sizeof(text));
+	emit_render_why(r, w, why, true, said, sizeof(said));
 	tell_why = tell_why && text[0] != '\0';
 	emit_form(r, "answer",
 		  forms[!r->answered ? 2 : !correct ? 1 : 0][tell_why],
@@ -185,7 +187,7 @@ void quiz_tell(struct run *r, const struct watched *w, const char *why)
 			 r->answered ? F_STR("given", r->given)
 				     : F_NULL("given"),
 			 F_BOOL("correct", correct), F_MEAS("seen", path),
-			 F_STR("why", text), F_TEXT("name", name)));
+			 F_SAID("why", text, said), F_TEXT("name", name)));
 }
 
 /* ---- questions about values (a class run: --quiz with a variant) ------
@@ -199,7 +201,7 @@ void quiz_tell(struct run *r, const struct watched *w, const char *why)
  * it again against the record's own events: the kind, the pid it is
  * about and the expected value. */
 
-static const struct sentence value_sentences[] = {
+const struct sentence quiz_value_sentences[] = {
 	/* n, kind, pid, call, raw */
 	{ "question", "exit-code", "{n}: {call}() returned status "
 	  "0x{raw:04x} for {pid}: with what exit code did it exit? (a "
@@ -232,7 +234,7 @@ static const struct sentence value_sentences[] = {
 static const struct sentence *value_sentence(const char *event,
 					     const char *form)
 {
-	for (const struct sentence *s = value_sentences; s->event; s++)
+	for (const struct sentence *s = quiz_value_sentences; s->event; s++)
 		if (strcmp(s->event, event) == 0 && strcmp(s->form, form) == 0)
 			return s;
 	abort();        /* a kind with no sentence: a programming error */

@@ -7,6 +7,7 @@
  * and proclab exits 128 + signo.  SIGCONT is read there too: after a stop
  * (Ctrl-Z, then fg) a failed stage says that proclab was stopped.
  */
+#include "i18n.h"
 #include "proclab.h"
 
 #define CAP_SYS_NICE_BIT 23     /* linux/capability.h: CAP_SYS_NICE */
@@ -91,10 +92,29 @@ bool opt_set(const struct run *r, const char *name)
  * lab (or the engine) only warned about, for run_explain(), and the
  * `unavailable` event of a lab whose prepare ends it with exit 3. */
 static char last_warning[1024];
+static char last_said[1024];    /* the same in the user's language */
 
 const char *pl_last_warning(void)
 {
 	return last_warning;
+}
+
+/* vsnprintf() of fmt into en (English, for JSON) and of its translation
+ * into said (for stderr and the text view). */
+static void format_both(char *en, char *said, size_t size, const char *fmt,
+			va_list ap)
+{
+	va_list aq;
+
+	va_copy(aq, ap);
+	vsnprintf(en, size, fmt, ap);
+	vsnprintf(said, size, gettext(fmt), aq);
+	va_end(aq);
+}
+
+static void warn_said(const struct run *r)
+{
+	fprintf(stderr, "proclab: %s: %s\n", r->lab->name, last_said);
 }
 
 void pl_warnx(const struct run *r, const char *fmt, ...)
@@ -103,45 +123,56 @@ void pl_warnx(const struct run *r, const char *fmt, ...)
 
 	fflush(stdout);
 	va_start(ap, fmt);
-	vsnprintf(last_warning, sizeof(last_warning), fmt, ap);
+	format_both(last_warning, last_said, sizeof(last_warning), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "proclab: %s: %s\n", r->lab->name, last_warning);
+	warn_said(r);
 }
 
 void run_explain(struct run *r, int rc)
 {
-	const char *msg = last_warning[0] != '\0' ? last_warning
-			: "the lab ended without saying why (a bug in proclab)";
+	static const char *const bug =
+		N_("the lab ended without saying why (a bug in proclab)");
+	const char *msg = last_warning[0] != '\0' ? last_warning : bug;
+	const char *said = last_warning[0] != '\0' ? last_said : _(bug);
 
 	if (r->failed || (rc != PL_EXIT_FAIL && rc != PL_EXIT_UNAVAILABLE))
 		return;
 	r->failed = true;
 	/* stderr had it already (pl_warnx) */
 	emit(r, rc == PL_EXIT_FAIL ? "expect" : "unavailable",
-	     FIELDS(F_STR("stage_name", r->stage_name), F_STR("message", msg)));
+	     FIELDS(F_STR("stage_name", r->stage_name),
+		    F_SAID("message", msg, said)));
 }
 
 static int report(struct run *r, int code, const char *fmt, va_list ap)
 {
-	char msg[1024];
+	static const char *const stopped =
+		N_(" (proclab was stopped, e.g. by Ctrl-Z, and continued "
+		   "during this stage, whose timeout ran on meanwhile: "
+		   "stop it at a --step pause instead)");
+	char msg[1024], said[1024];
 
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	format_both(msg, said, sizeof(msg), fmt, ap);
 	/* Ctrl-Z stops proclab alone (its children are in the run's group):
 	 * a stage's timeout went on while it could not watch */
 	if (code == PL_EXIT_FAIL && r->cont_stage > 0 &&
-	    r->cont_stage == r->stage)
-		snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg),
-			 " (proclab was stopped, e.g. by Ctrl-Z, and continued "
-			 "during this stage, whose timeout ran on meanwhile: "
-			 "stop it at a --step pause instead)");
+	    r->cont_stage == r->stage) {
+		strlcat(msg, stopped, sizeof(msg));
+		strlcat(said, _(stopped), sizeof(said));
+	}
 	r->failed = true;
 	/* a lab that returns PL_EXIT_FAIL after it still ends with 3 */
 	r->unavailable |= code == PL_EXIT_UNAVAILABLE;
 	emit(r, code == PL_EXIT_FAIL ? "expect" : "unavailable",
-	     FIELDS(F_STR("stage_name", r->stage_name), F_STR("message", msg)));
+	     FIELDS(F_STR("stage_name", r->stage_name),
+		    F_SAID("message", msg, said)));
 	if (r->json || !isatty(STDOUT_FILENO) ||
-	    !isatty(STDERR_FILENO))
-		pl_warnx(r, "%s", msg);
+	    !isatty(STDERR_FILENO)) {
+		fflush(stdout);
+		strlcpy(last_warning, msg, sizeof(last_warning));
+		strlcpy(last_said, said, sizeof(last_said));
+		warn_said(r);
+	}
 	return code;
 }
 
@@ -164,11 +195,11 @@ int pl_fail(struct run *r, const char *fmt, ...)
 int pl_sys_error(struct run *r, const char *call, int e, const char *fmt,
 		 ...)
 {
-	char msg[512];
+	char msg[512], said[512];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	format_both(msg, said, sizeof(msg), fmt, ap);
 	va_end(ap);
 	r->failed = true;
 	r->unavailable = true;
@@ -176,9 +207,13 @@ int pl_sys_error(struct run *r, const char *call, int e, const char *fmt,
 			       F_PID("pid", r->self), F_STR("call", call),
 			       F_INT("errno", e),
 			       F_STR("error", strerrorname_np(e)),
-			       F_STR("message", msg)));
-	if (r->json || !isatty(STDOUT_FILENO) || !isatty(STDERR_FILENO))
-		pl_warnx(r, "%s", msg);
+			       F_SAID("message", msg, said)));
+	if (r->json || !isatty(STDOUT_FILENO) || !isatty(STDERR_FILENO)) {
+		fflush(stdout);
+		strlcpy(last_warning, msg, sizeof(last_warning));
+		strlcpy(last_said, said, sizeof(last_said));
+		warn_said(r);
+	}
 	errno = e;
 	return PL_EXIT_UNAVAILABLE;
 }
@@ -617,11 +652,17 @@ void stage_end(struct run *r)
 
 void stage(struct run *r, const char *name, const char *what)
 {
+	stage_text(r, name, what, gettext(what));
+}
+
+void stage_text(struct run *r, const char *name, const char *what,
+		const char *what_text)
+{
 	stage_end(r);
 	last_warning[0] = '\0';        /* a failure's reason is this stage's */
 	r->stage++;
 	r->stage_name = name;
-	emit_stage(r, name, what);
+	emit_stage(r, name, what, what_text);
 }
 
 /* ---- stages as data ----------------------------------------------------- */
@@ -664,14 +705,19 @@ bool stage_applies(const struct run *r, const struct stage *s)
 	return (opt_val(r, opt) != 0) == want;
 }
 
-char *stage_what(const struct run *r, const struct stage *s, char *dst,
-		 size_t size)
+char *stage_what(const struct run *r, const struct stage *s, bool tr,
+		 char *dst, size_t size)
 {
 	const char *t = s->what;
 	char *text;
 
-	if (s->count != NULL && s->what_many != NULL &&
-	    opt_val(r, s->count) != 1)
+	if (tr && s->count != NULL && s->what_many != NULL)
+		t = pl_ngettext(s->what, s->what_many,
+				(unsigned long)opt_val(r, s->count));
+	else if (tr)
+		t = gettext(s->what);
+	else if (s->count != NULL && s->what_many != NULL &&
+		 opt_val(r, s->count) != 1)
 		t = s->what_many;
 	text = emit_render_options(r, t);
 	strlcpy(dst, text != NULL ? text : t, size);
@@ -682,12 +728,15 @@ char *stage_what(const struct run *r, const struct stage *s, char *dst,
 int run_stages(struct run *r)
 {
 	for (const struct stage *s = r->lab->stages; s->name != NULL; s++) {
-		char what[512];
+		char what[512], what_text[1024];
 		int rc;
 
 		if (!stage_applies(r, s))
 			continue;
-		stage(r, s->name, stage_what(r, s, what, sizeof(what)));
+		stage_text(r, s->name, stage_what(r, s, false, what,
+						  sizeof(what)),
+			   stage_what(r, s, true, what_text,
+				      sizeof(what_text)));
 		if ((rc = s->run(r)) != PL_EXIT_OK)
 			return rc;
 	}

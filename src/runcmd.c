@@ -121,7 +121,7 @@ struct rs {
 
 /* ---- sentences ---------------------------------------------------------- */
 
-static const struct sentence run_sentences[] = {
+const struct sentence run_command_sentences[] = {
 	/* pid, schema, version, kernel, pidfd, program, via, misses,
 	 * max_procs */
 	{ "start", NULL, "proclab run, pid {pid}, Linux {kernel}: follows "
@@ -186,11 +186,11 @@ static const struct sentence run_sentences[] = {
 
 /* Not in the table of labs: `proclab run` is a command.  This gives the
  * emitter its name and sentences, and messages their "proclab: run: ". */
-static const struct lab run_lab = {
+const struct lab run_command_lab = {
 	.name = "run",
 	.summary = "run any program and follow every process it makes",
 	.description = "",
-	.sentences = run_sentences,
+	.sentences = run_command_sentences,
 };
 
 static const char run_usage[] =
@@ -1726,7 +1726,7 @@ int run_command(int argc, char *argv[])
 	int rc, e;
 	bool capped;
 
-	r->lab = &run_lab;
+	r->lab = &run_command_lab;
 	r->sigfd = -1;
 	r->timeout_ms = 3000;
 	s->r = r;

@@ -471,7 +471,7 @@ START_TEST(stage_heading_wraps)
 			"waited for any of them yet, so each stays a zombie");
 
 	ck_assert_ptr_nonnull(what);
-	emit_stage(&r, "exit", what);
+	emit_stage(&r, "exit", what, what);
 	free(what);
 	out = capture_end();
 	ck_assert_str_eq(out, "\nstage 3: exit - the 2 children call _exit "
