@@ -497,6 +497,9 @@ START_TEST(columns)
 END_TEST
 
 /* The words of s, separated by single spaces, into buf. */
+/* The words of s, one space between; the blanks between two Chinese
+ * characters (where the text view may break a line) left out, so that
+ * only an ASCII word cut in two shows as a difference. */
 static void words(const char *s, char *buf, size_t size)
 {
 	size_t n = 0;
@@ -505,6 +508,14 @@ static void words(const char *s, char *buf, size_t size)
 		while (*s == ' ' || *s == '\n')
 			s++;
 		size_t k = strcspn(s, " \n");
+
+		if (n > 0 && (unsigned char)buf[n - 1] >= 0x80 &&
+		    (unsigned char)s[0] >= 0x80) {
+			n += (size_t)snprintf(buf + n, size - n, "%.*s",
+					      (int)k, s);
+			s += k;
+			continue;
+		}
 
 		if (k == 0)
 			break;
