@@ -47,5 +47,7 @@ const char *wstatus_si_code_name(int si_code);
 
 /* A one-line description, e.g. "exited, code 42" or "killed by SIGKILL". */
 void wstatus_describe(const struct wstatus *w, char *buf, size_t size);
+/* The same in the user's language, for the text view only. */
+void wstatus_describe_text(const struct wstatus *w, char *buf, size_t size);
 
 #endif

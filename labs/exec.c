@@ -47,6 +47,7 @@
 #include <unistd.h>
 
 #include "claims.h"
+#include "i18n.h"
 #include "proclab.h"
 #include "wstatus.h"
 
@@ -282,10 +283,10 @@ static const char *fd_what(const struct execlab *L, const struct proc_fd *f)
 
 	if (sscanf(f->target, "pipe:[%llu]", &ino) != 1)
 		return "";
-	return ino == L->feed_ino ? "stdin: proclab writes"
-	     : ino == L->echo_ino ? "proclab reads"
-	     : ino == L->watch_ino ? "the exec watch"
-	     : "an agent pipe";
+	return ino == L->feed_ino ? N_("stdin: proclab writes")
+	     : ino == L->echo_ino ? N_("proclab reads")
+	     : ino == L->watch_ino ? N_("the exec watch")
+	     : N_("an agent pipe");
 }
 
 /* A target that names an inode varies between runs. */
@@ -316,11 +317,11 @@ static void emit_fds(struct run *r, const struct execlab *L,
 					 : F_NULL("cloexec");
 		rows[i][3] = F_TEXT("flag", !f->flags_ok ? "?"
 				    : ce ? "cloexec" : "-");
-		rows[i][4] = F_STR("what", fd_what(L, f));
+		rows[i][4] = F_WORDS("what", fd_what(L, f));
 		rows[i][5] = (struct field){ .type = FT_END };
 		rowp[i] = rows[i];
 	}
-	emit(r, "fds", FIELDS(F_PID("pid", w->pid), F_STR("when", when),
+	emit(r, "fds", FIELDS(F_PID("pid", w->pid), F_WORDS("when", when),
 			      F_INT("count", s->x.nfds), F_LIST("fds", &l),
 			      F_TEXT("role", w->role)));
 }
@@ -346,7 +347,7 @@ static void emit_signals(struct run *r, const struct watched *w,
 	if (wstatus_sigset_names(m[PSIG_BLK] & mine, blk, sizeof(blk)) == 0)
 		snprintf(blk, sizeof(blk), "none");
 	emit(r, "signals",
-	     FIELDS(F_PID("pid", w->pid), F_STR("when", when),
+	     FIELDS(F_PID("pid", w->pid), F_WORDS("when", when),
 		    F_STR("caught", cgt), F_STR("ignored", ign),
 		    F_STR("blocked", blk),
 		    F_MEAS("sigcgt", s->p.ps.sig_raw[PSIG_CGT]),
@@ -417,8 +418,8 @@ static int stage_prepare(struct run *r)
 	    (rc = obs_settle(r, L->w, "S")) != 0 ||
 	    (rc = snapshot(r, L->w, &L->before)) != 0)
 		return rc;
-	emit_fds(r, L, L->w, &L->before, "before");
-	emit_signals(r, L->w, &L->before, "before");
+	emit_fds(r, L, L->w, &L->before, N_("before"));
+	emit_signals(r, L->w, &L->before, N_("before"));
 	m = L->before.p.ps.sig;
 	/* a tool that handles every signal itself (valgrind) shows its own
 	 * dispositions in /proc, not the child's */
@@ -647,7 +648,7 @@ static int stage_fds(struct run *r)
 	struct watched *w = L->w;
 	int kept = 0, closed = 0, wrong = 0;
 
-	emit_fds(r, L, w, &L->after, "after");
+	emit_fds(r, L, w, &L->after, N_("after"));
 	for (int i = 0; i < L->before.x.nfds && i < PROBE_FDS_MAX; i++) {
 		const struct proc_fd *f = &L->before.x.fd[i];
 		const struct proc_fd *g = find_fd(&L->after, f->fd);
@@ -708,7 +709,7 @@ static int stage_signals(struct run *r)
 	struct probe p;
 	int bad = 0, status;
 
-	emit_signals(r, w, &L->after, "after");
+	emit_signals(r, w, &L->after, N_("after"));
 	for (int i = 0; i < 3; i++) {
 		char b[32], a[32];
 		bool as = false;
@@ -760,7 +761,7 @@ static int stage_signals(struct run *r)
 				 F_BOOL("pending", pending),
 				 F_TEXT("role", w->role),
 				 F_TEXT("state_name",
-					procfs_state_name(w->state))));
+					pl_state_name(w->state))));
 		if (w->state != 'S' || pending != (sigs[i] == SIG_BLOCKED))
 			return pl_fail(r, "expected cat %d to sleep on (S) "
 				       "after %s%s; /proc showed %c",

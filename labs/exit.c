@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "claims.h"
+#include "i18n.h"
 #include "proclab.h"
 #include "sink.h"
 #include "wstatus.h"
@@ -311,7 +312,7 @@ static void emit_case(struct run *r, const struct result *c)
 	long long lost = c->printed - c->received;
 	char how[64];
 
-	wstatus_describe(&c->w, how, sizeof(how));
+	wstatus_describe_text(&c->w, how, sizeof(how));
 	emit_form(r, "case", c->w.signaled ? (lost > 0 ? "lost-killed"
 						       : "killed")
 					   : lost > 0 ? "lost" : NULL,
@@ -327,8 +328,8 @@ static void emit_case(struct run *r, const struct result *c)
 		    F_INT("raw", c->w.raw),
 		    F_TEXT("call", way_call[c->way]),
 		    F_TEXT("text", c->newline ? text_nl : text_bare),
-		    F_TEXT("handler", c->atexit_ran ? "the exit handler ran"
-						    : "no exit handler ran"),
+		    F_TEXT("handler", c->atexit_ran ? _("the exit handler ran")
+						    : _("no exit handler ran")),
 		    F_TEXT("how", how)));
 }
 
@@ -611,7 +612,7 @@ static void ask_lines(struct run *r, const struct puzzle *p, const char *out,
 		   FIELDS(F_STR("stdout", sink_name(p->kind)),
 			  F_BOOL("flushed", p->flushed),
 			  F_TEXT("what", sink_what(p->kind)),
-			  F_TEXT("fflush", p->flushed ? "with" : "without")));
+			  F_TEXT("fflush", p->flushed ? _("with") : _("without"))));
 }
 
 static int run_puzzle(struct run *r, struct sink *s, struct puzzle *p)
@@ -659,7 +660,7 @@ static int run_puzzle(struct run *r, struct sink *s, struct puzzle *p)
 		    F_INT("lines_received", p->lines),
 		    F_INT("duplicated", p->copies),
 		    F_TEXT("what", sink_what(p->kind)),
-		    F_TEXT("fflush", p->flushed ? "with" : "without")));
+		    F_TEXT("fflush", p->flushed ? _("with") : _("without"))));
 	if (!w.exited || w.code != 0)
 		return pl_fail(r, "expected the puzzle's first process to exit "
 			       "with code 0; its status was 0x%04x",

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "claims.h"
+#include "i18n.h"
 #include "proclab.h"
 #include "wstatus.h"
 
@@ -407,9 +408,9 @@ static int stage_memory(struct run *r)
 			 F_INT("children_changed", changed),
 			 F_BOOL("same_address", same),
 			 F_BOOL("separate", p->value == L->x_before),
-			 F_TEXT("where", same ? "the same virtual address in "
-				"every process" : "different virtual "
-				"addresses")));
+			 F_TEXT("where", same ? _("the same virtual address in "
+				"every process") : _("different virtual "
+				"addresses"))));
 	if (changed != L->n || p->value != L->x_before)
 		return pl_fail(r, "expected %d children to change x and the "
 			       "parent to keep %lld; %d changed it, the parent "

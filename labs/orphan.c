@@ -22,6 +22,7 @@
 #include <sys/prctl.h>
 
 #include "claims.h"
+#include "i18n.h"
 #include "proclab.h"
 
 static const struct lab_option orphan_options[] = {
@@ -354,9 +355,9 @@ static int stage_gone(struct run *r)
 	     FIELDS(F_PID("pid", o->wo->pid), F_PID("adopter", a->pid),
 		    F_MEAS("zombie_seen", saw_z), F_MEAS("trail", o->wo->trail),
 		    F_MEAS("ms", ms),
-		    F_TEXT_MEAS("zombie", saw_z ? "it was seen as a zombie (Z) "
-				"until then" : "no zombie (Z) was seen on the "
-				"way")));
+		    F_TEXT_MEAS("zombie", saw_z ? _("it was seen as a zombie (Z) "
+				"until then") : _("no zombie (Z) was seen on the "
+				"way"))));
 	return PL_EXIT_OK;
 }
 

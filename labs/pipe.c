@@ -497,7 +497,7 @@ static int stage_exec_ls(struct run *r)
 				    F_PID("holder", L->shell->pid),
 				    F_INT("fd", L->wfd),
 				    F_TEXT("state_name",
-					   procfs_state_name(L->wr->state))));
+					   pl_state_name(L->wr->state))));
 	return PL_EXIT_OK;
 }
 

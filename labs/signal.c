@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "claims.h"
+#include "i18n.h"
 #include "proclab.h"
 #include "wstatus.h"
 
@@ -299,7 +300,7 @@ static int set_action(struct run *r, struct actor *x, int sig, enum act act,
 			      : F_NULL("errno"),
 			 F_TEXT("role", x->a->role),
 			 F_TEXT("with", flags & SA_NOCLDWAIT
-				? " with SA_NOCLDWAIT" : ""),
+				? _(" with SA_NOCLDWAIT") : ""),
 			 F_TEXT("verb", verbs[act]),
 			 F_TEXT("action_text", texts[act]),
 			 F_TEXT("error", *err ? strerror(*err) : "")));
@@ -447,7 +448,7 @@ static int survived(struct run *r, struct actor *x, int sig, const char *why)
 				   F_STR("signal", wstatus_signame(sig).s),
 				   F_CHAR("state", s),
 				   F_TEXT("role", x->a->role),
-				   F_TEXT("state_name", procfs_state_name(s)),
+				   F_TEXT("state_name", pl_state_name(s)),
 				   F_TEXT("why", why)));
 	if (s != 'S')
 		return pl_fail(r, "expected %s %d to be S after %s; /proc "
@@ -743,7 +744,7 @@ static int stage_d_pending(struct run *r)
 				  F_CHAR("state", state),
 				  F_TEXT("role", x->a->role),
 				  F_TEXT("state_name",
-					 procfs_state_name(state))));
+					 pl_state_name(state))));
 	if (state != 'D' || !(pend & bit(SIGUSR1)))
 		return pl_fail(r, "expected SIGUSR1 pending and the catcher "
 			       "still D; /proc showed %c, ShdPnd %#llx",
@@ -891,8 +892,8 @@ static int sigchld_stage(struct run *r, enum chld_stage cs)
 	}
 	for (int i = 0; i < n; i++)
 		if (obs_await(r, kid[i].w, reap ? "Z" : "X", reap
-			      ? "exited; {ppid} has not waited for it"
-			      : "released at exit: no zombie to wait for"))
+			      ? N_("exited; {ppid} has not waited for it")
+			      : N_("released at exit: no zombie to wait for")))
 			return PL_EXIT_FAIL;
 	if (block) {
 		/* every child has exited: one SIGCHLD pending, however many */

@@ -110,7 +110,7 @@ static int stage_stop(struct run *r)
 	in_d = obs_sample(r, w, "D", NULL);
 	emit(r, "signal", FIELDS(F_PID("pid", w->pid),
 				 F_STR("signame", "SIGSTOP"), F_CHAR("state", in_d),
-				 F_TEXT("name", procfs_state_name(in_d))));
+				 F_TEXT("name", pl_state_name(in_d))));
 	if (in_d != 'D') {
 		char note[128];
 

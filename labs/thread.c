@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "claims.h"
+#include "i18n.h"
 #include "proclab.h"
 #include "wstatus.h"
 
@@ -498,11 +499,11 @@ static int make_task(struct run *r, int how, int flags, const char *what,
 		    F_BOOL("same_pid", row->same_pid),
 		    F_INT("stored", STAMP), F_INT("read", m.v[1]),
 		    F_INT("fd", kid.v[0]),
-		    F_TEXT("mem", row->memory ? "shared" : "apart"),
-		    F_TEXT("fds", row->files ? "shared" : "apart"),
-		    F_TEXT("hand", row->handlers ? "shared" : "apart"),
-		    F_TEXT("pidw", row->same_pid ? "the caller's"
-			   : "its own")));
+		    F_TEXT("mem", row->memory ? _("shared") : _("apart")),
+		    F_TEXT("fds", row->files ? _("shared") : _("apart")),
+		    F_TEXT("hand", row->handlers ? _("shared") : _("apart")),
+		    F_TEXT("pidw", row->same_pid ? _("the caller's")
+			   : _("its own"))));
 	return 0;
 }
 

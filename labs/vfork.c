@@ -427,7 +427,7 @@ static void show_wchan(struct run *r, struct watched *w, const char *how)
 		  FIELDS(F_PID("pid", w->pid), F_STR("role", w->role),
 			 F_CHAR("state", w->state),
 			 F_MEAS("wchan", p.wchan),
-			 F_TEXT("state_name", procfs_state_name(w->state)),
+			 F_TEXT("state_name", pl_state_name(w->state)),
 			 F_TEXT("how", how)));
 }
 

@@ -321,13 +321,12 @@ static int stage_code(struct run *r)
 	struct wait_state *ws = run_state(r);
 	struct wkid k;
 	int rc, code = (int)opt_val(r, "code");
-	char why[96];
 
-	snprintf(why, sizeof(why), "exited with code %d, not waited for yet",
-		 code);
 	if ((rc = spawn(r, &k, "code")) != 0)
 		return rc;
-	return end_and_reap(r, &k, AGENT_OP_EXIT, code, why, &ws->raw_code);
+	return end_and_reap(r, &k, AGENT_OP_EXIT, code,
+			    "exited with code {code}, not waited for yet",
+			    &ws->raw_code);
 }
 
 /* wait-status-bytes: an article says "byte 8-15" and "byte 0-7 hold the error code". */
@@ -703,7 +702,7 @@ static int stage_peek(struct run *r)
 			 (int)k.a->pid);
 		return PL_EXIT_FAIL;
 	}
-	wstatus_describe(&ws, how, sizeof(how));
+	wstatus_describe_text(&ws, how, sizeof(how));
 	obs_sample(r, k.w, "Z", NULL);
 	emit_form(r, "peek", k.w->state == 'Z' ? NULL : "collected",
 		  FIELDS(F_PID("pid", k.a->pid), F_PID("by", getpid()),

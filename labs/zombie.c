@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "claims.h"
+#include "i18n.h"
 #include "proclab.h"
 #include "wstatus.h"
 
@@ -218,7 +219,7 @@ static int stage_kill(struct run *r)
 	emit_form(r, "signal", w->state == 'Z' ? "still-zombie" : NULL,
 		  FIELDS(F_PID("pid", w->pid), F_STR("signame", "SIGKILL"),
 			 F_CHAR("state", w->state),
-			 F_TEXT("state_name", procfs_state_name(w->state))));
+			 F_TEXT("state_name", pl_state_name(w->state))));
 	if (w->state != 'Z')
 		return pl_fail(r, "expected %s %d to stay Z after SIGKILL; /proc "
 			       "showed %c", w->role, (int)w->pid, w->state);
@@ -256,9 +257,9 @@ static int stage_exit_ignored(struct run *r)
 	     FIELDS(F_PID("pid", w->pid), F_MEAS("zombie_seen", saw_z),
 		    F_MEAS("trail", w->trail), F_TEXT("role", w->role),
 		    F_TEXT_MEAS("meaning", saw_z
-				? "a Z flashed by before the release, too "
-				  "briefly to wait for"
-				: "no Z at all: the entry just vanished")));
+				? _("a Z flashed by before the release, too "
+				  "briefly to wait for")
+				: _("no Z at all: the entry just vanished"))));
 	return PL_EXIT_OK;
 }
 

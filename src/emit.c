@@ -992,7 +992,7 @@ static void put_list(FILE *o, const struct tmpl *t,
 		if (l->rows != NULL && l->row != NULL) {
 			struct tmpl rt = *t;
 
-			rt.text = l->row;
+			rt.text = t->tr ? gettext(l->row) : l->row;
 			rt.fields = l->rows[i];
 			for (const struct field *f = rt.fields;
 			     f->type != FT_END; f++)
@@ -1378,12 +1378,25 @@ void emitf(struct run *r, const char *event, const struct field *fields,
 
 /* The fields a state event's why may name; a thread's (obs_add_thread)
  * also carry its tid and its process's tgid. */
+/* For a why only (text): a zombie's exit code, from its exit status in
+ * /proc/PID/stat ("exited with code {code}"), else null. */
+static struct field state_code(const struct watched *w)
+{
+	struct field f = F_NULL("code");
+
+	if (w->state == 'Z' && w->st.exit_code >= 0 &&
+	    (w->st.exit_code & 0x7f) == 0)
+		f = F_INT("code", (w->st.exit_code >> 8) & 0xff);
+	f.text_only = true;
+	return f;
+}
+
 #define STATE_FIELDS_(w, racy, from, ...)				\
 	FIELDS(F_PID("pid", (w)->pid),					\
 	       (racy) ? F_MEAS("ppid", (long long)(w)->ppid)		\
 		      : F_PID("ppid", (w)->ppid),			\
 	       F_STR("role", (w)->role), F_CHAR("state", (w)->state),	\
-	       F_CHAR("from", (from)) __VA_ARGS__)
+	       F_CHAR("from", (from)), state_code(w) __VA_ARGS__)
 #define STATE_FIELDS(w, racy, from)					\
 	((w)->tgid > 0							\
 	 ? STATE_FIELDS_(w, racy, from, , F_PID("tid", (w)->pid),	\
@@ -1658,7 +1671,7 @@ void emit_wstatus_by(struct run *r, pid_t pid, const char *role,
 		f[n++] = F_BOOL("core", w->core);
 	f[n++] = F_BOOL("stopped", w->stopped);
 	f[n++] = F_BOOL("continued", w->continued);
-	wstatus_describe(w, how, sizeof(how));
+	wstatus_describe_text(w, how, sizeof(how));
 	f[n++] = F_TEXT("how", how);
 	f[n] = (struct field){ .type = FT_END };
 	/* a class's --quiz: the exit code in the raw status, before it is

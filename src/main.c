@@ -645,7 +645,7 @@ static void start_variant(struct run *r, const char *kernel)
 			     F_STR("student", r->student),
 			     F_STR("options", values),
 			     F_TEXT("lab", r->lab->name),
-			     F_TEXT("values", values[0] ? values : "no options")));
+			     F_TEXT("values", values[0] ? values : _("no options"))));
 }
 
 /* The start event: the first line of every run past its command line. */

@@ -53,6 +53,7 @@
 #include <unistd.h>
 
 #include "escape.h"
+#include "i18n.h"
 #include "proclab.h"
 #include "runcmd.h"
 #include "wstatus.h"
@@ -1411,7 +1412,7 @@ static void findings(struct rs *s)
 		emit_form(r, "finding", "left", FIELDS(F_STR("kind", "left"),
 			  F_PID("pid", s->program), F_INT("count", s->left),
 			  F_PIDS("pids", s->left_pids),
-			  F_TEXT("more", s->left > LEFT_PIDS ? " and more" : ""),
+			  F_TEXT("more", s->left > LEFT_PIDS ? _(" and more") : ""),
 			  F_TEXT("program", s->nodes[0].comm)));
 	}
 	if (s->lingered) {

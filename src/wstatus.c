@@ -5,6 +5,8 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "i18n.h"
+
 void wstatus_decode(int raw, struct wstatus *w)
 {
 	memset(w, 0, sizeof(*w));
@@ -117,17 +119,43 @@ const char *wstatus_si_code_name(int si_code)
 	}
 }
 
-void wstatus_describe(const struct wstatus *w, char *buf, size_t size)
+static void describe(const struct wstatus *w, char *buf, size_t size,
+		     const char *(*tr)(const char *))
 {
 	if (w->exited)
-		snprintf(buf, size, "exited, code %d", w->code);
+		snprintf(buf, size, tr(N_("exited, code %d")), w->code);
+	else if (w->signaled && w->core)
+		snprintf(buf, size, tr(N_("killed by %s (core dumped)")),
+			 wstatus_signame(w->sig).s);
 	else if (w->signaled)
-		snprintf(buf, size, "killed by %s%s", wstatus_signame(w->sig).s,
-			 w->core ? " (core dumped)" : "");
+		snprintf(buf, size, tr(N_("killed by %s")),
+			 wstatus_signame(w->sig).s);
 	else if (w->stopped)
-		snprintf(buf, size, "stopped by %s", wstatus_signame(w->sig).s);
+		snprintf(buf, size, tr(N_("stopped by %s")),
+			 wstatus_signame(w->sig).s);
 	else if (w->continued)
-		snprintf(buf, size, "continued");
+		snprintf(buf, size, "%s", tr(N_("continued")));
 	else
-		snprintf(buf, size, "unrecognised status 0x%x", (unsigned)w->raw);
+		snprintf(buf, size, tr(N_("unrecognised status 0x%x")),
+			 (unsigned)w->raw);
+}
+
+static const char *as_is(const char *s)
+{
+	return s;
+}
+
+static const char *translated(const char *s)
+{
+	return gettext(s);
+}
+
+void wstatus_describe(const struct wstatus *w, char *buf, size_t size)
+{
+	describe(w, buf, size, as_is);
+}
+
+void wstatus_describe_text(const struct wstatus *w, char *buf, size_t size)
+{
+	describe(w, buf, size, translated);
 }
