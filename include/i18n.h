@@ -46,8 +46,8 @@ const char *pl_ngettext(const char *one, const char *many, unsigned long n);
 /* setlocale() for the categories proclab uses (LC_CTYPE: display columns;
  * LC_MESSAGES: the language; numbers stay C-formatted) and the message
  * catalogue's directory: a `locale` directory beside the binary (the
- * build tree: `make` puts the .mo there), else the one it was installed
- * with.  When the locale the environment names is not installed (a
+ * build tree: `make` puts the .mo there), else ../share/locale from it
+ * (installed under any PREFIX), else the LOCALEDIR it was built with.  When the locale the environment names is not installed (a
  * fresh Debian has no zh_CN.UTF-8), C.UTF-8 is used for that category,
  * so that LANGUAGE=zh_CN still chooses Chinese. */
 void pl_i18n_init(void);

@@ -49,6 +49,7 @@
 #include "agent.h"
 #include "child.h"
 #include "emit.h"
+#include "i18n.h"
 #include "observer.h"
 
 #define PROCLAB_VERSION "0.1.0"

@@ -504,8 +504,8 @@ static void compare(struct run *r, const struct watched *w, const char *what,
 {
 	before.key = "before";
 	after.key = "after";
-	emit(r, "compare", FIELDS(F_PID("pid", w->pid), F_STR("what", what),
-				  before, after, F_STR("verdict", verdict)));
+	emit(r, "compare", FIELDS(F_PID("pid", w->pid), F_WORDS("what", what),
+				  before, after, F_WORDS("verdict", verdict)));
 }
 
 static int stage_exec(struct run *r)
@@ -567,23 +567,23 @@ static int stage_exec(struct run *r)
 		    F_MEAS("vmsize_after", a->p.ps.vmsize_kb),
 		    F_BOOL("same_pid", same_pid),
 		    F_TEXT("role", w->role)));
-	compare(r, w, "pid", F_PID("", b->st.pid), F_PID("", a->st.pid),
-		same_pid ? "kept" : "changed");
-	compare(r, w, "parent", F_PID("", b->st.ppid), F_PID("", a->st.ppid),
-		same_ppid ? "kept" : "changed");
-	compare(r, w, "comm", F_STR("", b->st.comm), F_STR("", a->st.comm),
-		new_comm ? "changed" : "kept");
-	compare(r, w, "exe", F_MEAS("", b->x.exe), F_MEAS("", a->x.exe),
-		new_exe ? "changed" : "kept");
-	compare(r, w, "cmdline", F_MEAS("", b->x.cmdline),
-		F_STR("", a->x.cmdline), new_cmd ? "changed" : "kept");
-	compare(r, w, "VmSize kB", F_MEAS("", b->p.ps.vmsize_kb),
+	compare(r, w, N_("pid"), F_PID("", b->st.pid), F_PID("", a->st.pid),
+		same_pid ? N_("kept") : N_("changed"));
+	compare(r, w, N_("parent"), F_PID("", b->st.ppid), F_PID("", a->st.ppid),
+		same_ppid ? N_("kept") : N_("changed"));
+	compare(r, w, N_("comm"), F_STR("", b->st.comm), F_STR("", a->st.comm),
+		new_comm ? N_("changed") : N_("kept"));
+	compare(r, w, N_("exe"), F_MEAS("", b->x.exe), F_MEAS("", a->x.exe),
+		new_exe ? N_("changed") : N_("kept"));
+	compare(r, w, N_("cmdline"), F_MEAS("", b->x.cmdline),
+		F_STR("", a->x.cmdline), new_cmd ? N_("changed") : N_("kept"));
+	compare(r, w, N_("VmSize kB"), F_MEAS("", b->p.ps.vmsize_kb),
 		F_MEAS("", a->p.ps.vmsize_kb),
-		a->p.ps.vmsize_kb < b->p.ps.vmsize_kb ? "smaller" : "larger");
-	compare(r, w, "VmRSS kB", F_MEAS("", b->p.ps.vmrss_kb),
+		a->p.ps.vmsize_kb < b->p.ps.vmsize_kb ? N_("smaller") : N_("larger"));
+	compare(r, w, N_("VmRSS kB"), F_MEAS("", b->p.ps.vmrss_kb),
 		F_MEAS("", a->p.ps.vmrss_kb),
-		freed ? "less than the MiB written" : "not less than the MiB "
-		"written");
+		freed ? N_("less than the MiB written") : N_("not less than the MiB "
+		"written"));
 
 	/* cat runs: what goes into its stdin comes back on its stdout */
 	do
@@ -690,13 +690,19 @@ static int stage_fds(struct run *r)
 
 /* One signal's disposition from the masks: "caught", "ignored",
  * "default", with ", blocked". */
-static void disposition(const struct snap *s, int sig, char *buf, size_t size)
+/* A signal's disposition as /proc/PID/status shows it, in words: one of
+ * these six (the text view translates them) */
+static const char *disposition(const struct snap *s, int sig)
 {
+	static const char *const words[2][3] = {
+		{ N_("caught"), N_("ignored"), N_("default") },
+		{ N_("caught and blocked"), N_("ignored and blocked"),
+		  N_("default and blocked") },
+	};
 	const unsigned long long *m = s->p.ps.sig, bit = 1ULL << (sig - 1);
 
-	snprintf(buf, size, "%s%s", m[PSIG_CGT] & bit ? "caught"
-		 : m[PSIG_IGN] & bit ? "ignored" : "default",
-		 m[PSIG_BLK] & bit ? " and blocked" : "");
+	return words[(m[PSIG_BLK] & bit) != 0][m[PSIG_CGT] & bit ? 0
+					       : m[PSIG_IGN] & bit ? 1 : 2];
 }
 
 static int stage_signals(struct run *r)
@@ -711,17 +717,14 @@ static int stage_signals(struct run *r)
 
 	emit_signals(r, w, &L->after, N_("after"));
 	for (int i = 0; i < 3; i++) {
-		char b[32], a[32];
-		bool as = false;
-
-		disposition(&L->before, sigs[i], b, sizeof(b));
-		disposition(&L->after, sigs[i], a, sizeof(a));
-		as = strcmp(a, want[i]) == 0;
+		const char *b = disposition(&L->before, sigs[i]),
+			   *a = disposition(&L->after, sigs[i]);
+		bool as = strcmp(a, want[i]) == 0;
 		bad += !as;
 		emit(r, "signal_fate",
 		     FIELDS(F_PID("pid", w->pid),
 			    F_STR("signal", wstatus_signame(sigs[i]).s),
-			    F_STR("before", b), F_STR("after", a),
+			    F_WORDS("before", b), F_WORDS("after", a),
 			    F_TEXT("role", w->role)));
 	}
 	/* only handlers are reset: the ignored and the blocked cross */

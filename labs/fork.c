@@ -505,21 +505,21 @@ static int children_do(struct run *r, int op, const char *states,
 
 static int stage_run(struct run *r)
 {
-	return children_do(r, AGENT_OP_SPIN, "R", "busy in a loop: on a CPU "
-			   "or queued for one");
+	return children_do(r, AGENT_OP_SPIN, "R", N_("busy in a loop: on a CPU "
+			   "or queued for one"));
 }
 
 static int stage_block(struct run *r)
 {
-	return children_do(r, AGENT_OP_BLOCK, "S", "waits in read(2) for a "
-			   "byte nobody sent");
+	return children_do(r, AGENT_OP_BLOCK, "S", N_("waits in read(2) for a "
+			   "byte nobody sent"));
 }
 
 /* The state line shows the parent's pid (ppid): the why need not. */
 static int stage_exit(struct run *r)
 {
-	return children_do(r, AGENT_OP_EXIT, "Z", "exited; its parent has not "
-			   "waited for it");
+	return children_do(r, AGENT_OP_EXIT, "Z", N_("exited; its parent has not "
+			   "waited for it"));
 }
 
 static int stage_reap(struct run *r)

@@ -126,7 +126,7 @@ static void group(struct run *r, const struct watched *w, const char *when,
 			 F_STR("when", when), F_PID("ppid", w->st.ppid),
 			 F_MEAS("pgrp", (long long)w->st.pgrp),
 			 F_MEAS("session", (long long)w->st.session),
-			 F_TEXT("same", same)));
+			 F_TEXT("same", _(same))));
 }
 
 /* How many steps up from proclab `pid` is (0: proclab), -1 if it is not
@@ -306,8 +306,8 @@ static int stage_adopted(struct run *r)
 			       obs_end_note(o->wo, note, sizeof(note)));
 	}
 	same = o->wo->st.pgrp == o->pgrp && o->wo->st.session == o->session;
-	group(r, o->wo, "after", same ? "the same as before its parent "
-	      "exited" : "not the same as before its parent exited");
+	group(r, o->wo, "after", same ? N_("the same as before its parent "
+	      "exited") : N_("not the same as before its parent exited"));
 	return PL_EXIT_OK;
 }
 

@@ -318,7 +318,7 @@ static unsigned long long show_fd(struct run *r, struct watched *w, int fd,
 			 F_MEAS("link", rc == PROC_OK ? link : NULL),
 			 ino ? F_MEAS("inode", (long long)ino) : F_NULL("inode"),
 			 F_BOOL("same", want != 0 && ino == want),
-			 F_TEXT("role", w->role), F_TEXT("what", what)));
+			 F_TEXT("role", w->role), F_TEXT("what", _(what))));
 	return ino;
 }
 
@@ -350,8 +350,8 @@ static int stage_pipe(struct run *r)
 	L->rfd = (int)m.v[0];
 	L->wfd = (int)m.v[1];
 	L->capacity = m.v[2];
-	L->inode = show_fd(r, L->ws, L->rfd, 0, "the read end");
-	w_ino = show_fd(r, L->ws, L->wfd, L->inode, "the write end");
+	L->inode = show_fd(r, L->ws, L->rfd, 0, N_("the read end"));
+	w_ino = show_fd(r, L->ws, L->wfd, L->inode, N_("the write end"));
 	if (L->inode == 0 || w_ino != L->inode)
 		return pl_fail(r, "expected both ends of the shell's pipe to "
 			       "show one pipe:[N] in /proc/%d/fd",
@@ -403,12 +403,12 @@ static int stage_fork(struct run *r)
 				  F_PID("reader", L->reader->pid),
 				  F_TEXT("wrole", "writer"),
 				  F_PID("writer", L->writer->pid)));
-	if (show_fd(r, L->wr, 0, L->inode, "stdin") != L->inode ||
-	    show_fd(r, L->ww, 1, L->inode, "stdout") != L->inode)
+	if (show_fd(r, L->wr, 0, L->inode, N_("stdin")) != L->inode ||
+	    show_fd(r, L->ww, 1, L->inode, N_("stdout")) != L->inode)
 		return pl_fail(r, "expected the reader's stdin and the "
 			       "writer's stdout to be the shell's pipe");
-	show_fd(r, L->wr, 1, L->inode, "stdout, for the shell to read");
-	show_fd(r, L->ws, L->wfd, L->inode, "the write end it forgot");
+	show_fd(r, L->wr, 1, L->inode, N_("stdout, for the shell to read"));
+	show_fd(r, L->ws, L->wfd, L->inode, N_("the write end it forgot"));
 	return PL_EXIT_OK;
 }
 
@@ -442,7 +442,7 @@ static int stage_exec_wc(struct run *r)
 	emit_form(r, "wchan", p.wchan[0] ? NULL : "unreadable",
 		  FIELDS(F_PID("pid", L->wr->pid), F_MEAS("wchan", p.wchan),
 			 F_TEXT("role", L->wr->role)));
-	show_fd(r, L->wr, 0, L->inode, "stdin, after the exec");
+	show_fd(r, L->wr, 0, L->inode, N_("stdin, after the exec"));
 	return PL_EXIT_OK;
 }
 

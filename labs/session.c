@@ -495,11 +495,11 @@ static int stage_pipeline(struct run *r)
 	struct session *s = run_state(r);
 	int rc;
 
-	if ((rc = start_job(r, s, s->p1, 0, &s->w1, "leads the job's process "
-			    "group {pgrp}")) ||
+	if ((rc = start_job(r, s, s->p1, 0, &s->w1, N_("leads the job's process "
+			    "group {pgrp}"))) ||
 	    (rc = job_do(r, s->p1, OP_PLUMB, 1, 0, NULL)) ||
-	    (rc = start_job(r, s, s->p2, s->p1->pid, &s->w2, "joined the "
-			    "group {pgrp} of the job's first process")) ||
+	    (rc = start_job(r, s, s->p2, s->p1->pid, &s->w2, N_("joined the "
+			    "group {pgrp} of the job's first process"))) ||
 	    (rc = job_do(r, s->p2, OP_PLUMB, 2, 0, NULL)) ||
 	    (rc = job_do(r, s->shell, OP_PLUMB, 0, 0, NULL)))
 		return rc;
@@ -508,8 +508,8 @@ static int stage_pipeline(struct run *r)
 	      ? CLAIM_HOLDS : CLAIM_FAILS,
 	      FIELDS(F_PID("first", s->p1->pid), F_PID("second", s->p2->pid),
 		     F_PID("pgrp", s->w2->st.pgrp)));
-	return shell_fg(r, s, s->p1->pid, false, "the terminal's foreground "
-			"group is now {tpgid}");
+	return shell_fg(r, s, s->p1->pid, false, N_("the terminal's foreground "
+			"group is now {tpgid}"));
 }
 
 static int stage_background(struct run *r)
@@ -518,10 +518,10 @@ static int stage_background(struct run *r)
 	struct wstatus w, wn;
 	int rc;
 
-	if ((rc = start_job(r, s, s->reader, 0, &s->wr, "a background job: "
-			    "its group {pgrp} is not the foreground {tpgid}")) ||
-	    (rc = start_job(r, s, s->nohup, s->reader->pid, &s->wn, "joined "
-			    "the reader's job {pgrp}")) ||
+	if ((rc = start_job(r, s, s->reader, 0, &s->wr, N_("a background job: "
+			    "its group {pgrp} is not the foreground {tpgid}"))) ||
+	    (rc = start_job(r, s, s->nohup, s->reader->pid, &s->wn, N_("joined "
+			    "the reader's job {pgrp}"))) ||
 	    (rc = job_do(r, s->nohup, OP_NOHUP, 0, 0, NULL)) ||
 	    (rc = job_do(r, s->reader, OP_READ, 0, 0, NULL)))
 		return rc;
@@ -536,8 +536,8 @@ static int stage_background(struct run *r)
 	    wn.sig != SIGTTIN)
 		return pl_fail(r, "expected the reader's job to be stopped by "
 			       "SIGTTIN; the shell's waitpid said otherwise");
-	return start_job(r, s, s->sleeper, 0, &s->wsl, "a background job "
-			 "that only sleeps: nothing stops it");
+	return start_job(r, s, s->sleeper, 0, &s->wsl, N_("a background job "
+			 "that only sleeps: nothing stops it"));
 }
 
 static int stage_suspend(struct run *r)
@@ -558,16 +558,16 @@ static int stage_suspend(struct run *r)
 	    w2.sig != SIGTSTP)
 		return pl_fail(r, "expected both processes of the job to be "
 			       "stopped by SIGTSTP");
-	return shell_fg(r, s, s->shell->pid, false, "the shell took the "
-			"terminal back: the foreground group is {tpgid}");
+	return shell_fg(r, s, s->shell->pid, false, N_("the shell took the "
+			"terminal back: the foreground group is {tpgid}"));
 }
 
 static int stage_fg(struct run *r)
 {
 	struct session *s = run_state(r);
 
-	return shell_fg(r, s, s->p1->pid, true, "the foreground group is "
-			"{tpgid} again");
+	return shell_fg(r, s, s->p1->pid, true, N_("the foreground group is "
+			"{tpgid} again"));
 }
 
 static int stage_interrupt(struct run *r)
@@ -590,8 +590,8 @@ static int stage_interrupt(struct run *r)
 	    (rc = obs_await(r, s->w1, "X", "reaped by the shell")) ||
 	    (rc = obs_await(r, s->w2, "X", "reaped by the shell")))
 		return rc;
-	if ((rc = shell_fg(r, s, s->shell->pid, false, "the shell took the "
-			   "terminal back: the foreground group is {tpgid}")))
+	if ((rc = shell_fg(r, s, s->shell->pid, false, N_("the shell took the "
+			   "terminal back: the foreground group is {tpgid}"))))
 		return rc;
 	sh = s->ws->state, rd = s->wr->state, sl = s->wsl->state;
 	claim(r, "session-ctrl-c-fg",

@@ -449,7 +449,7 @@ static int survived(struct run *r, struct actor *x, int sig, const char *why)
 				   F_CHAR("state", s),
 				   F_TEXT("role", x->a->role),
 				   F_TEXT("state_name", pl_state_name(s)),
-				   F_TEXT("why", why)));
+				   F_TEXT("why", _(why))));
 	if (s != 'S')
 		return pl_fail(r, "expected %s %d to be S after %s; /proc "
 			       "showed %c", x->a->role, (int)x->a->pid,
@@ -465,7 +465,7 @@ static void delivered(struct run *r, struct actor *x, int sig, int sent,
 				    F_INT("sent", sent),
 				    F_INT("received", received),
 				    F_TEXT("role", x->a->role),
-				    F_TEXT("meaning", meaning)));
+				    F_TEXT("meaning", _(meaning))));
 }
 
 /* proclab closes x's command pipe: it exits 0; reap it. */
@@ -528,8 +528,8 @@ static int stage_ignore(struct run *r)
 	if ((rc = expect_mask(r, &x, PSIG_IGN, bit(SIGTERM), 0)) != 0 ||
 	    (rc = send_sig(r, &x, SIGTERM, 1)) != 0)
 		return rc;
-	if ((rc = survived(r, &x, SIGTERM, "the kernel dropped the "
-			   "ignored SIGTERM")) != 0 ||
+	if ((rc = survived(r, &x, SIGTERM, N_("the kernel dropped the "
+			   "ignored SIGTERM"))) != 0 ||
 	    (rc = expect_mask(r, &x, PSIG_SHDPND, 0, bit(SIGTERM))) != 0)
 		return rc;
 	return actor_end(r, &x);
@@ -552,13 +552,13 @@ static int stage_catch(struct run *r)
 	    (rc = send_sig(r, x, SIGTERM, 1)) != 0 ||
 	    (rc = hear_handlers(r, x, 1, counts)) != 0)
 		return rc;
-	if ((rc = survived(r, x, SIGTERM, "its handler returned and it "
-			   "blocked in read(2) again")) != 0)
+	if ((rc = survived(r, x, SIGTERM, N_("its handler returned and it "
+			   "blocked in read(2) again"))) != 0)
 		return rc;
 	L->term_runs = counts[SIGTERM];
 	L->term_state = x->w->state;
-	delivered(r, x, SIGTERM, 1, counts[SIGTERM], "the handler ran "
-		  "instead of the default action");
+	delivered(r, x, SIGTERM, 1, counts[SIGTERM], N_("the handler ran "
+		  "instead of the default action"));
 	return PL_EXIT_OK;
 }
 
@@ -641,8 +641,8 @@ static int stage_unblock(struct run *r)
 	if ((rc = set_mask(r, x, SIG_UNBLOCK, both, &m)) != 0 ||
 	    (rc = hear_handlers(r, x, m.v[2], counts)) != 0)
 		return rc;
-	delivered(r, x, SIGUSR1, 1, counts[SIGUSR1], "delivered on unblock");
-	delivered(r, x, SIGUSR2, 1, counts[SIGUSR2], "delivered on unblock");
+	delivered(r, x, SIGUSR1, 1, counts[SIGUSR1], N_("delivered on unblock"));
+	delivered(r, x, SIGUSR2, 1, counts[SIGUSR2], N_("delivered on unblock"));
 	if (counts[SIGUSR1] != 1 || counts[SIGUSR2] != 1)
 		return pl_fail(r, "expected one handler run each for SIGUSR1 "
 			       "and SIGUSR2 on unblock; saw %d and %d",
@@ -687,11 +687,11 @@ static int stage_deliver(struct run *r)
 	    (rc = hear_handlers(r, x, m.v[2], counts)) != 0)
 		return rc;
 	delivered(r, x, SIGUSR1, 3, counts[SIGUSR1], counts[SIGUSR1] == 1
-		  ? "a standard signal is one pending bit: the repeats were "
-		    "lost" : "each one arrived");
+		  ? N_("a standard signal is one pending bit: the repeats were "
+		    "lost") : N_("each one arrived"));
 	delivered(r, x, rt, 3, counts[rt], counts[rt] == 3
-		  ? "real-time signals queue: each one arrived"
-		  : "some were lost");
+		  ? N_("real-time signals queue: each one arrived")
+		  : N_("some were lost"));
 	if (counts[SIGUSR1] != 1 || counts[rt] != 3)
 		return pl_fail(r, "expected SIGUSR1 once and SIGRTMIN three "
 			       "times; the handlers ran %d and %d times",
@@ -771,8 +771,8 @@ static int stage_d_release(struct run *r)
 	if (obs_await(r, x->w, "S", "out of D; its handler ran, then it "
 		      "blocked in read(2) again"))
 		return PL_EXIT_FAIL;
-	delivered(r, x, SIGUSR1, 1, counts[SIGUSR1], "delivered when the "
-		  "D ended, not before");
+	delivered(r, x, SIGUSR1, 1, counts[SIGUSR1], N_("delivered when the "
+		  "D ended, not before"));
 	claim(r, "signal-d-delivered-later",
 	      counts[SIGUSR1] == 1 ? CLAIM_HOLDS : CLAIM_FAILS,
 	      FIELDS(F_CHAR("state", L->d_state),
@@ -837,9 +837,9 @@ enum chld_stage { CS_ONCE, CS_LOOP, CS_IGNORE, CS_NOCLDWAIT };
 static int sigchld_stage(struct run *r, enum chld_stage cs)
 {
 	static const char *const disp[] = {
-		"a handler that calls wait() once",
-		"a handler that loops on waitpid(WNOHANG)",
-		"SIG_IGN", "a handler with SA_NOCLDWAIT",
+		N_("a handler that calls wait() once"),
+		N_("a handler that loops on waitpid(WNOHANG)"),
+		"SIG_IGN", N_("a handler with SA_NOCLDWAIT"),
 	};
 	struct siglab *L = run_state(r);
 	struct actor p = { 0 }, kid[SIG_MAX_CHILDREN];
@@ -918,7 +918,7 @@ static int sigchld_stage(struct run *r, enum chld_stage cs)
 	L->zombies[cs] = zombies;
 	L->chld_runs[cs] = (int)runs;
 	emit(r, "coalesce", FIELDS(F_PID("pid", p.a->pid),
-				   F_STR("disposition", disp[cs]),
+				   F_WORDS("disposition", disp[cs]),
 				   F_INT("children", n),
 				   F_INT("handler_calls", runs),
 				   F_INT("reaped", reaped),

@@ -428,7 +428,7 @@ static void show_wchan(struct run *r, struct watched *w, const char *how)
 			 F_CHAR("state", w->state),
 			 F_MEAS("wchan", p.wchan),
 			 F_TEXT("state_name", pl_state_name(w->state)),
-			 F_TEXT("how", how)));
+			 F_TEXT("how", _(how))));
 }
 
 static int stage_fork(struct run *r)
@@ -479,8 +479,8 @@ static int stage_vfork(struct run *r)
 	    (rc = obs_await(r, v->child, "S", "blocked in read(2); its parent "
 			    "{ppid} still waits for it")) != 0)
 		return rc;
-	show_wchan(r, v->caller, "suspended until the child lets go of the "
-		   "memory they share; no disk involved");
+	show_wchan(r, v->caller, N_("suspended until the child lets go of the "
+		   "memory they share; no disk involved"));
 	if (v->caller->state != 'D')
 		return pl_fail(r, "expected the caller %d to stay D while its "
 			       "vfork child sleeps; /proc showed %c",
@@ -557,8 +557,8 @@ static int stage_exec(struct run *r)
 	    (rc = obs_await(r, v->caller, "S", "waits in waitpid() for its "
 			    "child, which still runs")) != 0)
 		return rc;
-	show_wchan(r, v->caller, "an ordinary wait for a child, no longer "
-		   "the vfork one");
+	show_wchan(r, v->caller, N_("an ordinary wait for a child, no longer "
+		   "the vfork one"));
 
 	/* cat answers: it is alive and runs the new program */
 	do

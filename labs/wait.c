@@ -312,8 +312,8 @@ static int stage_exit(struct run *r)
 
 	if ((rc = spawn(r, &k, "exit0")) != 0)
 		return rc;
-	return end_and_reap(r, &k, AGENT_OP_EXIT, 0, "exited with code 0, not "
-			    "waited for yet", &st);
+	return end_and_reap(r, &k, AGENT_OP_EXIT, 0, N_("exited with code 0, not "
+			    "waited for yet"), &st);
 }
 
 static int stage_code(struct run *r)
@@ -325,7 +325,7 @@ static int stage_code(struct run *r)
 	if ((rc = spawn(r, &k, "code")) != 0)
 		return rc;
 	return end_and_reap(r, &k, AGENT_OP_EXIT, code,
-			    "exited with code {code}, not waited for yet",
+			    N_("exited with code {code}, not waited for yet"),
 			    &ws->raw_code);
 }
 
@@ -352,8 +352,8 @@ static int stage_signal(struct run *r)
 	int rc;
 
 	if ((rc = spawn(r, &k, "term")) != 0 ||
-	    (rc = end_and_reap(r, &k, AGENT_OP_RAISE, SIGTERM, "killed by "
-			       "SIGTERM, not waited for yet", &ws->raw_term)))
+	    (rc = end_and_reap(r, &k, AGENT_OP_RAISE, SIGTERM, N_("killed by "
+			       "SIGTERM, not waited for yet"), &ws->raw_term)))
 		return rc;
 	claim_bits(r, (int)opt_val(r, "code"), ws->raw_code, ws->raw_term);
 	return PL_EXIT_OK;
@@ -485,9 +485,9 @@ static int core_case(struct run *r, const struct core_setting *cs,
 	if (prlimit(k.a->pid, RLIMIT_CORE, &lim, NULL) < 0 ||
 	    prlimit(k.a->pid, RLIMIT_CORE, NULL, &seen) < 0)
 		goto fail;
-	if ((rc = end_and_reap(r, &k, AGENT_OP_RAISE, SIGABRT, "killed by "
+	if ((rc = end_and_reap(r, &k, AGENT_OP_RAISE, SIGABRT, N_("killed by "
 			       "SIGABRT (after any core dump), not waited for "
-			       "yet", &st)))
+			       "yet"), &st)))
 		return rc;
 	core = WIFSIGNALED(st) && WCOREDUMP(st);
 	files = coredir_sweep(run_state(r), &bytes, file, sizeof(file));
@@ -628,7 +628,7 @@ static int stage_continue(struct run *r)
 	if ((rc = report_status(r, k, st, true)) != 0 ||
 	    (rc = signal_kid(r, k, SIGKILL)) != 0)
 		return rc;
-	return reap(r, k, "killed by SIGKILL from proclab, not waited for yet",
+	return reap(r, k, N_("killed by SIGKILL from proclab, not waited for yet"),
 		    &st);
 }
 
@@ -718,7 +718,7 @@ static int stage_peek(struct run *r)
 		return pl_fail(r, "expected %s %d to stay Z after the peek; "
 			       "/proc showed %c", k.a->role, (int)k.a->pid,
 			       k.w->state);
-	return reap(r, &k, "still a zombie", &st);
+	return reap(r, &k, N_("still a zombie"), &st);
 }
 
 /* ---- the order of waitpid(-1) ------------------------------------------ */
@@ -786,7 +786,7 @@ static int order_round(struct run *r, struct wkid *k, const char *const *roles,
 {
 	const int *ends = end_orders[opt_val(r, "order") - 1];
 	pid_t made[3], ended[3], reaped[3];
-	char m[64], e[64], g[64], why[64];
+	char m[64], e[64], g[64];
 	bool as_ended = true, as_made = true;
 	int rc;
 
@@ -801,10 +801,9 @@ static int order_round(struct run *r, struct wkid *k, const char *const *roles,
 		ended[i] = x->a->pid;
 		if ((rc = agent_do(r, x->a, AGENT_OP_EXIT, i + 1, NULL)) != 0)
 			return rc;
-		snprintf(why, sizeof(why), "exited with code %d, not waited "
-			 "for yet", i + 1);
 		if (all_first)
-			rc = obs_await(r, x->w, "Z", why);
+			rc = obs_await(r, x->w, "Z", "exited with code {code}, "
+				       "not waited for yet");
 		else
 			rc = reap_any(r, k, 3, &reaped[i]);
 		if (rc != 0)

@@ -66,24 +66,27 @@ static void holds(struct run *r, pid_t pid, const char *what,
 		  const char *unit, enum hold_kind kind, long long before,
 		  long long after)
 {
-	const char *verdict = after == -1 ? "gone" : after < 0 ? "unreadable"
-			    : after == 0 && before == 0 ? "0 both times: too brief "
-			      "to tell"
-			    : after == before ? "kept" : "changed";
-	char b[32] = "unreadable", a[32] = "";
+	const char *verdict = after == -1 ? N_("gone")
+			    : after < 0 ? N_("unreadable")
+			    : after == 0 && before == 0
+			    ? N_("0 both times: too brief to tell")
+			    : after == before ? N_("kept") : N_("changed");
+	struct field v = F_WORDS("verdict", verdict);
+	char b[32], a[32] = "";
 	bool varies = kind == HOLD_MEASURED || kind == HOLD_VARIES;
 
+	v.meas = kind == HOLD_VARIES;
+	snprintf(b, sizeof(b), "%s", _("unreadable"));
 	if (before >= 0)
 		snprintf(b, sizeof(b), "%lld%s", before, unit);
 	if (after >= 0)
 		snprintf(a, sizeof(a), "%lld%s", after, unit);
 	emit_form(r, "holds", kind == HOLD_PID ? "pid"
 			      : after < 0 ? "lost" : NULL,
-		  FIELDS(F_PID("pid", pid), F_STR("what", what),
+		  FIELDS(F_PID("pid", pid), F_WORDS("what", what),
 			 hold_field(kind, "before", before),
 			 hold_field(kind, "after", after),
-			 kind == HOLD_VARIES ? F_MEAS("verdict", verdict)
-					     : F_STR("verdict", verdict),
+			 v,
 			 varies ? F_TEXT_MEAS("alive", b) : F_TEXT("alive", b),
 			 varies ? F_TEXT_MEAS("dead", a) : F_TEXT("dead", a)));
 }
@@ -108,20 +111,20 @@ static void compare(struct run *r, const struct watched *w,
 	bool dir_is_root = dead->dir_owner == 0,
 	     file_is_root = dead->file_owner == 0;
 
-	holds(r, pid, "VmRSS (resident memory)", " kB", HOLD_MEASURED,
+	holds(r, pid, N_("VmRSS (resident memory)"), " kB", HOLD_MEASURED,
 	      if_has(alive, PS_VMRSS, alive->ps.vmrss_kb),
 	      if_has(dead, PS_VMRSS, dead->ps.vmrss_kb));
-	holds(r, pid, "open file descriptors", "", HOLD_EXACT, alive->fds,
+	holds(r, pid, N_("open file descriptors"), "", HOLD_EXACT, alive->fds,
 	      dead->fds > 0 ? dead->fds : dead->fds == 0 ? -1 : -2);
-	holds(r, pid, "cmdline bytes", "", HOLD_MEASURED, alive->cmdline_bytes,
+	holds(r, pid, N_("cmdline bytes"), "", HOLD_MEASURED, alive->cmdline_bytes,
 	      dead->cmdline_bytes > 0 ? dead->cmdline_bytes
 	      : dead->cmdline_bytes == 0 ? -1 : -2);
-	holds(r, pid, "threads", "", HOLD_EXACT,
+	holds(r, pid, N_("threads"), "", HOLD_EXACT,
 	      if_has(alive, PS_THREADS, alive->ps.threads),
 	      if_has(dead, PS_THREADS, dead->ps.threads));
-	holds(r, pid, "parent pid", "", HOLD_PID, (long long)st_alive->ppid,
+	holds(r, pid, N_("parent pid"), "", HOLD_PID, (long long)st_alive->ppid,
 	      (long long)w->st.ppid);
-	holds(r, pid, "CPU time (ticks)", "", HOLD_VARIES,
+	holds(r, pid, N_("CPU time (ticks)"), "", HOLD_VARIES,
 	      (long long)(st_alive->utime + st_alive->stime),
 	      (long long)(w->st.utime + w->st.stime));
 

@@ -1,5 +1,6 @@
 /* i18n.c - choosing the language of the messages (see i18n.h). */
 #include <libgen.h>
+#include <stdbool.h>
 #include <limits.h>
 #include <locale.h>
 #include <stdio.h>
@@ -12,20 +13,38 @@
 #define PROCLAB_LOCALEDIR "/usr/local/share/locale"
 #endif
 
+/* Whether dir holds a catalogue of ours (any language of po/LINGUAS
+ * would do; zh_CN is the one there is). */
+static bool has_catalogue(const char *dir)
+{
+	char probe[PATH_MAX + 64];
+
+	snprintf(probe, sizeof(probe), "%s/zh_CN/LC_MESSAGES/%s.mo", dir,
+		 PL_DOMAIN);
+	return access(probe, R_OK) == 0;
+}
+
+/* Beside the binary first: the build tree (./proclab and locale/), then
+ * an installed tree of any prefix (PREFIX/bin/proclab and
+ * PREFIX/share/locale), then the directory it was built for. */
 static const char *locale_dir(void)
 {
-	static char dir[PATH_MAX];
-	char exe[PATH_MAX], probe[PATH_MAX + 64];
+	static char dir[PATH_MAX + 32];
+	char exe[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	const char *bin;
 
 	if (n <= 0)
 		return PROCLAB_LOCALEDIR;
 	exe[n] = '\0';
-	/* the build tree: ./proclab beside locale/zh_CN/LC_MESSAGES/ */
-	snprintf(dir, sizeof(dir), "%s/locale", dirname(exe));
-	snprintf(probe, sizeof(probe), "%s/zh_CN/LC_MESSAGES/%s.mo", dir,
-		 PL_DOMAIN);
-	return access(probe, R_OK) == 0 ? dir : PROCLAB_LOCALEDIR;
+	bin = dirname(exe);
+	snprintf(dir, sizeof(dir), "%s/locale", bin);
+	if (has_catalogue(dir))
+		return dir;
+	snprintf(dir, sizeof(dir), "%s/../share/locale", bin);
+	if (has_catalogue(dir))
+		return dir;
+	return PROCLAB_LOCALEDIR;
 }
 
 void pl_i18n_init(void)
