@@ -63,11 +63,11 @@ MO      := $(LINGUAS:%=$(dir $(PROG))locale/%/LC_MESSAGES/proclab.mo)
 XGETTEXT_KEYWORDS := -k_ -kN_ -kerr:2 -kerrx:2 -kwarn:1 -kwarnx:1 \
 	-kpl_fail:2 -kpl_unavailable:2 -kpl_warnx:2 -kpl_sys_error:4 \
 	-kobs_await:4 -kobs_await_exec:5 -kobs_await_or_not:4 \
-	-kobs_show_all:2 -kobs_sample:4 -kemit_state:5 -kstage:3 \
+	-kobs_show_all:2 -kobs_sample:4 -kemit_state:5 -kstage:3 -kflag:3 -kusage_error:1 \
 	--flag=pl_fail:2:c-format --flag=pl_unavailable:2:c-format \
 	--flag=pl_warnx:2:c-format --flag=pl_sys_error:4:c-format \
 	--flag=errx:2:c-format --flag=err:2:c-format \
-	--flag=warnx:1:c-format --flag=warn:1:c-format
+	--flag=warnx:1:c-format --flag=warn:1:c-format --flag=flag:3:c-format --flag=usage_error:1:c-format
 
 ALL_CFLAGS  = -std=gnu11 -D_GNU_SOURCE $(WARN) -Iinclude $(BSD_CFLAGS) $(JSON_CFLAGS) $(SAN) $(CFLAGS) \
 	      $(CPPFLAGS) $(MAIN_DEFS)

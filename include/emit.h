@@ -36,6 +36,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 struct run;
@@ -233,6 +234,16 @@ int emit_columns(const char *s, size_t n);
  * continuation lines indented by `indent` columns, as the text view
  * does: a string to free(), NULL without memory.  For tests. */
 char *emit_wrap(const char *line, size_t brk, int indent, int width);
+
+/* For the commands' tables and help (not events): s and the blanks that
+ * pad it to `width` display columns (a Chinese character is two);
+ * returns the columns written. */
+int emit_pad(FILE *f, const char *s, int width);
+/* text from display column col on (the caller wrote col columns), folded
+ * at `width` columns at its spaces and between Chinese characters, lines
+ * that go on starting at column indent; its newlines kept; ends the
+ * line. */
+void emit_fold(FILE *f, const char *text, int col, int indent, int width);
 
 /* Deprecated, until every lab words its events with sentences: emit one
  * event, `fmt` the printf sentence of the text view (wrapped as a

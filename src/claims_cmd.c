@@ -34,14 +34,17 @@
 
 static void usage(FILE *f)
 {
-	fputs("usage: proclab claims [--json]\n"
-	      "       proclab claims --check [--json]\n", f);
+	fputs(_("usage: proclab claims [--json]\n"
+		"       proclab claims --check [--json]\n"), f);
 }
 
 static void help(void)
 {
 	usage(stdout);
-	fputs("\nThe catalogue of claims proclab tests: what an article or "
+	putchar('\n');
+	/* TRANSLATORS: lines of at most 79 display columns; the options
+	 * keep their names and their layout */
+	fputs(_("The catalogue of claims proclab tests: what an article or "
 	      "folklore says about\nprocesses, in our own words, with its "
 	      "source (docs/sources.md) and the lab that\ntests it.\n\n"
 	      "  --check     run those labs and show the verdict each claim "
@@ -54,31 +57,14 @@ static void help(void)
 	      "  -h, --help  show this help\n\n"
 	      "Exit status: 0 the list was printed, or every claim was "
 	      "reached; 1 a lab\nfailed or a claim was not reached; 2 usage "
-	      "error; 3 a lab cannot run here.\n", stdout);
+	      "error; 3 a lab cannot run here.\n"), stdout);
 }
 
-/* Print `text` from column `col` on, folded at WIDTH into lines that
- * start at column `indent`; end the line. */
+/* Print `text` from display column `col` on, folded at WIDTH into lines
+ * that start at column `indent`; end the line. */
 static void fold(const char *text, int col, int indent)
 {
-	const char *w = text + strspn(text, " ");
-	bool first = true;
-
-	while (*w != '\0') {
-		int len = (int)strcspn(w, " ");
-
-		if (col < indent)
-			col += printf("%*s", indent - col, "");
-		else if (!first && col + 1 + len > WIDTH)
-			col = printf("\n%*s", indent, "") - 1;
-		else if (!first)
-			col += printf(" ");
-		col += printf("%.*s", len, w);
-		first = false;
-		w += len;
-		w += strspn(w, " ");
-	}
-	putchar('\n');
+	emit_fold(stdout, text, col, indent, WIDTH);
 }
 
 /* One value of a lab's JSON as a sentence shows it. */
@@ -153,7 +139,9 @@ static void list(bool json)
 			print_json(claim_json(c));
 		return;
 	}
-	printf("  %-*s  %-*s  %s\n", ID_WIDTH, "ID", LAB_WIDTH, "LAB", "CLAIM");
+	printf("  %-*s  ", ID_WIDTH, "ID");
+	emit_pad(stdout, _("LAB"), LAB_WIDTH);
+	printf("  %s\n", _("CLAIM"));
 	for (const struct source *s = claim_sources; s->id != NULL; s++) {
 		bool any = false;
 
@@ -164,13 +152,13 @@ static void list(bool json)
 			if (strcmp(c->source, s->id) != 0)
 				continue;
 			if (!any)
-				printf("\"%s\" (%s)\n", s->title, s->id);
+				printf(_("\"%s\" (%s)\n"), _(s->title), s->id);
 			any = true;
 			snprintf(lab, sizeof(lab), "%s%s%s", c->lab,
 				 c->args ? " " : "", c->args ? c->args : "");
 			col = printf("  %-*s  %-*s", ID_WIDTH, c->id,
 				     LAB_WIDTH, lab);
-			fold(c->claim, col, 2 + ID_WIDTH + 2 + LAB_WIDTH + 2);
+			fold(_(c->claim), col, 2 + ID_WIDTH + 2 + LAB_WIDTH + 2);
 		}
 	}
 }
@@ -324,9 +312,9 @@ static bool same_run(const struct claim_def *a, const struct claim_def *b)
 static const char *not_reached(int lab_status)
 {
 	switch (lab_status) {
-	case PL_EXIT_OK: return "the lab ran but did not report it";
-	case PL_EXIT_UNAVAILABLE: return "the lab cannot run here";
-	default: return "the lab failed before it";
+	case PL_EXIT_OK: return N_("the lab ran but did not report it");
+	case PL_EXIT_UNAVAILABLE: return N_("the lab cannot run here");
+	default: return N_("the lab failed before it");
 	}
 }
 
@@ -371,24 +359,31 @@ static int check(bool json)
 			      rc);
 	}
 	if (!json)
-		printf("%-*s  %-*s  %s\n", ID_WIDTH, "ID", VERDICT_WIDTH,
-		       "VERDICT", "EVIDENCE");
+	{
+		printf("%-*s  ", ID_WIDTH, "ID");
+		emit_pad(stdout, _("VERDICT"), VERDICT_WIDTH);
+		printf("  %s\n", _("EVIDENCE"));
+	}
 	for (size_t i = 0; i < n; i++) {
 		const struct claim_def *c = &claim_table[i];
 		json_t *ev = seen[i].event, *verdict = NULL;
-		const char *v = "not reached";
-		char evidence[1024];
+		const char *v = N_("not reached");
+		char evidence[1024], said[1024];
 
 		if (ev != NULL) {
 			verdict = json_object_get(ev, "verdict");
 			v = json_is_string(verdict) ? json_string_value(verdict)
 						    : "unknown";
 			render(c->evidence, ev, evidence, sizeof(evidence));
+			render(pl_gettext(c->evidence), ev, said,
+			       sizeof(said));
 			counts[strcmp(v, "holds") == 0 ? 0
 			       : strcmp(v, "does not hold") == 0 ? 1 : 2]++;
 		} else {
 			snprintf(evidence, sizeof(evidence), "%s",
 				 not_reached(seen[i].lab_status));
+			snprintf(said, sizeof(said), "%s",
+				 _(not_reached(seen[i].lab_status)));
 			counts[3]++;
 			missing = true;
 		}
@@ -404,18 +399,18 @@ static int check(bool json)
 					     "evidence", evidence,
 					     "lab_status", seen[i].lab_status));
 		} else {
-			int col = printf("%-*s  %-*s", ID_WIDTH, c->id,
-					 VERDICT_WIDTH, v);
+			int col = printf("%-*s  ", ID_WIDTH, c->id);
 
-			fold(evidence, col, ID_WIDTH + 2 + VERDICT_WIDTH + 2);
+			col += emit_pad(stdout, _(v), VERDICT_WIDTH);
+			fold(said, col, ID_WIDTH + 2 + VERDICT_WIDTH + 2);
 		}
 		json_decref(ev);
 	}
 	free(seen);
 	if (!json)
-		printf("\n%zu claims: %d hold, %d do not hold, %d depend, "
-		       "%d not reached\n", n, counts[0], counts[1], counts[2],
-		       counts[3]);
+		printf(_("\n%zu claims: %d hold, %d do not hold, %d depend, "
+			 "%d not reached\n"), n, counts[0], counts[1],
+		       counts[2], counts[3]);
 	if (failed)
 		return PL_EXIT_FAIL;
 	if (unavailable)
@@ -439,9 +434,11 @@ int claims_command(int argc, char *argv[])
 		} else {
 			char *s = escape_word(argv[i]);
 
-			warnx("claims: %s '%s' (see 'proclab claims --help')",
-			      argv[i][0] == '-' ? "unknown option"
-						: "unexpected argument",
+			warnx(argv[i][0] == '-'
+			      ? "claims: unknown option '%s' (see 'proclab "
+				"claims --help')"
+			      : "claims: unexpected argument '%s' (see "
+				"'proclab claims --help')",
 			      s != NULL ? s : "?");
 			free(s);
 			return PL_EXIT_USAGE;

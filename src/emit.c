@@ -369,6 +369,35 @@ char *emit_wrap(const char *line, size_t brk, int indent, int width)
 	return buf;
 }
 
+int emit_pad(FILE *f, const char *s, int width)
+{
+	int cols = emit_columns(s, strlen(s));
+
+	fputs(s, f);
+	if (cols < width) {
+		fprintf(f, "%*s", width - cols, "");
+		cols = width;
+	}
+	return cols;
+}
+
+void emit_fold(FILE *f, const char *text, int col, int indent, int width)
+{
+	char *line = NULL, *wrapped = NULL;
+
+	if (col < indent) {
+		fprintf(f, "%*s", indent - col, "");
+		col = indent;
+	}
+	text += strspn(text, " ");
+	if (asprintf(&line, "%*s%s", col, "", text) >= 0)
+		wrapped = emit_wrap(line, (size_t)col, indent, width);
+	fputs(wrapped != NULL ? wrapped + col : text, f);
+	fputc('\n', f);
+	free(wrapped);
+	free(line);
+}
+
 /* ---- lines ------------------------------------------------------------- */
 
 /* Where the event being rendered goes.  A text line is rendered into

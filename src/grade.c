@@ -67,7 +67,8 @@ struct record {
 	int variant;            /* -1: none */
 	int score, questions;   /* recomputed */
 	bool inconsistent, copy, wrong_variant;
-	char flags[FLAGS_MAX];  /* what was found, in words */
+	char flags[FLAGS_MAX];  /* what was found, in words (--csv) */
+	char said[FLAGS_MAX];   /* the same in the user's language */
 	char *print;            /* "pid@t;" of each event with a pid (copy
 				 * detection) */
 };
@@ -97,6 +98,17 @@ static void flag(struct record *rec, bool *which, const char *fmt, ...)
 	}
 	va_start(ap, fmt);
 	vsnprintf(rec->flags + n, sizeof(rec->flags) - n, fmt, ap);
+	va_end(ap);
+	/* the text view's: translated */
+	n = strlen(rec->said);
+	if (n > 0 && n + 2 < sizeof(rec->said)) {
+		strcat(rec->said, _("; "));
+		n = strlen(rec->said);
+	}
+	va_start(ap, fmt);
+	if (n < sizeof(rec->said))
+		vsnprintf(rec->said + n, sizeof(rec->said) - n, gettext(fmt),
+			  ap);
 	va_end(ap);
 }
 
@@ -599,7 +611,7 @@ static void csv_field(const char *s)
 
 static void usage(FILE *f)
 {
-	fputs("usage: proclab grade [--csv] [--class FILE] RECORD...\n", f);
+	fputs(_("usage: proclab grade [--csv] [--class FILE] RECORD...\n"), f);
 }
 
 int grade_command(int argc, char *argv[])
@@ -618,7 +630,9 @@ int grade_command(int argc, char *argv[])
 		} else if (strcmp(argv[i], "-h") == 0 ||
 			   strcmp(argv[i], "--help") == 0) {
 			usage(stdout);
-			fputs("\nScores each RECORD (the JSON of a run: --record "
+			putchar('\n');
+			/* TRANSLATORS: at most 79 display columns a line */
+			fputs(_("Scores each RECORD (the JSON of a run: --record "
 			      "FILE or --json) from its\nanswers and its "
 			      "observed events, never from its score field; "
 			      "flags records\nthat are inconsistent, copied "
@@ -626,7 +640,7 @@ int grade_command(int argc, char *argv[])
 			      "another variant than the class list (ID "
 			      "[VARIANT] a line) assigns.  One line\nper "
 			      "student, or CSV.  Exit 0: nothing flagged, 1: "
-			      "something flagged, 2: usage.\n", stdout);
+			      "something flagged, 2: usage.\n"), stdout);
 			return PL_EXIT_OK;
 		} else if (strcmp(argv[i], "--") == 0) {
 			i++;
@@ -691,8 +705,8 @@ int grade_command(int argc, char *argv[])
 		puts("student,variant,records,labs,score,questions,flags");
 	for (size_t s = 0; s < nst; s++) {
 		int score = 0, qs = 0, nr = 0, variant = st[s].assigned;
-		char labs[256] = "", flags[2048] = "";
-		size_t ll = 0, fl = 0;
+		char labs[256] = "", flags[2048] = "", said[2048] = "";
+		size_t ll = 0, fl = 0, sl = 0;
 
 		for (size_t k = 0; k < nrec; k++) {
 			struct record *x = &rec[k];
@@ -717,11 +731,21 @@ int grade_command(int argc, char *argv[])
 					x->copy ? "COPY " : "",
 					x->wrong_variant ? "VARIANT " : "",
 					x->flags);
+			if (x->said[0] != '\0' && sl < sizeof(said))
+				sl += (size_t)snprintf(said + sl,
+					sizeof(said) - sl, "%s%s: %s%s%s%s",
+					sl ? _("; ") : "", x->file,
+					x->inconsistent ? _("INCONSISTENT ") : "",
+					x->copy ? _("COPY ") : "",
+					x->wrong_variant ? _("VARIANT ") : "",
+					x->said);
 			bad = bad || x->inconsistent || x->copy ||
 			      x->wrong_variant;
 		}
-		if (nr == 0)
+		if (nr == 0) {
 			snprintf(flags, sizeof(flags), "no record");
+			snprintf(said, sizeof(said), "%s", _("no record"));
+		}
 		bad = bad || nr == 0;
 		if (csv) {
 			csv_field(st[s].id);
@@ -731,10 +755,13 @@ int grade_command(int argc, char *argv[])
 			csv_field(flags);
 			putchar('\n');
 		} else {
-			printf("%s: variant %d, %d record%s (%s), score %d of "
-			       "%d%s%s\n", st[s].id, variant, nr,
-			       nr == 1 ? "" : "s", labs[0] ? labs : "none",
-			       score, qs, flags[0] ? "; " : "", flags);
+			printf(ngettext("%s: variant %d, %d record (%s), score "
+					"%d of %d%s%s\n",
+					"%s: variant %d, %d records (%s), score "
+					"%d of %d%s%s\n", (unsigned long)nr),
+			       st[s].id, variant, nr,
+			       labs[0] ? labs : _("none"), score, qs,
+			       said[0] ? _("; ") : "", said);
 		}
 	}
 	for (size_t k = 0; k < nrec; k++)

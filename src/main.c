@@ -97,25 +97,11 @@ static void help_main(void)
 	       "see also proclab(1)."), 0, 0);
 }
 
-/* Print text from display column col on, folded at 79 columns (at its
- * spaces, and between Chinese characters) into lines that start at column
- * indent; its newlines are kept; end the line. */
+/* Print text from display column col on, folded at 79 columns into lines
+ * that start at column indent (emit_fold); end the line. */
 static void fold(const char *text, int col, int indent)
 {
-	enum { WIDTH = 79 };
-	char *line = NULL, *wrapped = NULL;
-
-	if (col < indent) {
-		printf("%*s", indent - col, "");
-		col = indent;
-	}
-	text += strspn(text, " ");
-	if (asprintf(&line, "%*s%s", col, "", text) >= 0)
-		wrapped = emit_wrap(line, (size_t)col, indent, WIDTH);
-	fputs(wrapped != NULL ? wrapped + col : text, stdout);
-	putchar('\n');
-	free(wrapped);
-	free(line);
+	emit_fold(stdout, text, col, indent, 79);
 }
 
 /* One lab a line (its summary fits: tests/test_cli.c), for people and

@@ -195,12 +195,15 @@ const struct lab run_command_lab = {
 };
 
 static const char run_usage[] =
-	"usage: proclab run [options] [--] PROGRAM [ARGS...]\n";
+	N_("usage: proclab run [options] [--] PROGRAM [ARGS...]\n");
 
 static void run_help(void)
 {
-	fputs(run_usage, stdout);
-	fputs("\nRuns PROGRAM as proclab's child and follows it and every "
+	fputs(_(run_usage), stdout);
+	putchar('\n');
+	/* TRANSLATORS: at most 79 display columns a line; option names and
+	 * the layout of the options (text from column 19) kept */
+	fputs(_("Runs PROGRAM as proclab's child and follows it and every "
 	      "process it makes\nuntil all have ended: each fork, exec, exit "
 	      "and reap, each change of state\n/proc shows (D T t Z; R and S "
 	      "with -v), each orphan's adoption.  Then the\ntree of everything "
@@ -237,7 +240,7 @@ static void run_help(void)
 	      "  -h, --help      show this help\n\n"
 	      "Exit status: PROGRAM's; 126 or 127 when PROGRAM cannot be run "
 	      "(as a shell\nsays); 2 usage error; 3 this machine cannot trace "
-	      "it.\n", stdout);
+	      "it.\n"), stdout);
 }
 
 /* ---- the node table ----------------------------------------------------- */
@@ -570,14 +573,18 @@ static void on_exec(struct rs *s, struct node *n)
  * (core dumped)". */
 static void describe(int status, char *buf, size_t size)
 {
+	/* for the text view only: translated */
 	if (WIFEXITED(status))
-		snprintf(buf, size, "exited with code %d", WEXITSTATUS(status));
+		snprintf(buf, size, _("exited with code %d"),
+			 WEXITSTATUS(status));
+	else if (WIFSIGNALED(status) && WCOREDUMP(status))
+		snprintf(buf, size, _("was killed by %s (core dumped)"),
+			 wstatus_signame(WTERMSIG(status)).s);
 	else if (WIFSIGNALED(status))
-		snprintf(buf, size, "was killed by %s%s",
-			 wstatus_signame(WTERMSIG(status)).s,
-			 WCOREDUMP(status) ? " (core dumped)" : "");
+		snprintf(buf, size, _("was killed by %s"),
+			 wstatus_signame(WTERMSIG(status)).s);
 	else
-		snprintf(buf, size, "ended (status 0x%04x)", status);
+		snprintf(buf, size, _("ended (status 0x%04x)"), status);
 }
 
 static const char *demonstrated(const struct node *n)
@@ -1285,24 +1292,24 @@ static void tree_text(struct rs *s, int i, int depth)
 		if (n->exited)
 			describe(n->status, how, sizeof(how));
 		else
-			strcpy(how, "still running");
+			snprintf(how, sizeof(how), "%s", _("still running"));
 		snprintf(life, sizeof(life), "%.1f",
 			 ms_between(n->start_ns, n->exited ? n->exit_ns
 							   : now_ns()));
 		if (n->reaped && ms_between(n->exit_ns, n->reap_ns) >= 1.0 &&
 		    !s->r->stable)
-			snprintf(extra, sizeof(extra), ", zombie %.1f ms",
+			snprintf(extra, sizeof(extra), _(", zombie %.1f ms"),
 				 ms_between(n->exit_ns, n->reap_ns));
 		if (n->adopter != 0) {
 			len = strlen(extra);
 			if (s->r->stable)
 				snprintf(extra + len, sizeof(extra) - len,
-					 ", adopted by %s",
+					 _(", adopted by %s"),
 					 n->adopter == s->r->self ? "proclab"
 								  : "pid?");
 			else
 				snprintf(extra + len, sizeof(extra) - len,
-					 ", adopted by %d", (int)n->adopter);
+					 _(", adopted by %d"), (int)n->adopter);
 		}
 		emit(s->r, "node", FIELDS(F_TEXT("indent", indent),
 			F_PID("pid", n->pid), F_STR("comm", n->comm),
@@ -1613,8 +1620,9 @@ static long long number(const char *opt, const char *arg, long long min,
 	if (errstr != NULL) {
 		char *w = escape_word(arg);
 
-		fprintf(stderr, "proclab: run: --%s: '%s' is %s (%lld to "
-			"%lld)\n", opt, w != NULL ? w : "?", errstr, min, max);
+		fprintf(stderr, _("proclab: run: --%s: '%s' is %s (%lld to "
+				  "%lld)\n"), opt, w != NULL ? w : "?", errstr,
+			min, max);
 		free(w);
 		exit(PL_EXIT_USAGE);
 	}
@@ -1627,8 +1635,8 @@ static void __attribute__((noreturn)) usage_error(const char *fmt,
 	char *w = escape_word(word);
 
 	fputs("proclab: run: ", stderr);
-	fprintf(stderr, fmt, w != NULL ? w : "?");
-	fputs(" (see 'proclab run --help')\n", stderr);
+	fprintf(stderr, gettext(fmt), w != NULL ? w : "?");
+	fprintf(stderr, " %s\n", _("(see 'proclab run --help')"));
 	free(w);
 	exit(PL_EXIT_USAGE);
 }
@@ -1692,8 +1700,8 @@ static void parse(struct run *r, struct rs *s, int argc, char *argv[])
 		}
 	}
 	if (optind >= argc) {
-		fputs("proclab: run: no PROGRAM given\n", stderr);
-		fputs(run_usage, stderr);
+		fputs(_("proclab: run: no PROGRAM given\n"), stderr);
+		fputs(_(run_usage), stderr);
 		exit(PL_EXIT_USAGE);
 	}
 	if (s->quiet && s->tree_only)
@@ -1737,7 +1745,7 @@ int run_command(int argc, char *argv[])
 	if ((e = find_program(s->argv[0], s->path, sizeof(s->path))) != 0) {
 		char *w = escape_word(s->argv[0]);
 
-		fprintf(stderr, "proclab: run: cannot run '%s': %s\n",
+		fprintf(stderr, _("proclab: run: cannot run '%s': %s\n"),
 			w != NULL ? w : "?", strerror(e));
 		free(w);
 		return e == ENOENT ? 127 : 126;
@@ -1804,10 +1812,12 @@ int run_command(int argc, char *argv[])
 			F_BOOL("pidfd", !r->no_pidfd),
 			F_STR("program", s->argv[0]),
 			F_STR("via", s->connector ? "connector" : "ptrace"),
-			F_STR("misses", s->connector ? "may drop events under "
-			      "load, said if so; cannot hold the tree; SIGKILL "
-			      "to proclab leaves it" : "misses no fork, exec or "
-			      "exit; stopped shows t, not T"),
+			F_WORDS("misses", s->connector
+				? N_("may drop events under load, said if so; "
+				     "cannot hold the tree; SIGKILL to proclab "
+				     "leaves it")
+				: N_("misses no fork, exec or exit; stopped "
+				     "shows t, not T")),
 			F_INT("max_procs", s->max_procs)));
 	rc = launch(s);
 	if (rc != PL_EXIT_OK) {
