@@ -134,7 +134,7 @@ $(BUILD)/bench: $(BENCH_OBJ) $(LIB_OBJ)
 	$(call say,LINK,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(BSD_LIBS) $(JSON_LIBS)
 
 $(BUILD)/stress: $(STRESS_OBJ) $(LIB_OBJ)
-	$(call say,LINK,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(BSD_LIBS) $(JSON_LIBS)
+	$(call say,LINK,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(BSD_LIBS) $(JSON_LIBS) -lutil
 
 $(BUILD)/tests/%.o: tests/%.c Makefile | have-deps
 	@mkdir -p $(dir $@)
@@ -162,21 +162,32 @@ $(BUILD)/po-tables: $(BUILD)/po/tables.o $(LIB_OBJ)
 # the template: what xgettext finds in the code and what po/tables.c
 # lists from the tables; then each translation is merged with it (new
 # messages untranslated, changed ones fuzzy: `make check` fails on both)
-pot: $(BUILD)/po-tables
+$(BUILD)/po/proclab.pot: $(BUILD)/po-tables $(ENGINE_SRC) $(LAB_SRC)
 	@mkdir -p $(BUILD)/po
-	xgettext --from-code=UTF-8 --add-comments=TRANSLATORS: \
+	$(call say,POT,$@)xgettext --from-code=UTF-8 --add-comments=TRANSLATORS: \
 	  $(XGETTEXT_KEYWORDS) --package-name=proclab \
 	  --msgid-bugs-address=https://github.com/proclab/proclab/issues \
 	  -o $(BUILD)/po/code.pot $(sort $(ENGINE_SRC) $(LAB_SRC))
 	./$(BUILD)/po-tables | msguniq -o $(BUILD)/po/tables.pot
-	msgcat --use-first -o po/proclab.pot $(BUILD)/po/code.pot $(BUILD)/po/tables.pot
+	msgcat --use-first -o $@ $(BUILD)/po/code.pot $(BUILD)/po/tables.pot
+
+pot: $(BUILD)/po/proclab.pot
+	cp $(BUILD)/po/proclab.pot po/proclab.pot
 	for l in $(LINGUAS); do \
 	  msgmerge --quiet --update --backup=none po/$$l.po po/proclab.pot || exit; \
 	done
 
+# the tests run in the C locale, whatever the caller's (test_i18n.c sets
+# its own for the runs in Chinese)
+check: export LC_ALL := C
+check: export LANGUAGE :=
+golden: export LC_ALL := C
+golden: export LANGUAGE :=
+
 # then the shell completions and make install/uninstall (tests/*.sh)
-check: $(PROG) $(BUILD)/check_proclab $(EXAMPLES)
+check: $(PROG) $(BUILD)/check_proclab $(EXAMPLES) $(MO) $(BUILD)/po/proclab.pot
 	PROCLAB=./$(PROG) ./$(BUILD)/check_proclab
+	BUILD=$(BUILD) sh tests/po.sh
 	PROCLAB=./$(PROG) sh tests/golden.sh check
 	PROCLAB=./$(PROG) sh tests/golden.sh pidns
 	PROCLAB=./$(PROG) bash tests/completion.sh

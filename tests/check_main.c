@@ -42,6 +42,7 @@ int main(void)
 	srunner_add_suite(sr, make_run_suite());
 	srunner_add_suite(sr, make_pipe_suite());
 	srunner_add_suite(sr, make_class_suite());
+	srunner_add_suite(sr, make_i18n_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -24,12 +24,28 @@ $MAKE -s install DESTDIR="$dest" PREFIX="$prefix" >/dev/null
 		echo "644 share/doc/proclab/${f##*/}"
 	done
 	echo "755 share/doc/proclab/grade.sh"
+	for l in $(cat po/LINGUAS); do
+		echo "644 share/locale/$l/LC_MESSAGES/proclab.mo"
+		echo "644 share/man/$l/man1/proclab.1"
+		for f in labs/$l/*.md; do
+			echo "644 share/doc/proclab/$l/${f##*/}"
+		done
+	done
 } | sort -k 2 >"$dest/expected"
 (cd "$dest$prefix" && find . -type f -printf '%m %P\n' | sort -k 2) >"$dest/got"
 cmp -s "$dest/expected" "$dest/got" ||
 	fail "installed files differ (- expected, + installed):
 $(diff -u "$dest/expected" "$dest/got" | tail -n +3)"
 grep -q ' share/doc/proclab/zombie.md$' "$dest/got" || fail "no worksheet"
+
+# the installed proclab finds its catalogue (PREFIX/share/locale beside
+# PREFIX/bin), and the Chinese man page has break points for groff
+LANGUAGE=zh_CN LANG=C.UTF-8 "$dest$prefix/bin/proclab" list >"$dest/list.zh" ||
+	fail "proclab list in Chinese failed"
+LANGUAGE= LC_ALL=C "$dest$prefix/bin/proclab" list | cmp -s - "$dest/list.zh" &&
+	fail "installed proclab does not find its zh_CN catalogue"
+grep -q '\\:' "$dest$prefix/share/man/zh_CN/man1/proclab.1" ||
+	fail "the zh_CN man page has no break points"
 
 # the installed proclab is the one built
 "$dest$prefix/bin/proclab" --version >"$dest/version" || fail "--version failed"

@@ -37,5 +37,6 @@ Suite *make_exec_suite(void);
 Suite *make_run_suite(void);
 Suite *make_pipe_suite(void);
 Suite *make_class_suite(void);
+Suite *make_i18n_suite(void);
 
 #endif

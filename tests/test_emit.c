@@ -650,66 +650,6 @@ END_TEST
 
 /* ---- every lab, in a pipe and in a pty ----------------------------------- */
 
-/* The widest line of out, in display columns, color escapes stripped. */
-static int widest(const char *out, char *line, size_t size)
-{
-	int max = 0;
-
-	for (const char *p = out; *p != '\0';) {
-		size_t len = strcspn(p, "\r\n");
-		int cols = emit_columns(p, len);
-
-		if (cols > max) {
-			max = cols;
-			snprintf(line, size, "%.*s", (int)len, p);
-		}
-		p += len;
-		p += strspn(p, "\r\n");
-	}
-	return max;
-}
-
-/* lab in a pty of `cols` columns, with -v (lines seen in passing too) */
-static char *run_in_pty(const char *lab, int cols, int *code)
-{
-	struct winsize ws = { .ws_row = 50, .ws_col = (unsigned short)cols };
-	const char *prog = getenv("PROCLAB") ? getenv("PROCLAB") : "./proclab";
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-	int master, status;
-	pid_t pid;
-
-	ck_assert_ptr_nonnull(f);
-	fflush(NULL);
-	pid = forkpty(&master, NULL, NULL, &ws);
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		unsetenv("COLUMNS");
-		execl(prog, "proclab", lab, "-v", (char *)NULL);
-		_exit(127);
-	}
-	for (;;) {
-		char chunk[4096];
-		struct pollfd p = { .fd = master, .events = POLLIN };
-		ssize_t got;
-
-		ck_assert_int_eq(poll(&p, 1, 30000), 1);
-		got = read(master, chunk, sizeof(chunk));
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got <= 0)           /* EIO: the child closed its side */
-			break;
-		fwrite(chunk, 1, (size_t)got, f);
-	}
-	close(master);
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	*code = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
-	ck_assert_int_eq(fclose(f), 0);
-	ck_assert_int_eq(survivors(pid), 0);
-	return buf;
-}
-
 START_TEST(every_lab_fits)
 {
 	const struct lab *lab = lab_table[_i];
@@ -739,7 +679,8 @@ START_TEST(every_lab_fits)
 	outcome_free(&o);
 	/* a terminal of 80, then 120 columns */
 	for (int cols = 80; cols <= 120; cols += 40) {
-		out = run_in_pty(lab->name, cols, &code);
+		out = run_in_pty((const char *const[]){ lab->name, "-v", NULL },
+				 cols, NULL, &code);
 		ck_assert_msg(code == 0, "%s in a pty: exit %d: %s", lab->name,
 			      code, out);
 		ck_assert_msg(widest(out, line, sizeof(line)) <= cols,

@@ -9,10 +9,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pty.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -707,4 +709,72 @@ int role_pid(const struct jobj *ev, int n, const char *role)
 
 	ck_assert_msg(e != NULL, "no state event for %s", role);
 	return (int)jnum(e, "pid");
+}
+
+/* ---- the text view as a terminal shows it -------------------------------- */
+
+int widest(const char *out, char *line, size_t size)
+{
+	int max = 0;
+
+	for (const char *p = out; *p != '\0';) {
+		size_t len = strcspn(p, "\r\n");
+		int cols = emit_columns(p, len);
+
+		if (cols > max) {
+			max = cols;
+			snprintf(line, size, "%.*s", (int)len, p);
+		}
+		p += len;
+		p += strspn(p, "\r\n");
+	}
+	return max;
+}
+
+char *run_in_pty(const char *const argv[], int cols, const char *const env[],
+		 int *code)
+{
+	struct winsize ws = { .ws_row = 50, .ws_col = (unsigned short)cols };
+	const char *prog = getenv("PROCLAB") ? getenv("PROCLAB") : "./proclab";
+	const char *args[32];
+	char *buf = NULL;
+	size_t len = 0, n = 0;
+	FILE *f = open_memstream(&buf, &len);
+	int master, status;
+	pid_t pid;
+
+	ck_assert_ptr_nonnull(f);
+	args[n++] = "proclab";
+	for (; argv[n - 1] != NULL && n < 31; n++)
+		args[n] = argv[n - 1];
+	args[n] = NULL;
+	fflush(NULL);
+	pid = forkpty(&master, NULL, NULL, &ws);
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		unsetenv("COLUMNS");
+		for (; env != NULL && *env != NULL; env++)
+			putenv((char *)*env);
+		execv(prog, (char *const *)args);
+		_exit(127);
+	}
+	for (;;) {
+		char chunk[4096];
+		struct pollfd p = { .fd = master, .events = POLLIN };
+		ssize_t got;
+
+		ck_assert_int_eq(poll(&p, 1, 30000), 1);
+		got = read(master, chunk, sizeof(chunk));
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)           /* EIO: the child closed its side */
+			break;
+		fwrite(chunk, 1, (size_t)got, f);
+	}
+	close(master);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	*code = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+	ck_assert_int_eq(fclose(f), 0);
+	ck_assert_int_eq(survivors(pid), 0);
+	return buf;
 }

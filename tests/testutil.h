@@ -129,4 +129,15 @@ const struct jobj *claim_event(const struct jobj *ev, int n, const char *id);
 int role_pid(const struct jobj *ev, int n, const char *role);
 const char *const *lab_case(int i);
 
+/* The widest line of out in display columns (a Chinese character is two,
+ * color escapes none); that line into `line`. */
+int widest(const char *out, char *line, size_t size);
+
+/* proclab with argv (NULL-terminated, without argv[0]) in a pty of `cols`
+ * columns, with the NAME=VALUE strings of env (NULL-terminated, or NULL)
+ * added to its environment; everything it printed (a string to free()),
+ * its exit code in *code; no process of it left. */
+char *run_in_pty(const char *const argv[], int cols, const char *const env[],
+		 int *code);
+
 #endif
