@@ -49,7 +49,8 @@ const char *pl_ngettext(const char *one, const char *many, unsigned long n);
  * build tree: `make` puts the .mo there), else ../share/locale from it
  * (installed under any PREFIX), else the LOCALEDIR it was built with.  When the locale the environment names is not installed (a
  * fresh Debian has no zh_CN.UTF-8), C.UTF-8 is used for that category,
- * so that LANGUAGE=zh_CN still chooses Chinese. */
+ * so that LANGUAGE=zh_CN still chooses Chinese.  libc's messages
+ * (strerror) stay English, as JSON carries them. */
 void pl_i18n_init(void);
 
 /* Whether messages are translated now (LANGUAGE, LC_ALL, LC_MESSAGES or

@@ -58,6 +58,10 @@ void pl_i18n_init(void)
 		setlocale(LC_MESSAGES, "C.UTF-8");
 	bindtextdomain(PL_DOMAIN, locale_dir());
 	textdomain(PL_DOMAIN);
+	/* libc's own messages (strerror) stay English: they go into the
+	 * messages JSON carries, which are the same bytes in every language.
+	 * Our directory has no libc.mo. */
+	bindtextdomain("libc", locale_dir());
 }
 
 int pl_translated(void)
