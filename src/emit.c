@@ -1591,5 +1591,14 @@ void emit_wstatus_by(struct run *r, pid_t pid, const char *role,
 		quiz_value(r, "exit-code", pid, code, NULL,
 			   FIELDS(F_STR("call", call), F_INT("raw", w->raw)));
 	}
+	/* and the signal in it (bits 6-0): its number, or its name */
+	if (w->signaled && w->raw >= 0) {
+		struct signame name = wstatus_signame(w->sig);
+		char sig[16];
+
+		snprintf(sig, sizeof(sig), "%d", w->sig);
+		quiz_value(r, "signal", pid, sig, name.s,
+			   FIELDS(F_STR("call", call), F_INT("raw", w->raw)));
+	}
 	emit_form(r, event, w->raw >= 0 ? NULL : "noraw", f);
 }
