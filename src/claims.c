@@ -110,7 +110,7 @@ const struct claim_def claim_table[] = {
 	  "a normal exit puts the status in bytes 8-15, a killed child an "
 	  "error code in bytes 0-7", "wait", NULL,
 	  "_exit({code}) gave the status {raw_code} (the code times 256), "
-	  "{signame} ({signal}) gave {raw_signal} (the signal number)", false },
+	  "SIGTERM ({signal}) gave {raw_signal} (the signal number)", false },
 	/* zombie */
 	{ "zombie-proc-owner", "art-processes-ipc",
 	  "a zombie's /proc/PID files are owned by root", "zombie", NULL,
