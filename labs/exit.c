@@ -12,10 +12,10 @@
  * Stages puzzle-tty, puzzle-pipe, puzzle-file: the fork loop with printf
  * from "Basic concepts of process management" (docs/sources.md), without
  * and with fflush.  The article's loop forks twice; --forks N (1 to 3, a
- * class's variants 2 or 3) makes it N: 2^N processes, A to D or A to H.  Every process reports each fork with the bytes
- * pending in its stdout at that moment, and how many printf calls it
- * made; the lines that arrive are shown, so the duplicated ones are
- * visible.
+ * class's variants 2 or 3) makes it N: 2^N processes, A to D or A to H.
+ * Every process reports each fork with the bytes pending in its stdout at
+ * that moment, and how many printf calls it made; the lines that arrive
+ * are shown, so the duplicated ones are visible.
  *
  * The children are agents (agent.h) that run one operation of this lab's
  * table and leave.  They use stdio ON PURPOSE: stdio buffering is what the
