@@ -11,10 +11,11 @@
  *
  * Stages puzzle-tty, puzzle-pipe, puzzle-file: the fork loop with printf
  * from "Basic concepts of process management" (docs/sources.md), without
- * and with fflush.  Every process reports each fork with the bytes
- * pending in its stdout at that moment, and how many printf calls it
- * made; the lines that arrive are shown, so the duplicated ones are
- * visible.
+ * and with fflush.  The article's loop forks twice; --forks N (1 to 3, a
+ * class's variants 2 or 3) makes it N: 2^N processes, A to D or A to H.
+ * Every process reports each fork with the bytes pending in its stdout at
+ * that moment, and how many printf calls it made; the lines that arrive
+ * are shown, so the duplicated ones are visible.
  *
  * The children are agents (agent.h) that run one operation of this lab's
  * table and leave.  They use stdio ON PURPOSE: stdio buffering is what the
@@ -130,18 +131,27 @@ static int op_print(struct agent_ctx *c, const int64_t arg[AGENT_ARGS],
 	}
 }
 
-/* The article's program, with the reports added.  No fflush before
+/* The most forks the puzzle's loop makes (--forks): 2^3 processes, whose
+ * lines still fit on a screen. */
+#define PZ_FORKS_MAX 3
+#define PZ_PROCS_MAX (1 << PZ_FORKS_MAX)
+/* the most lines it prints: each of the 2^N processes ends with N in its
+ * buffer (unflushed, fully buffered); 24 for N = 3 */
+#define PZ_LINES_MAX 32
+
+/* The article's program (`for (i = forks; i != 0; --i)`: 2 forks in the
+ * article), with the reports added.  No fflush before
  * fork(): copying unflushed buffers is the point.  Every process counts
  * its own printf calls (a child starts from 0, not from its parent's
  * count) and waits at the gate before it exits, until proclab has
  * registered them all; then it waits for its children and returns from
  * main. */
-static int puzzle_main(struct agent_ctx *c, bool flush)
+static int puzzle_main(struct agent_ctx *c, bool flush, int forks)
 {
 	struct agent_msg m;
 	int calls = 0;
 
-	for (int i = 2; i != 0; --i) {
+	for (int i = forks; i != 0; --i) {
 		pid_t parent = getpid(), pid;
 		int64_t pending = (int64_t)__fpending(stdout);
 
@@ -168,8 +178,9 @@ static int puzzle_main(struct agent_ctx *c, bool flush)
 	agent_next(c, &m, false);
 	if (m.kind != OP_GO)
 		_exit(AGENT_EXIT_PROTOCOL);
-	wait(NULL);
-	wait(NULL);
+	/* every child it made, however many that is (none for a leaf) */
+	while (wait(NULL) > 0 || errno == EINTR)
+		;
 	return 0;
 }
 
@@ -178,7 +189,8 @@ static int op_puzzle(struct agent_ctx *c, const int64_t arg[AGENT_ARGS],
 {
 	(void)out;
 	fresh_stdout(c);
-	exit(puzzle_main(c, arg[0] != 0));      /* a return from main */
+	/* a return from main */
+	exit(puzzle_main(c, arg[0] != 0, (int)arg[1]));
 }
 
 static const struct agent_op_def exit_ops[] = {
@@ -434,46 +446,61 @@ struct pz_fork {
 struct puzzle {
 	enum sink_kind kind;
 	bool flushed;
-	pid_t pid[4];           /* A, B, C, D: 0 if not seen */
-	long long pending_at_fork[4];   /* for B, C, D */
-	struct pz_fork forks[3];
+	int loops;              /* --forks: the loop's count, N */
+	int procs;              /* 2^N: the processes it makes */
+	pid_t pid[PZ_PROCS_MAX];        /* A, B, C, ...: 0 if not seen */
+	long long pending_at_fork[PZ_PROCS_MAX];        /* for B, C, ... */
+	struct pz_fork forks[PZ_PROCS_MAX - 1];
 	int nforks;
 	int calls, lines, copies;
 };
 
-static const char *const pz_role[4] = { "A", "B", "C", "D" };
+static const char *const pz_role[PZ_PROCS_MAX] = { "A", "B", "C", "D", "E",
+						   "F", "G", "H" };
 
-/* "A".."D", or "?" for a pid the puzzle did not make. */
+/* "A".."H", or "?" for a pid the puzzle did not make. */
 static const char *pz_letter(const struct puzzle *p, pid_t pid)
 {
-	for (int k = 0; k < 4; k++)
+	for (int k = 0; k < p->procs; k++)
 		if (p->pid[k] == pid && pid != 0)
 			return pz_role[k];
 	return "?";
 }
 
-/* Who is who: A is the program; B is A's child from i=2, C A's child from
- * i=1, D B's child from i=1: the only forks the program makes.  Decided
- * once every report is in, as they come in any order. */
+/* Who is who, from the reports (they come in any order): A is the
+ * program; the child a process forks at i gets the letter 2^(N-i) after
+ * its parent's.  With the article's N = 2: B is A's child from i=2, C A's
+ * child from i=1, D B's child from i=1; with N = 3: B from i=3, C and D
+ * from i=2 (A's, B's), E to H from i=1 (A's to D's).  The letters of one
+ * i are given once every earlier one is known; a fork that fits nowhere
+ * is a failure. */
 static int pz_roles(struct run *r, struct puzzle *p)
 {
-	for (int pass = 0; pass < 2; pass++)
+	for (int i = p->loops; i >= 1; i--)
 		for (int j = 0; j < p->nforks; j++) {
 			const struct pz_fork *f = &p->forks[j];
-			int k = -1;
+			int step = 1 << (p->loops - i), parent = -1, k;
 
-			if (pass == 0 && f->parent == p->pid[0])
-				k = f->i == 2 ? 1 : 2;
-			else if (pass == 1 && f->parent == p->pid[1] &&
-				 f->i == 1)
-				k = 3;
-			else if (pass == 1 && f->parent != p->pid[0])
+			if (f->i < 1 || f->i > p->loops)
 				return pl_fail(r, "expected the puzzle to fork "
-					       "only B, C and D; pid %d forked "
-					       "%d at i=%d", (int)f->parent,
-					       (int)f->child, f->i);
-			if (k < 0)
+					       "at i=%d to i=1; pid %d forked "
+					       "%d at i=%d", p->loops,
+					       (int)f->parent, (int)f->child,
+					       f->i);
+			if (f->i != i)
 				continue;
+			/* the processes that exist before the forks at i */
+			for (k = 0; k < step; k++)
+				if (p->pid[k] == f->parent && f->parent != 0)
+					parent = k;
+			k = parent + step;
+			if (parent < 0 || p->pid[k] != 0)
+				return pl_fail(r, "expected the puzzle to fork "
+					       "only %s to %s, each once; pid %d "
+					       "forked %d at i=%d", pz_role[1],
+					       pz_role[p->procs - 1],
+					       (int)f->parent, (int)f->child,
+					       f->i);
 			p->pid[k] = f->child;
 			p->pending_at_fork[k] = f->pending;
 		}
@@ -506,7 +533,7 @@ static bool pz_complete(const struct puzzle *p, const pid_t *done, int ndone)
  * child while it is held there, alive. */
 static int pz_gather(struct run *r, const struct agent *a, struct puzzle *p)
 {
-	pid_t done[4];
+	pid_t done[PZ_PROCS_MAX];
 	int ndone = 0, rc;
 
 	p->nforks = p->calls = 0;
@@ -518,10 +545,10 @@ static int pz_gather(struct run *r, const struct agent *a, struct puzzle *p)
 		if (m.kind != REP_DONE && m.kind != REP_FORKED)
 			return pl_fail(r, "expected reports of forks from the "
 				       "puzzle; report %d came", (int)m.kind);
-		if ((m.kind == REP_DONE && ndone == 4) ||
-		    (m.kind == REP_FORKED && p->nforks == 3))
-			return pl_fail(r, "expected the puzzle to make 4 "
-				       "processes; pid %lld made more",
+		if ((m.kind == REP_DONE && ndone == p->procs) ||
+		    (m.kind == REP_FORKED && p->nforks == p->procs - 1))
+			return pl_fail(r, "expected the puzzle to make %d "
+				       "processes; pid %lld made more", p->procs,
 				       (long long)m.v[m.kind == REP_DONE ? 0 : 1]);
 		if (m.kind == REP_DONE) {
 			done[ndone++] = (pid_t)m.v[0];
@@ -553,10 +580,10 @@ static void pz_emit_fork(struct run *r, const struct puzzle *p,
 /* Show every line that arrived, with how often its text came. */
 static void pz_lines(struct run *r, struct puzzle *p, char *out, size_t len)
 {
-	char *line[32];
+	char *line[PZ_LINES_MAX];
 	int n = 0;
 
-	for (char *s = out; s < out + len && n < 32;) {
+	for (char *s = out; s < out + len && n < PZ_LINES_MAX;) {
 		char *nl = memchr(s, '\n', (size_t)(out + len - s));
 
 		if (nl == NULL)
@@ -602,7 +629,7 @@ static void ask_lines(struct run *r, const struct puzzle *p, const char *out,
 	char lines[16];
 	int n = 0;
 
-	for (const char *s = out; s < out + len && n < 32; n++) {
+	for (const char *s = out; s < out + len && n < PZ_LINES_MAX; n++) {
 		const char *nl = memchr(s, '\n', (size_t)(out + len - s));
 
 		s = nl != NULL ? nl + 1 : out + len;
@@ -619,7 +646,7 @@ static int run_puzzle(struct run *r, struct sink *s, struct puzzle *p)
 {
 	struct agent *a;
 	struct wstatus w;
-	char out[1024];
+	char out[4096];
 	ssize_t got = 0;
 	int rc;
 
@@ -627,7 +654,8 @@ static int run_puzzle(struct run *r, struct sink *s, struct puzzle *p)
 		return rc;
 	p->pid[0] = a->pid;
 	if ((rc = agent_send(r, a, OP_PUZZLE,
-			     (int64_t[AGENT_ARGS]){ p->flushed, 0, 0, 0 })) != 0 ||
+			     (int64_t[AGENT_ARGS]){ p->flushed, p->loops, 0,
+						    0 })) != 0 ||
 	    (rc = pz_gather(r, a, p)) != 0)
 		return rc;
 	/* open the gate: every process takes one "go", waits for its
@@ -643,7 +671,8 @@ static int run_puzzle(struct run *r, struct sink *s, struct puzzle *p)
 	agent_close(a);
 	if (!sink_streams(s) && (got = sink_read(r, s, out, sizeof(out))) < 0)
 		return PL_EXIT_FAIL;
-	for (int k = 0; k < 4; k++)     /* their names in --stable output */
+	/* their names in --stable output */
+	for (int k = 0; k < p->procs; k++)
 		kid_set_role(r, p->pid[k], pz_role[k]);
 	ask_lines(r, p, out, (size_t)got);
 	/* B's fork races A's second one: the reports come in either order */
@@ -673,19 +702,24 @@ static int run_puzzle(struct run *r, struct sink *s, struct puzzle *p)
 }
 
 /* What "Basic concepts of process management" says of its fork loop,
- * against the puzzles (docs/sources.md). */
+ * against the puzzles (docs/sources.md).  The article's loop forks twice:
+ * "eight lines without fflush, six with".  With --forks N the same
+ * reasoning gives N * 2^N lines without (each of the 2^N processes ends
+ * with the N lines of its line of descent in its buffer) and 2^(N+1) - 2
+ * with (one per printf call); the verdict compares with those. */
 static void claims_puzzle(struct run *r, struct puzzle pz[SINK_KINDS][2])
 {
 	const struct puzzle *pipe = &pz[SINK_PIPE][0];
+	int n = pipe->loops, unflushed = n << n, flushed = (2 << n) - 2;
 	bool eight_six = true, some_eight_six = false, first_only;
 
 	for (int k = 0; k < SINK_KINDS; k++)
-		if (pz[k][0].lines != 8 || pz[k][1].lines != 6)
+		if (pz[k][0].lines != unflushed || pz[k][1].lines != flushed)
 			eight_six = false;
 	/* some kinds of stdout show 8/6: a line-buffered terminal has
 	 * nothing left to copy at fork time */
 	for (int k = 0; k < SINK_KINDS; k++)
-		if (pz[k][0].lines == 8 && pz[k][1].lines == 6)
+		if (pz[k][0].lines == unflushed && pz[k][1].lines == flushed)
 			some_eight_six = true;
 	claim(r, "exit-puzzle-lines",
 	      eight_six ? CLAIM_HOLDS
@@ -696,9 +730,9 @@ static void claims_puzzle(struct run *r, struct puzzle pz[SINK_KINDS][2])
 		     F_INT("pipe_flushed", pz[SINK_PIPE][1].lines),
 		     F_INT("file_unflushed", pz[SINK_FILE][0].lines),
 		     F_INT("file_flushed", pz[SINK_FILE][1].lines)));
-	first_only = pipe->pending_at_fork[1] > 0 &&
-		     pipe->pending_at_fork[2] == 0 &&
-		     pipe->pending_at_fork[3] == 0;
+	first_only = pipe->pending_at_fork[1] > 0;
+	for (int k = 2; k < pipe->procs; k++)
+		first_only = first_only && pipe->pending_at_fork[k] == 0;
 	/* else B was forked before anyone printed; C got A's line and D
 	 * got B's */
 	claim(r, "exit-puzzle-first-child",
@@ -765,7 +799,9 @@ static int stage_puzzle(struct run *r, enum sink_kind kind)
 		struct puzzle *p = &x->pz[kind][f];
 		struct sink s;
 
-		*p = (struct puzzle){ .kind = kind, .flushed = f };
+		*p = (struct puzzle){ .kind = kind, .flushed = f,
+				      .loops = (int)opt_val(r, "forks") };
+		p->procs = 1 << p->loops;
 		rc = sink_open(r, &s, kind);
 		if (rc == PL_EXIT_OK)
 			rc = run_puzzle(r, &s, p);
@@ -865,6 +901,22 @@ static const struct sentence exit_sentences[] = {
 	{ NULL, NULL, NULL, NULL, NULL },
 };
 
+static const struct lab_option exit_options[] = {
+	{ "forks", "N", 1, PZ_FORKS_MAX, 2, "how many times the fork+printf "
+	  "puzzle's loop forks: 2^N processes, N*2^N lines through a pipe "
+	  "without fflush (the article's 2: A to D, 8 lines; 1 copies "
+	  "nothing)" },
+	{ NULL, NULL, 0, 0, 0, NULL },
+};
+
+/* What a class's variants change (variant.h): the puzzle's forks.  Not 1:
+ * a single fork comes before the first printf, so nothing is copied and
+ * the lesson is gone. */
+static const struct lab_vary exit_vary[] = {
+	{ "forks", 2, PZ_FORKS_MAX },
+	{ NULL, 0, 0 },
+};
+
 const struct lab lab_exit_vs__exit = {
 	.name = "exit-vs-_exit",
 	.summary = "exit() flushes stdio and runs handlers; _exit() does not",
@@ -879,7 +931,8 @@ const struct lab lab_exit_vs__exit = {
 		"otherwise).  Then a puzzle\nfrom an article, a fork loop with "
 		"printf: on a pipe or a file, unflushed\nbuffers are copied "
 		"into the children and printed twice.",
-	.options = NULL,
+	.options = exit_options,
+	.vary = exit_vary,
 	.run = exit_setup,
 	.stages = exit_stages,
 	.sentences = exit_sentences,

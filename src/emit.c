@@ -1420,12 +1420,30 @@ static struct field state_code(const struct watched *w)
 	return f;
 }
 
+/* For a why only (text): the signal that killed a zombie, from the same
+ * exit status ("killed by {signame}"), else null. */
+static struct field state_signame(const struct watched *w)
+{
+	static char name[32];   /* one event at a time */
+	struct field f = F_NULL("signame");
+
+	if (w->state == 'Z' && w->st.exit_code >= 0 &&
+	    (w->st.exit_code & 0x7f) != 0) {
+		snprintf(name, sizeof(name), "%s",
+			 wstatus_signame(w->st.exit_code & 0x7f).s);
+		f = F_STR("signame", name);
+	}
+	f.text_only = true;
+	return f;
+}
+
 #define STATE_FIELDS_(w, racy, from, ...)				\
 	FIELDS(F_PID("pid", (w)->pid),					\
 	       (racy) ? F_MEAS("ppid", (long long)(w)->ppid)		\
 		      : F_PID("ppid", (w)->ppid),			\
 	       F_STR("role", (w)->role), F_CHAR("state", (w)->state),	\
-	       F_CHAR("from", (from)), state_code(w) __VA_ARGS__)
+	       F_CHAR("from", (from)), state_code(w), state_signame(w)	\
+	       __VA_ARGS__)
 #define STATE_FIELDS(w, racy, from)					\
 	((w)->tgid > 0							\
 	 ? STATE_FIELDS_(w, racy, from, , F_PID("tid", (w)->pid),	\
@@ -1710,6 +1728,15 @@ void emit_wstatus_by(struct run *r, pid_t pid, const char *role,
 
 		snprintf(code, sizeof(code), "%d", w->code);
 		quiz_value(r, "exit-code", pid, code, NULL,
+			   FIELDS(F_STR("call", call), F_INT("raw", w->raw)));
+	}
+	/* and the signal in it (bits 6-0): its number, or its name */
+	if (w->signaled && w->raw >= 0) {
+		struct signame name = wstatus_signame(w->sig);
+		char sig[16];
+
+		snprintf(sig, sizeof(sig), "%d", w->sig);
+		quiz_value(r, "signal", pid, sig, name.s,
 			   FIELDS(F_STR("call", call), F_INT("raw", w->raw)));
 	}
 	emit_form(r, event, w->raw >= 0 ? NULL : "noraw", f);

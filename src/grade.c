@@ -15,6 +15,8 @@
  *   exit-code          the question's raw status must be the `raw` of the
  *                      reap event of that pid after it; the code is bits
  *                      15-8 of it
+ *   signal             the same; the signal is bits 6-0 of it, in
+ *                      decimal, or the reap event's `signame`
  *   fork-parent/-child a fork_return event after it must say that fork()
  *                      returned the pid (in the parent) or 0 (in the child)
  *   zombies            the pids whose last demonstrated state before the
@@ -201,6 +203,16 @@ static bool value_expected(struct record *rec, json_t **ev, size_t n,
 		    v != raw)
 			goto missing;
 		snprintf(want, size, "%lld", (raw >> 8) & 0xff);
+		return true;
+	}
+	if (strcmp(kind, "signal") == 0) {
+		o = next_event(ev, n, qi, "reap", "pid", pid);
+		if (!num(q, "raw", &raw) || o == NULL || !num(o, "raw", &v) ||
+		    v != raw || (raw & 0x7f) == 0 || (raw & 0x7f) == 0x7f)
+			goto missing;
+		snprintf(want, size, "%lld", raw & 0x7f);
+		if (str(o, "signame") != NULL)
+			snprintf(also, asize, "%s", str(o, "signame"));
 		return true;
 	}
 	if (strcmp(kind, "fork-parent") == 0 ||

@@ -206,6 +206,10 @@ const struct sentence quiz_value_sentences[] = {
 	{ "question", "exit-code", "{n}: {call}() returned status "
 	  "0x{raw:04x} for {pid}: with what exit code did it exit? (a "
 	  "number)", NULL, NULL },
+	/* n, kind, pid, call, raw */
+	{ "question", "signal", "{n}: {call}() returned status 0x{raw:04x} "
+	  "for {pid}: which signal killed it? (its number, or its name such "
+	  "as SIGKILL)", NULL, NULL },
 	/* n, kind, pid, parent */
 	{ "question", "fork-child", "{n}: {pid} is a child of {parent}: what "
 	  "did fork() return in {pid}? (a number)", NULL, NULL },

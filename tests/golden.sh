@@ -47,6 +47,8 @@ tree-solve-a tree --solve --seed 3 --actions 10 --reaper a
 tree-each tree --solve -A a+b,b+c,c+d,d+e,c-,b+f,b- --reaper each
 tree-show-trees tree --show-trees --seed 5 --reaper a
 tree-loop tree --loop 3 --solve
+exit-vs-_exit-forks-3 exit-vs-_exit --forks 3
+wait-signals wait --term-signal 4 --core-signal 3
 CASES
 }
 

@@ -2,6 +2,7 @@
  * --record, questions about values, and `proclab grade` on the records
  * (labs/instructor.md's workflow, end to end). */
 #include <check.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -380,6 +381,225 @@ START_TEST(grade_finds_edits)
 }
 END_TEST
 
+/* ---- issue 13: the puzzle's forks and wait's signals vary --------------- */
+
+#define BIGEV 640
+
+static struct jobj big[BIGEV];
+
+/* The exit-vs-_exit lab as variant v with --quiz (no answers) and --json:
+ * its events into big[]; returns their number. */
+static int exit_variant(int v)
+{
+	char arg[16];
+	struct outcome o;
+	int n;
+
+	snprintf(arg, sizeof(arg), "%d", v);
+	run_proclab(&o, "", (const char *const[]){ "exit-vs-_exit", "--json",
+		    "--quiz", "--variant", arg, NULL });
+	ck_assert_int_eq(o.code, 0);
+	n = json_lines(o.out, big, BIGEV);
+	ck_assert_int_lt(n, BIGEV);
+	ck_assert_str_eq(jstr(&big[n - 1], "event"), "result");
+	outcome_free(&o);
+	return n;
+}
+
+/* The puzzle's forks follow the variant: 2^N processes, N*2^N lines
+ * through a pipe without fflush, 2^(N+1)-2 with; the quiz's "lines"
+ * answer is what came; the same variant gives the same numbers. */
+START_TEST(variant_varies_puzzle)
+{
+	int seen[4] = { 0 }, va = -1, vb = -1;
+
+	/* two variants with different forks */
+	for (int v = 0; v < VARIANT_COUNT && (va < 0 || vb < 0); v++) {
+		long long f = variant_value(v, "exit-vs-_exit", "forks", 2, 3);
+
+		if (f == 2 && va < 0)
+			va = v;
+		if (f == 3 && vb < 0)
+			vb = v;
+	}
+	ck_assert(va >= 0 && vb >= 0);
+	for (int k = 0; k < 3; k++) {
+		int v = k == 1 ? vb : va, n = exit_variant(v), pipes = 0;
+		long long forks = variant_value(v, "exit-vs-_exit", "forks",
+						2, 3);
+		char want[32];
+
+		snprintf(want, sizeof(want), "--forks %lld", forks);
+		ck_assert_ptr_nonnull(strstr(jstr(&big[0], "options"), want));
+		for (int i = 0; i < n; i++) {
+			const struct jobj *e = &big[i];
+			bool flushed = jbool(e, "flushed");
+
+			if (strcmp(jstr(e, "event"), "fork_stdio") != 0)
+				continue;
+			ck_assert_int_eq((int)jnum(e, "processes"), 1 << forks);
+			ck_assert_int_eq((int)jnum(e, "lines_expected"),
+					 (2 << forks) - 2);
+			if (strcmp(jstr(e, "stdout"), "pipe") != 0)
+				continue;
+			pipes++;
+			ck_assert_int_eq((int)jnum(e, "lines_received"),
+					 flushed ? (2 << forks) - 2
+						 : (int)(forks << forks));
+			if (!flushed)
+				seen[forks] = (int)jnum(e, "lines_received");
+		}
+		ck_assert_int_eq(pipes, 2);
+		/* every "lines" answer expects what its fork_stdio says */
+		for (int i = 0; i < n; i++) {
+			const struct jobj *a = &big[i];
+
+			if (strcmp(jstr(a, "event"), "answer") != 0 ||
+			    strcmp(jstr(a, "kind"), "lines") != 0)
+				continue;
+			for (int j = i + 1; j < n; j++)
+				if (strcmp(jstr(&big[j], "event"),
+					   "fork_stdio") == 0) {
+					char got[16];
+
+					snprintf(got, sizeof(got), "%d",
+						 (int)jnum(&big[j],
+							   "lines_received"));
+					ck_assert_str_eq(jstr(a, "expected"),
+							 got);
+					break;
+				}
+		}
+	}
+	ck_assert_int_eq(seen[2], 8);
+	ck_assert_int_eq(seen[3], 24);
+}
+END_TEST
+
+/* The wait lab as variant v, --json: the signal of the term child's and
+ * the core-off child's reap, into *term and *core (raw statuses into
+ * *rterm, *rcore). */
+static void wait_variant(int v, int *term, int *core, int *rterm, int *rcore)
+{
+	char arg[16];
+	struct outcome o;
+	int n;
+
+	snprintf(arg, sizeof(arg), "%d", v);
+	run_proclab(&o, NULL, (const char *const[]){ "wait", "--json",
+		    "--variant", arg, NULL });
+	ck_assert_int_eq(o.code, 0);
+	n = json_lines(o.out, big, BIGEV);
+	*term = *core = -1;
+	for (int i = 0; i < n; i++) {
+		const struct jobj *e = &big[i];
+
+		if (strcmp(jstr(e, "event"), "reap") != 0)
+			continue;
+		if (strcmp(jstr(e, "role"), "term") == 0) {
+			*term = (int)jnum(e, "signal");
+			*rterm = (int)jnum(e, "raw");
+			ck_assert(!jbool(e, "core"));
+		}
+		if (strcmp(jstr(e, "role"), "core-off") == 0) {
+			*core = (int)jnum(e, "signal");
+			*rcore = (int)jnum(e, "raw");
+		}
+	}
+	outcome_free(&o);
+}
+
+/* wait's signals follow the variant (the term child's from SIGTERM,
+ * SIGINT, SIGHUP, SIGUSR1, SIGALRM; the core children's from SIGABRT,
+ * SIGQUIT, SIGSEGV, SIGFPE): different variants, different raw statuses;
+ * the same variant, the same; the quiz asks for the signal, and the grade
+ * agrees with the record. */
+START_TEST(variant_varies_signals)
+{
+	static const int terms[5] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1,
+				      SIGALRM };
+	static const int cores[4] = { SIGABRT, SIGQUIT, SIGSEGV, SIGFPE };
+	int got_terms = 0, got_cores = 0, raws = 0, last = -1;
+	char dir[] = "/tmp/proclab-class-XXXXXX", path[256], cmd[600];
+	const char *proclab = getenv("PROCLAB") ? getenv("PROCLAB")
+						: "./proclab";
+	struct outcome o;
+	char *rec;
+	int n, asked = 0;
+
+	for (int v = 0; v < 12; v++) {
+		int t, c, rt, rc, t2, c2, rt2, rc2;
+		long long ti = variant_value(v, "wait", "term-signal", 1, 5),
+			  ci = variant_value(v, "wait", "core-signal", 1, 4);
+
+		wait_variant(v, &t, &c, &rt, &rc);
+		ck_assert_int_eq(t, terms[ti - 1]);
+		ck_assert_int_eq(c, cores[ci - 1]);
+		ck_assert_int_eq(rt & 0x7f, t);
+		got_terms |= 1 << (ti - 1);
+		got_cores |= 1 << (ci - 1);
+		raws += last >= 0 && rt != last;
+		last = rt;
+		if (v < 3) {    /* reproducible */
+			wait_variant(v, &t2, &c2, &rt2, &rc2);
+			ck_assert_int_eq(rt2, rt);
+			ck_assert_int_eq(rc2 & 0x7f, rc & 0x7f);
+		}
+	}
+	/* 12 variants draw more than one of each set */
+	ck_assert_int_gt(__builtin_popcount((unsigned)got_terms), 1);
+	ck_assert_int_gt(__builtin_popcount((unsigned)got_cores), 1);
+	ck_assert_int_gt(raws, 0);
+
+	/* the quiz: "signal" questions whose answers are the reaps'
+	 * signals; proclab grade finds the record consistent */
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/w.jsonl", dir);
+	run_proclab(&o, "", (const char *const[]){ "wait", "--quiz",
+		    "--student", "ann", "--record", path, NULL });
+	ck_assert_int_eq(o.code, 0);
+	ck_assert_ptr_nonnull(strstr(o.out, "question"));
+	outcome_free(&o);
+	rec = slurp(path);
+	ck_assert_ptr_nonnull(strstr(rec, "\"kind\":\"signal\""));
+	n = json_lines(rec, big, BIGEV);
+	for (int i = 0; i < n; i++) {
+		const struct jobj *a = &big[i];
+		const struct jobj *re = NULL;
+
+		if (strcmp(jstr(a, "event"), "answer") != 0 ||
+		    strcmp(jstr(a, "kind"), "signal") != 0)
+			continue;
+		for (int j = i + 1; j < n && re == NULL; j++)
+			if (strcmp(jstr(&big[j], "event"), "reap") == 0 &&
+			    jnum(&big[j], "pid") == jnum(a, "pid"))
+				re = &big[j];
+		ck_assert_ptr_nonnull(re);
+		ck_assert_int_eq(atoi(jstr(a, "expected")),
+				 (int)jnum(re, "signal"));
+		ck_assert_str_eq(jstr(a, "also"), jstr(re, "signame"));
+		asked++;
+	}
+	free(rec);
+	/* term, core-off, core-on (if allowed), the SIGKILLed stopped one */
+	ck_assert_int_ge(asked, 3);
+	snprintf(cmd, sizeof(cmd), "%s grade %s", proclab, path);
+	{
+		FILE *f = popen(cmd, "r");
+		char buf[1024];
+		size_t len;
+
+		ck_assert_ptr_nonnull(f);
+		len = fread(buf, 1, sizeof(buf) - 1, f);
+		buf[len] = '\0';
+		ck_assert_msg(pclose(f) == 0, "%s", buf);
+		ck_assert_msg(strstr(buf, "score 0 of ") != NULL, "%s", buf);
+	}
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_eq(rmdir(dir), 0);
+}
+END_TEST
+
 /* Typing: a near miss is suggested; an option before the lab is told to
  * go after it. */
 START_TEST(typing)
@@ -417,6 +637,8 @@ Suite *make_class_suite(void)
 	tcase_add_test(tc, class_workflow);
 	tcase_add_test(tc, grade_finds_edits);
 	tcase_add_test(tc, typing);
+	tcase_add_test(tc, variant_varies_puzzle);
+	tcase_add_test(tc, variant_varies_signals);
 	suite_add_tcase(s, tc);
 	return s;
 }
