@@ -34,6 +34,9 @@ const struct sentence emit_engine_sentences[] = {
 	{ "start", NULL, "proclab {lab}, pid {pid}, Linux {kernel}", NULL, NULL },
 	{ "start", "nopidfd", "proclab {lab}, pid {pid}, Linux {kernel} "
 	  "(no pidfds: exits seen by sampling)", NULL, NULL },
+	/* a class's run: variant, student, options; text only: values */
+	{ "start", "variant", "proclab {lab}, pid {pid}, Linux {kernel}, "
+	  "variant {variant} ({values})", NULL, NULL },
 	/* signals: what proclab inherited as ignored, space-separated */
 	{ "ignored", NULL, "inherited as ignored: {signals}; proclab leaves "
 	  "them ignored (they will not end it) and gives its children the "

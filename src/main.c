@@ -608,9 +608,6 @@ static void teardown_at_exit(void)
  * record says what its lesson was. */
 static void start_variant(struct run *r, const char *kernel)
 {
-	static const struct sentence s = { "start", "variant",
-		"proclab {lab}, pid {pid}, Linux {kernel}, variant {variant} "
-		"({values})", NULL, NULL };
 	const struct lab_option *o = r->lab->options;
 	char values[512] = "";
 	size_t len = 0;
@@ -621,17 +618,18 @@ static void start_variant(struct run *r, const char *kernel)
 						sizeof(values) - len,
 						"%s--%s %lld", len ? " " : "",
 						o[i].name, opt_val(r, o[i].name));
-	emit_sentence(r, &s,
-		      FIELDS(F_PID("pid", r->self),
-			     F_INT("schema", PROCLAB_SCHEMA),
-			     F_STR("version", PROCLAB_VERSION),
-			     F_MEAS("kernel", kernel),
-			     F_BOOL("pidfd", !r->no_pidfd),
-			     F_INT("variant", r->variant),
-			     F_STR("student", r->student),
-			     F_STR("options", values),
-			     F_TEXT("lab", r->lab->name),
-			     F_TEXT("values", values[0] ? values : _("no options"))));
+	emit_form(r, "start", "variant",
+		  FIELDS(F_PID("pid", r->self),
+			 F_INT("schema", PROCLAB_SCHEMA),
+			 F_STR("version", PROCLAB_VERSION),
+			 F_MEAS("kernel", kernel),
+			 F_BOOL("pidfd", !r->no_pidfd),
+			 F_INT("variant", r->variant),
+			 F_STR("student", r->student),
+			 F_STR("options", values),
+			 F_TEXT("lab", r->lab->name),
+			 F_TEXT("values", values[0] ? values
+						    : _("no options"))));
 }
 
 /* The start event: the first line of every run past its command line. */
