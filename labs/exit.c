@@ -305,12 +305,14 @@ static int check_case(struct run *r, const struct result *c)
 	if (c->received != want)
 		return pl_fail(r, "expected %lld of %d bytes from %s after %s "
 			       "(%lld were pending); %lld arrived", want,
-			       c->printed, way_call[c->way], sink_what(c->kind),
+			       c->printed, sink_what(c->kind), way_call[c->way],
 			       c->pending, c->received);
 	if (c->atexit_ran != flushes)
-		return pl_fail(r, "expected the exit handler %s after %s; it "
-			       "%s", flushes ? "to run" : "not to run",
-			       way_call[c->way], c->atexit_ran ? "ran" : "did not");
+		return flushes
+		       ? pl_fail(r, "expected the exit handler to run after "
+				 "%s; it did not", way_call[c->way])
+		       : pl_fail(r, "expected the exit handler not to run "
+				 "after %s; it ran", way_call[c->way]);
 	if (c->way == WAY_ABORT ? !(c->w.signaled && c->w.sig == SIGABRT)
 				: !(c->w.exited && c->w.code == 0))
 		return pl_fail(r, "expected the child to %s; its status was "

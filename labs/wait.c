@@ -949,13 +949,19 @@ static int wait_run(struct run *r)
 	 * inherited across exec: `sleep 9 & exec proclab wait`), and no
 	 * ECHILD would come */
 	if (r->ninherited > 0)
-		return pl_unavailable(r, "proclab has %d %s it did not make "
-				      "(inherited across exec, e.g. pid %d): "
-				      "waitpid(-1) would see %s too; run it "
-				      "where it starts with none",
-				      r->ninherited, r->ninherited == 1 ?
-				      "child" : "children", (int)r->inherited[0],
-				      r->ninherited == 1 ? "it" : "them");
+		return r->ninherited == 1
+		       ? pl_unavailable(r, "proclab has %d child it did not "
+					"make (inherited across exec, e.g. "
+					"pid %d): waitpid(-1) would see it "
+					"too; run it where it starts with "
+					"none", r->ninherited,
+					(int)r->inherited[0])
+		       : pl_unavailable(r, "proclab has %d children it did "
+					"not make (inherited across exec, "
+					"e.g. pid %d): waitpid(-1) would see "
+					"them too; run it where it starts "
+					"with none", r->ninherited,
+					(int)r->inherited[0]);
 	run_on_cleanup(r, wait_cleanup);
 	return sigchld_open(r);
 }

@@ -63,10 +63,16 @@ static int raise_fd_limit(struct run *r, int npids)
 	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= need)
 		return PL_EXIT_OK;
 	if (rl.rlim_max < need) {
-		pl_warnx(r, "cannot follow %d process%s: the open-file limit "
-			 "is %llu, %llu are needed", npids, npids == 1 ? "" : "es",
-			 (unsigned long long)rl.rlim_max,
-			 (unsigned long long)need);
+		if (npids == 1)
+			pl_warnx(r, "cannot follow %d process: the open-file "
+				 "limit is %llu, %llu are needed", npids,
+				 (unsigned long long)rl.rlim_max,
+				 (unsigned long long)need);
+		else
+			pl_warnx(r, "cannot follow %d processes: the open-file "
+				 "limit is %llu, %llu are needed", npids,
+				 (unsigned long long)rl.rlim_max,
+				 (unsigned long long)need);
 		return PL_EXIT_UNAVAILABLE;
 	}
 	rl.rlim_cur = need;

@@ -434,12 +434,14 @@ int claims_command(int argc, char *argv[])
 		} else {
 			char *s = escape_word(argv[i]);
 
-			warnx(argv[i][0] == '-'
-			      ? "claims: unknown option '%s' (see 'proclab "
-				"claims --help')"
-			      : "claims: unexpected argument '%s' (see "
-				"'proclab claims --help')",
-			      s != NULL ? s : "?");
+			if (argv[i][0] == '-')
+				warnx("claims: unknown option '%s' (see "
+				      "'proclab claims --help')",
+				      s != NULL ? s : "?");
+			else
+				warnx("claims: unexpected argument '%s' (see "
+				      "'proclab claims --help')",
+				      s != NULL ? s : "?");
 			free(s);
 			return PL_EXIT_USAGE;
 		}
