@@ -40,7 +40,7 @@ grep -q ' share/doc/proclab/zombie.md$' "$dest/got" || fail "no worksheet"
 
 # the installed proclab finds its catalogue (PREFIX/share/locale beside
 # PREFIX/bin), and the Chinese man page has break points for groff
-LANGUAGE=zh_CN LANG=C.UTF-8 "$dest$prefix/bin/proclab" list >"$dest/list.zh" ||
+LC_ALL= LANGUAGE=zh_CN LANG=C.UTF-8 "$dest$prefix/bin/proclab" list >"$dest/list.zh" ||
 	fail "proclab list in Chinese failed"
 LANGUAGE= LC_ALL=C "$dest$prefix/bin/proclab" list | cmp -s - "$dest/list.zh" &&
 	fail "installed proclab does not find its zh_CN catalogue"
