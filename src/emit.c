@@ -393,7 +393,9 @@ void emit_fold(FILE *f, const char *text, int col, int indent, int width)
 		col = indent;
 	}
 	text += strspn(text, " ");
-	if (asprintf(&line, "%*s%s", col, "", text) >= 0)
+	if (asprintf(&line, "%*s%s", col, "", text) < 0)
+		line = NULL;    /* undefined after a failure */
+	else
 		wrapped = emit_wrap(line, (size_t)col, indent, width);
 	fputs(wrapped != NULL ? wrapped + col : text, f);
 	fputc('\n', f);

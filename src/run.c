@@ -117,6 +117,16 @@ static void warn_said(const struct run *r)
 	fprintf(stderr, "proclab: %s: %s\n", r->lab->name, last_said);
 }
 
+/* A message already formatted, both ways: kept as pl_warnx() keeps it,
+ * and said on stderr. */
+static void warn_both(const struct run *r, const char *msg, const char *said)
+{
+	fflush(stdout);
+	strlcpy(last_warning, msg, sizeof(last_warning));
+	strlcpy(last_said, said, sizeof(last_said));
+	warn_said(r);
+}
+
 void pl_warnx(const struct run *r, const char *fmt, ...)
 {
 	va_list ap;
@@ -167,12 +177,8 @@ static int report(struct run *r, int code, const char *fmt, va_list ap)
 	     FIELDS(F_STR("stage_name", r->stage_name),
 		    F_SAID("message", msg, said)));
 	if (r->json || !isatty(STDOUT_FILENO) ||
-	    !isatty(STDERR_FILENO)) {
-		fflush(stdout);
-		strlcpy(last_warning, msg, sizeof(last_warning));
-		strlcpy(last_said, said, sizeof(last_said));
-		warn_said(r);
-	}
+	    !isatty(STDERR_FILENO))
+		warn_both(r, msg, said);
 	return code;
 }
 
@@ -208,12 +214,8 @@ int pl_sys_error(struct run *r, const char *call, int e, const char *fmt,
 			       F_INT("errno", e),
 			       F_STR("error", strerrorname_np(e)),
 			       F_SAID("message", msg, said)));
-	if (r->json || !isatty(STDOUT_FILENO) || !isatty(STDERR_FILENO)) {
-		fflush(stdout);
-		strlcpy(last_warning, msg, sizeof(last_warning));
-		strlcpy(last_said, said, sizeof(last_said));
-		warn_said(r);
-	}
+	if (r->json || !isatty(STDOUT_FILENO) || !isatty(STDERR_FILENO))
+		warn_both(r, msg, said);
 	errno = e;
 	return PL_EXIT_UNAVAILABLE;
 }
