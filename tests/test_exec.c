@@ -48,7 +48,7 @@ START_TEST(exec_sequence)
 	static struct jobj fds[PROBE_FDS_MAX];
 	struct outcome o;
 	const struct jobj *e;
-	char seq[32], exe[256];
+	char exe[256];
 	int n, k, child, caller, vchild, pid;
 
 	run_proclab(&o, NULL, (const char *const[]){ "exec", "--json",
@@ -56,12 +56,9 @@ START_TEST(exec_sequence)
 	ck_assert_msg(o.code == 0, "exit %d: %s", o.code, o.err);
 	n = json_lines(o.out, ev, MAXEV);
 	ck_assert_int_lt(n, MAXEV);
-	demonstrated(ev, n, "child", seq, sizeof(seq));
-	ck_assert_str_eq(seq, "SRSRSZX");
-	demonstrated(ev, n, "caller", seq, sizeof(seq));
-	ck_assert_str_eq(seq, "SDSX");
-	demonstrated(ev, n, "vchild", seq, sizeof(seq));
-	ck_assert_str_eq(seq, "RSZX");
+	assert_demonstrated(ev, n, "child", "SRSRSZX");
+	assert_demonstrated(ev, n, "caller", "SDSX");
+	assert_demonstrated(ev, n, "vchild", "RSZX");
 
 	/* the exec: one process, a new program */
 	e = nth_event(ev, n, "exec", NULL, 0);

@@ -59,14 +59,11 @@ START_TEST(fork_returns_and_states)
 {
 	struct outcome o;
 	const struct jobj *pr, *cr, *fr, *reap;
-	char seq[32];
 	long parent, child;
 	int n = run_json(&o, (const char *const[]){ "fork", "--json", NULL });
 
-	demonstrated(ev, n, "parent", seq, sizeof(seq));
-	ck_assert_str_eq(seq, "SZX");
-	demonstrated(ev, n, "child", seq, sizeof(seq));
-	ck_assert_str_eq(seq, "SRSZX");
+	assert_demonstrated(ev, n, "parent", "SZX");
+	assert_demonstrated(ev, n, "child", "SRSZX");
 
 	/* the parent got the child's pid, the child 0; each knows its
 	 * parent, and /proc agrees */

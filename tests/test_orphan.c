@@ -102,13 +102,11 @@ static const struct jobj *common(const struct jobj *ev, int n, pid_t sid,
 				 bool subreaper)
 {
 	const struct jobj *rp, *before, *after, *pb, *reap;
-	char seq[16];
 
 	ck_assert_str_eq(jstr(&ev[n - 1], "event"), "result");
 	ck_assert(jbool(&ev[n - 1], "ok"));
 	follows_table(ev, n, subreaper);
-	demonstrated(ev, n, "parent", seq, sizeof(seq));
-	ck_assert_str_eq(seq, "SZX");
+	assert_demonstrated(ev, n, "parent", "SZX");
 	rp = nth_event(ev, n, "reparent", NULL, 0);
 	ck_assert_ptr_nonnull(rp);
 	pb = group_of(ev, n, "parent", "before");
@@ -150,7 +148,6 @@ START_TEST(orphan_default)
 	static struct jobj ev[MAXEV];
 	struct outcome o;
 	const struct jobj *rp, *rel;
-	char seq[16];
 	pid_t to;
 	int n;
 
@@ -169,8 +166,7 @@ START_TEST(orphan_default)
 		ck_assert(is_my_ancestor(to));
 	}
 	/* the adopter reaped it, not proclab: gone, no reap event */
-	demonstrated(ev, n, "orphan", seq, sizeof(seq));
-	ck_assert_str_eq(seq, "SX");
+	assert_demonstrated(ev, n, "orphan", "SX");
 	ck_assert_ptr_null(nth_event(ev, n, "reap", "orphan", 0));
 	rel = nth_event(ev, n, "released", NULL, 0);
 	ck_assert_ptr_nonnull(rel);
@@ -188,7 +184,6 @@ START_TEST(orphan_subreaper)
 	static struct jobj ev[MAXEV];
 	struct outcome o;
 	const struct jobj *rp, *reap;
-	char seq[16];
 	int n;
 
 	run_proclab(&o, NULL, (const char *const[]){ "orphan", "--json",
@@ -202,8 +197,7 @@ START_TEST(orphan_subreaper)
 	ck_assert_int_eq((int)jnum(rp, "depth"), 0);
 	ck_assert_str_eq(jstr(rp, "to_comm"), "proclab");
 	/* proclab saw it as its zombie, then reaped it */
-	demonstrated(ev, n, "orphan", seq, sizeof(seq));
-	ck_assert_str_eq(seq, "SZX");
+	assert_demonstrated(ev, n, "orphan", "SZX");
 	reap = nth_event(ev, n, "reap", "orphan", 0);
 	ck_assert_ptr_nonnull(reap);
 	ck_assert_int_eq((int)jnum(reap, "by"), o.sid);
@@ -272,7 +266,7 @@ START_TEST(orphan_outside_subreaper)
 	const struct jobj *r;
 	pthread_t t;
 	int pipefd[2], n;
-	char seq[16], comm[64];
+	char comm[64];
 
 	/* Check runs this test in its own process: the flag dies with it */
 	ck_assert_int_eq(prctl(PR_SET_CHILD_SUBREAPER, 1UL), 0);
@@ -305,8 +299,7 @@ START_TEST(orphan_outside_subreaper)
 	/* and this process reaped it */
 	ck_assert_int_eq(rp.reaped, (int)jnum(r, "pid"));
 	ck_assert(WIFEXITED(rp.status));
-	demonstrated(ev, n, "orphan", seq, sizeof(seq));
-	ck_assert_str_eq(seq, "SX");
+	assert_demonstrated(ev, n, "orphan", "SX");
 	ck_assert_int_eq((int)jnum(nth_event(ev, n, "released", NULL, 0), "adopter"),
 			 getpid());
 	ck_assert_int_eq(survivors(o.sid), 0);

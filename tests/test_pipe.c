@@ -21,7 +21,6 @@ START_TEST(pipe_sequence)
 	static struct jobj ev[MAXEV];
 	struct outcome o;
 	const struct jobj *e, *pipe, *res;
-	char seq[16];
 	double inode, cap, shell;
 	int n, fds = 0, reads = 0;
 	static const int want_reads[] = { 8, 0, 0, 0, 8 };
@@ -53,10 +52,8 @@ START_TEST(pipe_sequence)
 	ck_assert_str_eq(jstr(e, "error"), "ENODEV");
 
 	/* wc: S before and after ls exits, then Z at EOF and reaped */
-	demonstrated(ev, n, "reader", seq, sizeof(seq));
-	ck_assert_str_eq(seq, "SZX");
-	demonstrated(ev, n, "writer", seq, sizeof(seq));
-	ck_assert_str_eq(seq, "ZX");
+	assert_demonstrated(ev, n, "reader", "SZX");
+	assert_demonstrated(ev, n, "writer", "ZX");
 	e = nth_event(ev, n, "wchan", NULL, 0);
 	ck_assert_ptr_nonnull(strstr(jstr(e, "wchan"), "pipe"));
 	e = nth_event(ev, n, "forgotten", NULL, 0);
@@ -76,8 +73,7 @@ START_TEST(pipe_sequence)
 	ck_assert(jnum(e, "bytes_written") == cap);
 	ck_assert(jnum(e, "capacity") == cap);
 	ck_assert_ptr_nonnull(strstr(jstr(e, "wchan"), "pipe"));
-	demonstrated(ev, n, "filler", seq, sizeof(seq));
-	ck_assert_str_eq(seq, "S");
+	assert_demonstrated(ev, n, "filler", "S");
 	/* no reader: SIGPIPE, or EPIPE when ignored */
 	e = nth_event(ev, n, "reap", "sigpipe", 0);
 	ck_assert_ptr_nonnull(e);
@@ -88,8 +84,7 @@ START_TEST(pipe_sequence)
 	ck_assert_int_eq((int)jnum(e, "errno"), EPIPE);
 
 	/* the FIFO: open blocks in S, then the reads */
-	demonstrated(ev, n, "fifo-reader", seq, sizeof(seq));
-	ck_assert_str_eq(seq, "S");
+	assert_demonstrated(ev, n, "fifo-reader", "S");
 	while ((e = nth_event(ev, n, "read", NULL, reads)) != NULL) {
 		ck_assert_int_lt(reads, 5);
 		ck_assert_int_eq((int)jnum(e, "ret"), want_reads[reads]);

@@ -202,7 +202,7 @@ START_TEST(quiz_follows_demonstrated)
 	run_proclab(&o, NULL, (const char *const[]){ "zombie", "--json", NULL });
 	ck_assert_int_eq(o.code, 0);
 	n = json_lines(o.out, ev, MAXEV);
-	demonstrated(ev, n, "child", seq, sizeof(seq));
+	demonstrated(ev, n, "child", seq, sizeof(seq));  /* for below */
 	ck_assert_str_eq(seq, "RSZX");
 	ck_assert_ptr_null(jget(result(n), "questions"));  /* no quiz */
 	outcome_free(&o);

@@ -77,12 +77,10 @@ START_TEST(signal_sigterm_three_ways)
 {
 	struct outcome o;
 	const struct jobj *e;
-	char seq[16];
 	int n = run_json(&o, (const char *const[]){ "signal", "--json", NULL });
 
 	/* default action: killed, a zombie, reaped */
-	demonstrated(ev, n, "default", seq, sizeof(seq));
-	ck_assert_str_eq(seq, "SZX");
+	assert_demonstrated(ev, n, "default", "SZX");
 	e = nth_event(ev, n, "reap", "default", 0);
 	ck_assert_ptr_nonnull(e);
 	ck_assert(jbool(e, "signaled"));
@@ -163,7 +161,6 @@ START_TEST(signal_and_d)
 {
 	struct outcome o;
 	const struct jobj *e;
-	char seq[16];
 	int n = run_json(&o, (const char *const[]){ "signal", "--json", NULL });
 
 	e = in_stage(n, "d-pending", "pending", "signal", "SIGUSR1");
@@ -180,8 +177,7 @@ START_TEST(signal_and_d)
 	e = nth_event(ev, n, "reap", "catcher", 0);
 	ck_assert_str_eq(jstr(e, "signame"), "SIGKILL");
 	/* the catcher: S, D twice, then the zombie SIGKILL made */
-	demonstrated(ev, n, "catcher", seq, sizeof(seq));
-	ck_assert_str_eq(seq, "SDSDZX");
+	assert_demonstrated(ev, n, "catcher", "SDSDZX");
 	e = in_stage(n, "d-release", "claim", "id", "signal-d-delivered-later");
 	ck_assert_str_eq(jstr(e, "verdict"), "holds");
 	e = in_stage(n, "d-kill", "claim", "id", "signal-d-ignores-all");

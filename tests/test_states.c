@@ -247,7 +247,6 @@ START_TEST(states_ptrace_refused)
 	static struct jobj ev[MAXEV];
 	const struct jobj *p;
 	struct outcome o;
-	char seq[32];
 	int n;
 
 	run_proclab_as(&o, NULL, (const char *const[]){ "states", "--json",
@@ -260,8 +259,7 @@ START_TEST(states_ptrace_refused)
 	ck_assert(!jbool(p, "ok"));
 	ck_assert_str_eq(jstr(p, "request"), "PTRACE_SEIZE");
 	ck_assert_str_eq(jstr(p, "error"), "EPERM");
-	demonstrated(ev, n, "child", seq, sizeof(seq));
-	ck_assert_str_eq(seq, "RSDTRZX");
+	assert_demonstrated(ev, n, "child", "RSDTRZX");
 	ck_assert_ptr_null(find(ev, n, "ptrace-stop", NULL, NULL));
 	ck_assert_ptr_null(find(ev, n, "claim", "id", "states-t-swapped"));
 	ck_assert_int_eq(survivors(o.sid), 0);

@@ -65,7 +65,7 @@ START_TEST(thread_sequence)
 	static struct jobj ev[MAXEV];
 	struct outcome o;
 	const struct jobj *e;
-	char seq[32], tids[64];
+	char tids[64];
 	int n, first, second;
 
 	run_proclab(&o, NULL, (const char *const[]){ "thread", "--json",
@@ -75,19 +75,13 @@ START_TEST(thread_sequence)
 	ck_assert_int_lt(n, MAXEV);
 
 	/* each thread in its own state, then gone with the others */
-	demonstrated(ev, n, "spinner", seq, sizeof(seq));
-	ck_assert_str_eq(seq, "RX");
-	demonstrated(ev, n, "sleeper", seq, sizeof(seq));
-	ck_assert_str_eq(seq, "SX");
-	demonstrated(ev, n, "first", seq, sizeof(seq));
-	ck_assert_str_eq(seq, "SZX");
+	assert_demonstrated(ev, n, "spinner", "RX");
+	assert_demonstrated(ev, n, "sleeper", "SX");
+	assert_demonstrated(ev, n, "first", "SZX");
 	/* pthread_exit(): the leader Z at once, the others run on */
-	demonstrated(ev, n, "second", seq, sizeof(seq));
-	ck_assert_str_eq(seq, "ZX");
-	demonstrated(ev, n, "worker", seq, sizeof(seq));
-	ck_assert_str_eq(seq, "SX");
-	demonstrated(ev, n, "idler", seq, sizeof(seq));
-	ck_assert_str_eq(seq, "SX");
+	assert_demonstrated(ev, n, "second", "ZX");
+	assert_demonstrated(ev, n, "worker", "SX");
+	assert_demonstrated(ev, n, "idler", "SX");
 
 	first = role_pid(ev, n, "first");
 	second = role_pid(ev, n, "second");

@@ -323,7 +323,6 @@ START_TEST(zombie_under_hidepid)
 	static struct jobj ev[MAXEV];
 	struct as a = { NOBODY, -1, PROC_HIDEPID2 };
 	struct outcome o;
-	char seq[16];
 	int n;
 
 	if (!can_remount("zombie_under_hidepid") || !reachable(&a, "zombie"))
@@ -332,8 +331,7 @@ START_TEST(zombie_under_hidepid)
 			NULL }, become, &a);
 	ck_assert_msg(o.code == 0, "exit %d: %s", o.code, o.err);
 	n = json_lines(o.out, ev, MAXEV);
-	demonstrated(ev, n, "child", seq, sizeof(seq));
-	ck_assert_str_eq(seq, "RSZX");
+	assert_demonstrated(ev, n, "child", "RSZX");
 	assert_zombie_claim(ev, n, NOBODY);
 	ck_assert_int_eq(survivors(o.sid), 0);
 	outcome_free(&o);

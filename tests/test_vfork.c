@@ -36,7 +36,6 @@ START_TEST(vfork_sequence)
 	static struct jobj ev[MAXEV];
 	struct outcome o;
 	const struct jobj *e, *c0, *c1;
-	char seq[32];
 	int n, caller, child, execd;
 
 	run_proclab(&o, NULL, (const char *const[]){ "vfork", "--json",
@@ -44,12 +43,9 @@ START_TEST(vfork_sequence)
 	ck_assert_msg(o.code == 0, "exit %d: %s", o.code, o.err);
 	n = json_lines(o.out, ev, MAXEV);
 	ck_assert_int_lt(n, MAXEV);
-	demonstrated(ev, n, "caller", seq, sizeof(seq));
-	ck_assert_str_eq(seq, "SDSDSX");
-	demonstrated(ev, n, "child", seq, sizeof(seq));
-	ck_assert_str_eq(seq, "RSZX");
-	demonstrated(ev, n, "exec-child", seq, sizeof(seq));
-	ck_assert_str_eq(seq, "RSX");
+	assert_demonstrated(ev, n, "caller", "SDSDSX");
+	assert_demonstrated(ev, n, "child", "RSZX");
+	assert_demonstrated(ev, n, "exec-child", "RSX");
 
 	/* family: proclab -> caller -> both children, as /proc showed */
 	caller = role_pid(ev, n, "caller");

@@ -156,7 +156,6 @@ START_TEST(wait_sequence)
 	static struct jobj ev[MAXEV];
 	struct outcome o;
 	const struct jobj *e;
-	char seq[16];
 	int n, i, dirs = count_coredirs();
 
 	run_proclab(&o, NULL, (const char *const[]){ "wait", "--json", NULL });
@@ -176,8 +175,7 @@ START_TEST(wait_sequence)
 	ck_assert_int_eq((int)jnum(e, "signal"), SIGTERM);
 	ck_assert_str_eq(jstr(e, "signame"), "SIGTERM");
 	ck_assert_int_eq((int)jnum(e, "raw"), SIGTERM);
-	demonstrated(ev, n, "code", seq, sizeof(seq));
-	ck_assert_str_eq(seq, "SZX");
+	assert_demonstrated(ev, n, "code", "SZX");
 
 	/* the claim: positions are bits, the low ones a signal number */
 	i = find(ev, n, 0, "claim", NULL);
@@ -206,8 +204,7 @@ START_TEST(wait_sequence)
 	ck_assert_int_eq(count_coredirs(), dirs);
 
 	/* stop and continue: T seen, then back to S */
-	demonstrated(ev, n, "sigstop", seq, sizeof(seq));
-	ck_assert_str_eq(seq, "STSZX");
+	assert_demonstrated(ev, n, "sigstop", "STSZX");
 	i = find(ev, n, 0, "status", "sigstop");
 	ck_assert_int_ge(i, 0);
 	ck_assert(jbool(&ev[i], "stopped"));
@@ -240,8 +237,7 @@ START_TEST(wait_sequence)
 	ck_assert(e > &ev[i]);
 	ck_assert_int_eq((int)jnum(e, "code"), (int)jnum(&ev[i], "code"));
 	ck_assert_int_eq((int)jnum(e, "pid"), (int)jnum(&ev[i], "pid"));
-	demonstrated(ev, n, "peeked", seq, sizeof(seq));
-	ck_assert_str_eq(seq, "SZX");
+	assert_demonstrated(ev, n, "peeked", "SZX");
 
 	/* order: reaped as they ended (c, a, b), not as made */
 	i = find(ev, n, 0, "order", NULL);
@@ -257,8 +253,7 @@ START_TEST(wait_sequence)
 	ck_assert_int_ge(i, 0);
 	ck_assert_str_eq(jstr(&ev[i], "mode"), "all-ended-first");
 	ck_assert_int_eq((int)jnum(&ev[i], "stage"), stage_number("wait", "zombies"));
-	demonstrated(ev, n, "f", seq, sizeof(seq));
-	ck_assert_str_eq(seq, "SZX");
+	assert_demonstrated(ev, n, "f", "SZX");
 
 	/* and nothing is left to wait for */
 	i = find(ev, n, 0, "wait", NULL);

@@ -13,7 +13,6 @@ START_TEST(zombie_sequence)
 	static struct jobj ev[MAXEV];
 	struct outcome o;
 	const struct jobj *start, *reap, *sig, *res;
-	char seq[16];
 	int n;
 
 	run_proclab(&o, NULL, (const char *const[]){ "zombie", "--json", NULL });
@@ -23,8 +22,7 @@ START_TEST(zombie_sequence)
 	ck_assert_str_eq(jstr(start, "event"), "start");
 	ck_assert_int_eq((int)jnum(start, "schema"), PROCLAB_SCHEMA);
 	ck_assert_int_eq((pid_t)jnum(start, "pid"), o.sid);
-	demonstrated(ev, n, "child", seq, sizeof(seq));
-	ck_assert_str_eq(seq, "RSZX");
+	assert_demonstrated(ev, n, "child", "RSZX");
 
 	sig = nth_event(ev, n, "signal", NULL, 0);
 	ck_assert_ptr_nonnull(sig);
@@ -82,15 +80,13 @@ START_TEST(zombie_ignore_sigchld)
 	static struct jobj ev[MAXEV];
 	struct outcome o;
 	const struct jobj *w, *obs;
-	char seq[16];
 	int n;
 
 	run_proclab(&o, NULL, (const char *const[]){ "zombie", "--json",
 						      "--ignore-sigchld", NULL });
 	ck_assert_msg(o.code == 0, "exit %d: %s", o.code, o.err);
 	n = json_lines(o.out, ev, MAXEV);
-	demonstrated(ev, n, "child", seq, sizeof(seq));
-	ck_assert_str_eq(seq, "RSX");          /* no demonstrated Z */
+	assert_demonstrated(ev, n, "child", "RSX");          /* no demonstrated Z */
 	ck_assert_ptr_null(nth_event(ev, n, "reap", NULL, 0));
 	w = nth_event(ev, n, "wait", NULL, 0);
 	ck_assert_ptr_nonnull(w);

@@ -436,6 +436,16 @@ void demonstrated(const struct jobj *ev, int n, const char *role, char *out,
 	out[k] = '\0';
 }
 
+void assert_demonstrated(const struct jobj *ev, int n, const char *role,
+			 const char *want)
+{
+	char seq[64];
+
+	demonstrated(ev, n, role, seq, sizeof(seq));
+	ck_assert_msg(strcmp(seq, want) == 0, "%s demonstrated \"%s\", "
+		      "expected \"%s\"", role, seq, want);
+}
+
 const struct jobj *nth_event(const struct jobj *ev, int n, const char *event,
 			     const char *role, int k)
 {

@@ -69,6 +69,9 @@ int jarray(const struct jobj *o, const char *key, struct jobj *objs, int max);
 /* The demonstrated (non-transient) state letters of role, in order. */
 void demonstrated(const struct jobj *ev, int n, const char *role, char *out,
 		  size_t size);
+/* Assert that the letters demonstrated for `role` are exactly `want`. */
+void assert_demonstrated(const struct jobj *ev, int n, const char *role,
+			 const char *want);
 /* The k-th (0-based) event named `event`, of `role` unless NULL; or NULL. */
 const struct jobj *nth_event(const struct jobj *ev, int n, const char *event,
 			     const char *role, int k);
